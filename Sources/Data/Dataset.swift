@@ -1,0 +1,108 @@
+import Tensor
+
+/// What a dataset's targets are.
+public enum TaskKind: String, Codable, Sendable {
+  /// One class label per image (`Split.labels`).
+  case classification
+  /// One binary mask per image (`Split.masks`).
+  case segmentation
+}
+
+/// One split (train or test) of a dataset, ready for training.
+public struct Split: Sendable {
+  /// `[N, H, W, C]`, pixels scaled to [0, 1] and then normalised with the dataset's `normalization`.
+  public var images: Tensor
+  /// Class labels in `0..<classes` for classification; empty otherwise.
+  public var labels: [Int32]
+  /// `[N, H, W, 1]` with values in {0, 1} for segmentation; `nil` otherwise.
+  public var masks: Tensor?
+  /// Number of examples.
+  public var count: Int
+
+  public init(images: Tensor, labels: [Int32], masks: Tensor?) {
+    self.images = images
+    self.labels = labels
+    self.masks = masks
+    self.count = images.rows
+  }
+
+  /// The examples at `indices`, in that order.
+  public func gathered(_ indices: [Int]) -> Split {
+    Split(
+      images: images.gather(rows: indices),
+      labels: labels.isEmpty ? [] : indices.map { labels[$0] },
+      masks: masks?.gather(rows: indices))
+  }
+}
+
+/// Per-pixel normalisation `(x - mean) / std`, with `x` already scaled to [0, 1].
+public struct Normalization: Codable, Sendable, Hashable {
+  public var mean: Float
+  public var std: Float
+
+  public init(mean: Float, std: Float) {
+    self.mean = mean
+    self.std = std
+  }
+}
+
+/// A loaded dataset: both splits, how it was normalised, and the checksums that identify its source.
+public struct Dataset: Sendable {
+  public let name: String
+  public let task: TaskKind
+  /// Number of classes (2 for binary segmentation: background and target).
+  public let classes: Int
+  public let train: Split
+  public let test: Split
+  /// File name (or `"generator"` for synthetic sets) → SHA-256 hex; goes into run cache keys and provenance.
+  public let checksums: [String: String]
+  /// Statistics of the full training split (before subsetting), applied to both splits.
+  public let normalization: Normalization
+
+  public init(
+    name: String, task: TaskKind, classes: Int, train: Split, test: Split, checksums: [String: String],
+    normalization: Normalization
+  ) {
+    self.name = name
+    self.task = task
+    self.classes = classes
+    self.train = train
+    self.test = test
+    self.checksums = checksums
+    self.normalization = normalization
+  }
+
+  /// `[H, W, C]` of one image.
+  public var imageShape: [Int] { Array(train.images.shape.dropFirst()) }
+}
+
+/// How much of a dataset to load and where to find it.
+public struct DatasetOptions: Sendable, Hashable, Codable {
+  /// Number of training examples; `nil` for the whole split. For classification the subset is stratified by class.
+  public var trainSize: Int?
+  /// Number of test examples; `nil` for the whole split.
+  public var testSize: Int?
+  /// Chooses which examples a subset keeps; the subset depends on nothing else.
+  public var subsetSeed: UInt64
+  /// Directory holding the dataset's files, overriding the default location and environment variables.
+  public var root: String?
+
+  public init(trainSize: Int? = nil, testSize: Int? = nil, subsetSeed: UInt64 = 0, root: String? = nil) {
+    self.trainSize = trainSize
+    self.testSize = testSize
+    self.subsetSeed = subsetSeed
+    self.root = root
+  }
+}
+
+/// Static facts about a registered dataset, available without loading it.
+public struct DatasetInfo: Sendable, Hashable, Codable {
+  /// `[H, W, C]` of one image.
+  public var imageShape: [Int]
+  public var classes: Int
+  public var task: TaskKind
+  /// Size of the whole training split (for generated sets, the default size).
+  public var fullTrainSize: Int
+  /// Size of the whole test split (for generated sets, the default size).
+  public var fullTestSize: Int
+}

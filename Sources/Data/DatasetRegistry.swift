@@ -1,0 +1,48 @@
+/// The datasets DropBench can load, by the names specs use.
+public enum DatasetRegistry {
+  /// Every registered dataset name.
+  public static let names: [String] = [FashionMNIST.name, MNIST5k.name, SyntheticCT.name]
+
+  /// Loads `name`: verifies file checksums, decodes, normalises with the full training split's statistics, and
+  /// takes the subsets `options` asks for.
+  ///
+  /// - Throws: `DataError` — unknown name, missing or altered files (with the `make` target that installs them),
+  ///   corrupt archives, or sizes larger than the split.
+  public static func load(_ name: String, options: DatasetOptions = DatasetOptions()) throws -> Dataset {
+    // Bad sizes are reported before tens of megabytes are read and decoded only to be rejected.
+    if let info = info(name), info.task == .classification {
+      _ = try Subset.resolve(options.trainSize, available: info.fullTrainSize, role: .train, dataset: name)
+      _ = try Subset.resolve(options.testSize, available: info.fullTestSize, role: .test, dataset: name)
+    }
+    switch name {
+    case FashionMNIST.name: return try FashionMNIST.load(options)
+    case MNIST5k.name: return try MNIST5k.load(options)
+    case SyntheticCT.name: return try SyntheticCT.load(options)
+    default: throw DataError.unknownDataset(name: name, known: names)
+    }
+  }
+
+  /// The checksums `load` would record, without decoding anything: file name → SHA-256 (or `"generator"` → the
+  /// generator's parameter hash). Digests are remembered while a file's size and modification time are unchanged,
+  /// so calling this for every run's cache key is cheap. Throws the same missing/altered-file errors as `load`.
+  public static func fileChecksums(
+    _ name: String, options: DatasetOptions = DatasetOptions()
+  ) throws -> [String: String] {
+    switch name {
+    case FashionMNIST.name: return try FashionMNIST.checksums(options)
+    case MNIST5k.name: return try MNIST5k.checksums(options)
+    case SyntheticCT.name: return SyntheticCT.checksums
+    default: throw DataError.unknownDataset(name: name, known: names)
+    }
+  }
+
+  /// Shapes, classes, task and full split sizes of `name`, or `nil` if it is not registered. Reads no files.
+  public static func info(_ name: String) -> DatasetInfo? {
+    switch name {
+    case FashionMNIST.name: return FashionMNIST.info
+    case MNIST5k.name: return MNIST5k.info
+    case SyntheticCT.name: return SyntheticCT.info
+    default: return nil
+    }
+  }
+}

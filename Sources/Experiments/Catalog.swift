@@ -1,0 +1,123 @@
+import Foundation
+
+/// One parameter a model or regularizer accepts in a spec, with its type, range and default.
+public struct ParameterSpec: Sendable {
+  /// The parameter's type and allowed range.
+  public enum Kind: Sendable {
+    /// A real number; nil bounds are open-ended.
+    case double(min: Double?, max: Double?, minInclusive: Bool, maxInclusive: Bool)
+    /// An integer within inclusive bounds.
+    case int(min: Int?, max: Int?)
+    /// One of a fixed set of strings.
+    case choice([String])
+    case bool
+    case intList
+    case doubleList
+  }
+
+  /// The key in the spec (snake_case).
+  public var name: String
+  public var kind: Kind
+  /// Used when the spec omits the key; nil makes the parameter required.
+  public var defaultValue: ConfigValue?
+  /// One sentence for `dropbench list` and error messages.
+  public var doc: String
+
+  public init(name: String, kind: Kind, defaultValue: ConfigValue? = nil, doc: String) {
+    self.name = name
+    self.kind = kind
+    self.defaultValue = defaultValue
+    self.doc = doc
+  }
+}
+
+/// What the spec layer needs to know about a dataset.
+public struct DatasetInfo: Sendable {
+  /// Per-sample image shape as [H, W, C].
+  public var imageShape: [Int]
+  public var classes: Int
+  /// `classification` or `segmentation`.
+  public var task: String
+  /// Largest available training / test split.
+  public var trainMax: Int
+  public var testMax: Int
+
+  public init(imageShape: [Int], classes: Int, task: String, trainMax: Int, testMax: Int) {
+    self.imageShape = imageShape
+    self.classes = classes
+    self.task = task
+    self.trainMax = trainMax
+    self.testMax = testMax
+  }
+}
+
+/// What the spec layer needs to know about a model builder.
+public struct ModelInfo: Sendable {
+  public var parameters: [ParameterSpec]
+  /// `classification` or `segmentation`; must match the dataset's task.
+  public var task: String
+  /// Sites a regularizer plugs into when the spec gives no `at`.
+  public var defaultSites: [String]
+  /// Site name → per-sample shape there ([H, W, C] for feature maps, [features] for vectors), given the input
+  /// image shape and the model's resolved parameters.
+  public var siteShapes: @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [String: [Int]]
+
+  public init(
+    parameters: [ParameterSpec], task: String, defaultSites: [String],
+    siteShapes: @escaping @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [String: [Int]]
+  ) {
+    self.parameters = parameters
+    self.task = task
+    self.defaultSites = defaultSites
+    self.siteShapes = siteShapes
+  }
+}
+
+/// What the spec layer needs to know about a regularizer.
+public struct RegularizerInfo: Sendable {
+  public var parameters: [ParameterSpec]
+  /// Kukačka et al. taxonomy tag (data, architecture, error term, regularisation term, optimisation).
+  public var taxonomy: String
+  public var summary: String
+  /// Sites this method plugs into when the spec gives no `at` (e.g. `["input"]` for Cutout); nil means the
+  /// model's default sites.
+  public var defaultSites: [String]?
+  /// Checks parameters that depend on the site (e.g. block size against the feature map): nil when valid,
+  /// else a sentence saying what is wrong.
+  public var validate: @Sendable (_ params: [String: ConfigValue], _ siteShape: [Int]) -> String?
+
+  public init(
+    parameters: [ParameterSpec], taxonomy: String, summary: String, defaultSites: [String]? = nil,
+    validate: @escaping @Sendable (_ params: [String: ConfigValue], _ siteShape: [Int]) -> String? = { _, _ in nil }
+  ) {
+    self.parameters = parameters
+    self.taxonomy = taxonomy
+    self.summary = summary
+    self.defaultSites = defaultSites
+    self.validate = validate
+  }
+}
+
+/// The registries of datasets, models and regularizers, passed in as data so that the spec layer does not
+/// depend on the engine that implements them.
+public struct Catalog: Sendable {
+  public var datasets: [String: DatasetInfo]
+  public var models: [String: ModelInfo]
+  public var regularizers: [String: RegularizerInfo]
+
+  public init(
+    datasets: [String: DatasetInfo], models: [String: ModelInfo], regularizers: [String: RegularizerInfo]
+  ) {
+    self.datasets = datasets
+    self.models = models
+    self.regularizers = regularizers
+  }
+
+  /// Final metrics a run reports for a task; accuracies, errors, Dice and IoU are in percent (0–100).
+  public static func metrics(forTask task: String) -> [String] {
+    switch task {
+    case "segmentation": return ["dice", "iou", "test_loss"]
+    default: return ["test_accuracy", "test_error", "train_accuracy", "test_loss"]
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Points sharing the values of a check's `by` keys.
+struct PointGroup {
+  /// e.g. `dataset.name=mnist-5k`; "" when there are no `by` keys.
+  var label: String
+  var points: [GridPoint]
+}
+
+/// Splits points by the values of `keys`, groups in order of first appearance in the grid.
+func groups(of points: [GridPoint], by keys: [String]) -> [PointGroup] {
+  guard !keys.isEmpty else { return [PointGroup(label: "", points: points)] }
+  var order: [[ConfigValue]] = []
+  var members: [[ConfigValue]: [GridPoint]] = [:]
+  for point in points {
+    let groupKey = keys.map { point.coordinates[$0] ?? .null }
+    if members[groupKey] == nil { order.append(groupKey) }
+    members[groupKey, default: []].append(point)
+  }
+  return order.map { groupKey in
+    PointGroup(label: Sweep.label(Array(zip(keys, groupKey))), points: members[groupKey]!)
+  }
+}
+
+/// A point selected by a check's `a` side and its counterpart on the `b` side.
+struct PointPair {
+  var a: GridPoint
+  var b: GridPoint
+}
+
+enum Pairing {
+  case success([PointPair])
+  case failure(String)
+}
+
+/// Pairs the points matching `a` with those matching `b` by their remaining coordinates (all sweep keys except
+/// those named in `a` or `b`). Every point on each side must have exactly one partner.
+func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: ConfigValue]) -> Pairing {
+  let named = Set(a.keys).union(b.keys)
+  let sideA = points.filter { $0.matches(a) }
+  let sideB = points.filter { $0.matches(b) }
+  if sideA.isEmpty { return .failure("no grid point matches a: \(ConfigValue.map(a))") }
+  if sideB.isEmpty { return .failure("no grid point matches b: \(ConfigValue.map(b))") }
+  if let both = sideA.first(where: { p in sideB.contains(p) }) {
+    return .failure("point \(both.label) matches both a and b")
+  }
+  func rest(_ p: GridPoint) -> [String: ConfigValue] { p.coordinates.filter { !named.contains($0.key) } }
+  var byRest: [[String: ConfigValue]: GridPoint] = [:]
+  for p in sideB {
+    if byRest[rest(p)] != nil { return .failure("b matches several points that differ only in the keys of a and b") }
+    byRest[rest(p)] = p
+  }
+  var pairs: [PointPair] = []
+  var used: Set<[String: ConfigValue]> = []
+  for p in sideA {
+    let key = rest(p)
+    guard let partner = byRest[key] else { return .failure("point \(p.label) (a) has no counterpart on the b side") }
+    if !used.insert(key).inserted { return .failure("a matches several points that differ only in the keys of a and b") }
+    pairs.append(PointPair(a: p, b: partner))
+  }
+  if pairs.count != sideB.count { return .failure("some points on the b side have no counterpart on the a side") }
+  return .success(pairs)
+}
+
+/// Orders summaries along x: numerically when every x value is a number, else in grid order.
+/// Nil when two points share an x value (another sweep key varies; the check needs `by` or `where`).
+func orderedAlong(_ x: String, _ summaries: [PointSummary]) -> [PointSummary]? {
+  let values = summaries.map { $0.point.coordinates[x] ?? .null }
+  guard Set(values).count == values.count else { return nil }
+  if values.allSatisfy({ $0.asDouble != nil }) {
+    return summaries.sorted { ($0.point.coordinates[x]!.asDouble!, $0.point.index) < ($1.point.coordinates[x]!.asDouble!, $1.point.index) }
+  }
+  return summaries.sorted { $0.point.index < $1.point.index }
+}
+
+/// "8" for a number, "dropblock" for a regularizer map.
+func xText(_ value: ConfigValue?) -> String {
+  guard let value else { return "?" }
+  if case .map(let m) = value, let name = m["name"] { return name.description }
+  return value.description
+}
+
+/// The last component of a dotted key, e.g. "length" for `regularizer.length`.
+func shortName(_ key: String) -> String {
+  key.split(separator: ".").last.map(String.init) ?? key
+}

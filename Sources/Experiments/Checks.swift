@@ -1,0 +1,169 @@
+import Foundation
+
+/// Decides whether a claim holds on our runs.
+///
+/// Runs are matched to points by their sweep coordinates and read from `RunRecord.final[metric]` (percentages
+/// for accuracy, error, Dice and IoU). A point's statistics use only its finished seeds; paired comparisons use
+/// only seeds finished in both points, and are significant when the 95% t-interval of the mean per-seed
+/// difference excludes 0. A point where more than half of the runs diverged ranks below every other point and
+/// loses every comparison. `where` restricts the points first; `by` evaluates each group separately and combines
+/// the groups like `all`: holds if all hold, fails if any fails, else inconclusive.
+public func evaluate(_ check: ClaimCheck, points: [GridPoint], runs: [RunRecord]) -> ClaimEvaluation {
+  var index: [[String: ConfigValue]: [RunRecord]] = [:]
+  for run in runs { index[run.point, default: []].append(run) }
+  return evaluate(check, points: points, index: index)
+}
+
+private func evaluate(_ check: ClaimCheck, points: [GridPoint], index: [[String: ConfigValue]: [RunRecord]])
+  -> ClaimEvaluation
+{
+  let selected = points.filter { $0.matches(check.filter) }
+  let metric = check.metrics.joined(separator: ", ")
+  if !check.by.isEmpty {
+    var inner = check
+    inner.by = []
+    inner.filter = [:]
+    let parts = groups(of: selected, by: check.by).map { group in
+      var part = evaluate(inner, points: group.points, index: index)
+      part.label = group.label
+      return part
+    }
+    return combine(parts, metric: metric, what: "group")
+  }
+  if case .all(let checks) = check.rule {
+    let parts = checks.map { sub in
+      var part = evaluate(sub, points: selected, index: index)
+      part.label = part.label.isEmpty ? sub.kind : "\(sub.kind) (\(part.label))"
+      return part
+    }
+    return combine(parts, metric: metric, what: "check")
+  }
+  if selected.isEmpty {
+    return ClaimEvaluation(verdict: .inconclusive, explanation: "No grid point matches the check's where.", metric: metric)
+  }
+  let summaries = selected.map { PointSummary(point: $0, metric: metric, runs: index[$0.coordinates] ?? []) }
+  return CheckContext(metric: metric, summaries: summaries).apply(check.rule, points: selected)
+}
+
+extension CheckContext {
+  /// The rule on this context's points (`all` is combined by the caller and never reaches here).
+  fileprivate func apply(_ rule: ClaimCheck.Rule, points: [GridPoint]) -> ClaimEvaluation {
+    switch rule {
+    case .bestIn(let x, _, let range, let goal): return bestIn(x: x, range: range, goal: goal)
+    case .peakInterior(let x, _, let direction): return peakInterior(x: x, goal: direction ?? naturalGoal(of: metric))
+    case .betterThan(_, let a, let b, let margin): return betterThan(a: a, b: b, margin: margin, points: points)
+    case .notBetterThan(_, let a, let b): return notBetterThan(a: a, b: b, points: points)
+    case .monotone(let x, _, let direction, let until): return monotone(x: x, direction: direction, until: until)
+    case .mostStable(let x, _, let expected): return mostStable(x: x, expected: expected)
+    case .all: return ClaimEvaluation(verdict: .inconclusive, explanation: "Nested all is combined by its caller.", metric: metric)
+    }
+  }
+}
+
+/// `all` and `by`: holds if every part holds, fails if any part fails, otherwise inconclusive.
+private func combine(_ parts: [ClaimEvaluation], metric: String, what: String) -> ClaimEvaluation {
+  let verdict: Verdict =
+    parts.contains { $0.verdict == .fails }
+    ? .fails : parts.allSatisfy { $0.verdict == .holds } && !parts.isEmpty ? .holds : .inconclusive
+  func names(_ v: Verdict) -> String {
+    let labels = parts.filter { $0.verdict == v }.map(\.label)
+    return labels.isEmpty ? "" : " (\(labels.joined(separator: "; ")))"
+  }
+  let counts = [Verdict.holds, .fails, .inconclusive].map { v in
+    "\(parts.filter { $0.verdict == v }.count) \(v.rawValue)\(v == .holds ? "" : names(v))"
+  }
+  var seen: Set<String> = []
+  var summaries: [PointSummary] = []
+  for s in parts.flatMap(\.summaries) where seen.insert("\(s.point.index) \(s.metric)").inserted {
+    summaries.append(s)
+  }
+  let explanation = "Of \(parts.count) \(what)s: " + counts.joined(separator: ", ") + ". "
+    + CheckContext(metric: metric, summaries: summaries).exclusions
+  return ClaimEvaluation(verdict: verdict, explanation: explanation, metric: metric, summaries: summaries, parts: parts)
+}
+
+/// The summaries of one check's points and the wording of its explanation.
+struct CheckContext {
+  let metric: String
+  let summaries: [PointSummary]
+
+  /// Accuracy, error, Dice and IoU are percentages, shown with "%" and differences in "pt".
+  var percent: Bool { ["accuracy", "error", "dice", "iou"].contains { metric.contains($0) } }
+
+  func value(_ v: Double) -> String { percent ? String(format: "%.2f%%", v) : String(format: "%.4g", v) }
+
+  func number(_ v: Double) -> String { percent ? String(format: "%.2f", v) : String(format: "%.4g", v) }
+
+  /// "8 (91.20% ± 0.31)": mean ± 95% CI half-width over finished seeds.
+  func describe(_ s: PointSummary, as name: String) -> String {
+    if s.collapsed { return "\(name) (diverged in \(s.nDiverged) of \(s.nDiverged + s.n + s.nFailed) runs)" }
+    guard let mean = s.mean else { return "\(name) (no finished runs)" }
+    guard let high = s.ciHigh else { return "\(name) (\(value(mean)), 1 seed)" }
+    return "\(name) (\(value(mean)) ± \(number(high - mean)))"
+  }
+
+  /// "+0.60 pt [0.20, 1.00]".
+  func difference(_ c: Comparison) -> String {
+    if let note = c.note, c.meanDiff == nil { return note }
+    guard let d = c.meanDiff else { return "no paired seeds" }
+    let unit = percent ? " pt" : ""
+    var text = (d >= 0 ? "+" : "") + number(d) + unit
+    if let lo = c.ciLow, let hi = c.ciHigh { text += " [\(number(lo)), \(number(hi))]" }
+    return text
+  }
+
+  /// The best point by mean among those that did not collapse.
+  func best(_ candidates: [PointSummary], goal: ClaimCheck.Goal) -> PointSummary? {
+    let eligible = candidates.filter { !$0.collapsed && $0.mean != nil }
+    return goal == .max ? eligible.max { $0.mean! < $1.mean! } : eligible.min { $0.mean! < $1.mean! }
+  }
+
+  /// Paired comparison of `a` against `b` with the difference multiplied by `sign` (+1 when higher is better).
+  /// A collapsed side loses without numbers.
+  func compare(_ a: PointSummary, _ b: PointSummary, sign: Double, label: String) -> Comparison {
+    switch (a.collapsed, b.collapsed) {
+    case (true, true):
+      return Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .neither, note: "both sides mostly diverged")
+    case (false, true):
+      return Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .aBetter, note: "\(b.point.label) mostly diverged")
+    case (true, false):
+      return Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .bBetter, note: "\(a.point.label) mostly diverged")
+    case (false, false):
+      let seeds = Set(a.values.keys).intersection(b.values.keys).sorted()
+      return Comparison(label: label, differences: seeds.map { sign * (a.values[$0]! - b.values[$0]!) })
+    }
+  }
+
+  /// "over 5 paired seeds" (or the reason there are no numbers).
+  func pairedText(_ c: Comparison) -> String {
+    c.meanDiff == nil ? "" : " over \(c.n) paired seed\(c.n == 1 ? "" : "s")"
+  }
+
+  /// The closing sentence: how many runs were excluded and why.
+  var exclusions: String {
+    let diverged = summaries.filter { $0.nDiverged > 0 }
+    let failed = summaries.filter { $0.nFailed > 0 }
+    let nDiverged = diverged.reduce(0) { $0 + $1.nDiverged }
+    let nFailed = failed.reduce(0) { $0 + $1.nFailed }
+    if nDiverged + nFailed == 0 { return "No runs excluded." }
+    func list(_ s: [PointSummary], _ seeds: (PointSummary) -> [Int]) -> String {
+      s.map { "\($0.point.label): seed\(seeds($0).count == 1 ? "" : "s") \(seeds($0).map(String.init).joined(separator: ", "))" }
+        .joined(separator: "; ")
+    }
+    var parts: [String] = []
+    if nDiverged > 0 { parts.append("\(nDiverged) diverged (\(list(diverged, \.divergedSeeds)))") }
+    if nFailed > 0 { parts.append("\(nFailed) failed or lacked \(metric) (\(list(failed, \.failedSeeds)))") }
+    var text = "Excluded \(nDiverged + nFailed) run\(nDiverged + nFailed == 1 ? "" : "s"): " + parts.joined(separator: ", ") + "."
+    let collapsed = summaries.filter(\.collapsed).map(\.point.label)
+    if !collapsed.isEmpty {
+      text += " Ranked last because more than half of their runs diverged: \(collapsed.joined(separator: "; "))."
+    }
+    return text
+  }
+
+  func finish(_ verdict: Verdict, _ sentence: String, _ comparisons: [Comparison]) -> ClaimEvaluation {
+    ClaimEvaluation(
+      verdict: verdict, explanation: sentence + " " + exclusions, metric: metric, summaries: summaries,
+      comparisons: comparisons)
+  }
+}

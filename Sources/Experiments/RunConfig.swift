@@ -1,0 +1,253 @@
+import Foundation
+
+/// The fully resolved configuration of one training run: base + scale + overrides + sweep point + seed, with
+/// every default filled in. Encodes as the same snake_case tree a spec uses (`tree`), which is what the Runner
+/// hashes (`tree.canonicalJSON`) and what results JSON stores.
+public struct RunConfig: Codable, Sendable, Hashable {
+  public var dataset: DatasetConfig
+  public var model: ModelConfig
+  public var regularizer: RegularizerConfig
+  public var train: TrainConfig
+  public var seed: Int
+
+  public init(
+    dataset: DatasetConfig, model: ModelConfig, regularizer: RegularizerConfig, train: TrainConfig, seed: Int
+  ) {
+    self.dataset = dataset
+    self.model = model
+    self.regularizer = regularizer
+    self.train = train
+    self.seed = seed
+  }
+
+  /// The config as a spec-shaped tree (snake_case keys; unset optionals omitted).
+  public var tree: ConfigValue {
+    .map([
+      "dataset": dataset.tree, "model": model.tree, "regularizer": regularizer.tree, "train": train.tree,
+      "seed": .int(seed),
+    ])
+  }
+
+  /// Decodes the structure of a run tree and fills the training defaults. This does not consult a catalog:
+  /// model and regularizer parameters are taken as written. `ExperimentSpec.plan` uses `resolve` instead,
+  /// which also validates against the catalog.
+  public init(tree: ConfigValue, file: String = "", path: String = "") throws(SpecError) {
+    let top = try MapReader(tree, path: path, file: file)
+    try top.checkKeys(["dataset", "model", "regularizer", "train", "seed"])
+    dataset = try DatasetConfig(tree: try top.required("dataset"), path: top.keyPath("dataset"), file: file)
+    model = try ModelConfig(tree: try top.required("model"), path: top.keyPath("model"), file: file)
+    regularizer = try RegularizerConfig(
+      tree: top.map["regularizer"] ?? .string("none"), path: top.keyPath("regularizer"), file: file)
+    train = try TrainConfig(tree: try top.required("train"), path: top.keyPath("train"), file: file)
+    seed = try top.optionalInt("seed") ?? 0
+  }
+
+  public init(from decoder: Decoder) throws {
+    let tree = try ConfigValue(from: decoder)
+    do {
+      try self.init(tree: tree)
+    } catch {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+    }
+  }
+
+  public func encode(to encoder: Encoder) throws { try tree.encode(to: encoder) }
+}
+
+/// Which data a run trains and evaluates on.
+public struct DatasetConfig: Sendable, Hashable {
+  public var name: String
+  /// Number of training / test examples to use; nil = the whole split.
+  public var trainSize: Int?
+  public var testSize: Int?
+  /// Seed of the subset draw, kept apart from the run seed so that every seed sees the same subset.
+  public var subsetSeed: Int
+
+  public init(name: String, trainSize: Int? = nil, testSize: Int? = nil, subsetSeed: Int = 0) {
+    self.name = name
+    self.trainSize = trainSize
+    self.testSize = testSize
+    self.subsetSeed = subsetSeed
+  }
+
+  var tree: ConfigValue {
+    var m: [String: ConfigValue] = ["name": .string(name), "subset_seed": .int(subsetSeed)]
+    if let trainSize { m["train_size"] = .int(trainSize) }
+    if let testSize { m["test_size"] = .int(testSize) }
+    return .map(m)
+  }
+
+  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+    // `dataset: fashion-mnist` is shorthand for `dataset: {name: fashion-mnist}`.
+    if let name = tree.asString {
+      self.init(name: name)
+      return
+    }
+    let r = try MapReader(tree, path: path, file: file)
+    try r.checkKeys(["name", "train_size", "test_size", "subset_seed"])
+    self.init(
+      name: try r.string("name"), trainSize: try r.optionalInt("train_size"), testSize: try r.optionalInt("test_size"),
+      subsetSeed: try r.optionalInt("subset_seed") ?? 0)
+  }
+}
+
+/// Which model builder a run uses and its parameters (e.g. `widths: [1024, 1024]`).
+public struct ModelConfig: Sendable, Hashable {
+  public var name: String
+  public var params: [String: ConfigValue]
+
+  public init(name: String, params: [String: ConfigValue] = [:]) {
+    self.name = name
+    self.params = params
+  }
+
+  var tree: ConfigValue { .map(params.merging(["name": .string(name)]) { _, new in new }) }
+
+  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+    if let name = tree.asString {
+      self.init(name: name)
+      return
+    }
+    let r = try MapReader(tree, path: path, file: file)
+    var params = r.map
+    params["name"] = nil
+    self.init(name: try r.string("name"), params: params)
+  }
+}
+
+/// Which regularizer a run uses (`none` allowed), where it plugs in, and its parameters.
+public struct RegularizerConfig: Sendable, Hashable {
+  public var name: String
+  /// Sites in the model (or `input`) where the regularizer is applied.
+  public var at: [String]
+  public var params: [String: ConfigValue]
+
+  public init(name: String, at: [String] = [], params: [String: ConfigValue] = [:]) {
+    self.name = name
+    self.at = at
+    self.params = params
+  }
+
+  var tree: ConfigValue {
+    .map(params.merging(["name": .string(name), "at": .list(at.map(ConfigValue.string))]) { _, new in new })
+  }
+
+  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+    if let name = tree.asString {
+      self.init(name: name)
+      return
+    }
+    let r = try MapReader(tree, path: path, file: file)
+    var params = r.map
+    params["name"] = nil
+    params["at"] = nil
+    self.init(name: try r.string("name"), at: try r.optionalStringList("at") ?? [], params: params)
+  }
+}
+
+/// Optimisation settings of a run; every field has a documented default except epochs, batch and lr.
+public struct TrainConfig: Sendable, Hashable {
+  public var epochs: Int
+  public var batch: Int
+  /// Batch size at evaluation (no gradients, so it can be larger). Default 1000.
+  public var evalBatch: Int
+  /// `sgd` (default) or `adam` (one of `TrainConfig.optimizers`).
+  public var optimizer: String
+  public var lr: Double
+  /// SGD momentum. Default 0.9.
+  public var momentum: Double
+  /// Default false.
+  public var nesterov: Bool
+  /// L2 penalty added to the gradient. Default 0.
+  public var weightDecay: Double
+  /// How the learning rate evolves (one of `TrainConfig.schedules`): `constant` (default), `step` (multiplied
+  /// by `gamma` at each milestone) or `cosine` (decay to 0 over training).
+  public var schedule: String
+  /// Fractions of training in (0, 1) at which the step schedule multiplies the rate by `gamma`.
+  /// Default [0.5, 0.75].
+  public var milestones: [Double]
+  /// Default 0.1.
+  public var gamma: Double
+  /// Linear warm-up, in epochs (may be fractional). Default 0.
+  public var warmupEpochs: Double
+  /// Max-norm constraint c on each unit's incoming weight vector (Srivastava et al.); nil = none.
+  public var maxNorm: Double?
+  /// Adam moment decay rates. Defaults 0.9 and 0.999.
+  public var adamBeta1: Double
+  public var adamBeta2: Double
+  /// Evaluate the test set every this many epochs (and after the last). Default 1.
+  public var evalEvery: Int
+  /// A fixed budget of optimisation steps: when set, it replaces `epochs` (as many epochs as the budget needs
+  /// for the run's training-set size) and the test set is evaluated at the end only. Lets a sweep over
+  /// training-set sizes give every size the same number of updates.
+  public var steps: Int?
+
+  public init(
+    epochs: Int, batch: Int, evalBatch: Int = 1000, optimizer: String = "sgd", lr: Double, momentum: Double = 0.9,
+    nesterov: Bool = false, weightDecay: Double = 0, schedule: String = "constant", milestones: [Double] = [0.5, 0.75],
+    gamma: Double = 0.1, warmupEpochs: Double = 0, maxNorm: Double? = nil, adamBeta1: Double = 0.9,
+    adamBeta2: Double = 0.999, evalEvery: Int = 1, steps: Int? = nil
+  ) {
+    self.evalEvery = evalEvery
+    self.steps = steps
+    self.epochs = epochs
+    self.batch = batch
+    self.evalBatch = evalBatch
+    self.optimizer = optimizer
+    self.lr = lr
+    self.momentum = momentum
+    self.nesterov = nesterov
+    self.weightDecay = weightDecay
+    self.schedule = schedule
+    self.milestones = milestones
+    self.gamma = gamma
+    self.warmupEpochs = warmupEpochs
+    self.maxNorm = maxNorm
+    self.adamBeta1 = adamBeta1
+    self.adamBeta2 = adamBeta2
+  }
+
+  /// Valid values of `optimizer`.
+  public static let optimizers = ["sgd", "adam"]
+  /// Valid values of `schedule`.
+  public static let schedules = ["constant", "step", "cosine"]
+
+  static let keys = [
+    "epochs", "batch", "eval_batch", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "schedule",
+    "milestones", "gamma", "warmup_epochs", "max_norm", "adam_beta1", "adam_beta2", "eval_every", "steps",
+  ]
+
+  var tree: ConfigValue {
+    var m: [String: ConfigValue] = [
+      "epochs": .int(epochs), "batch": .int(batch), "eval_batch": .int(evalBatch), "optimizer": .string(optimizer),
+      "lr": .double(lr), "momentum": .double(momentum), "nesterov": .bool(nesterov), "weight_decay": .double(weightDecay),
+      "schedule": .string(schedule), "milestones": .list(milestones.map(ConfigValue.double)),
+      "gamma": .double(gamma), "warmup_epochs": .double(warmupEpochs), "adam_beta1": .double(adamBeta1),
+      "adam_beta2": .double(adamBeta2), "eval_every": .int(evalEvery),
+    ]
+    if let maxNorm { m["max_norm"] = .double(maxNorm) }
+    if let steps { m["steps"] = .int(steps) }
+    return .map(m)
+  }
+
+  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+    let r = try MapReader(tree, path: path, file: file)
+    try r.checkKeys(Self.keys)
+    let optimizer = try r.optionalString("optimizer") ?? "sgd"
+    guard Self.optimizers.contains(optimizer) else {
+      throw SpecError.unknown("optimizer", optimizer, choices: Self.optimizers, file: file, keyPath: r.keyPath("optimizer"))
+    }
+    let schedule = try r.optionalString("schedule") ?? "constant"
+    guard Self.schedules.contains(schedule) else {
+      throw SpecError.unknown("schedule", schedule, choices: Self.schedules, file: file, keyPath: r.keyPath("schedule"))
+    }
+    self.init(
+      epochs: try r.int("epochs"), batch: try r.int("batch"), evalBatch: try r.optionalInt("eval_batch") ?? 1000,
+      optimizer: optimizer, lr: try r.double("lr"), momentum: try r.optionalDouble("momentum") ?? 0.9,
+      nesterov: try r.optionalBool("nesterov") ?? false, weightDecay: try r.optionalDouble("weight_decay") ?? 0,
+      schedule: schedule, milestones: try r.optionalDoubleList("milestones") ?? [0.5, 0.75],
+      gamma: try r.optionalDouble("gamma") ?? 0.1, warmupEpochs: try r.optionalDouble("warmup_epochs") ?? 0,
+      maxNorm: try r.optionalDouble("max_norm"), adamBeta1: try r.optionalDouble("adam_beta1") ?? 0.9,
+      adamBeta2: try r.optionalDouble("adam_beta2") ?? 0.999, evalEvery: try r.optionalInt("eval_every") ?? 1, steps: try r.optionalInt("steps"))
+  }
+}

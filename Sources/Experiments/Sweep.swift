@@ -1,0 +1,209 @@
+import Foundation
+
+/// The grid of an experiment: axes combined as a Cartesian product, the first axis varying slowest.
+/// Keys are dotted paths into the base run config (`regularizer.length`); a value may be a whole map, which
+/// replaces the subtree at that key (a list of regularizer maps gives one arm per map).
+public struct Sweep: Codable, Sendable, Equatable {
+  /// One axis of the grid.
+  public enum Axis: Sendable, Equatable {
+    /// One key taking each value in turn.
+    case values(key: String, values: [ConfigValue])
+    /// Several keys stepping together (`zip`): the i-th point sets every key to its i-th value.
+    case zip(keys: [String], values: [[ConfigValue]])
+
+    /// The sweep keys this axis sets.
+    public var keys: [String] {
+      switch self {
+      case .values(let key, _): return [key]
+      case .zip(let keys, _): return keys
+      }
+    }
+
+    /// Number of positions along the axis (the shortest list, for a malformed zip).
+    public var count: Int {
+      switch self {
+      case .values(_, let values): return values.count
+      case .zip(_, let values): return values.map(\.count).min() ?? 0
+      }
+    }
+
+    /// Key → value at position `i`.
+    func coordinates(at i: Int) -> [(String, ConfigValue)] {
+      switch self {
+      case .values(let key, let values): return [(key, values[i])]
+      case .zip(let keys, let values): return Swift.zip(keys, values.map { $0[i] }).map { ($0, $1) }
+      }
+    }
+  }
+
+  public var axes: [Axis]
+
+  public init(axes: [Axis] = []) { self.axes = axes }
+
+  /// Every sweep key, in axis order.
+  public var keys: [String] { axes.flatMap(\.keys) }
+
+  /// The values a key takes, in grid order.
+  public func values(of key: String) -> [ConfigValue]? {
+    for axis in axes {
+      switch axis {
+      case .values(let k, let values) where k == key: return values
+      case .zip(let keys, let values):
+        if let i = keys.firstIndex(of: key) { return values[i] }
+      default: continue
+      }
+    }
+    return nil
+  }
+
+  /// Replaces the values of an existing key (inside a zip too), or appends a new axis.
+  public mutating func setValues(_ values: [ConfigValue], of key: String) {
+    for (n, axis) in axes.enumerated() {
+      switch axis {
+      case .values(let k, _) where k == key:
+        axes[n] = .values(key: key, values: values)
+        return
+      case .zip(let keys, var lists):
+        if let i = keys.firstIndex(of: key) {
+          lists[i] = values
+          axes[n] = .zip(keys: keys, values: lists)
+          return
+        }
+      default: continue
+      }
+    }
+    axes.append(.values(key: key, values: values))
+  }
+
+  /// The grid points in order: the first axis varies slowest. An empty sweep has one point, the base config.
+  public func points() -> [GridPoint] {
+    var result: [GridPoint] = []
+    var positions = [Int](repeating: 0, count: axes.count)
+    guard axes.allSatisfy({ $0.count > 0 }) else { return [] }
+    while true {
+      var coordinates: [String: ConfigValue] = [:]
+      var labels: [String] = []
+      for (axis, i) in zip(axes, positions) {
+        let pairs = axis.coordinates(at: i)
+        for (key, value) in pairs { coordinates[key] = value }
+        labels.append(Self.label(pairs))
+      }
+      result.append(
+        GridPoint(coordinates: coordinates, label: labels.isEmpty ? "base" : labels.joined(separator: ", "), index: result.count))
+      var axis = axes.count - 1
+      while axis >= 0 {
+        positions[axis] += 1
+        if positions[axis] < axes[axis].count { break }
+        positions[axis] = 0
+        axis -= 1
+      }
+      if axis < 0 { return result }
+    }
+  }
+
+  /// `regularizer.length=8`; a map value is named by its `name` field (`dropblock`).
+  static func label(_ pairs: [(String, ConfigValue)]) -> String {
+    pairs.map { key, value in
+      if case .map(let m) = value { return m["name"]?.description ?? value.description }
+      return "\(key)=\(value)"
+    }.joined(separator: ", ")
+  }
+
+  /// Parses the spec's `sweep`: a map (`keyOrder` gives its file order; sorted keys otherwise) or a list of
+  /// one-key maps, which is how a stored spec keeps the order through JSON. `zip` takes the same two forms.
+  init(tree: ConfigValue, keyOrder: [[String]: [String]], path: String, file: String) throws(SpecError) {
+    var axes: [Axis] = []
+    for (key, value) in try Self.orderedEntries(tree, orderPath: ["sweep"], keyOrder: keyOrder, path: path, file: file) {
+      if key == "zip" {
+        let entries = try Self.orderedEntries(
+          value, orderPath: ["sweep", "zip"], keyOrder: keyOrder, path: "\(path).zip", file: file)
+        if entries.isEmpty {
+          throw SpecError(file: file, keyPath: "\(path).zip", message: "expected a non-empty map of key: [values]")
+        }
+        var lists: [[ConfigValue]] = []
+        for (zipKey, zipValue) in entries {
+          lists.append(try Self.list(zipValue, path: "\(path).zip.\(zipKey)", file: file))
+        }
+        axes.append(.zip(keys: entries.map(\.0), values: lists))
+      } else {
+        axes.append(.values(key: key, values: try Self.list(value, path: "\(path).\(key)", file: file)))
+      }
+    }
+    self.axes = axes
+  }
+
+  private static func list(_ value: ConfigValue, path: String, file: String) throws(SpecError) -> [ConfigValue] {
+    guard let list = value.asList else {
+      throw SpecError(
+        file: file, keyPath: path, message: "expected a list of values, got \(value.typeName) '\(value)'",
+        suggestion: "write [\(value)] for a single value")
+    }
+    return list
+  }
+
+  private static func orderedEntries(
+    _ tree: ConfigValue, orderPath: [String], keyOrder: [[String]: [String]], path: String, file: String
+  ) throws(SpecError) -> [(String, ConfigValue)] {
+    switch tree {
+    case .null: return []
+    case .map(let m):
+      let order = keyOrder[orderPath].flatMap { $0.count == m.count ? $0 : nil } ?? m.keys.sorted()
+      return order.map { ($0, m[$0]!) }
+    case .list(let items):
+      var entries: [(String, ConfigValue)] = []
+      for (i, item) in items.enumerated() {
+        guard let m = item.asMap, m.count == 1, let (key, value) = m.first else {
+          throw SpecError(file: file, keyPath: "\(path)[\(i)]", message: "expected a one-key map {key: [values]}")
+        }
+        entries.append((key, value))
+      }
+      return entries
+    default:
+      throw SpecError(file: file, keyPath: path, message: "expected a map of key: [values], got \(tree.typeName)")
+    }
+  }
+
+  /// The sweep as an order-preserving list of one-key maps.
+  var tree: ConfigValue {
+    .list(
+      axes.map { axis in
+        switch axis {
+        case .values(let key, let values): return .map([key: .list(values)])
+        case .zip(let keys, let values):
+          return .map(["zip": .list(Swift.zip(keys, values).map { .map([$0: .list($1)]) })])
+        }
+      })
+  }
+
+  public init(from decoder: Decoder) throws {
+    let tree = try ConfigValue(from: decoder)
+    do {
+      try self.init(tree: tree, keyOrder: [:], path: "sweep", file: "")
+    } catch {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+    }
+  }
+
+  public func encode(to encoder: Encoder) throws { try tree.encode(to: encoder) }
+}
+
+/// One point of the grid: the sweep coordinates every seed of that point shares.
+public struct GridPoint: Codable, Sendable, Hashable {
+  /// Sweep key → value at this point.
+  public var coordinates: [String: ConfigValue]
+  /// Human label, e.g. `regularizer.length=8` or `dropblock`.
+  public var label: String
+  /// Position in grid order.
+  public var index: Int
+
+  public init(coordinates: [String: ConfigValue], label: String, index: Int) {
+    self.coordinates = coordinates
+    self.label = label
+    self.index = index
+  }
+
+  /// True when every given coordinate equals this point's value for that key.
+  public func matches(_ selection: [String: ConfigValue]) -> Bool {
+    selection.allSatisfy { key, value in coordinates[key] == value || coordinates[key]?.asMap?["name"] == value }
+  }
+}

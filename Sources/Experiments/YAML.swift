@@ -1,0 +1,117 @@
+import Foundation
+import Yams
+
+/// A YAML document converted to a `ConfigValue`, plus what the conversion would otherwise lose: the order of
+/// keys in each mapping (the sweep's first key is its slowest axis) and the line of each key (for errors).
+struct YAMLDocument {
+  var value: ConfigValue
+  /// Mapping path (list of keys from the root) → its keys in file order.
+  var keyOrder: [[String]: [String]]
+  /// Key path (list of keys from the root) → 1-based line of the key.
+  var lines: [[String]: Int]
+}
+
+extension ConfigValue {
+  /// Parses YAML text into a value. Plain scalars resolve as YAML 1.1 does for null, booleans and integers, and
+  /// any plain scalar that reads as a decimal number (including `5e-4`, which YAML 1.1 leaves a string) becomes
+  /// a double; quoted scalars always stay strings.
+  public static func parseYAML(_ text: String, file: String = "") throws(SpecError) -> ConfigValue {
+    try loadYAMLDocument(text, file: file).value
+  }
+
+  /// Resolves one plain (unquoted) YAML scalar.
+  static func resolvePlainScalar(_ s: String) -> ConfigValue {
+    switch s {
+    case "", "~", "null", "Null", "NULL": return .null
+    case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return .bool(true)
+    case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return .bool(false)
+    case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+    case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+    case ".nan", ".NaN", ".NAN": return .double(.nan)
+    default: break
+    }
+    let cleaned = s.replacingOccurrences(of: "_", with: "")
+    if cleaned.range(of: #"^[-+]?[0-9]+$"#, options: .regularExpression) != nil, let i = Int(cleaned) {
+      return .int(i)
+    }
+    if cleaned.range(of: #"^[-+]?0x[0-9a-fA-F]+$"#, options: .regularExpression) != nil {
+      let negative = cleaned.hasPrefix("-")
+      let digits = cleaned.drop { $0 == "-" || $0 == "+" }.dropFirst(2)
+      if let i = Int(digits, radix: 16) { return .int(negative ? -i : i) }
+    }
+    // Only decimal forms: Double("nan") or Double("infinity") would otherwise turn words into numbers.
+    if cleaned.range(of: #"^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$"#, options: .regularExpression) != nil,
+      let d = Double(cleaned)
+    {
+      return .double(d)
+    }
+    return .string(s)
+  }
+}
+
+func loadYAMLDocument(_ text: String, file: String) throws(SpecError) -> YAMLDocument {
+  let root: Node?
+  do {
+    root = try Yams.compose(yaml: text)
+  } catch let error as YamlError {
+    throw SpecError(file: file, line: yamlErrorLine(error), keyPath: "", message: "invalid YAML: \(yamlProblem(error))")
+  } catch {
+    throw SpecError(file: file, keyPath: "", message: "invalid YAML: \(error)")
+  }
+  var document = YAMLDocument(value: .null, keyOrder: [:], lines: [:])
+  guard let root else { return document }
+  document.value = try convert(root, path: [], file: file, into: &document)
+  return document
+}
+
+private func convert(_ node: Node, path: [String], file: String, into document: inout YAMLDocument) throws(SpecError)
+  -> ConfigValue
+{
+  switch node {
+  case .scalar(let scalar):
+    switch scalar.style {
+    case .singleQuoted, .doubleQuoted, .literal, .folded: return .string(scalar.string)
+    default: return ConfigValue.resolvePlainScalar(scalar.string)
+    }
+  case .sequence(let sequence):
+    var items: [ConfigValue] = []
+    for (i, item) in sequence.enumerated() {
+      items.append(try convert(item, path: path + ["\(i)"], file: file, into: &document))
+    }
+    return .list(items)
+  case .mapping(let mapping):
+    var map: [String: ConfigValue] = [:]
+    var order: [String] = []
+    for (keyNode, valueNode) in mapping {
+      guard case .scalar(let keyScalar) = keyNode else {
+        throw SpecError(
+          file: file, line: keyNode.mark?.line, keyPath: path.joined(separator: "."),
+          message: "mapping keys must be plain strings")
+      }
+      let key = keyScalar.string
+      let keyPath = (path + [key]).joined(separator: ".")
+      if map[key] != nil {
+        throw SpecError(file: file, line: keyNode.mark?.line, keyPath: keyPath, message: "duplicate key '\(key)'")
+      }
+      document.lines[path + [key]] = keyNode.mark?.line
+      map[key] = try convert(valueNode, path: path + [key], file: file, into: &document)
+      order.append(key)
+    }
+    document.keyOrder[path] = order
+    return .map(map)
+  }
+}
+
+private func yamlErrorLine(_ error: YamlError) -> Int? {
+  switch error {
+  case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+  default: return nil
+  }
+}
+
+private func yamlProblem(_ error: YamlError) -> String {
+  switch error {
+  case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+  default: return error.description.split(separator: "\n").first.map(String.init) ?? "\(error)"
+  }
+}

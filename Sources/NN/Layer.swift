@@ -1,0 +1,99 @@
+import Tensor
+
+/// Training or evaluation. Passed explicitly to every forward call: no layer keeps a hidden mode flag.
+public enum Mode: Sendable, Equatable {
+  case train
+  case eval
+}
+
+/// What a forward pass needs besides its input: the mode, the step's random key and how far training has come.
+public struct StepContext: Sendable {
+  public var mode: Mode
+  /// The key of this optimisation step. A stochastic layer draws from `key.fold(site)`, its own stream.
+  public var key: RandomKey
+  /// Optimisation step (0-based) and fraction of training completed in [0, 1], for schedules (e.g. DropBlock's
+  /// linearly decreasing keep probability).
+  public var step: Int
+  public var progress: Double
+
+  public init(mode: Mode, key: RandomKey, step: Int = 0, progress: Double = 1) {
+    self.mode = mode
+    self.key = key
+    self.step = step
+    self.progress = progress
+  }
+
+  /// Evaluation: no randomness is drawn, so the key is irrelevant.
+  public static let evaluation = StepContext(mode: .eval, key: RandomKey(k0: 0, k1: 0))
+}
+
+/// A trainable tensor with its accumulated gradient.
+public final class Parameter {
+  public let name: String
+  public var value: Tensor
+  public var grad: Tensor
+  /// Max-norm applies to weight matrices whose rows are one unit's incoming weights (Linear), never to biases.
+  public let isUnitWeights: Bool
+
+  public init(name: String, value: Tensor, isUnitWeights: Bool = false) {
+    self.name = name
+    self.value = value
+    self.grad = Tensor(shape: value.shape)
+    self.isUnitWeights = isUnitWeights
+  }
+
+  public func zeroGrad() {
+    grad.withUnsafeMutableBufferPointer { g in g.update(repeating: 0) }
+  }
+}
+
+/// A layer with an explicit forward/backward pair. `forward` caches what `backward` needs; `backward` takes the
+/// gradient of the loss with respect to the output, accumulates parameter gradients and returns the gradient
+/// with respect to the input. Every `backward` follows the `forward` of the same batch.
+public protocol Layer: AnyObject {
+  func forward(_ x: Tensor, _ context: StepContext) -> Tensor
+  func backward(_ dy: Tensor) -> Tensor
+  var parameters: [Parameter] { get }
+}
+
+extension Layer {
+  public var parameters: [Parameter] { [] }
+}
+
+/// Layers applied one after the other.
+public final class Sequential: Layer {
+  public var layers: [Layer]
+
+  public init(_ layers: [Layer]) { self.layers = layers }
+
+  public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
+    var h = x
+    for layer in layers { h = layer.forward(h, context) }
+    return h
+  }
+
+  public func backward(_ dy: Tensor) -> Tensor {
+    var g = dy
+    for layer in layers.reversed() { g = layer.backward(g) }
+    return g
+  }
+
+  public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+}
+
+/// Where a regularizer can be plugged into a model: a named point with the per-sample shape of what flows there
+/// (`[H, W, C]` for feature maps, `[features]` after flattening), and a unique index for the site's random stream.
+public struct Site: Sendable, Hashable {
+  public var name: String
+  public var shape: [Int]
+  public var index: Int
+
+  public init(name: String, shape: [Int], index: Int) {
+    self.name = name
+    self.shape = shape
+    self.index = index
+  }
+}
+
+/// Builds the regularizer layer to insert at a site, or nil to insert nothing there.
+public typealias RegularizerInsertion = (Site) throws -> Layer?

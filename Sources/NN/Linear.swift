@@ -1,0 +1,79 @@
+import Tensor
+
+/// y = x·Wᵀ + b on `[N, in]` inputs. Row u of W holds unit u's incoming weights (the vector max-norm constrains).
+public final class Linear: Layer {
+  public let weight: Parameter
+  public let bias: Parameter
+  private var input = Tensor(shape: [0])
+  /// False for a network's first layer when nothing before it needs a gradient (its input is data).
+  public var computesInputGradient = true
+
+  /// He-normal weights (std √(2/in), suited to ReLU networks), zero bias, drawn from `key`.
+  public init(inFeatures: Int, outFeatures: Int, key: RandomKey) {
+    var w = Tensor(shape: [outFeatures, inFeatures])
+    let std = Float((2.0 / Double(inFeatures)).squareRoot())
+    w.withUnsafeMutableBufferPointer { buffer in
+      key.fillNormal(buffer)
+      Elementwise.scale(std, buffer)
+    }
+    weight = Parameter(name: "linear.weight", value: w, isUnitWeights: true)
+    bias = Parameter(name: "linear.bias", value: Tensor(shape: [outFeatures]))
+  }
+
+  public var inFeatures: Int { weight.value.shape[1] }
+  public var outFeatures: Int { weight.value.shape[0] }
+
+  public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
+    let n = x.rows
+    precondition(x.rowLength == inFeatures, "Linear: expected \(inFeatures) features, got \(x.rowLength)")
+    if context.mode == .train { input = x }
+    var y = Tensor(shape: [n, outFeatures])
+    x.withUnsafeBufferPointer { a in
+      weight.value.withUnsafeBufferPointer { w in
+        y.withUnsafeMutableBufferPointer { out in
+          BLAS.sgemm(
+            transA: false, transB: true, m: n, n: outFeatures, k: inFeatures,
+            a: a.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures, c: out.baseAddress!,
+            ldc: outFeatures)
+          bias.value.withUnsafeBufferPointer { b in
+            for r in 0..<n {
+              Elementwise.axpy(
+                1, b, UnsafeMutableBufferPointer(rebasing: out[(r * outFeatures)..<((r + 1) * outFeatures)]))
+            }
+          }
+        }
+      }
+    }
+    return y
+  }
+
+  public func backward(_ dy: Tensor) -> Tensor {
+    let n = dy.rows
+    var dx = Tensor(shape: computesInputGradient ? input.shape : [0])
+    dy.withUnsafeBufferPointer { g in
+      input.withUnsafeBufferPointer { a in
+        weight.grad.withUnsafeMutableBufferPointer { gw in
+          BLAS.sgemm(
+            transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
+            a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, beta: 1,
+            c: gw.baseAddress!, ldc: inFeatures)
+        }
+      }
+      bias.grad.withUnsafeMutableBufferPointer { gb in
+        Elementwise.addColumnSums(g, channels: outFeatures, into: gb.baseAddress!)
+      }
+      guard computesInputGradient else { return }
+      weight.value.withUnsafeBufferPointer { w in
+        dx.withUnsafeMutableBufferPointer { out in
+          BLAS.sgemm(
+            transA: false, transB: false, m: n, n: inFeatures, k: outFeatures,
+            a: g.baseAddress!, lda: outFeatures, b: w.baseAddress!, ldb: inFeatures, c: out.baseAddress!,
+            ldc: inFeatures)
+        }
+      }
+    }
+    return dx
+  }
+
+  public var parameters: [Parameter] { [weight, bias] }
+}

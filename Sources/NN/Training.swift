@@ -1,0 +1,197 @@
+import Tensor
+
+/// What a model learns to predict: class labels, or per-pixel masks `[N, H, W, 1]` in {0, 1}.
+public enum Targets: Sendable {
+  case labels([Int32])
+  case masks(Tensor)
+}
+
+/// Images `[N, H, W, C]` with their targets.
+public struct TrainingData: Sendable {
+  public var images: Tensor
+  public var targets: Targets
+
+  public init(images: Tensor, targets: Targets) {
+    self.images = images
+    self.targets = targets
+  }
+
+  public var count: Int { images.rows }
+}
+
+public struct TrainingOptions {
+  public var epochs: Int
+  public var batch: Int
+  public var evalBatch: Int
+  public var learningRate: Double
+  public var schedule: LearningRateSchedule
+  public var warmupEpochs: Double
+  /// Max-norm constraint c on every unit's incoming weights (Linear layers), if set.
+  public var maxNorm: Float?
+  /// The run's root key; data order and masks derive from it.
+  public var key: RandomKey
+  /// Also evaluate the training set after the last epoch (train_accuracy): costs one eval pass over it.
+  public var evaluateTrainingSet: Bool
+  /// Evaluate the test set every this many epochs (and always after the last one).
+  public var evalEvery: Int
+
+  public init(
+    epochs: Int, batch: Int, evalBatch: Int = 1000, learningRate: Double, schedule: LearningRateSchedule = .constant,
+    warmupEpochs: Double = 0, maxNorm: Float? = nil, key: RandomKey, evaluateTrainingSet: Bool = true,
+    evalEvery: Int = 1
+  ) {
+    self.evalEvery = max(1, evalEvery)
+    self.epochs = epochs
+    self.batch = batch
+    self.evalBatch = evalBatch
+    self.learningRate = learningRate
+    self.schedule = schedule
+    self.warmupEpochs = warmupEpochs
+    self.maxNorm = maxNorm
+    self.key = key
+    self.evaluateTrainingSet = evaluateTrainingSet
+  }
+}
+
+/// Where training is, for progress displays.
+public struct TrainingProgress: Sendable {
+  public var epoch: Int
+  public var epochs: Int
+  public var step: Int
+  public var totalSteps: Int
+}
+
+public struct EpochReport: Sendable {
+  public var epoch: Int
+  public var trainLoss: Double
+  public var metrics: [String: Double]
+}
+
+public struct TrainingOutcome: Sendable {
+  public var epochs: [EpochReport]
+  /// Final metrics: the last epoch's test metrics, plus `train_accuracy` for classification.
+  public var final: [String: Double]
+  /// The step at which the loss became NaN or infinite, if it did; training stopped there.
+  public var divergedAtStep: Int?
+}
+
+/// The training loop shared by every experiment: shuffled mini-batches (order from the run key, one permutation
+/// per epoch), forward, loss, backward, optimiser step, optional max-norm; test metrics after every epoch.
+public enum Trainer {
+  public static func train(
+    _ network: Layer, optimizer: Optimizer, train: TrainingData, test: TrainingData, options o: TrainingOptions,
+    progress: (TrainingProgress) -> Void = { _ in }, epochEnd: (EpochReport) -> Void = { _ in }
+  ) -> TrainingOutcome {
+    let parameters = network.parameters
+    let stepsPerEpoch = (train.count + o.batch - 1) / o.batch
+    let totalSteps = stepsPerEpoch * o.epochs
+    let warmupSteps = Int(o.warmupEpochs * Double(stepsPerEpoch))
+    let orderKey = o.key.fold(.dataOrder)
+    let maskKey = o.key.fold(.mask)
+    var reports: [EpochReport] = []
+    var step = 0
+    for epoch in 0..<o.epochs {
+      let order = orderKey.fold(epoch).permutation(train.count)
+      var lossSum = 0.0
+      for b in 0..<stepsPerEpoch {
+        let indices = order[(b * o.batch)..<min(train.count, (b + 1) * o.batch)]
+        let x = train.images.gather(rows: indices)
+        let context = StepContext(
+          mode: .train, key: maskKey.fold(step), step: step, progress: Double(step) / Double(max(1, totalSteps)))
+        for p in parameters { p.zeroGrad() }
+        let output = network.forward(x, context)
+        let loss = lossAndGradient(output, train.targets, indices)
+        if !loss.loss.isFinite {
+          return TrainingOutcome(epochs: reports, final: [:], divergedAtStep: step)
+        }
+        lossSum += loss.loss * Double(indices.count)
+        _ = network.backward(loss.gradient)
+        let lr = o.schedule.rate(base: o.learningRate, step: step, totalSteps: totalSteps, warmupSteps: warmupSteps)
+        optimizer.step(parameters, lr: Float(lr))
+        if let c = o.maxNorm { MaxNorm.apply(parameters, c: c) }
+        step += 1
+        progress(TrainingProgress(epoch: epoch, epochs: o.epochs, step: step, totalSteps: totalSteps))
+      }
+      guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
+      let report = EpochReport(
+        epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: evaluate(network, test, batch: o.evalBatch))
+      if !report.metrics.values.allSatisfy(\.isFinite) {
+        return TrainingOutcome(epochs: reports + [report], final: [:], divergedAtStep: step)
+      }
+      reports.append(report)
+      epochEnd(report)
+    }
+    var final = reports.last?.metrics ?? [:]
+    if o.evaluateTrainingSet, case .labels = train.targets {
+      final["train_accuracy"] = evaluate(network, train, batch: o.evalBatch)["test_accuracy"]
+    }
+    return TrainingOutcome(epochs: reports, final: final, divergedAtStep: nil)
+  }
+
+  static func lossAndGradient(_ output: Tensor, _ targets: Targets, _ indices: ArraySlice<Int>) -> LossResult {
+    switch targets {
+    case .labels(let labels):
+      return Losses.softmaxCrossEntropy(logits: output, labels: ArraySlice(indices.map { labels[$0] }))
+    case .masks(let masks):
+      return Losses.diceBCE(logits: output, masks: masks.gather(rows: indices))
+    }
+  }
+
+  /// Evaluation-mode metrics on `data`: `test_accuracy`, `test_error` (percent) and `test_loss` for labels;
+  /// `dice`, `iou` (per image at threshold 0.5, averaged; percent) and `test_loss` for masks.
+  public static func evaluate(_ network: Layer, _ data: TrainingData, batch: Int) -> [String: Double] {
+    var lossSum = 0.0
+    var correct = 0
+    var diceSum = 0.0
+    var iouSum = 0.0
+    var start = 0
+    while start < data.count {
+      let range = start..<min(data.count, start + batch)
+      let output = network.forward(data.images.slice(rows: range), .evaluation)
+      switch data.targets {
+      case .labels(let labels):
+        let slice = labels[range]
+        lossSum += Losses.softmaxCrossEntropy(logits: output, labels: slice).loss * Double(range.count)
+        let k = output.rowLength
+        output.withUnsafeBufferPointer { z in
+          for (r, label) in slice.enumerated() {
+            var best = 0
+            for j in 1..<k where z[r * k + j] > z[r * k + best] { best = j }
+            if best == Int(label) { correct += 1 }
+          }
+        }
+      case .masks(let masks):
+        let m = masks.slice(rows: range)
+        lossSum += Losses.diceBCE(logits: output, masks: m).loss * Double(range.count)
+        let pixels = output.rowLength
+        output.withUnsafeBufferPointer { z in
+          m.withUnsafeBufferPointer { t in
+            for r in 0..<range.count {
+              var inter = 0.0
+              var predicted = 0.0
+              var truth = 0.0
+              for i in (r * pixels)..<((r + 1) * pixels) {
+                let p: Double = z[i] > 0 ? 1 : 0
+                inter += p * Double(t[i])
+                predicted += p
+                truth += Double(t[i])
+              }
+              let union = predicted + truth - inter
+              diceSum += predicted + truth > 0 ? 2 * inter / (predicted + truth) : 1
+              iouSum += union > 0 ? inter / union : 1
+            }
+          }
+        }
+      }
+      start = range.upperBound
+    }
+    let n = Double(data.count)
+    switch data.targets {
+    case .labels:
+      let accuracy = 100 * Double(correct) / n
+      return ["test_accuracy": accuracy, "test_error": 100 - accuracy, "test_loss": lossSum / n]
+    case .masks:
+      return ["dice": 100 * diceSum / n, "iou": 100 * iouSum / n, "test_loss": lossSum / n]
+    }
+  }
+}

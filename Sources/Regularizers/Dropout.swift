@@ -1,0 +1,68 @@
+import NN
+import Tensor
+
+/// Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov, "Dropout: A Simple Way to Prevent Neural Networks
+/// from Overfitting", JMLR 15 (2014).
+///
+/// Each unit is zeroed independently with probability `rate` (the paper's `p` is the retention probability,
+/// `1 − rate`); kept units are scaled by `1/(1 − rate)` (inverted dropout) so evaluation is the identity.
+/// Elementwise, so it works on any shape. Taxonomy: architecture.
+public final class Dropout: Layer {
+  public let rate: Double
+  public let siteIndex: Int
+  /// The scaled mask of the last training forward, or nil when that forward was the identity.
+  private var scaledMask: [Float]?
+
+  /// `rate` must be in [0, 1) (see `descriptor.validate`).
+  public init(rate: Double, siteIndex: Int = 0) {
+    precondition(rate >= 0 && rate < 1, "Dropout: rate \(rate) outside [0, 1)")
+    self.rate = rate
+    self.siteIndex = siteIndex
+  }
+
+  /// The keep mask (1 kept, 0 dropped) for `count` units: unit `i` is dropped when uniform draw `i` of `key`
+  /// is below `rate`. Draw `i` does not depend on `count`, so masks of different sizes agree on their prefix.
+  public static func mask(count: Int, rate: Double, key: RandomKey) -> [Float] {
+    let threshold = Float(rate)
+    var mask = key.uniforms(count)
+    mask.withUnsafeMutableBufferPointer { m in
+      for i in m.indices { m[i] = m[i] < threshold ? 0 : 1 }
+    }
+    return mask
+  }
+
+  /// The factor applied to kept units.
+  public static func keepScale(rate: Double) -> Float { Float(1 / (1 - rate)) }
+
+  public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
+    guard context.mode == .train, rate > 0 else {
+      scaledMask = nil
+      return x
+    }
+    let scale = Self.keepScale(rate: rate)
+    var mask = Self.mask(count: x.count, rate: rate, key: context.key.fold(siteIndex))
+    mask.withUnsafeMutableBufferPointer { Elementwise.scale(scale, $0) }
+    scaledMask = mask
+    return Masking.multiply(x, mask)
+  }
+
+  public func backward(_ dy: Tensor) -> Tensor {
+    guard let scaledMask else { return dy }
+    return Masking.multiply(dy, scaledMask)
+  }
+}
+
+extension Dropout {
+  public static let descriptor = RegularizerDescriptor(
+    name: "dropout", taxonomy: .architecture,
+    summary: "Bernoulli unit mask with inverted scaling: each unit is zeroed with probability rate.",
+    citation: "Srivastava et al., Dropout: A Simple Way to Prevent Neural Networks from Overfitting, JMLR 2014",
+    parameters: [
+      ParameterDescription(
+        name: "rate", kind: .double(min: 0, max: 1, minInclusive: true, maxInclusive: false),
+        defaultValue: .double(0.5),
+        doc: "drop probability of each unit (the paper's retention p is 1 − rate); 0 is the identity.")
+    ],
+    placement: .activation,
+    build: { params, site in Dropout(rate: params.double("rate"), siteIndex: site.index) })
+}

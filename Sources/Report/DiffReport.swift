@@ -1,0 +1,197 @@
+import Experiments
+import Foundation
+
+/// The change of one grid point's claim metric between two result sets (matched by point label).
+public struct PointDiff: Codable, Sendable, Equatable {
+  /// How the significance of the change was tested.
+  public enum Test: String, Codable, Sendable {
+    /// Paired t-interval of per-seed differences (both sides finished the same seeds).
+    case paired
+    /// Welch's unequal-variance t-interval of the difference of means.
+    case welch
+    /// Not tested (fewer than two finished seeds on a side, or a side has no number).
+    case none
+  }
+
+  /// The direction of a significant change for the metric (accuracy, Dice, IoU up is better; error, loss down).
+  public enum Change: String, Codable, Sendable {
+    case better, worse, none
+  }
+
+  public var label: String
+  public var nA: Int
+  public var nB: Int
+  public var divergedA: Int
+  public var divergedB: Int
+  public var meanA: Double?
+  public var meanB: Double?
+  /// meanB − meanA.
+  public var delta: Double?
+  /// 95% CI of the difference (B − A).
+  public var ciLow: Double?
+  public var ciHigh: Double?
+  /// Two-sided p-value of the test.
+  public var pValue: Double?
+  public var test: Test
+  /// The 95% CI of the difference excludes 0 (or the point newly diverges / recovers).
+  public var significant: Bool
+  public var change: Change
+  public var note: String?
+}
+
+/// The changes of one experiment present in both result sets.
+public struct ExperimentDiff: Codable, Sendable, Equatable {
+  public var id: String
+  /// The claim metric compared (B's).
+  public var metric: String
+  public var verdictA: Verdict
+  public var verdictB: Verdict
+  public var verdictChanged: Bool
+  public var points: [PointDiff]
+  /// Point labels only in B / only in A.
+  public var addedPoints: [String]
+  public var removedPoints: [String]
+  /// Differences in scale or metric worth knowing when reading the numbers.
+  public var notes: [String]
+
+  /// True when the verdict changed or any point changed significantly.
+  public var changed: Bool { verdictChanged || points.contains { $0.significant } }
+}
+
+/// A comparison of two result sets, e.g. two git revisions: per experiment and grid point, the claim metric's
+/// means, their difference and its significance, and verdict changes; experiments added or removed.
+public struct DiffReport: Codable, Sendable, Equatable {
+  public var labelA: String
+  public var labelB: String
+  /// Experiment ids only in B / only in A.
+  public var added: [String]
+  public var removed: [String]
+  public var experiments: [ExperimentDiff]
+  /// Any verdict changed, or any point changed significantly for the worse (a newly diverging point included).
+  public var hasRegression: Bool
+
+  /// Compares result sets `a` (the base) and `b`.
+  public static func compare(
+    _ a: [ExperimentResults], _ b: [ExperimentResults], labelA: String = "A", labelB: String = "B"
+  ) -> DiffReport {
+    let byIDA = Dictionary(a.map { ($0.experimentID, $0) }, uniquingKeysWith: { x, _ in x })
+    let byIDB = Dictionary(b.map { ($0.experimentID, $0) }, uniquingKeysWith: { x, _ in x })
+    let added = byIDB.keys.filter { byIDA[$0] == nil }.sorted()
+    let removed = byIDA.keys.filter { byIDB[$0] == nil }.sorted()
+    let common = byIDA.keys.filter { byIDB[$0] != nil }.sorted()
+    let experiments = common.map { compareExperiment(byIDA[$0]!, byIDB[$0]!) }
+    let regression = experiments.contains { e in
+      e.verdictChanged || e.points.contains { $0.significant && $0.change == .worse }
+    }
+    return DiffReport(
+      labelA: labelA, labelB: labelB, added: added, removed: removed, experiments: experiments,
+      hasRegression: regression)
+  }
+
+  /// Loads both sides with `load` (nil = the working tree, as `GitResults.load` reads it) and compares them.
+  public static func compare(
+    revisionA: String?, revisionB: String?, load: (String?) throws -> [ExperimentResults]
+  ) throws -> DiffReport {
+    compare(
+      try load(revisionA), try load(revisionB), labelA: revisionA ?? "working tree",
+      labelB: revisionB ?? "working tree")
+  }
+
+  /// True when nothing changed significantly and no verdict changed (experiments may still be added or removed).
+  public var noSignificantChange: Bool { !experiments.contains { $0.changed } }
+
+  static func compareExperiment(_ a: ExperimentResults, _ b: ExperimentResults) -> ExperimentDiff {
+    let layoutA = ExperimentLayout(a)
+    let layoutB = ExperimentLayout(b)
+    let metric = layoutB.metric
+    var notes: [String] = []
+    if a.scale != b.scale { notes.append("scale differs: \(a.scale) vs \(b.scale)") }
+    if layoutA.metric != metric { notes.append("claim metric differs: \(layoutA.metric) vs \(metric); compared on \(metric)") }
+    let rowsA = Dictionary(layoutA.rows.map { ($0.point.label, $0) }, uniquingKeysWith: { x, _ in x })
+    let labelsB = layoutB.rows.map(\.point.label)
+    var points: [PointDiff] = []
+    for rowB in layoutB.rows {
+      guard let rowA = rowsA[rowB.point.label] else { continue }
+      let sa = PointSummary(point: rowA.point, metric: metric, runs: rowA.runs)
+      let sb = PointSummary(point: rowB.point, metric: metric, runs: rowB.runs)
+      points.append(comparePoint(rowB.point.label, sa, sb, goal: naturalGoal(of: metric)))
+    }
+    return ExperimentDiff(
+      id: b.experimentID, metric: metric, verdictA: a.verdict.verdict, verdictB: b.verdict.verdict,
+      verdictChanged: a.verdict.verdict != b.verdict.verdict, points: points,
+      addedPoints: labelsB.filter { rowsA[$0] == nil },
+      removedPoints: layoutA.rows.map(\.point.label).filter { !labelsB.contains($0) }, notes: notes)
+  }
+
+  /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.
+  static func comparePoint(_ label: String, _ a: PointSummary, _ b: PointSummary, goal: ClaimCheck.Goal) -> PointDiff {
+    var d = PointDiff(
+      label: label, nA: a.n, nB: b.n, divergedA: a.nDiverged, divergedB: b.nDiverged, meanA: nil, meanB: nil,
+      delta: nil, ciLow: nil, ciHigh: nil, pValue: nil, test: .none, significant: false, change: .none, note: nil)
+    let divergedA = a.nDiverged > 0 && (a.n == 0 || a.collapsed)
+    let divergedB = b.nDiverged > 0 && (b.n == 0 || b.collapsed)
+    d.meanA = divergedA ? nil : a.mean
+    d.meanB = divergedB ? nil : b.mean
+    if divergedA != divergedB {
+      d.significant = true
+      d.change = divergedB ? .worse : .better
+      d.note = divergedB ? "now diverges" : "no longer diverges"
+      return d
+    }
+    guard let meanA = d.meanA, let meanB = d.meanB else {
+      d.note = divergedA ? "diverges on both sides" : "no finished runs on a side"
+      return d
+    }
+    d.delta = meanB - meanA
+    let seedsA = a.values.keys.sorted()
+    let seedsB = b.values.keys.sorted()
+    var interval: (low: Double, high: Double, p: Double)?
+    if seedsA == seedsB, seedsA.count >= 2 {
+      d.test = .paired
+      interval = pairedInterval(seedsA.map { b.values[$0]! - a.values[$0]! })
+    } else if seedsA.count >= 2, seedsB.count >= 2 {
+      d.test = .welch
+      interval = welchInterval(seedsA.map { a.values[$0]! }, seedsB.map { b.values[$0]! })
+    } else {
+      d.note = "fewer than 2 finished seeds on a side; not tested"
+    }
+    if let interval {
+      d.ciLow = interval.low
+      d.ciHigh = interval.high
+      d.pValue = interval.p
+      d.significant = interval.low > 0 || interval.high < 0
+      if d.significant {
+        let up = d.delta! > 0
+        d.change = (up == (goal == .max)) ? .better : .worse
+      }
+    }
+    return d
+  }
+
+  /// 95% t-interval and two-sided p of the mean of per-seed differences.
+  static func pairedInterval(_ diffs: [Double]) -> (low: Double, high: Double, p: Double) {
+    let mean = Statistics.mean(diffs)
+    let sd = Statistics.sampleSD(diffs) ?? 0
+    let n = Double(diffs.count)
+    return interval(mean: mean, se: sd / n.squareRoot(), df: n - 1)
+  }
+
+  /// Welch's 95% t-interval and two-sided p of meanB − meanA (Welch–Satterthwaite degrees of freedom).
+  static func welchInterval(_ a: [Double], _ b: [Double]) -> (low: Double, high: Double, p: Double) {
+    let (na, nb) = (Double(a.count), Double(b.count))
+    let va = pow(Statistics.sampleSD(a) ?? 0, 2) / na
+    let vb = pow(Statistics.sampleSD(b) ?? 0, 2) / nb
+    let se = (va + vb).squareRoot()
+    let denominator = va * va / (na - 1) + vb * vb / (nb - 1)
+    let df = denominator > 0 ? (va + vb) * (va + vb) / denominator : na + nb - 2
+    return interval(mean: Statistics.mean(b) - Statistics.mean(a), se: se, df: df)
+  }
+
+  private static func interval(mean: Double, se: Double, df: Double) -> (low: Double, high: Double, p: Double) {
+    guard se > 0 else { return (mean, mean, mean == 0 ? 1 : 0) }
+    let half = Statistics.studentTQuantile(0.975, df: df) * se
+    let t = abs(mean / se)
+    let p = min(1, 2 * (1 - Statistics.studentTCDF(t, df: df)))
+    return (mean - half, mean + half, p)
+  }
+}

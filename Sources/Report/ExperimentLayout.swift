@@ -1,0 +1,164 @@
+import Experiments
+import Foundation
+
+/// One grid point as every report shows it: the claim metric over seeds, divergences, other metrics' means.
+struct PointRow {
+  var point: GridPoint
+  /// The claim metric across the point's seeds (diverged and failed runs listed, never averaged).
+  var summary: PointSummary
+  var runs: [RunRecord]
+  /// Steps at which this point's diverged runs stopped, in seed order.
+  var divergedSteps: [Int]
+  /// Means over the finished runs of the other final metrics (e.g. `train_accuracy`).
+  var otherMeans: [String: Double]
+  /// The series (values of the sweep axes other than x) this point belongs to; "" when there is one series.
+  var series: String
+
+  /// The point has no number to show: no seed finished, or more than half diverged. Shown as "diverged at
+  /// step S", left out of figure lines and never averaged.
+  var isDiverged: Bool {
+    summary.nDiverged > 0 && (summary.n == 0 || summary.collapsed)
+  }
+
+  /// "diverged at step 120" / "diverged at steps 80, 120 (2 of 3 seeds)".
+  var divergedText: String {
+    let steps = divergedSteps.map(String.init)
+    let total = summary.n + summary.nDiverged + summary.nFailed
+    var s = steps.isEmpty ? "diverged" : "diverged at step\(steps.count > 1 ? "s" : "") " + steps.joined(separator: ", ")
+    if summary.nDiverged < total { s += " (\(summary.nDiverged) of \(total) seeds)" }
+    return s
+  }
+
+  /// Half-width of the 95% CI, when there are at least two finished seeds.
+  var halfWidth: Double? {
+    guard let lo = summary.ciLow, let hi = summary.ciHigh else { return nil }
+    return (hi - lo) / 2
+  }
+}
+
+/// How an experiment's grid is laid out for tables and figures: the claim metric, the x axis (the check's x, else
+/// the first numeric sweep key, else the first key), and one series per combination of the other sweep axes.
+struct ExperimentLayout {
+  let results: ExperimentResults
+  /// The claim's (first) metric.
+  let metric: String
+  /// The sweep key on the x axis; nil for an empty sweep.
+  let xKey: String?
+  /// True when the x values are not all numbers (arms such as none / dropout / dropblock).
+  let categorical: Bool
+  let transform: ReportOptions.XTransform
+  /// Every grid point, in grid order.
+  let rows: [PointRow]
+  /// Series in order of first appearance, each with its rows ordered along x.
+  let series: [(label: String, rows: [PointRow])]
+  /// Other final metrics worth a column, in a fixed order.
+  let otherMetrics: [String]
+  /// Category labels in grid order (categorical x only).
+  let categories: [String]
+
+  init(_ results: ExperimentResults) {
+    self.results = results
+    let spec = results.spec
+    metric = spec.claim.check.metrics.first ?? results.verdict.metric.components(separatedBy: ", ").first ?? "test_accuracy"
+    let sweepKeys = spec.sweep.keys
+    let axes = spec.sweep.axes
+    var chosen = Self.checkX(spec.claim.check).flatMap { sweepKeys.contains($0) ? $0 : nil }
+    if chosen == nil {
+      chosen = sweepKeys.first { key in spec.sweep.values(of: key)?.allSatisfy { $0.asDouble != nil } ?? false }
+        ?? sweepKeys.first
+    }
+    xKey = chosen
+    let xAxisKeys = axes.first { $0.keys.contains(chosen ?? "") }?.keys ?? []
+    let seriesKeys = sweepKeys.filter { !xAxisKeys.contains($0) }
+    transform = spec.report?.xTransform ?? .identity
+
+    var points = spec.sweep.points()
+    for run in results.runs where !points.contains(where: { $0.coordinates == run.point }) {
+      let keys = run.point.keys.sorted()
+      points.append(GridPoint(coordinates: run.point, label: coordinateText(keys, run.point), index: points.count))
+    }
+    let metric = self.metric
+    let finished = results.runs.filter { $0.status == .ok }
+    let others = Self.otherMetrics(in: finished, claim: metric)
+    otherMetrics = others
+    rows = points.map { point in
+      let runs = results.runs.filter { $0.point == point.coordinates }.sorted { $0.seed < $1.seed }
+      var means: [String: Double] = [:]
+      for name in others {
+        let values = runs.filter { $0.status == .ok }.compactMap { metricValue(name, in: $0.final) }.filter(\.isFinite)
+        if !values.isEmpty { means[name] = Statistics.mean(values) }
+      }
+      return PointRow(
+        point: point, summary: PointSummary(point: point, metric: metric, runs: runs), runs: runs,
+        divergedSteps: runs.filter { $0.status == .diverged }.compactMap(\.divergedAtStep), otherMeans: means,
+        series: coordinateText(seriesKeys, point.coordinates))
+    }
+    let xValues = rows.map { row in chosen.flatMap { row.point.coordinates[$0] } }
+    categorical = chosen != nil && !xValues.allSatisfy { $0?.asDouble != nil }
+    var categories: [String] = []
+    if categorical {
+      for v in xValues.map(valueText) where !categories.contains(v) { categories.append(v) }
+    }
+    self.categories = categories
+
+    var order: [String] = []
+    var members: [String: [PointRow]] = [:]
+    for row in rows {
+      if members[row.series] == nil { order.append(row.series) }
+      members[row.series, default: []].append(row)
+    }
+    let transform = self.transform
+    let plotted = { (row: PointRow) -> Double in
+      Self.position(row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform)
+    }
+    series = order.map { label in
+      (label, members[label]!.sorted { (plotted($0), $0.point.index) < (plotted($1), $1.point.index) })
+    }
+  }
+
+  /// The x value shown for a row (after `x_transform`), or its category's position; nan without an x.
+  func plotX(_ row: PointRow) -> Double {
+    Self.position(row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform)
+  }
+
+  /// The raw sweep value at x, as text.
+  func rawX(_ row: PointRow) -> String {
+    guard let xKey else { return row.point.label }
+    return valueText(row.point.coordinates[xKey])
+  }
+
+  /// `x` after the report's transform (1 − x for `one_minus`).
+  func transformed(_ x: Double) -> Double {
+    transform == .oneMinus ? 1 - x : x
+  }
+
+  private static func position(
+    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform
+  ) -> Double {
+    guard let xKey else { return Double(row.point.index) }
+    let value = row.point.coordinates[xKey]
+    if let categorical { return Double(categorical.firstIndex(of: valueText(value)) ?? 0) }
+    guard let x = value?.asDouble else { return .nan }
+    return transform == .oneMinus ? 1 - x : x
+  }
+
+  /// The first x a check (or its first sub-check with one) ranges over.
+  private static func checkX(_ check: ClaimCheck) -> String? {
+    if let x = check.x { return x }
+    if case .all(let checks) = check.rule { return checks.lazy.compactMap(checkX).first }
+    return nil
+  }
+
+  /// Final metrics other than the claim's, train accuracy first; the claim metric's complement (test error for
+  /// test accuracy) is left out.
+  private static func otherMetrics(in runs: [RunRecord], claim: String) -> [String] {
+    var names = Set(runs.flatMap(\.final.keys))
+    names.remove(claim)
+    if claim == "test_accuracy" { names.remove("test_error") }
+    if claim == "test_error" { names.remove("test_accuracy") }
+    let preferred = ["train_accuracy", "test_accuracy", "dice", "iou"]
+    let first = preferred.filter(names.contains)
+    let rest = names.subtracting(first).sorted()
+    return Array((first + rest).prefix(3))
+  }
+}

@@ -1,0 +1,158 @@
+import Experiments
+import Foundation
+
+/// `Reports/<id>.md`: the claim, the paper's result, our setting, one table row per grid point (mean ± 95% CI over
+/// seeds), the figure, the verdict with its comparisons, and a provenance footer.
+///
+/// Deterministic: the same results give byte-identical Markdown. No timestamps; the only timing shown is the
+/// total wall time in the footer.
+public enum ExperimentPage {
+  /// The page's file name, `<id>.md`.
+  public static func fileName(for results: ExperimentResults) -> String { "\(results.experimentID).md" }
+
+  /// The page's Markdown.
+  public static func markdown(for results: ExperimentResults) -> String {
+    let layout = ExperimentLayout(results)
+    let spec = results.spec
+    var s = "# \(results.verdict.verdict.badge) \(spec.title)\n\n"
+    s += "**Claim.** \(spec.claim.text)\n\n"
+    s += "**Paper.** \(spec.paper.cite)"
+    if let place = spec.paper.where { s += ", \(place)" }
+    s += ".\n"
+    if let result = spec.paper.result { s += "Reported result: \(result).\n" }
+    s += "\n"
+    s += "| | paper | ours |\n|---|---|---|\n"
+    s += "| setting | \(Fmt.cell(spec.setting.paper)) | \(Fmt.cell(spec.setting.ours)) |\n"
+    s += "\nMethod: `\(spec.method)`. "
+    let seeds = spec.seeds.map(String.init).joined(separator: ", ")
+    s += "Scale `\(results.scale)`; seeds \(seeds) (\(spec.seeds.count) per point); \(layout.rows.count) grid "
+    s += "point\(layout.rows.count == 1 ? "" : "s"), \(results.runs.count) runs. Claim metric: `\(layout.metric)`.\n\n"
+    s += "## Results\n\n"
+    s += pointTable(layout)
+    s += "\nMean ± half-width of the 95% t-interval over the seeds that finished; [lo, hi] is the interval. "
+    s += "Diverged runs are counted, never averaged.\n\n"
+    s += "![\(Fmt.cell(spec.title))](figures/\(results.experimentID).svg)\n\n"
+    s += verdictSection(results.verdict)
+    s += comparisonsSection(results.verdict)
+    s += provenanceFooter(results)
+    return s
+  }
+
+  /// The per-point table.
+  static func pointTable(_ layout: ExperimentLayout) -> String {
+    let metric = layout.metric
+    let transformLabel = layout.results.spec.report?.xTransformLabel ?? "1 − x"
+    var header = ["point"]
+    if let xKey = layout.xKey { header.append("`\(xKey)`") }
+    if layout.transform == .oneMinus && !layout.categorical { header.append(transformLabel) }
+    header += ["n", "\(metric) mean ± 95% CI", "95% CI", "sd", "diverged"]
+    header += layout.otherMetrics.map { "\($0) mean" }
+    var s = "| " + header.joined(separator: " | ") + " |\n"
+    s += "|" + header.enumerated().map { $0.offset == 0 ? "---" : "--:" }.joined(separator: "|") + "|\n"
+    for row in layout.rows {
+      var cells = [Fmt.cell(row.point.label)]
+      if layout.xKey != nil { cells.append(Fmt.cell(layout.rawX(row))) }
+      if layout.transform == .oneMinus && !layout.categorical {
+        let x = layout.plotX(row)
+        cells.append(x.isFinite ? Fmt.axis(x) : "–")
+      }
+      let summary = row.summary
+      cells.append(String(summary.n))
+      if row.isDiverged {
+        cells += [row.divergedText, "–", "–"]
+      } else if let mean = summary.mean {
+        let half = row.halfWidth
+        cells.append(Fmt.metric(mean, metric) + (half.map { " ± " + Fmt.metric($0, metric) } ?? ""))
+        if let lo = summary.ciLow, let hi = summary.ciHigh {
+          cells.append("[\(Fmt.metric(lo, metric)), \(Fmt.metric(hi, metric))]")
+        } else {
+          cells.append("–")
+        }
+        cells.append(summary.sd.map { Fmt.metric($0, metric) } ?? "–")
+      } else {
+        cells += [summary.nFailed > 0 ? "failed" : "no runs", "–", "–"]
+      }
+      cells.append(divergedCell(row))
+      for name in layout.otherMetrics {
+        cells.append(row.isDiverged ? "–" : row.otherMeans[name].map { Fmt.metric($0, name) } ?? "–")
+      }
+      s += "| " + cells.joined(separator: " | ") + " |\n"
+    }
+    return s
+  }
+
+  private static func divergedCell(_ row: PointRow) -> String {
+    let summary = row.summary
+    var parts: [String] = []
+    if summary.nDiverged > 0 {
+      let steps = row.divergedSteps.map(String.init).joined(separator: ", ")
+      parts.append(steps.isEmpty ? "\(summary.nDiverged)" : "\(summary.nDiverged) (step \(steps))")
+    } else {
+      parts.append("0")
+    }
+    if summary.nFailed > 0 { parts.append("\(summary.nFailed) failed") }
+    return parts.joined(separator: ", ")
+  }
+
+  /// The verdict, its explanation and the verdict of every part (`all` sub-checks, `by` groups).
+  static func verdictSection(_ verdict: ClaimEvaluation) -> String {
+    var s = "## Verdict: \(verdict.verdict.badge) \(verdict.verdict.rawValue)\n\n"
+    s += verdict.explanation + "\n\n"
+    let lines = partLines(verdict.parts, depth: 0)
+    if !lines.isEmpty { s += lines.joined(separator: "\n") + "\n\n" }
+    return s
+  }
+
+  private static func partLines(_ parts: [ClaimEvaluation], depth: Int) -> [String] {
+    parts.flatMap { part -> [String] in
+      let indent = String(repeating: "  ", count: depth)
+      let name = part.label.isEmpty ? part.metric : part.label
+      let line = "\(indent)- \(part.verdict.badge) **\(name)**: \(part.explanation)"
+      return [line] + partLines(part.parts, depth: depth + 1)
+    }
+  }
+
+  /// Every paired comparison behind the verdict (parts included).
+  static func comparisonsSection(_ verdict: ClaimEvaluation) -> String {
+    let rows = collectComparisons(verdict, prefix: "")
+    guard !rows.isEmpty else { return "" }
+    let metric = verdict.metric.components(separatedBy: ", ").first ?? verdict.metric
+    var s = "### Comparisons\n\n"
+    s += "Paired over seeds finished in both; difference favours the first-named side when positive; "
+    s += "MDE = minimum detectable effect at 80% power.\n\n"
+    s += "| comparison | n | difference | 95% CI | MDE | outcome | note |\n|---|--:|--:|--:|--:|---|---|\n"
+    for (label, c) in rows {
+      let diff = c.meanDiff.map { Fmt.signed($0, Fmt.decimals(for: metric)) } ?? "–"
+      var ci = "–"
+      if let lo = c.ciLow, let hi = c.ciHigh { ci = "[\(Fmt.metric(lo, metric)), \(Fmt.metric(hi, metric))]" }
+      let mde = c.mde.map { Fmt.metric($0, metric) } ?? "–"
+      let outcome: String
+      switch c.outcome {
+      case .aBetter: outcome = "first better"
+      case .bBetter: outcome = "second better"
+      case .neither: outcome = "no significant difference"
+      }
+      s += "| \(Fmt.cell(label)) | \(c.n) | \(diff) | \(ci) | \(mde) | \(outcome) | \(Fmt.cell(c.note ?? "")) |\n"
+    }
+    return s + "\n"
+  }
+
+  private static func collectComparisons(_ e: ClaimEvaluation, prefix: String) -> [(String, Comparison)] {
+    let here = e.label.isEmpty ? prefix : (prefix.isEmpty ? e.label : "\(prefix) / \(e.label)")
+    let own = e.comparisons.map { (here.isEmpty ? $0.label : "\(here): \($0.label)", $0) }
+    return own + e.parts.flatMap { collectComparisons($0, prefix: here) }
+  }
+
+  /// Where the numbers came from; the only place with timing.
+  static func provenanceFooter(_ results: ExperimentResults) -> String {
+    let p = results.provenance
+    var s = "---\n\n"
+    s += "Provenance: commit `\(p.gitCommit)`\(p.gitDirty ? " (dirty: uncommitted changes)" : " (clean)")"
+    s += "; engine \(p.engineVersion); spec hash `\(String(p.specHash.prefix(16)))`; \(p.swiftVersion)"
+    s += "; OpenBLAS core \(p.blasCoreType)"
+    if !p.blasConfig.isEmpty { s += " (\(p.blasConfig))" }
+    s += "; oneDNN \(p.dnnlVersion) ISA \(p.dnnlISA); CPU \(p.cpuModel)"
+    s += "; total wall time \(Fmt.duration(results.totalWallSeconds)).\n"
+    return s
+  }
+}

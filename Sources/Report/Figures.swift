@@ -1,0 +1,205 @@
+import Experiments
+import Foundation
+
+/// The figure of one experiment: `Reports/figures/<id>.dat` (gnuplot data) and `<id>.gp` (a self-contained
+/// script writing `<id>.svg` and `<id>.png` next to itself).
+///
+/// The data has one block per series (the values of the sweep axes other than x), columns
+/// `x mean ci_low ci_high n`; diverged points are left out of the lines and listed in a comment. The script
+/// `cd`s into its own directory (from gnuplot's `ARG0`), so `gnuplot Reports/figures/<id>.gp` from the repository
+/// root and `gnuplot <id>.gp` inside `Reports/figures` both work. `report.paper_x` is read in the figure's x
+/// units (after `x_transform`, or a category name for categorical x) and marked with a dashed line.
+public struct Figure: Sendable, Equatable {
+  /// The experiment id: the stem of every file of the figure.
+  public let id: String
+  /// The text of `<id>.dat`.
+  public let data: String
+  /// The text of `<id>.gp`.
+  public let script: String
+
+  /// Builds the figure of `results`.
+  public init(results: ExperimentResults) {
+    let layout = ExperimentLayout(results)
+    id = results.experimentID
+    let plotted = Self.plottedSeries(layout)
+    data = Self.dataText(layout, plotted: plotted)
+    script = Self.scriptText(layout, plotted: plotted)
+  }
+
+  /// The series that have at least one plottable point, with the x used for each point (categorical series are
+  /// offset a little so their error bars do not overlap).
+  private static func plottedSeries(_ layout: ExperimentLayout) -> [(label: String, points: [(x: Double, row: PointRow)])] {
+    let count = Double(layout.series.count)
+    return layout.series.enumerated().compactMap { (i, series) in
+      let offset = layout.categorical && count > 1 ? (Double(i) - (count - 1) / 2) * 0.12 : 0
+      let points = series.rows
+        .filter { !$0.isDiverged && $0.summary.mean != nil && layout.plotX($0).isFinite }
+        .map { (x: layout.plotX($0) + offset, row: $0) }
+      return points.isEmpty ? nil : (series.label, points)
+    }
+  }
+
+  private static func dataText(
+    _ layout: ExperimentLayout, plotted: [(label: String, points: [(x: Double, row: PointRow)])]
+  ) -> String {
+    let spec = layout.results.spec
+    var s = "# \(spec.id): \(spec.title)\n"
+    s += "# y: \(layout.metric), mean over finished seeds with its 95% t-interval; x: \(xLabel(layout))\n"
+    s += "# columns: x mean ci_low ci_high n (ci_low = ci_high = mean when n = 1)\n"
+    if layout.categorical {
+      let names = layout.categories.enumerated().map { "\($0.offset) = \($0.element)" }.joined(separator: ", ")
+      s += "# categorical x positions: \(names)\n"
+    }
+    for row in layout.rows where row.isDiverged || row.summary.mean == nil {
+      let why = row.isDiverged ? row.divergedText : (row.summary.nFailed > 0 ? "failed" : "no runs")
+      s += "# not plotted: \(row.point.label): \(why)\n"
+    }
+    if plotted.isEmpty { s += "# no finished runs to plot\n" }
+    for (i, series) in plotted.enumerated() {
+      s += i == 0 ? "\n" : "\n\n"
+      s += "# series \(i): \(series.label.isEmpty ? "all points" : series.label)\n"
+      for (x, row) in series.points {
+        let mean = row.summary.mean!
+        let lo = row.summary.ciLow ?? mean
+        let hi = row.summary.ciHigh ?? mean
+        s += [Fmt.axis(x), Fmt.fixed(mean, 4), Fmt.fixed(lo, 4), Fmt.fixed(hi, 4), String(row.summary.n)]
+          .joined(separator: " ") + "\n"
+      }
+    }
+    return s
+  }
+
+  private static func scriptText(
+    _ layout: ExperimentLayout, plotted: [(label: String, points: [(x: Double, row: PointRow)])]
+  ) -> String {
+    let id = layout.results.experimentID
+    let spec = layout.results.spec
+    var s = "# \(id): \(spec.title)\n"
+    s += "# Re-render with `gnuplot Reports/figures/\(id).gp` from the repository root, or `gnuplot \(id).gp` here.\n"
+    s += "# Writes \(id).svg and \(id).png next to this script from \(id).dat.\n\n"
+    s += "# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.\n"
+    s += "script_dir = '.'\n"
+    s += "if (exists(\"ARG0\") && strlen(ARG0) > 0) {\n"
+    s += "  i = strlen(ARG0)\n"
+    s += "  while (i > 0 && ARG0[i:i] ne '/') { i = i - 1 }\n"
+    s += "  if (i > 0) { script_dir = ARG0[1:i] }\n"
+    s += "}\n"
+    s += "cd script_dir\n\n"
+    s += "set encoding utf8\n"
+    s += "set terminal svg size 720,440 font 'DejaVu Sans,11'\n"
+    s += "set termoption noenhanced\n"
+    s += "set output \(quote("\(id).svg"))\n"
+    s += "set title \(quote(spec.title))\n"
+    s += "set xlabel \(quote(xLabel(layout)))\n"
+    s += "set ylabel \(quote(spec.report?.yLabel ?? Fmt.metricName(layout.metric)))\n"
+    s += "set grid ytics\n"
+    s += "set key outside below\n"
+    let xs = plotted.flatMap { $0.points.map(\.x) }
+    if layout.categorical {
+      let tics = layout.categories.enumerated().map { "\(quote($0.element)) \($0.offset)" }.joined(separator: ", ")
+      s += "set xtics (\(tics))\n"
+      s += "set xrange [-0.5:\(Fmt.axis(Double(layout.categories.count) - 0.5))]\n"
+    } else {
+      if spec.report?.logX == true, !xs.isEmpty, xs.allSatisfy({ $0 > 0 }) { s += "set logscale x\n" }
+      s += "set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06\n"
+    }
+    if let x = paperX(layout) {
+      s += "set arrow from \(Fmt.axis(x)), graph 0 to \(Fmt.axis(x)), graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'\n"
+      s += "set label \(quote("paper's best")) at \(Fmt.axis(x)), graph 0.96 offset character 0.6, 0 left tc rgb '#555555'\n"
+    }
+    if plotted.isEmpty {
+      s += "set xrange [0:1]\nset yrange [0:1]\n"
+      s += "set label \(quote("no finished runs to plot")) at graph 0.5, graph 0.5 center\n"
+      s += "plot NaN notitle\n"
+    } else {
+      let style = layout.categorical ? "yerrorbars pt 7 ps 1.2 lw 1.5" : "yerrorlines pt 7 ps 0.8 lw 1.5"
+      let clauses = plotted.enumerated().map { (i, series) in
+        let file = i == 0 ? quote("\(id).dat") : "''"
+        let title = series.label.isEmpty ? "notitle" : "title \(quote(series.label))"
+        return "\(file) index \(i) using 1:2:3:4 with \(style) \(title)"
+      }
+      s += "plot " + clauses.joined(separator: ", \\\n     ") + "\n"
+    }
+    s += "\nset terminal pngcairo size 720,440 font 'DejaVu Sans,11'\n"
+    s += "set termoption noenhanced\n"
+    s += "set output \(quote("\(id).png"))\n"
+    s += "replot\n"
+    s += "set output\n"
+    return s
+  }
+
+  /// The x label: `report.x_label`, else the transform's label, else the sweep key.
+  static func xLabel(_ layout: ExperimentLayout) -> String {
+    let report = layout.results.spec.report
+    if let label = report?.xLabel { return label }
+    if layout.transform == .oneMinus, let label = report?.xTransformLabel { return label }
+    guard let key = layout.xKey else { return "grid point" }
+    return layout.transform == .oneMinus ? "1 − \(key)" : key
+  }
+
+  /// Where to draw "paper's best", in plotted x units.
+  private static func paperX(_ layout: ExperimentLayout) -> Double? {
+    guard let value = layout.results.spec.report?.paperX else { return nil }
+    if layout.categorical {
+      return layout.categories.firstIndex(of: valueText(value)).map(Double.init)
+    }
+    return value.asDouble
+  }
+
+  /// A gnuplot single-quoted string ('' stands for a quote inside).
+  static func quote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''").replacingOccurrences(of: "\n", with: " ") + "'"
+  }
+}
+
+/// Why a figure could not be rendered.
+public enum FigureError: Error, CustomStringConvertible, Equatable {
+  /// No `gnuplot` on `PATH` (or at the given path).
+  case gnuplotMissing(String)
+  /// gnuplot ran and failed.
+  case gnuplotFailed(script: String, status: Int32, stderr: String)
+  /// gnuplot succeeded but an expected output file is missing.
+  case outputMissing(String)
+
+  public var description: String {
+    switch self {
+    case .gnuplotMissing(let what):
+      return "\(what) not found; `make deps` installs gnuplot-nox (or pass --no-render to skip figures)"
+    case .gnuplotFailed(let script, let status, let stderr):
+      return "gnuplot \(script) failed (exit \(status)): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+    case .outputMissing(let file): return "gnuplot did not write \(file)"
+    }
+  }
+}
+
+extension Figure {
+  /// Runs gnuplot on a figure script, which writes `<id>.svg` and `<id>.png` next to itself.
+  ///
+  /// - Parameters:
+  ///   - scriptPath: the `.gp` file, passed to gnuplot as given (relative paths resolve against `directory`).
+  ///   - directory: where gnuplot starts (the current directory when nil); the script `cd`s to its own directory.
+  ///   - gnuplotPath: a gnuplot executable; nil runs `/usr/bin/env gnuplot`.
+  public static func render(scriptPath: String, from directory: URL? = nil, gnuplotPath: String? = nil) throws(FigureError) {
+    let program = gnuplotPath ?? "gnuplot"
+    if let gnuplotPath {
+      guard FileManager.default.isExecutableFile(atPath: gnuplotPath) else { throw .gnuplotMissing(gnuplotPath) }
+    } else if !Subprocess.onPath("gnuplot") {
+      throw .gnuplotMissing("gnuplot")
+    }
+    let output: Subprocess.Output
+    do {
+      output = try Subprocess.run([program, scriptPath], in: directory)
+    } catch {
+      throw .gnuplotMissing("\(program) (\(error.localizedDescription))")
+    }
+    if output.status == 127 { throw .gnuplotMissing(program) }
+    guard output.status == 0 else { throw .gnuplotFailed(script: scriptPath, status: output.status, stderr: output.stderr) }
+    let start = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    let script = scriptPath.hasPrefix("/") ? URL(fileURLWithPath: scriptPath) : start.appendingPathComponent(scriptPath)
+    let base = script.standardizedFileURL.deletingPathExtension()
+    for ext in ["svg", "png"] {
+      let file = base.appendingPathExtension(ext).path
+      guard FileManager.default.fileExists(atPath: file) else { throw .outputMissing(file) }
+    }
+  }
+}

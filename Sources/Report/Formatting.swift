@@ -1,0 +1,94 @@
+import Experiments
+import Foundation
+
+/// Fixed, locale-independent number formatting shared by every report file, so the same results always give the
+/// same bytes.
+enum Fmt {
+  /// `x` with exactly `decimals` decimals ("89.10"); never "-0.00".
+  static func fixed(_ x: Double, _ decimals: Int) -> String {
+    guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+    let s = String(format: "%.\(decimals)f", x)
+    return isNegativeZero(s) ? String(s.dropFirst()) : s
+  }
+
+  /// `x` with a sign: "+1.23", "-0.40", "0.00".
+  static func signed(_ x: Double, _ decimals: Int) -> String {
+    let s = fixed(x, decimals)
+    return s.hasPrefix("-") || isZero(s) ? s : "+" + s
+  }
+
+  /// A coordinate as written on an axis: at most 6 decimals, trailing zeros dropped ("0.1", "16", "50000").
+  static func axis(_ x: Double) -> String {
+    guard x.isFinite else { return fixed(x, 0) }
+    var s = fixed(x, 6)
+    if s.contains(".") {
+      while s.hasSuffix("0") { s.removeLast() }
+      if s.hasSuffix(".") { s.removeLast() }
+    }
+    return s == "-0" ? "0" : s
+  }
+
+  /// Decimals for a metric: 2 for the percentages (accuracy, error, Dice, IoU), 4 for losses.
+  static func decimals(for metric: String) -> Int {
+    metric.contains("loss") ? 4 : 2
+  }
+
+  /// A metric value with its metric's decimals.
+  static func metric(_ x: Double, _ metric: String) -> String { fixed(x, decimals(for: metric)) }
+
+  /// A duration: "42.0 s", "3 min 07 s", "2 h 05 min".
+  static func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "unknown" }
+    if seconds < 60 { return fixed(seconds, 1) + " s" }
+    let total = Int(seconds.rounded())
+    let h = total / 3600
+    let m = (total % 3600) / 60
+    let s = total % 60
+    if h > 0 { return "\(h) h " + String(format: "%02d", m) + " min" }
+    return "\(m) min " + String(format: "%02d", s) + " s"
+  }
+
+  /// A human name for a metric: "test accuracy (%)", "train loss".
+  static func metricName(_ metric: String) -> String {
+    let words = metric.replacingOccurrences(of: "_", with: " ")
+    let percent = ["accuracy", "error", "dice", "iou"].contains { metric.contains($0) }
+    return percent ? words + " (%)" : words
+  }
+
+  /// Text safe inside a Markdown table cell (pipes escaped, newlines flattened).
+  static func cell(_ text: String) -> String {
+    text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+  }
+
+  private static func isNegativeZero(_ s: String) -> Bool { s.hasPrefix("-") && isZero(String(s.dropFirst())) }
+
+  private static func isZero(_ s: String) -> Bool { s.allSatisfy { $0 == "0" || $0 == "." } }
+}
+
+extension Verdict {
+  /// The ReScience-style badge: `[Re]` holds, `[¬Re]` fails, `[~Re]` inconclusive.
+  public var badge: String {
+    switch self {
+    case .holds: return "[Re]"
+    case .fails: return "[¬Re]"
+    case .inconclusive: return "[~Re]"
+    }
+  }
+}
+
+/// Short text for a sweep value: a regularizer map by its `name`, anything else as written.
+func valueText(_ value: ConfigValue?) -> String {
+  guard let value else { return "?" }
+  if case .map(let m) = value, let name = m["name"] { return name.description }
+  if let d = value.asDouble, case .double = value { return Fmt.axis(d) }
+  return value.description
+}
+
+/// `key=value` pairs, a map value by its name alone (as the grid labels are written).
+func coordinateText(_ keys: [String], _ coordinates: [String: ConfigValue]) -> String {
+  keys.map { key in
+    let value = coordinates[key]
+    if case .map = value { return valueText(value) }
+    return "\(key)=\(valueText(value))"
+  }.joined(separator: ", ")
+}

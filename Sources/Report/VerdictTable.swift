@@ -1,0 +1,97 @@
+import Experiments
+import Foundation
+
+/// `Reports/README.md`: one row per experiment (sorted by id) with the claim, method, taxonomy group, the paper's
+/// result, ours, the verdict badge and the scale; plus how to read the statistics. Deterministic.
+public enum VerdictTable {
+  /// The README's Markdown. `taxonomy` maps a method (regularizer name) to its taxonomy group.
+  public static func markdown(for results: [ExperimentResults], taxonomy: [String: String]) -> String {
+    let sorted = results.sorted { $0.experimentID < $1.experimentID }
+    var s = "# DropBench: claims about dropout-style regularizers, re-tested\n\n"
+    s += "Each row is one claim from a paper, tested on a small proxy setting; the linked page has the table, "
+    s += "figure, comparisons and provenance. Badges follow ReScience: \(Verdict.holds.badge) holds, "
+    s += "\(Verdict.fails.badge) fails, \(Verdict.inconclusive.badge) inconclusive.\n\n"
+    let counts = [Verdict.holds, .fails, .inconclusive].map { v in
+      "\(sorted.filter { $0.verdict.verdict == v }.count) \(v.rawValue)"
+    }
+    s += "\(sorted.count) claim\(sorted.count == 1 ? "" : "s"): \(counts.joined(separator: ", ")).\n\n"
+    s += "| claim | method | taxonomy | paper | ours | verdict | scale / seeds |\n"
+    s += "|---|---|---|---|---|---|---|\n"
+    for r in sorted { s += row(r, taxonomy: taxonomy) + "\n" }
+    s += "\n## How to read this\n\n"
+    s += "Every number is a mean over seeds with the half-width of its 95% Student-t interval (t with n − 1 "
+    s += "degrees of freedom over the n seeds that finished). Arms are compared on paired differences: the same "
+    s += "seeds run in every arm, and a difference is significant when the 95% t-interval of the mean per-seed "
+    s += "difference excludes 0. A claim of \"no gain\" holds only when the gain is smaller than the minimum "
+    s += "detectable effect (MDE) at 5% two-sided level and 80% power; otherwise too few seeds make it "
+    s += "inconclusive. Runs whose loss diverged are counted and shown as \"diverged at step S\", never averaged. "
+    s += "Accuracies, errors, Dice and IoU are percentages. Regenerate with `dropbench report`; "
+    s += "compare commits with `dropbench diff <revA> [<revB>]`.\n"
+    return s
+  }
+
+  /// One table row.
+  static func row(_ r: ExperimentResults, taxonomy: [String: String]) -> String {
+    let spec = r.spec
+    var paper = spec.paper.result ?? "–"
+    if let place = spec.paper.where { paper += " (\(place))" }
+    let cells = [
+      "[\(Fmt.cell(spec.title))](\(r.experimentID).md)",
+      "`\(spec.method)`",
+      taxonomy[spec.method] ?? "–",
+      Fmt.cell(paper),
+      Fmt.cell(ours(r)),
+      "\(r.verdict.verdict.badge) \(r.verdict.verdict.rawValue)",
+      "\(r.scale), \(spec.seeds.count) seed\(spec.seeds.count == 1 ? "" : "s")",
+    ]
+    return "| " + cells.joined(separator: " | ") + " |"
+  }
+
+  /// Our result in a short phrase: the best point of each series with its mean ± CI when the claim ranges over x,
+  /// else the first clause of the verdict's explanation.
+  static func ours(_ r: ExperimentResults) -> String {
+    let layout = ExperimentLayout(r)
+    let check = r.spec.claim.check
+    let rangesOverX: Bool
+    switch check.rule {
+    case .bestIn, .peakInterior, .monotone: rangesOverX = true
+    default: rangesOverX = false
+    }
+    if rangesOverX, layout.xKey != nil, !layout.categorical {
+      let goal = naturalGoal(of: layout.metric)
+      let phrases = layout.series.compactMap { series -> String? in
+        let candidates = series.rows.filter { !$0.isDiverged && $0.summary.mean != nil }
+        guard let best = candidates.max(by: { a, b in
+          let (ma, mb) = (a.summary.mean!, b.summary.mean!)
+          return goal == .max ? ma < mb : ma > mb
+        }) else { return nil }
+        var x = "\(layout.xKey.map(shortKey) ?? "x") = \(layout.rawX(best))"
+        if layout.transform == .oneMinus {
+          let label = r.spec.report?.xTransformLabel ?? "1 − x"
+          x += " (\(label) = \(Fmt.axis(layout.plotX(best))))"
+        }
+        var value = Fmt.metric(best.summary.mean!, layout.metric)
+        if let half = best.halfWidth { value += " ± " + Fmt.metric(half, layout.metric) }
+        let prefix = series.label.isEmpty ? "" : "\(series.label): "
+        return "\(prefix)best \(x), \(layout.metric) \(value)"
+      }
+      if !phrases.isEmpty { return phrases.joined(separator: "; ") }
+    }
+    return firstClause(r.verdict.explanation)
+  }
+
+  /// The explanation up to its first sentence end (". ") or semicolon.
+  static func firstClause(_ text: String) -> String {
+    var end = text.endIndex
+    for separator in [". ", "; "] {
+      if let range = text.range(of: separator), range.lowerBound < end { end = range.lowerBound }
+    }
+    var clause = String(text[..<end])
+    if clause.hasSuffix(".") { clause.removeLast() }
+    return clause
+  }
+
+  private static func shortKey(_ key: String) -> String {
+    key.split(separator: ".").last.map(String.init) ?? key
+  }
+}

@@ -1,0 +1,156 @@
+import Data
+import Foundation
+import NN
+import Regularizers
+import Tensor
+
+/// `dropbench bench`: engine throughput on the reference workloads against the machine's sgemm peak, measured in
+/// the same run on one thread. Workloads match ../shared/bench/pytorch_cpu_bench.py (the PyTorch CPU peer).
+public enum Benchmark {
+  public struct GemmResult: Codable, Sendable {
+    public var n: Int
+    public var gflops: Double
+  }
+
+  public struct WorkloadResult: Codable, Sendable {
+    public var workload: String
+    public var description: String
+    public var forwardMFLOPPerImage: Double
+    public var trainImagesPerSecond: Double
+    public var evalImagesPerSecond: Double
+    public var trainGFLOPS: Double
+    public var percentOfPeak: Double
+    public var testAccuracyAfterOneEpoch: Double
+    public var peakResidentMiB: Double
+  }
+
+  public struct Summary: Codable, Sendable {
+    public var kernels: KernelInfo
+    public var gemm: [GemmResult]
+    public var workloads: [WorkloadResult]
+
+    public init(kernels: KernelInfo, gemm: [GemmResult], workloads: [WorkloadResult]) {
+      self.kernels = kernels
+      self.gemm = gemm
+      self.workloads = workloads
+    }
+  }
+
+  public static let workloads = ["W1", "W2", "W3", "W3d"]
+
+  /// Best of `repetitions` timings of an n×n×n sgemm, in GFLOP/s.
+  public static func gemm(n: Int, repetitions: Int = 5) -> GemmResult {
+    let a = RandomKey(seed: 1).uniforms(n * n)
+    let b = RandomKey(seed: 2).uniforms(n * n)
+    var c = [Float](repeating: 0, count: n * n)
+    var best = Double.infinity
+    for _ in 0...repetitions {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+          c.withUnsafeMutableBufferPointer { pc in
+            BLAS.sgemm(
+              transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n, b: pb.baseAddress!, ldb: n,
+              c: pc.baseAddress!, ldc: n)
+          }
+        }
+      }
+      best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    return GemmResult(n: n, gflops: 2 * Double(n * n * n) / best / 1e9)
+  }
+
+  static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
+    let shape = [28, 28, 1]
+    func dropout(_ rate: Double) -> RegularizerInsertion {
+      { site in RegularizerRegistry.descriptor("dropout")!.make(["rate": .double(rate)], site) }
+    }
+    switch workload {
+    case "W1":
+      let m = try ModelZoo.build(
+        ModelRequest(name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key, insert: { site in
+          site.name.hasPrefix("hidden") ? try dropout(0.5)(site) : nil
+        }))
+      return (m.network, "mlp 784-1024-1024-10 + dropout 0.5")
+    case "W2":
+      let m = try ModelZoo.build(
+        ModelRequest(name: "cnn", inputShape: shape, classes: 10, key: key, insert: { site in
+          site.name == "fc1" ? try dropout(0.5)(site) : nil
+        }))
+      return (m.network, "cnn + dropout 0.5")
+    case "W3":
+      return (try ModelZoo.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network, "resnet8")
+    case "W3d":
+      let d = RegularizerRegistry.descriptor("dropblock")!
+      let m = try ModelZoo.build(
+        ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key, insert: { site in
+          ["stage2", "stage3"].contains(site.name)
+            ? d.make(d.parameters.reduce(into: [:]) { $0[$1.name] = $1.defaultValue }.merging(["rate": .double(0.1), "block_size": .int(3)]) { $1 }, site)
+            : nil
+        }))
+      return (m.network, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
+    default:
+      throw RunnerError.badParameter("workload", "unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")
+    }
+  }
+
+  /// Forward multiply-adds per image ×2, counted by the layers' shapes.
+  static func forwardFLOPs(_ workload: String) -> Double {
+    switch workload {
+    case "W1": return 2 * Double(784 * 1024 + 1024 * 1024 + 1024 * 10)
+    case "W2": return 2 * Double(28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10)
+    default:
+      let stem = 28 * 28 * 16 * 9
+      let s1 = 2 * 28 * 28 * 16 * 16 * 9
+      let s2 = 14 * 14 * 32 * 16 * 9 + 14 * 14 * 32 * 32 * 9 + 14 * 14 * 32 * 16
+      let s3 = 7 * 7 * 64 * 32 * 9 + 7 * 7 * 64 * 64 * 9 + 7 * 7 * 64 * 32
+      return 2 * Double(stem + s1 + s2 + s3 + 64 * 10)
+    }
+  }
+
+  /// One epoch of Fashion-MNIST at batch 128 (SGD lr 0.05, momentum 0.9, as the PyTorch peer), timed after 20
+  /// warm-up steps, then the test set at batch 1000.
+  public static func workload(_ name: String, data: Dataset, maxSteps: Int? = nil) throws -> WorkloadResult {
+    let key = RandomKey(seed: 0)
+    let (network, description) = try model(name, key: key.fold(.initialization))
+    let optimizer = SGD(momentum: 0.9)
+    let parameters = network.parameters
+    let n = data.train.count
+    let batch = 128
+    let steps = min(maxSteps ?? Int.max, (n + batch - 1) / batch)
+    let order = key.fold(.dataOrder).permutation(n)
+    let warmup = min(20, steps / 4)
+    var timedStart: UInt64 = 0
+    var timedImages = 0
+    for s in 0..<steps {
+      if s == warmup { timedStart = DispatchTime.now().uptimeNanoseconds }
+      let idx = order[(s * batch)..<min(n, (s + 1) * batch)]
+      let x = data.train.images.gather(rows: idx)
+      for p in parameters { p.zeroGrad() }
+      let out = network.forward(x, StepContext(mode: .train, key: key.fold(.mask).fold(s), step: s, progress: 0.5))
+      let loss = Losses.softmaxCrossEntropy(logits: out, labels: ArraySlice(idx.map { data.train.labels[$0] }))
+      _ = network.backward(loss.gradient)
+      optimizer.step(parameters, lr: 0.05)
+      if s >= warmup && idx.count == batch { timedImages += batch }
+    }
+    let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - timedStart) / 1e9
+    let test = TrainingData(images: data.test.images, targets: .labels(data.test.labels))
+    let accuracy = Trainer.evaluate(network, test, batch: 1000)["test_accuracy"] ?? .nan
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    _ = Trainer.evaluate(network, test, batch: 1000)
+    let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    let flops = forwardFLOPs(name)
+    let trainRate = Double(timedImages) / trainSeconds
+    return WorkloadResult(
+      workload: name, description: description, forwardMFLOPPerImage: flops / 1e6, trainImagesPerSecond: trainRate,
+      evalImagesPerSecond: Double(test.count) / evalSeconds, trainGFLOPS: trainRate * 3 * flops / 1e9, percentOfPeak: 0,
+      testAccuracyAfterOneEpoch: accuracy, peakResidentMiB: peakResidentMiB())
+  }
+
+  /// Peak resident set size of this process (ru_maxrss, KiB on Linux).
+  public static func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024
+  }
+}

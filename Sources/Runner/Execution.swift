@@ -1,0 +1,128 @@
+import Data
+import Experiments
+import Foundation
+import NN
+import Regularizers
+import Tensor
+
+/// Trains one run from its resolved config. Pure given (config, kernels, dataset files): the same inputs give a
+/// bit-identical `RunRecord` apart from `wallSeconds`.
+public final class RunExecutor {
+  /// Datasets loaded by this process, reused across the runs a worker executes.
+  private var datasets: [DatasetKey: Dataset] = [:]
+
+  struct DatasetKey: Hashable {
+    var name: String
+    var options: DatasetOptions
+  }
+
+  public init() {}
+
+  public func dataset(for config: RunConfig) throws -> Dataset {
+    let key = DatasetKey(name: config.dataset.name, options: Self.datasetOptions(config))
+    if let cached = datasets[key] { return cached }
+    let loaded = try DatasetRegistry.load(key.name, options: key.options)
+    datasets[key] = loaded
+    return loaded
+  }
+
+  static func datasetOptions(_ config: RunConfig) -> DatasetOptions {
+    DatasetOptions(
+      trainSize: config.dataset.trainSize, testSize: config.dataset.testSize,
+      subsetSeed: UInt64(config.dataset.subsetSeed))
+  }
+
+  /// Runs `config` to completion (or divergence). `progress` is called after every optimisation step.
+  public func execute(
+    _ config: RunConfig, key cacheKey: String, point: [String: ConfigValue], configTree: ConfigValue,
+    progress: (TrainingProgress) -> Void = { _ in }
+  ) throws -> RunRecord {
+    let start = Date()
+    let data = try dataset(for: config)
+    let root = RandomKey(seed: UInt64(config.seed))
+    let model = try ModelZoo.build(
+      ModelRequest(
+        name: config.model.name, inputShape: Array(data.train.images.shape.dropFirst()), classes: data.classes,
+        widths: config.model.params["widths"]?.intList, blocks: config.model.params["blocks"]?.intValue,
+        key: root.fold(.initialization), insert: try Self.insertion(config.regularizer)))
+    let t = config.train
+    let optimizer: NN.Optimizer =
+      t.optimizer == "adam"
+      ? Adam(beta1: Float(t.adamBeta1), beta2: Float(t.adamBeta2), weightDecay: Float(t.weightDecay))
+      : SGD(momentum: Float(t.momentum), nesterov: t.nesterov, weightDecay: Float(t.weightDecay))
+    let schedule: LearningRateSchedule =
+      switch t.schedule {
+      case "step": .step(milestones: t.milestones, gamma: t.gamma)
+      case "cosine": .cosine
+      default: .constant
+      }
+    var epochs = t.epochs
+    var evalEvery = t.evalEvery
+    if let steps = t.steps {
+      let stepsPerEpoch = (data.train.count + t.batch - 1) / t.batch
+      epochs = (steps + stepsPerEpoch - 1) / stepsPerEpoch
+      evalEvery = epochs
+    }
+    let outcome = Trainer.train(
+      model.network, optimizer: optimizer, train: Self.trainingData(data.train, data.task),
+      test: Self.trainingData(data.test, data.task),
+      options: TrainingOptions(
+        epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
+        warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
+      progress: progress)
+    return RunRecord(
+      key: cacheKey, point: point, seed: config.seed, config: configTree,
+      status: outcome.divergedAtStep == nil ? .ok : .diverged, divergedAtStep: outcome.divergedAtStep,
+      epochs: outcome.epochs.map { EpochMetrics(epoch: $0.epoch, trainLoss: $0.trainLoss, metrics: $0.metrics) },
+      final: outcome.final, wallSeconds: Date().timeIntervalSince(start))
+  }
+
+  static func trainingData(_ split: Split, _ task: TaskKind) -> TrainingData {
+    switch task {
+    case .classification: TrainingData(images: split.images, targets: .labels(split.labels))
+    case .segmentation: TrainingData(images: split.images, targets: .masks(split.masks!))
+    }
+  }
+
+  /// The insertion closure that places `regularizer` at its sites.
+  static func insertion(_ regularizer: RegularizerConfig) throws -> RegularizerInsertion {
+    guard regularizer.name != "none" else { return { _ in nil } }
+    guard let descriptor = RegularizerRegistry.descriptor(regularizer.name) else {
+      throw RunnerError.unknownRegularizer(regularizer.name)
+    }
+    let parameters = try CatalogBuilder.parameterValues(regularizer.params, descriptor: descriptor)
+    let sites = Set(regularizer.at)
+    return { site in sites.contains(site.name) ? descriptor.make(parameters, site) : nil }
+  }
+}
+
+public enum RunnerError: Error, CustomStringConvertible {
+  case unknownRegularizer(String)
+  case badParameter(String, String)
+  case workerFailed(String)
+  case interrupted
+
+  public var description: String {
+    switch self {
+    case .unknownRegularizer(let name): return "unknown regularizer '\(name)'"
+    case .badParameter(let name, let why): return "regularizer parameter '\(name)': \(why)"
+    case .workerFailed(let why): return "worker process failed: \(why)"
+    case .interrupted: return "interrupted"
+    }
+  }
+}
+
+extension ConfigValue {
+  var intValue: Int? {
+    switch self {
+    case .int(let v): v
+    case .double(let v) where v == v.rounded(): Int(v)
+    default: nil
+    }
+  }
+
+  var intList: [Int]? {
+    if case .list(let items) = self { return items.compactMap(\.intValue) }
+    return nil
+  }
+}

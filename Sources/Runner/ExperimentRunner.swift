@@ -1,0 +1,161 @@
+import Data
+import Experiments
+import Foundation
+import Tensor
+
+/// Options of `dropbench run` / `replicate`.
+public struct RunOptions: Sendable {
+  public var jobs: Int
+  /// Run only runs with `index % count == shard` (for Slurm job arrays over a shared cache).
+  public var shard: (index: Int, count: Int)?
+  public var cache: RunCache
+  public var resultsDirectory: URL
+  public var executable: URL
+
+  public init(
+    jobs: Int, shard: (index: Int, count: Int)? = nil, cache: RunCache = RunCache(directory: RunCache.defaultDirectory),
+    resultsDirectory: URL = URL(fileURLWithPath: "Reports/results"),
+    executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+  ) {
+    self.jobs = jobs
+    self.shard = shard
+    self.cache = cache
+    self.resultsDirectory = resultsDirectory
+    self.executable = executable
+  }
+}
+
+/// What happened to one experiment.
+public struct ExperimentOutcome: Sendable {
+  public var id: String
+  public var total: Int
+  public var cached: Int
+  public var trained: Int
+  public var failed: [String]
+  /// The results written to `Reports/results/<id>.json`; nil when a shard left runs for other shards.
+  public var results: ExperimentResults?
+}
+
+/// A planned run with its cache key.
+public struct KeyedRun: Sendable {
+  public var run: PlannedRun
+  public var key: String
+}
+
+public enum ExperimentRunner {
+  /// Cache keys for every planned run (dataset checksums are hashed once per dataset config).
+  public static func keyedRuns(_ plan: ExperimentPlan, kernels: KernelSelection) throws -> [KeyedRun] {
+    var checksums: [String: [String: String]] = [:]
+    let kernelTag = "\(kernels.blasCoreType)/\(kernels.dnnlISA)"
+    return try plan.runs.map { run in
+      let options = RunExecutor.datasetOptions(run.config)
+      let tag = "\(run.config.dataset.name)|\(options)"
+      if checksums[tag] == nil { checksums[tag] = try DatasetRegistry.fileChecksums(run.config.dataset.name, options: options) }
+      return KeyedRun(run: run, key: RunCache.key(configTree: run.configTree, datasetChecksums: checksums[tag]!, kernels: kernelTag))
+    }
+  }
+
+  /// Runs what is not cached, then assembles and writes the results (when every run is available).
+  public static func run(
+    _ plan: ExperimentPlan, specHash: String, options: RunOptions, kernels: KernelInfo, progress: ProgressDisplay
+  ) throws -> ExperimentOutcome {
+    let start = Date()
+    let keyed = try keyedRuns(plan, kernels: kernels.selection)
+    var records: [String: RunRecord] = [:]
+    var todo: [WorkerJob] = []
+    for (index, k) in keyed.enumerated() {
+      if let record = options.cache.load(k.key) {
+        records[k.key] = record
+      } else if options.shard.map({ index % $0.count == $0.index }) ?? true {
+        todo.append(
+          WorkerJob(
+            key: k.key, config: k.run.config, configTree: k.run.configTree, point: k.run.point.coordinates,
+            cacheDirectory: options.cache.directory.path))
+      }
+    }
+    let labels = Dictionary(keyed.map { ($0.key, "\($0.run.point.label) seed \($0.run.seed)") }, uniquingKeysWith: { a, _ in a })
+    progress.begin(experiment: plan.spec.id, total: keyed.count, cached: records.count, toRun: todo.count)
+    let failures = FailureLog()
+    if !todo.isEmpty {
+      let pool = WorkerPool(executable: options.executable, jobs: options.jobs)
+      let interrupt = InterruptHandler.install { pool.terminate() }
+      defer { interrupt.cancel() }
+      try pool.run(todo) { message in
+        switch message.kind {
+        case .progress:
+          progress.update(key: message.key, label: labels[message.key] ?? message.key, epoch: message.epoch ?? 0,
+            epochs: message.epochs ?? 0, step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
+        case .done:
+          progress.finished(key: message.key, label: labels[message.key] ?? message.key, failed: nil)
+        case .failed:
+          failures.add(message.key, message.error ?? "unknown error")
+          progress.finished(key: message.key, label: labels[message.key] ?? message.key, failed: message.error)
+        }
+      }
+      if InterruptHandler.wasInterrupted { throw RunnerError.interrupted }
+      for job in todo { if let r = options.cache.load(job.key) { records[job.key] = r } }
+    }
+    let failed = failures.entries.map { "\(labels[$0.0] ?? $0.0): \($0.1)" }
+    let trained = todo.count - failed.count
+    guard keyed.allSatisfy({ records[$0.key] != nil }) else {
+      progress.end(experiment: plan.spec.id, verdict: nil)
+      return ExperimentOutcome(id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed, results: nil)
+    }
+    let runs = keyed.map { records[$0.key]! }
+    var checksums: [String: String] = [:]
+    for k in keyed {
+      let options = RunExecutor.datasetOptions(k.run.config)
+      for (file, sum) in try DatasetRegistry.fileChecksums(k.run.config.dataset.name, options: options) {
+        checksums["\(k.run.config.dataset.name)/\(file)"] = sum
+      }
+    }
+    let evaluation = evaluate(plan.spec.claim.check, points: plan.points, runs: runs)
+    let results = ExperimentResults(
+      experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
+      provenance: ProvenanceCollector.collect(specHash: specHash, datasetChecksums: checksums, kernels: kernels),
+      totalWallSeconds: Date().timeIntervalSince(start))
+    try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
+    try AtomicFile.write(JSON.encode(results), to: options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json"))
+    progress.end(experiment: plan.spec.id, verdict: evaluation.verdict.rawValue)
+    return ExperimentOutcome(id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed, results: results)
+  }
+}
+
+final class FailureLog: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var entries: [(String, String)] = []
+
+  func add(_ key: String, _ error: String) {
+    lock.lock()
+    entries.append((key, error))
+    lock.unlock()
+  }
+}
+
+/// Ctrl-C / SIGTERM: stop the workers, keep what is cached, exit 130 from the caller.
+public final class InterruptHandler: @unchecked Sendable {
+  nonisolated(unsafe) public private(set) static var wasInterrupted = false
+  private let sources: [DispatchSourceSignal]
+
+  private init(sources: [DispatchSourceSignal]) { self.sources = sources }
+
+  public static func install(_ onInterrupt: @escaping @Sendable () -> Void) -> InterruptHandler {
+    let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+      source.setEventHandler {
+        wasInterrupted = true
+        onInterrupt()
+      }
+      source.resume()
+      return source
+    }
+    return InterruptHandler(sources: sources)
+  }
+
+  public func cancel() {
+    for s in sources { s.cancel() }
+    signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Progress of a sweep. On a terminal: one live line per experiment with runs done/total, the current run's epoch
+/// and an ETA. Otherwise (CI, logs): one plain line per finished run.
+public final class ProgressDisplay: @unchecked Sendable {
+  private let interactive: Bool
+  private let lock = NSLock()
+  private var experiment = ""
+  private var total = 0
+  private var done = 0
+  private var toRun = 0
+  private var finishedThisSession = 0
+  private var started = Date()
+  private var current: [String: String] = [:]
+  private var lastDraw = Date.distantPast
+  private let quiet: Bool
+
+  public init(interactive: Bool = isatty(STDERR_FILENO) != 0, quiet: Bool = false) {
+    self.interactive = interactive
+    self.quiet = quiet
+  }
+
+  private func write(_ s: String) {
+    guard !quiet else { return }
+    FileHandle.standardError.write(Data(s.utf8))
+  }
+
+  func begin(experiment id: String, total: Int, cached: Int, toRun: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    experiment = id
+    self.total = total
+    done = cached
+    self.toRun = toRun
+    finishedThisSession = 0
+    started = Date()
+    current = [:]
+    write("\(id): \(total) runs, \(cached) cached, \(toRun) to train\n")
+  }
+
+  func update(key: String, label: String, epoch: Int, epochs: Int, step: Int, totalSteps: Int) {
+    lock.lock()
+    defer { lock.unlock() }
+    current[key] = "\(label) epoch \(epoch)/\(epochs)"
+    guard interactive, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+    lastDraw = Date()
+    draw()
+  }
+
+  func finished(key: String, label: String, failed: String?) {
+    lock.lock()
+    defer { lock.unlock() }
+    current[key] = nil
+    done += 1
+    finishedThisSession += 1
+    if interactive {
+      if let failed { write("\r\u{1B}[K\(experiment): FAILED \(label): \(failed)\n") }
+      draw()
+    } else {
+      let status = failed.map { "FAILED: \($0)" } ?? "done"
+      write("\(experiment): [\(done)/\(total)] \(label) \(status) (eta \(eta()))\n")
+    }
+  }
+
+  func end(experiment id: String, verdict: String?) {
+    lock.lock()
+    defer { lock.unlock() }
+    if interactive { write("\r\u{1B}[K") }
+    if let verdict {
+      write("\(id): \(done)/\(total) runs, verdict: \(verdict)\n")
+    } else {
+      write("\(id): \(done)/\(total) runs available; results are written once every run is cached\n")
+    }
+  }
+
+  private func eta() -> String {
+    guard finishedThisSession > 0 else { return "?" }
+    let perRun = Date().timeIntervalSince(started) / Double(finishedThisSession)
+    return Self.duration(perRun * Double(toRun - finishedThisSession))
+  }
+
+  private func draw() {
+    let width = 24
+    let filled = total > 0 ? width * done / total : width
+    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+    let running = current.values.sorted().joined(separator: " | ")
+    write("\r\u{1B}[K\(experiment) [\(bar)] \(done)/\(total) eta \(eta())  \(running)")
+  }
+
+  public static func duration(_ seconds: Double) -> String {
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
+    if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
+    return "\(s)s"
+  }
+}

@@ -1,0 +1,147 @@
+/// Philox-4x32-10 (Salmon et al., SC'11, "Parallel random numbers: as easy as 1, 2, 3").
+///
+/// A counter-based generator: the output is a pure function of (key, counter), so any draw can be recomputed
+/// in any process, in any order. There is no global or hidden state anywhere in DropBench's randomness.
+public enum Philox {
+  @usableFromInline static let m0: UInt64 = 0xD251_1F53
+  @usableFromInline static let m1: UInt64 = 0xCD9E_8D57
+  @usableFromInline static let w0: UInt32 = 0x9E37_79B9
+  @usableFromInline static let w1: UInt32 = 0xBB67_AE85
+
+  /// Ten rounds of Philox-4x32 on `counter` with `key`.
+  @inlinable
+  public static func block(counter: SIMD4<UInt32>, key: (UInt32, UInt32)) -> SIMD4<UInt32> {
+    var c = counter
+    var k0 = key.0
+    var k1 = key.1
+    for round in 0..<10 {
+      if round > 0 {
+        k0 &+= w0
+        k1 &+= w1
+      }
+      let p0 = m0 &* UInt64(c[0])
+      let p1 = m1 &* UInt64(c[2])
+      c = SIMD4(
+        UInt32(truncatingIfNeeded: p1 >> 32) ^ c[1] ^ k0,
+        UInt32(truncatingIfNeeded: p1),
+        UInt32(truncatingIfNeeded: p0 >> 32) ^ c[3] ^ k1,
+        UInt32(truncatingIfNeeded: p0))
+    }
+    return c
+  }
+}
+
+/// What a stream of random numbers is for. Keys derived for different purposes never share draws.
+public enum RandomPurpose: UInt64, Sendable, CaseIterable {
+  case initialization = 1
+  case dataOrder = 2
+  case mask = 3
+  case augmentation = 4
+  case dataset = 5
+  case test = 6
+}
+
+/// A splittable key in the style of JAX's PRNG: `seed → purpose → layer → step` by successive `fold`s.
+/// A key never changes; deriving a child never consumes anything from the parent.
+public struct RandomKey: Hashable, Sendable, Codable, CustomStringConvertible {
+  public let k0: UInt32
+  public let k1: UInt32
+
+  public init(k0: UInt32, k1: UInt32) {
+    self.k0 = k0
+    self.k1 = k1
+  }
+
+  /// The root key of a run.
+  public init(seed: UInt64) {
+    let mixed = Philox.block(
+      counter: SIMD4(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32), 0x5EED, 0),
+      key: (0x243F_6A88, 0x85A3_08D3))
+    self.init(k0: mixed[0], k1: mixed[1])
+  }
+
+  /// A child key for `value` (a purpose, a layer index, a step, an epoch…).
+  public func fold(_ value: UInt64) -> RandomKey {
+    let out = Philox.block(
+      counter: SIMD4(UInt32(truncatingIfNeeded: value), UInt32(truncatingIfNeeded: value >> 32), 0xF01D, 0),
+      key: (k0, k1))
+    return RandomKey(k0: out[0], k1: out[1])
+  }
+
+  public func fold(_ purpose: RandomPurpose) -> RandomKey { fold(purpose.rawValue << 56) }
+
+  public func fold(_ value: Int) -> RandomKey { fold(UInt64(bitPattern: Int64(value))) }
+
+  /// Four 32-bit words for block `index` of this key's stream.
+  @inlinable
+  public func bits(_ index: Int) -> SIMD4<UInt32> {
+    let i = UInt64(index)
+    return Philox.block(
+      counter: SIMD4(UInt32(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i >> 32), 0, 0), key: (k0, k1))
+  }
+
+  /// Uniform floats in [0, 1) with 24 random bits each: element `i` of the stream is word `i % 4` of block `i / 4`,
+  /// so the value at an index does not depend on how many were drawn before it.
+  public func fillUniform(_ out: UnsafeMutableBufferPointer<Float>, offset: Int = 0) {
+    var i = 0
+    let n = out.count
+    while i < n {
+      let absolute = offset + i
+      let block = bits(absolute >> 2)
+      var lane = absolute & 3
+      while lane < 4 && i < n {
+        out[i] = Float(block[lane] >> 8) * 0x1p-24
+        lane += 1
+        i += 1
+      }
+    }
+  }
+
+  public func uniforms(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      fillUniform(buffer)
+      initialized = count
+    }
+  }
+
+  /// Standard normal draws (Box–Muller on pairs of uniforms), as Float.
+  public func fillNormal(_ out: UnsafeMutableBufferPointer<Float>) {
+    let n = out.count
+    var pair = 0
+    while pair * 2 < n {
+      let b = bits(pair)
+      let u1 = (Double(b[0]) + 0.5) * 0x1p-32
+      let u2 = (Double(b[1]) + 0.5) * 0x1p-32
+      let r = (-2 * _log(u1)).squareRoot()
+      let theta = 2 * Double.pi * u2
+      out[pair * 2] = Float(r * _cos(theta))
+      if pair * 2 + 1 < n { out[pair * 2 + 1] = Float(r * _sin(theta)) }
+      pair += 1
+    }
+  }
+
+  /// A uniform integer in `0..<bound` from draw `index` (Lemire's multiply-shift on 32 bits; bias < bound/2³²).
+  public func uniformInt(_ index: Int, below bound: Int) -> Int {
+    let word = bits(index >> 2)[index & 3]
+    return Int((UInt64(word) &* UInt64(bound)) >> 32)
+  }
+
+  /// A permutation of `0..<count` (Fisher–Yates driven by this key's stream).
+  public func permutation(_ count: Int) -> [Int] {
+    var p = Array(0..<count)
+    if count < 2 { return p }
+    for i in stride(from: count - 1, to: 0, by: -1) {
+      let j = uniformInt(count - 1 - i, below: i + 1)
+      p.swapAt(i, j)
+    }
+    return p
+  }
+
+  public var description: String {
+    func hex(_ v: UInt32) -> String {
+      let digits = String(v, radix: 16)
+      return String(repeating: "0", count: 8 - digits.count) + digits
+    }
+    return hex(k0) + hex(k1)
+  }
+}

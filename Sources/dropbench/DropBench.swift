@@ -1,0 +1,101 @@
+import ArgumentParser
+import Data
+import Experiments
+import Foundation
+import Report
+import Runner
+import Tensor
+
+@main
+struct DropBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dropbench",
+    abstract: "Replicate dropout-family paper claims deterministically on CPU and report a verdict per claim.",
+    discussion: """
+      Specs live in Experiments/<id>.yaml; results in Reports/results/<id>.json; pages and figures in Reports/.
+      Exit codes: 0 done; 1 some runs failed (the others are kept); 2 usage or spec error; 3 a regression \
+      (diff, or replicate --strict); 130 interrupted.
+      """,
+    subcommands: [
+      List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Diff.self, Bench.self, Worker.self,
+    ])
+}
+
+/// Options shared by commands that locate specs and results.
+struct Paths: ParsableArguments {
+  @Option(help: "Directory of experiment specs.") var experiments = "Experiments"
+  @Option(help: "Directory of reports (results JSON in <reports>/results).") var reports = "Reports"
+  @Option(help: "Run cache directory.") var cache = ".dropbench/cache"
+
+  var resultsURL: URL { URL(fileURLWithPath: reports).appendingPathComponent("results") }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case md, json
+}
+
+/// A failure the user can act on: printed as one line, mapped to an exit code, no stack trace.
+struct UserFacingError: Error, CustomStringConvertible {
+  var message: String
+  var code: Int32
+  var description: String { message }
+}
+
+extension ParsableCommand {
+  /// Runs `body`, turning typed errors into one clear line on stderr and the documented exit code.
+  func guarded(_ body: () throws -> Void) throws {
+    do {
+      try body()
+    } catch let error as ExitCode {
+      throw error
+    } catch let error as UserFacingError {
+      FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+      throw ExitCode(error.code)
+    } catch let error as SpecError {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(2)
+    } catch RunnerError.interrupted {
+      FileHandle.standardError.write(Data("interrupted: finished runs are cached; run the same command to resume\n".utf8))
+      throw ExitCode(130)
+    } catch let error as DataError {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(2)
+    } catch {
+      FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(2)
+    }
+  }
+}
+
+enum SpecFiles {
+  /// Every spec in the directory, sorted by id.
+  static func all(in directory: String) throws -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    let specs = names.filter { $0.hasSuffix(".yaml") }.sorted().map { "\(directory)/\($0)" }
+    if specs.isEmpty { throw UserFacingError(message: "no specs (*.yaml) in \(directory)/", code: 2) }
+    return specs
+  }
+
+  /// A spec named by id (`dropout-p-sweep`) or by path (`Experiments/dropout-p-sweep.yaml`).
+  static func resolve(_ name: String, in directory: String) throws -> String {
+    if name.hasSuffix(".yaml") || name.contains("/") {
+      guard FileManager.default.fileExists(atPath: name) else {
+        throw UserFacingError(message: "no such spec file: \(name)", code: 2)
+      }
+      return name
+    }
+    let path = "\(directory)/\(name).yaml"
+    guard FileManager.default.fileExists(atPath: path) else {
+      let ids = ((try? all(in: directory)) ?? []).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+      let suggestion = nearestName(to: name, in: ids).map { " (did you mean '\($0)'?)" } ?? ""
+      throw UserFacingError(message: "unknown experiment '\(name)'\(suggestion); choices: \(ids.joined(separator: ", "))", code: 2)
+    }
+    return path
+  }
+
+  static func load(_ path: String) throws -> (ExperimentSpec, String) {
+    let spec = try ExperimentSpec.load(path: path)
+    let bytes = FileManager.default.contents(atPath: path) ?? Data()
+    return (spec, SHA256.hex(Array(bytes)))
+  }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Report
+import Runner
+import Tensor
+
+/// Options shared by `run` and `replicate`.
+struct RunFlags: ParsableArguments {
+  @Option(help: "Scale of every spec: smoke, default or full.") var scale = "default"
+  @Option(name: .customLong("set"), help: "Override a spec key, Hydra-style: --set train.epochs=3 (repeatable).")
+  var overrides: [String] = []
+  @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
+  @Option(help: "Run only shard i of n (i/n, 0-based): runs with index % n == i. For Slurm job arrays.")
+  var shard: String?
+  @Flag(help: "Print the runs and an estimated time; train nothing.") var dryRun = false
+  @Option(help: "OpenBLAS core type (default: SkylakeX with AVX-512, else Haswell). Changes result bits.")
+  var blasCore: String?
+  @Flag(help: "No live progress bar, even on a terminal.") var plain = false
+
+  func validate() throws {
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    if shard != nil, parsedShard == nil { throw ValidationError("--shard takes i/n with 0 <= i < n, e.g. --shard 0/8") }
+  }
+
+  var parsedShard: (index: Int, count: Int)? {
+    guard let shard else { return nil }
+    let parts = shard.split(separator: "/").compactMap { Int($0) }
+    guard parts.count == 2, parts[1] > 0, parts[0] >= 0, parts[0] < parts[1] else { return nil }
+    return (parts[0], parts[1])
+  }
+
+  var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
+
+  /// Chooses the kernels and exports the choice so worker processes make the same one.
+  func configureKernels() throws -> KernelInfo {
+    var selection = KernelSelection.automatic()
+    if let blasCore { selection.blasCoreType = blasCore }
+    setenv("DROPBENCH_BLAS_CORETYPE", selection.blasCoreType, 1)
+    setenv("DROPBENCH_DNNL_ISA", selection.dnnlISA, 1)
+    return try BLAS.configure(selection)
+  }
+}
+
+enum Execution {
+  /// Plans, runs and reports the given specs. Returns the process exit code.
+  static func run(specPaths: [String], flags: RunFlags, paths: Paths, strict: Bool = false) throws -> Int32 {
+    let overrides = try flags.overrides.map { try Override.parse($0) }
+    let catalog = CatalogBuilder.catalog
+    // Validate everything before training anything: a typo in the last spec must not surface after an hour.
+    let plans = try specPaths.map { path -> (ExperimentPlan, String) in
+      let (spec, hash) = try SpecFiles.load(path)
+      return (try spec.plan(scale: flags.scale, overrides: overrides, catalog: catalog), hash)
+    }
+    if flags.dryRun {
+      for (plan, _) in plans { DryRun.print(plan) }
+      return 0
+    }
+    let kernels = try flags.configureKernels()
+    let committed = strict ? loadCommittedVerdicts(paths) : [:]
+    let progress = ProgressDisplay(interactive: !flags.plain && isatty(STDERR_FILENO) != 0)
+    let options = RunOptions(
+      jobs: flags.jobCount, shard: flags.parsedShard, cache: RunCache(directory: URL(fileURLWithPath: paths.cache)),
+      resultsDirectory: paths.resultsURL)
+    var failed: [String] = []
+    var changed: [String] = []
+    for (plan, hash) in plans {
+      let outcome = try ExperimentRunner.run(plan, specHash: hash, options: options, kernels: kernels, progress: progress)
+      failed += outcome.failed
+      if let verdict = outcome.results?.verdict.verdict.rawValue, let old = committed[outcome.id], old != verdict {
+        changed.append("\(outcome.id): \(old) → \(verdict)")
+      }
+    }
+    try ReportGeneration.writeAll(paths: paths)
+    for f in failed { FileHandle.standardError.write(Data("failed: \(f)\n".utf8)) }
+    for c in changed { FileHandle.standardError.write(Data("verdict changed: \(c)\n".utf8)) }
+    if !failed.isEmpty { return 1 }
+    if strict && !changed.isEmpty { return 3 }
+    return 0
+  }
+
+  static func loadCommittedVerdicts(_ paths: Paths) -> [String: String] {
+    guard let results = try? GitResults.load(revision: "HEAD", repo: URL(fileURLWithPath: ".")) else { return [:] }
+    return Dictionary(results.map { ($0.experimentID, $0.verdict.verdict.rawValue) }, uniquingKeysWith: { a, _ in a })
+  }
+}
+
+enum DryRun {
+  static func print(_ plan: ExperimentPlan) {
+    let epochs = plan.runs.map { $0.config.train.epochs * ($0.config.dataset.trainSize ?? 60000) }.reduce(0, +)
+    Swift.print("\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = \(plan.runs.count) runs, \(epochs) training images in all")
+    for run in plan.runs {
+      Swift.print("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(run.config.train.epochs) epochs")
+    }
+  }
+}
+
+struct Run: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run experiments (by id or spec path): train what is not cached, write results and reports.",
+    discussion: """
+      Finished runs are cached in .dropbench/cache/ (one file per run, written atomically): re-running trains \
+      nothing, and after Ctrl-C or a kill only unfinished runs are redone. The same spec, scale and seed give \
+      bit-identical results whatever --jobs is.
+      """)
+  @Argument(help: "Experiment ids or spec paths.") var experiments: [String]
+  @OptionGroup var flags: RunFlags
+  @OptionGroup var paths: Paths
+
+  func run() throws {
+    var code: Int32 = 0
+    try guarded {
+      let specs = try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
+      code = try Execution.run(specPaths: specs, flags: flags, paths: paths)
+    }
+    if code != 0 { throw ExitCode(code) }
+  }
+}
+
+struct Replicate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run every spec in Experiments/ and regenerate Reports/.",
+    discussion: "With --strict, exits 3 when a verdict differs from the one committed at HEAD.")
+  @OptionGroup var flags: RunFlags
+  @OptionGroup var paths: Paths
+  @Flag(help: "Exit 3 if any verdict differs from the committed results.") var strict = false
+
+  func run() throws {
+    var code: Int32 = 0
+    try guarded {
+      code = try Execution.run(specPaths: try SpecFiles.all(in: paths.experiments), flags: flags, paths: paths, strict: strict)
+    }
+    if code != 0 { throw ExitCode(code) }
+  }
+}
+
+struct Worker: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Internal: train runs sent as JSON lines on stdin (started by run/replicate).", shouldDisplay: false)
+
+  func run() throws {
+    _ = try BLAS.configure(KernelSelection.automatic())
+    WorkerLoop.run()
+  }
+}

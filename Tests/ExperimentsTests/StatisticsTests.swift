@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@testable import Experiments
+
+@Suite struct StatisticsTests {
+  /// Table values are given to 3 decimals.
+  @Test(arguments: [(0.975, 4.0, 2.776), (0.975, 2.0, 4.303), (0.975, 9.0, 2.262), (0.80, 4.0, 0.941), (0.975, 1.0, 12.706)])
+  func studentTQuantilesMatchTables(p: Double, df: Double, expected: Double) {
+    #expect(abs(Statistics.studentTQuantile(p, df: df) - expected) < 1e-3)
+    #expect(abs(Statistics.studentTQuantile(1 - p, df: df) + expected) < 1e-3)
+  }
+
+  @Test func fQuantilesMatchTables() {
+    #expect(abs(Statistics.fQuantile(0.95, d1: 4, d2: 4) - 6.388) < 1e-3)
+    #expect(abs(Statistics.fQuantile(0.95, d1: 9, d2: 9) - 3.179) < 1e-3)
+    #expect(abs(Statistics.fQuantile(0.95, d1: 1, d2: 10) - 4.965) < 1e-3)
+  }
+
+  @Test func incompleteBetaKnownValues() {
+    // I_x(1, 1) = x and I_x(a, b) = 1 − I_{1−x}(b, a).
+    #expect(abs(Statistics.regularizedIncompleteBeta(0.3, a: 1, b: 1) - 0.3) < 1e-12)
+    let a = Statistics.regularizedIncompleteBeta(0.2, a: 2.5, b: 4)
+    let b = Statistics.regularizedIncompleteBeta(0.8, a: 4, b: 2.5)
+    #expect(abs(a + b - 1) < 1e-12)
+    #expect(Statistics.studentTCDF(0, df: 5) == 0.5)
+  }
+
+  @Test func meanSDAndConfidenceInterval() {
+    let values = [1.0, 2, 3, 4, 5]
+    #expect(Statistics.mean(values) == 3)
+    #expect(abs(Statistics.sampleSD(values)! - 1.5811388300841898) < 1e-12)
+    // t_{0.975,4} · sd / √5
+    #expect(abs(Statistics.ciHalfWidth95(values)! - 2.7764451 * 1.5811388300841898 / 5.0.squareRoot()) < 1e-6)
+    #expect(Statistics.sampleSD([1]) == nil)
+  }
+
+  @Test func minimumDetectableEffectFormula() {
+    let mde = Statistics.minimumDetectableEffect(sdDiff: 0.5, n: 5)!
+    let expected = (Statistics.studentTQuantile(0.975, df: 4) + Statistics.studentTQuantile(0.80, df: 4)) * 0.5 / 5.0.squareRoot()
+    #expect(abs(mde - expected) < 1e-12)
+    #expect(abs(mde - (2.776 + 0.941) * 0.5 / 5.0.squareRoot()) < 2e-3)
+    #expect(Statistics.minimumDetectableEffect(sdDiff: 1, n: 1) == nil)
+  }
+
+  @Test func pairedComparisonFromDifferences() {
+    let c = Comparison(label: "a vs b", differences: [1.0, 1.2, 0.8, 1.1, 0.9])
+    #expect(c.outcome == .aBetter)
+    #expect(c.n == 5)
+    #expect(abs(c.meanDiff! - 1) < 1e-12)
+    #expect(c.ciLow! > 0)
+    let noisy = Comparison(label: "a vs b", differences: [1, -1, 0.5, -0.5, 0.1])
+    #expect(noisy.outcome == .neither)
+  }
+}

@@ -1,0 +1,53 @@
+import NN
+import Tensor
+import Testing
+
+@testable import Regularizers
+
+@Suite struct DropoutTests {
+  @Test func shapeKeptAndIdentityInEvalAndAtRateZero() {
+    let x = normalTensor([4, 5, 6, 3], seed: 1)
+    let dy = normalTensor([4, 5, 6, 3], seed: 2)
+    let layer = Dropout(rate: 0.5)
+    let y = layer.forward(x, training())
+    #expect(y.shape == x.shape)
+    #expect(layer.forward(x, .evaluation) == x)
+    #expect(layer.backward(dy) == dy)
+    let none = Dropout(rate: 0)
+    #expect(none.forward(x, training()) == x)
+    #expect(none.backward(dy) == dy)
+  }
+
+  /// 32×16×28×28 units (401 408): the standard error of the fraction is ≤ 0.0008, so 0.01 is > 12 σ.
+  @Test(arguments: [0.1, 0.3, 0.5, 0.8])
+  func droppedFractionMatchesRate(rate: Double) {
+    let x = Tensor(shape: [32, 28, 28, 16], repeating: 1)
+    let y = Dropout(rate: rate).forward(x, training(seed: 123))
+    #expect(abs(zeroFraction(y) - rate) < 0.01)
+  }
+
+  @Test func keptValuesAreExactlyScaledAndBackwardPassesTheMask() {
+    let rate = 0.3
+    let x = normalTensor([8, 7, 7, 4], seed: 3)
+    let dy = normalTensor([8, 7, 7, 4], seed: 4)
+    let layer = Dropout(rate: rate)
+    let y = layer.forward(x, training())
+    let dx = layer.backward(dy)
+    let scale = Dropout.keepScale(rate: rate)
+    let mask = Dropout.mask(count: x.count, rate: rate, key: training().key.fold(0))
+    for i in 0..<x.count {
+      #expect(y.storage[i] == x.storage[i] * mask[i] * scale)
+      #expect(dx.storage[i] == dy.storage[i] * mask[i] * scale)
+    }
+    #expect(Set(mask) == [0, 1])
+  }
+
+  @Test func sameKeySameMaskAndStepsOrSitesDiffer() {
+    let x = Tensor(shape: [2, 8, 8, 4], repeating: 1)
+    let a = Dropout(rate: 0.5, siteIndex: 2)
+    let b = Dropout(rate: 0.5, siteIndex: 2)
+    #expect(a.forward(x, training(step: 5)) == b.forward(x, training(step: 5)))
+    #expect(a.forward(x, training(step: 5)) != a.forward(x, training(step: 6)))
+    #expect(a.forward(x, training(step: 5)) != Dropout(rate: 0.5, siteIndex: 3).forward(x, training(step: 5)))
+  }
+}

@@ -1,0 +1,103 @@
+import NN
+import Tensor
+import Testing
+
+@testable import Regularizers
+
+@Suite struct RegistryTests {
+  @Test func namesAreUniqueAndTagged() {
+    let names = RegularizerRegistry.names
+    #expect(Set(names).count == names.count)
+    #expect(names == ["none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout"])
+    #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
+    #expect(RegularizerRegistry.descriptor("cutout")?.placement == .input)
+    #expect(RegularizerRegistry.descriptor("dropblock")?.placement == .featureMap)
+    for name in ["dropout", "spatial-dropout", "dropblock", "heuristic-dropout"] {
+      #expect(RegularizerRegistry.descriptor(name)?.taxonomy == .architecture)
+    }
+    #expect(RegularizerRegistry.descriptor("dropconnect") == nil)
+    for descriptor in RegularizerRegistry.all {
+      #expect(!descriptor.summary.isEmpty && !descriptor.citation.isEmpty)
+      for parameter in descriptor.parameters {
+        #expect(parameter.kind.accept(parameter.defaultValue) != nil, "\(descriptor.name).\(parameter.name)")
+      }
+    }
+  }
+
+  @Test func defaultsAreValidAtAFeatureMapSite() {
+    for descriptor in RegularizerRegistry.all {
+      #expect(descriptor.validate([:], [28, 28, 16]) == nil, "\(descriptor.name)")
+    }
+  }
+
+  @Test(arguments: [
+    ("dropout", ["rate": ParameterValue.double(1)], [128], "rate"),
+    ("dropout", ["rate": .double(-0.1)], [128], "rate"),
+    ("dropout", ["rate": .string("half")], [128], "rate"),
+    ("dropout", ["p": .double(0.5)], [128], "'p'"),
+    ("spatial-dropout", ["rate": .double(1.5)], [7, 7, 8], "rate"),
+    ("dropblock", ["rate": .double(1)], [14, 14, 32], "rate"),
+    ("dropblock", ["rate": .double(-0.5)], [14, 14, 32], "rate"),
+    ("dropblock", ["block_size": .int(9)], [14, 8, 32], "block_size"),
+    ("dropblock", ["block_size": .int(0)], [14, 14, 32], "block_size"),
+    ("dropblock", ["schedule": .string("cosine")], [14, 14, 32], "schedule"),
+    ("dropblock", [:], [128], "[H, W, C]"),
+    ("cutout", ["length": .int(-1)], [28, 28, 1], "length"),
+    ("cutout", ["length": .int(29)], [28, 28, 1], "length"),
+    ("cutout", [:], [784], "[H, W, C]"),
+    ("heuristic-dropout", ["fraction": .double(0)], [14, 14, 16], "fraction"),
+    ("heuristic-dropout", ["k": .double(-1)], [14, 14, 16], "k"),
+    ("heuristic-dropout", ["selection": .string("softmax")], [14, 14, 16], "selection"),
+    ("none", ["rate": .double(0.1)], [128], "no parameters"),
+  ])
+  func validationRejectsWithASentence(name: String, params: [String: ParameterValue], site: [Int], mentions: String)
+    throws
+  {
+    let descriptor = try #require(RegularizerRegistry.descriptor(name))
+    let message = try #require(descriptor.validate(params, site))
+    #expect(message.contains(mentions), "\(message)")
+    #expect(message.hasPrefix(name))
+  }
+
+  @Test func integralValuesAreAcceptedForEitherNumericKind() {
+    #expect(ParameterValue.int(3).doubleValue == 3)
+    #expect(ParameterValue.double(8).intValue == 8)
+    #expect(ParameterValue.double(8.5).intValue == nil)
+    let dropblock = RegularizerRegistry.descriptor("dropblock")!
+    #expect(dropblock.validate(["rate": .int(0), "block_size": .double(5)], [14, 14, 8]) == nil)
+    #expect(dropblock.validate(["block_size": .double(5.5)], [14, 14, 8]) != nil)
+    let filled = try? dropblock.resolve(["block_size": .double(5)]).get()
+    #expect(filled?["block_size"] == .int(5))
+    #expect(filled?["shared_mask"] == .bool(false))
+    #expect(filled?["schedule"] == .string("fixed"))
+  }
+
+  @Test func madeLayersUseTheSiteStreamAndParameters() {
+    let site = Site(name: "stage2", shape: [10, 10, 6], index: 3)
+    let x = normalTensor([4, 10, 10, 6], seed: 1)
+    let context = training(step: 2)
+    let cases: [(String, [String: ParameterValue], Layer)] = [
+      ("dropout", ["rate": .double(0.3)], Dropout(rate: 0.3, siteIndex: 3)),
+      ("spatial-dropout", ["rate": .double(0.3)], SpatialDropout(rate: 0.3, siteIndex: 3)),
+      (
+        "dropblock", ["block_size": .int(3), "shared_mask": .bool(true)],
+        DropBlock(rate: 0.1, blockSize: 3, sharedMask: true, siteIndex: 3)
+      ),
+      ("cutout", ["length": .int(4)], Cutout(length: 4, siteIndex: 3)),
+      (
+        "heuristic-dropout", ["fraction": .double(0.5), "selection": .string("probabilistic")],
+        HeuristicDropout(fraction: 0.5, selection: .probabilistic, siteIndex: 3)
+      ),
+    ]
+    for (name, params, expected) in cases {
+      let made = RegularizerRegistry.descriptor(name)!.make(params, site)
+      let y = made.forward(x, context)
+      #expect(y == expected.forward(x, context), "\(name)")
+      #expect(y != x, "\(name)")
+      #expect(made.forward(x, .evaluation) == x, "\(name)")
+    }
+    let none = RegularizerRegistry.none.make([:], site)
+    #expect(none.forward(x, context) == x)
+    #expect(none.backward(x) == x)
+  }
+}

@@ -1,0 +1,100 @@
+import Experiments
+import Foundation
+import Testing
+
+@testable import Report
+
+@Suite struct DiffTests {
+  @Test func identicalInputsHaveNoSignificantChange() throws {
+    let r = [Fixtures.numeric(), Fixtures.arms()]
+    let diff = DiffReport.compare(r, r, labelA: "HEAD~1", labelB: "HEAD")
+    #expect(diff.noSignificantChange)
+    #expect(!diff.hasRegression)
+    #expect(diff.added.isEmpty && diff.removed.isEmpty)
+    let md = diff.markdown()
+    #expect(md.contains("**No significant change** in 2 experiments."))
+    #expect(md.contains("# Results diff: `HEAD~1` → `HEAD`"))
+    let point = try #require(diff.experiments[1].points.first { $0.label == "set-a, regularizer.rate=0.5" })
+    #expect(point.test == .paired)
+    #expect(point.delta == 0)
+    #expect(!point.significant)
+  }
+
+  @Test func significantRegressionIsDetectedPaired() throws {
+    // set-a at rate 0.0 drops by about 2 points on every seed (the verdict stays: 0.5 was already best).
+    let worse = Fixtures.numeric { set, rate, seed, v in
+      set == "set-a" && rate == 0.0 ? v - 2 - 0.1 * Double(seed) : v
+    }
+    let diff = DiffReport.compare([Fixtures.numeric()], [worse])
+    let e = try #require(diff.experiments.first)
+    #expect(!e.verdictChanged)
+    let p = try #require(e.points.first { $0.label == "set-a, regularizer.rate=0.0" })
+    #expect(p.test == .paired)
+    #expect(p.significant)
+    #expect(p.change == .worse)
+    #expect(abs(p.delta! + 2.1) < 1e-9)
+    #expect(p.ciHigh! < 0)
+    #expect(diff.hasRegression)
+    #expect(diff.markdown().contains("**Regression.**"))
+    #expect(diff.markdown().contains("**worse**"))
+    // Other points did not change.
+    #expect(e.points.filter(\.significant).count == 1)
+  }
+
+  @Test func improvementIsNotARegression() throws {
+    let better = Fixtures.numeric { set, rate, seed, v in set == "set-a" && rate == 0.0 ? v + 0.5 + 0.05 * Double(seed) : v }
+    let diff = DiffReport.compare([Fixtures.numeric()], [better])
+    #expect(!diff.noSignificantChange)
+    #expect(!diff.hasRegression)
+    #expect(diff.experiments[0].points.contains { $0.significant && $0.change == .better })
+  }
+
+  @Test func verdictFlipIsARegression() throws {
+    // set-a: no dropout (rate 0.0) becomes best, outside the claimed range → fails.
+    let flipped = Fixtures.numeric { set, rate, _, v in set == "set-a" && rate == 0.0 ? v + 5 : v }
+    #expect(flipped.verdict.verdict == .fails)
+    let diff = DiffReport.compare([Fixtures.numeric()], [flipped])
+    let e = try #require(diff.experiments.first)
+    #expect(e.verdictChanged)
+    #expect(e.verdictA == .holds && e.verdictB == .fails)
+    #expect(diff.hasRegression)
+    #expect(diff.markdown().contains("[Re] holds → [¬Re] fails (verdict changed)"))
+  }
+
+  @Test func unmatchedSeedsUseWelchAndNewDivergenceCounts() throws {
+    let b = Fixtures.numeric { set, rate, seed, v in
+      if set == "set-a" && rate == 0.5 && seed == 0 { return nil }  // seed 0 now diverges
+      if set == "set-b" && rate == 0.0 { return nil }  // the whole point now diverges
+      return v
+    }
+    let diff = DiffReport.compare([Fixtures.numeric()], [b])
+    let e = try #require(diff.experiments.first)
+    let welch = try #require(e.points.first { $0.label == "set-a, regularizer.rate=0.5" })
+    #expect(welch.test == .welch)
+    #expect(welch.nB == 2 && welch.divergedB == 1)
+    let diverged = try #require(e.points.first { $0.label == "set-b, regularizer.rate=0.0" })
+    #expect(diverged.significant && diverged.change == .worse && diverged.note == "now diverges")
+    #expect(diff.hasRegression)
+  }
+
+  @Test func addedAndRemovedExperimentsAndJSON() throws {
+    let diff = DiffReport.compare([Fixtures.numeric()], [Fixtures.arms()], labelA: "a", labelB: "b")
+    #expect(diff.added == ["toy-arms"])
+    #expect(diff.removed == ["toy-p-sweep"])
+    #expect(diff.experiments.isEmpty)
+    #expect(!diff.hasRegression)
+    let json = try diff.json()
+    let decoded = try JSONDecoder().decode(DiffReport.self, from: Data(json.utf8))
+    #expect(decoded == diff)
+    #expect(json.contains("\"hasRegression\" : false"))
+    #expect(diff.markdown().contains("Added experiments: `toy-arms`."))
+  }
+
+  @Test func compareThroughALoaderClosure() throws {
+    let diff = try DiffReport.compare(revisionA: "old", revisionB: nil) { rev in
+      rev == "old" ? [Fixtures.numeric()] : [Fixtures.numeric { _, _, _, v in v - 3 }]
+    }
+    #expect(diff.labelA == "old" && diff.labelB == "working tree")
+    #expect(diff.hasRegression)
+  }
+}

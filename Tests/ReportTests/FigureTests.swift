@@ -1,0 +1,103 @@
+import Experiments
+import Foundation
+import Testing
+
+@testable import Report
+
+@Suite struct FigureDataTests {
+  @Test func oneBlockPerSeriesWithColumns() throws {
+    let figure = Figure(results: Fixtures.numeric())
+    let blocks = figure.data.components(separatedBy: "\n\n\n")
+    #expect(blocks.count == 2)
+    #expect(figure.data.contains("# columns: x mean ci_low ci_high n"))
+    func rows(_ block: String) -> [[String]] {
+      block.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: " ").map(String.init) }
+    }
+    // Series set-a along retention p = 1 − rate, ascending: 0.1 (two seeds), 0.5, 1.
+    let a = rows(blocks[0])
+    #expect(a.map { $0[0] } == ["0.1", "0.5", "1"])
+    #expect(a[1] == ["0.5", "91.0000", "90.2548", "91.7452", "3"])
+    #expect(a[0][4] == "2")
+    #expect(blocks[0].contains("# series 0: set-a"))
+    // Series set-b: the diverged point is left out of the line and listed in a comment.
+    let b = rows(blocks[1])
+    #expect(b.map { $0[0] } == ["0.5", "1"])
+    #expect(figure.data.contains("# not plotted: set-b, regularizer.rate=0.9: diverged at steps 40, 50, 60"))
+  }
+
+  @Test func scriptIsSelfContained() {
+    let script = Figure(results: Fixtures.numeric()).script
+    #expect(script.contains("set terminal svg size 720,440 font 'DejaVu Sans,11'"))
+    #expect(script.contains("set output 'toy-p-sweep.svg'"))
+    #expect(script.contains("set terminal pngcairo"))
+    #expect(script.contains("set output 'toy-p-sweep.png'"))
+    #expect(script.contains("cd script_dir"))
+    #expect(script.contains("with yerrorlines"))
+    #expect(script.contains("'toy-p-sweep.dat' index 0 using 1:2:3:4"))
+    #expect(script.contains("'' index 1 using 1:2:3:4"))
+    #expect(script.contains("set xlabel 'retention p'"))
+    #expect(script.contains("set ylabel 'test accuracy (%)'"))
+    #expect(script.contains("set arrow from 0.5, graph 0 to 0.5, graph 1 nohead dashtype 2"))
+    #expect(script.contains("'paper''s best'"))
+    #expect(!script.contains("/tmp"))
+  }
+
+  @Test func categoricalArmsUseXtics() {
+    let figure = Figure(results: Fixtures.arms())
+    #expect(figure.script.contains("set xtics ('none' 0, 'dropout' 1, 'dropblock' 2)"))
+    #expect(figure.script.contains("with yerrorbars"))
+    #expect(figure.script.contains("set arrow from 2, graph 0"))
+    #expect(figure.data.contains("# categorical x positions: 0 = none, 1 = dropout, 2 = dropblock"))
+  }
+
+  @Test func missingGnuplotIsAClearError() throws {
+    #expect(throws: FigureError.gnuplotMissing("/nonexistent/gnuplot")) {
+      try Figure.render(scriptPath: "x.gp", gnuplotPath: "/nonexistent/gnuplot")
+    }
+    #expect(FigureError.gnuplotMissing("gnuplot").description.contains("make deps"))
+    #expect(FigureError.gnuplotMissing("gnuplot").description.contains("gnuplot-nox"))
+  }
+
+  @Test func deterministic() {
+    #expect(Figure(results: Fixtures.numeric()) == Figure(results: Fixtures.numeric()))
+  }
+}
+
+@Suite(.enabled(if: Fixtures.gnuplotAvailable, "gnuplot not on PATH; `make deps` installs gnuplot-nox"))
+struct FigureRenderTests {
+  /// Writes the figure under `<root>/Reports/figures/`.
+  func prepare(_ results: ExperimentResults) throws -> (root: URL, figures: URL) {
+    let root = try Fixtures.temporaryDirectory("render")
+    let figures = root.appendingPathComponent("Reports/figures")
+    try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
+    let figure = Figure(results: results)
+    try Data(figure.data.utf8).write(to: figures.appendingPathComponent("\(figure.id).dat"))
+    try Data(figure.script.utf8).write(to: figures.appendingPathComponent("\(figure.id).gp"))
+    return (root, figures)
+  }
+
+  func expectOutputs(_ figures: URL, _ id: String) throws {
+    for ext in ["svg", "png"] {
+      let url = figures.appendingPathComponent("\(id).\(ext)")
+      let data = try Data(contentsOf: url)
+      #expect(data.count > 1000, "\(ext) too small")
+      if ext == "svg" { #expect(String(decoding: data, as: UTF8.self).contains("<svg")) }
+      if ext == "png" { #expect(data.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47])) }
+      try FileManager.default.removeItem(at: url)
+    }
+  }
+
+  @Test(arguments: ["numeric", "arms"])
+  func rendersFromRepoRootAndFromFiguresDirectory(_ which: String) throws {
+    let results = which == "numeric" ? Fixtures.numeric() : Fixtures.arms()
+    let (root, figures) = try prepare(results)
+    defer { try? FileManager.default.removeItem(at: root) }
+    let id = results.experimentID
+    try Figure.render(scriptPath: "Reports/figures/\(id).gp", from: root)
+    try expectOutputs(figures, id)
+    try Figure.render(scriptPath: "\(id).gp", from: figures)
+    try expectOutputs(figures, id)
+    // Nothing was written next to the starting directory.
+    #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("\(id).svg").path))
+  }
+}

@@ -1,0 +1,115 @@
+import Experiments
+import Foundation
+
+@testable import Report
+
+/// Synthetic results built in code: no training, fully deterministic.
+enum Fixtures {
+  /// Per-seed test accuracy of the numeric fixture: dataset → rate → three seeds (nil = diverged).
+  static let accuracy: [String: [Double: [Double?]]] = [
+    "set-a": [0.0: [90.0, 90.2, 89.8], 0.5: [91.0, 91.3, 90.7], 0.9: [85.0, 85.5, nil]],
+    "set-b": [0.0: [95.0, 95.1, 94.9], 0.5: [96.0, 96.2, 95.8], 0.9: [nil, nil, nil]],
+  ]
+  static let divergedSteps = [0: 40, 1: 50, 2: 60]
+
+  static let provenance = Provenance(
+    gitCommit: "0123456789abcdef0123456789abcdef01234567", gitDirty: true, specHash: "feedfacecafebeef0011",
+    engineVersion: "engine-7", datasetChecksums: ["set-a": "aa"], swiftVersion: "Swift 6.3.1",
+    blasCoreType: "Haswell", blasConfig: "OpenBLAS 0.3.26", dnnlISA: "avx2", dnnlVersion: "3.4.1",
+    cpuModel: "Test CPU @ 3.0GHz")
+
+  /// A retention-p style sweep: two datasets (series) × three drop rates × three seeds; one partially diverged
+  /// point (set-a, 0.9: seed 2 at step 120) and one fully diverged point (set-b, 0.9).
+  static func numeric(adjust: (String, Double, Int, Double) -> Double? = { _, _, _, v in v }) -> ExperimentResults {
+    let check = ClaimCheck(
+      .bestIn(x: "regularizer.rate", metric: "test_accuracy", range: [0.2, 0.6], goal: .max), by: ["dataset"])
+    let sweep = Sweep(axes: [
+      .values(key: "dataset", values: [.map(["name": .string("set-a")]), .map(["name": .string("set-b")])]),
+      .values(key: "regularizer.rate", values: [.double(0.9), .double(0.5), .double(0.0)]),
+    ])
+    let spec = ExperimentSpec(
+      id: "toy-p-sweep", title: "Toy retention p has an interior optimum", method: "dropout",
+      paper: .init(cite: "Someone et al. 2014, A paper", where: "Fig. 9a", result: "best for p in [0.4, 0.8]"),
+      claim: .init(text: "Test accuracy peaks for drop rate 0.2–0.6 on both sets.", check: check),
+      setting: .init(paper: "big MLP on full MNIST", ours: "tiny MLP on toy sets"),
+      base: .map(["dataset": .map(["name": .string("set-a")]), "model": .map(["name": .string("mlp")])]),
+      sweep: sweep, seeds: [0, 1, 2],
+      report: ReportOptions(paperX: .double(0.5), xTransform: .oneMinus, xTransformLabel: "retention p"))
+    var runs: [RunRecord] = []
+    for point in sweep.points() {
+      let set = point.coordinates["dataset"]!.asMap!["name"]!.asString!
+      let rate = point.coordinates["regularizer.rate"]!.asDouble!
+      for seed in 0..<3 {
+        let raw = accuracy[set]![rate]![seed]
+        let value = raw.flatMap { adjust(set, rate, seed, $0) }
+        runs.append(run(point, seed: seed, accuracy: value, divergedAt: set == "set-a" ? 120 : divergedSteps[seed]!))
+      }
+    }
+    return results(spec, runs: runs)
+  }
+
+  /// A categorical comparison of arms (none / dropout / dropblock) on Dice, three seeds each.
+  static func arms() -> ExperimentResults {
+    let arms: [ConfigValue] = [
+      .map(["name": .string("none")]), .map(["name": .string("dropout"), "rate": .double(0.1)]),
+      .map(["name": .string("dropblock"), "rate": .double(0.1), "block_size": .int(3)]),
+    ]
+    let dice: [[Double]] = [[70.0, 71.0, 69.0], [72.0, 73.5, 71.0], [74.0, 74.5, 73.0]]
+    let sweep = Sweep(axes: [.values(key: "regularizer", values: arms)])
+    let check = ClaimCheck(
+      .betterThan(metric: "dice", a: ["regularizer": .string("dropblock")], b: ["regularizer": .string("none")], margin: 0))
+    let spec = ExperimentSpec(
+      id: "toy-arms", title: "DropBlock beats no regularization", method: "dropblock",
+      paper: .init(cite: "Other et al. 2018"), claim: .init(text: "DropBlock has higher Dice than none.", check: check),
+      setting: .init(paper: "U-Net on CT", ours: "tiny U-Net on synthetic CT"),
+      base: .map(["model": .map(["name": .string("unet-tiny")])]), sweep: sweep, seeds: [0, 1, 2],
+      report: ReportOptions(paperX: .string("dropblock")))
+    var runs: [RunRecord] = []
+    for (i, point) in sweep.points().enumerated() {
+      for seed in 0..<3 {
+        runs.append(
+          RunRecord(
+            key: "k\(i)-\(seed)", point: point.coordinates, seed: seed, config: .map([:]), status: .ok, epochs: [],
+            final: ["dice": dice[i][seed], "iou": dice[i][seed] - 10], wallSeconds: 2))
+      }
+    }
+    return results(spec, runs: runs)
+  }
+
+  static func run(_ point: GridPoint, seed: Int, accuracy: Double?, divergedAt: Int) -> RunRecord {
+    guard let accuracy else {
+      return RunRecord(
+        key: "\(point.index)-\(seed)", point: point.coordinates, seed: seed, config: .map([:]), status: .diverged,
+        divergedAtStep: divergedAt, epochs: [], final: [:], wallSeconds: 1.5)
+    }
+    return RunRecord(
+      key: "\(point.index)-\(seed)", point: point.coordinates, seed: seed, config: .map([:]), status: .ok,
+      epochs: [EpochMetrics(epoch: 1, trainLoss: 0.3, metrics: ["test_accuracy": accuracy])],
+      final: ["test_accuracy": accuracy, "test_error": 100 - accuracy, "train_accuracy": accuracy + 5],
+      wallSeconds: 3.25)
+  }
+
+  /// Results with the verdict evaluated by the real claim check.
+  static func results(_ spec: ExperimentSpec, runs: [RunRecord]) -> ExperimentResults {
+    let verdict = evaluate(spec.claim.check, points: spec.sweep.points(), runs: runs)
+    return ExperimentResults(
+      experimentID: spec.id, scale: "default", spec: spec, runs: runs, verdict: verdict, provenance: provenance,
+      totalWallSeconds: 3723)
+  }
+
+  /// The results as the Runner writes them (pretty, sorted keys).
+  static func json(_ results: ExperimentResults) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(results)
+  }
+
+  /// A fresh temporary directory.
+  static func temporaryDirectory(_ tag: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-report-\(tag)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  static var gnuplotAvailable: Bool { Subprocess.onPath("gnuplot") }
+}

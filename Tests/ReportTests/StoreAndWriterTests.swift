@@ -1,0 +1,83 @@
+import Experiments
+import Foundation
+import Testing
+
+@testable import Report
+
+@Suite struct ResultsStoreTests {
+  @Test func loadsAllSortedById() throws {
+    let dir = try Fixtures.temporaryDirectory("store")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try Fixtures.json(Fixtures.numeric()).write(to: dir.appendingPathComponent("toy-p-sweep.json"))
+    try Fixtures.json(Fixtures.arms()).write(to: dir.appendingPathComponent("toy-arms.json"))
+    try Data("not results".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+    let all = try ResultsStore.loadAll(from: dir)
+    #expect(all.map(\.experimentID) == ["toy-arms", "toy-p-sweep"])
+    #expect(all[1] == Fixtures.numeric())
+  }
+
+  @Test func badFilesAreErrorsNamingTheFile() throws {
+    let dir = try Fixtures.temporaryDirectory("store-bad")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let broken = dir.appendingPathComponent("broken.json")
+    try Data("{\"schemaVersion\": 1, \"experimentID\": 3}".utf8).write(to: broken)
+    #expect(throws: ResultsStoreError.self) { try ResultsStore.loadAll(from: dir) }
+    do {
+      _ = try ResultsStore.loadAll(from: dir)
+    } catch {
+      #expect(error.file == broken.path)
+      #expect(error.description.hasPrefix(broken.path + ": cannot decode results"))
+    }
+    try FileManager.default.removeItem(at: broken)
+    let future = dir.appendingPathComponent("future.json")
+    var json = String(decoding: try Fixtures.json(Fixtures.arms()), as: UTF8.self)
+    json = json.replacingOccurrences(of: "\"schemaVersion\" : 1", with: "\"schemaVersion\" : 2")
+    try Data(json.utf8).write(to: future)
+    do {
+      _ = try ResultsStore.loadAll(from: dir)
+      Issue.record("expected an error")
+    } catch {
+      #expect(error.file == future.path)
+      #expect(error.message.contains("unknown schemaVersion 2"))
+    }
+    #expect(throws: ResultsStoreError.self) { try ResultsStore.loadAll(from: dir.appendingPathComponent("missing")) }
+  }
+}
+
+@Suite struct ReportWriterTests {
+  let taxonomy = ["dropout": "noise", "dropblock": "structured noise"]
+
+  @Test func writesEverythingAndRewritesNothingTheSecondTime() throws {
+    let dir = try Fixtures.temporaryDirectory("writer")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let results = [Fixtures.numeric(), Fixtures.arms()]
+    let first = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: false)
+    #expect(first.written == [
+      "README.md", "figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-p-sweep.dat", "figures/toy-p-sweep.gp",
+      "toy-arms.md", "toy-p-sweep.md",
+    ])
+    let page = dir.appendingPathComponent("toy-p-sweep.md")
+    let before = try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date
+    let second = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: false)
+    #expect(second.written.isEmpty)
+    #expect(second.unchanged.count == 7)
+    let after = try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date
+    #expect(before == after)
+    let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("(toy-p-sweep.md)"))
+  }
+
+  @Test(.enabled(if: Fixtures.gnuplotAvailable, "gnuplot not on PATH; `make deps` installs gnuplot-nox"))
+  func rendersChangedFiguresOnly() throws {
+    let dir = try Fixtures.temporaryDirectory("writer-render")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let results = [Fixtures.arms()]
+    let first = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: true)
+    #expect(first.rendered == ["toy-arms"])
+    for ext in ["svg", "png"] {
+      #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/toy-arms.\(ext)").path))
+    }
+    let second = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: true)
+    #expect(second.rendered.isEmpty)
+  }
+}

@@ -1,0 +1,42 @@
+import Experiments
+import Foundation
+import Testing
+
+@testable import Report
+
+@Suite struct VerdictTableTests {
+  let taxonomy = ["dropout": "architecture (noise on units)", "dropblock": "architecture (structured noise)"]
+
+  @Test func oneRowPerExperimentSortedById() throws {
+    let md = VerdictTable.markdown(for: [Fixtures.numeric(), Fixtures.arms()], taxonomy: taxonomy)
+    let rows = md.split(separator: "\n").filter { $0.hasPrefix("| [") }
+    #expect(rows.count == 2)
+    #expect(rows[0].hasPrefix("| [DropBlock beats no regularization](toy-arms.md) | `dropblock` | architecture (structured noise) |"))
+    #expect(rows[1].hasPrefix("| [Toy retention p has an interior optimum](toy-p-sweep.md) | `dropout` |"))
+    #expect(rows[1].contains("| best for p in [0.4, 0.8] (Fig. 9a) |"))
+    #expect(rows[1].hasSuffix("| [Re] holds | default, 3 seeds |"))
+  }
+
+  @Test func oursNamesTheBestPointPerSeries() {
+    let ours = VerdictTable.ours(Fixtures.numeric())
+    #expect(ours == "set-a: best rate = 0.5 (retention p = 0.5), test_accuracy 91.00 ± 0.75; "
+      + "set-b: best rate = 0.5 (retention p = 0.5), test_accuracy 96.00 ± 0.50")
+  }
+
+  @Test func oursFallsBackToTheExplanationsFirstClause() {
+    let r = Fixtures.arms()
+    #expect(VerdictTable.ours(r) == VerdictTable.firstClause(r.verdict.explanation))
+    #expect(VerdictTable.firstClause("A holds at p = 0.5. The rest") == "A holds at p = 0.5")
+  }
+
+  @Test func explainsTheStatisticsAndIsDeterministic() {
+    let a = VerdictTable.markdown(for: [Fixtures.numeric(), Fixtures.arms()], taxonomy: taxonomy)
+    let b = VerdictTable.markdown(for: [Fixtures.arms(), Fixtures.numeric()], taxonomy: taxonomy)
+    #expect(a == b)
+    #expect(a.contains("## How to read this"))
+    #expect(a.contains("95% Student-t interval"))
+    #expect(a.contains("paired differences"))
+    #expect(a.contains("80% power"))
+    #expect(a.contains("2 claims: 2 holds, 0 fails, 0 inconclusive."))
+  }
+}
