@@ -56,11 +56,13 @@ extension CheckContext {
     let ends = [ordered.first!, ordered.last!]
     if !ends.contains(where: { $0.point == best.point }) {
       let comparisons = ends.map { compare(best, $0, sign: sign(goal), label: "\(label(best)) vs \(label($0))") }
-      let parts = zip(ends, comparisons).map { "than \(label($0)) by \(difference($1))" }
+      let parts = zip(ends, comparisons).map { end, c in
+        c.meanDiff == nil ? "than \(label(end)) (\(c.note ?? "no paired seeds"))" : "than \(label(end)) by \(difference(c))\(pairedText(c))"
+      }
       let verdict: Verdict = comparisons.allSatisfy { $0.outcome == .aBetter } ? .holds : .inconclusive
       let sentence = "Best \(name) \(describe(best, as: label(best))) is interior; it is "
         + (verdict == .holds ? "significantly better " : "not significantly better than both ends: ")
-        + parts.joined(separator: " and ") + "\(pairedText(comparisons[0]))."
+        + parts.joined(separator: " and ") + "."
       return finish(verdict, sentence, comparisons)
     }
     let interior = Array(ordered.dropFirst().dropLast())
@@ -151,7 +153,7 @@ extension CheckContext {
     } else {
       verdict = .inconclusive
     }
-    let mdeText = c.mde.map { ", minimum detectable effect \(number($0))" } ?? ""
+    let mdeText = c.mde.map { ", minimum detectable effect \(number($0))\(percent ? " pt" : "")" } ?? ""
     return finish(verdict, "\(c.label): a − b = \(difference(c))\(pairedText(c))\(mdeText), positive = a better.", [c])
   }
 
@@ -179,7 +181,7 @@ extension CheckContext {
       c.outcome == .aBetter && steps == ordered.count - 1 ? .holds : c.outcome == .bBetter ? .fails : .inconclusive
     let sentence = "Mean \(metric) along \(shortName(x)) \(ordered.map(label).joined(separator: ", ")): \(path); "
       + "\(steps) of \(ordered.count - 1) steps \(direction.rawValue == "increasing" ? "increase" : "decrease"); "
-      + "last − first (signed \(direction.rawValue)) \(difference(c))\(pairedText(c))."
+      + "\(direction == .increasing ? "last − first" : "first − last") \(difference(c))\(pairedText(c))."
     return finish(verdict, sentence, [c])
   }
 

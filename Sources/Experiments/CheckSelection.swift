@@ -33,10 +33,24 @@ enum Pairing {
   case failure(String)
 }
 
-/// Pairs the points matching `a` with those matching `b` by their remaining coordinates (all sweep keys except
-/// those named in `a` or `b`). Every point on each side must have exactly one partner.
+/// Pairs the points matching `a` with those matching `b` by their remaining coordinates: all sweep keys except
+/// those named in `a` or `b` and those that move with them (a zip partner takes one value per value of the named
+/// keys). Every point on each side must have exactly one partner.
 func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: ConfigValue]) -> Pairing {
-  let named = Set(a.keys).union(b.keys)
+  var named = Set(a.keys).union(b.keys)
+  let namedKeys = Array(named)
+  let otherKeys = Set(points.flatMap(\.coordinates.keys)).subtracting(named)
+  for key in otherKeys {
+    var valueFor: [[ConfigValue]: ConfigValue] = [:]
+    let linked = points.allSatisfy { p in
+      let value = p.coordinates[key] ?? .null
+      let combination = namedKeys.map { p.coordinates[$0] ?? .null }
+      if let seen = valueFor[combination] { return seen == value }
+      valueFor[combination] = value
+      return true
+    }
+    if linked { named.insert(key) }
+  }
   let sideA = points.filter { $0.matches(a) }
   let sideB = points.filter { $0.matches(b) }
   if sideA.isEmpty { return .failure("no grid point matches a: \(ConfigValue.map(a))") }

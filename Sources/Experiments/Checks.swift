@@ -102,9 +102,9 @@ struct CheckContext {
     return "\(name) (\(value(mean)) ± \(number(high - mean)))"
   }
 
-  /// "+0.60 pt [0.20, 1.00]".
+  /// "+0.60 pt [0.20, 1.00]", or why there is no number ("regularizer.length=16 mostly diverged").
   func difference(_ c: Comparison) -> String {
-    if let note = c.note, c.meanDiff == nil { return note }
+    if let note = c.note, c.meanDiff == nil { return "decided without numbers: \(note)" }
     guard let d = c.meanDiff else { return "no paired seeds" }
     let unit = percent ? " pt" : ""
     var text = (d >= 0 ? "+" : "") + number(d) + unit

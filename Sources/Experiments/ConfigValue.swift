@@ -243,3 +243,18 @@ extension ConfigValue {
     out += "\""
   }
 }
+
+/// Literals, so code and tests can write `["regularizer.name": "dropblock", "rate": 0.1]`.
+/// (No nil literal: `value[path: p] = nil` must keep meaning "remove the key".)
+extension ConfigValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+  ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+  public init(stringLiteral value: String) { self = .string(value) }
+  public init(integerLiteral value: Int) { self = .int(value) }
+  public init(floatLiteral value: Double) { self = .double(value) }
+  public init(booleanLiteral value: Bool) { self = .bool(value) }
+  public init(arrayLiteral elements: ConfigValue...) { self = .list(elements) }
+  public init(dictionaryLiteral elements: (String, ConfigValue)...) {
+    self = .map(Dictionary(elements) { _, last in last })
+  }
+}

@@ -72,6 +72,7 @@ extension RunConfig {
   private static func validateTrain(_ t: TrainConfig, fail: (String, String) -> SpecError) throws(SpecError) {
     if t.epochs <= 0 { throw fail("train.epochs", "must be positive, got \(t.epochs)") }
     if t.batch <= 0 { throw fail("train.batch", "must be positive, got \(t.batch)") }
+    if t.evalEvery <= 0 { throw fail("train.eval_every", "must be positive, got \(t.evalEvery)") }
     if t.evalBatch <= 0 { throw fail("train.eval_batch", "must be positive, got \(t.evalBatch)") }
     if !(t.lr > 0) || !t.lr.isFinite { throw fail("train.lr", "must be positive, got \(formatNumber(t.lr))") }
     if !(0..<1).contains(t.momentum) { throw fail("train.momentum", "must be in [0, 1), got \(formatNumber(t.momentum))") }

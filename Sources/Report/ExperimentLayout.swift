@@ -72,7 +72,10 @@ struct ExperimentLayout {
     let seriesKeys = sweepKeys.filter { !xAxisKeys.contains($0) }
     transform = spec.report?.xTransform ?? .identity
 
-    var points = spec.sweep.points()
+    // Labels are rebuilt from the coordinates so they read the same before and after a JSON round trip.
+    var points = spec.sweep.points().map { p in
+      sweepKeys.isEmpty ? p : GridPoint(coordinates: p.coordinates, label: coordinateText(sweepKeys, p.coordinates), index: p.index)
+    }
     for run in results.runs where !points.contains(where: { $0.coordinates == run.point }) {
       let keys = run.point.keys.sorted()
       points.append(GridPoint(coordinates: run.point, label: coordinateText(keys, run.point), index: points.count))

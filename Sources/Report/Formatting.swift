@@ -76,11 +76,12 @@ extension Verdict {
   }
 }
 
-/// Short text for a sweep value: a regularizer map by its `name`, anything else as written.
+/// Short text for a sweep value: a regularizer map by its `name`, a number on the axis format (so `0.0` and `0`,
+/// which a JSON round trip does not tell apart, read the same), anything else as written.
 func valueText(_ value: ConfigValue?) -> String {
   guard let value else { return "?" }
   if case .map(let m) = value, let name = m["name"] { return name.description }
-  if let d = value.asDouble, case .double = value { return Fmt.axis(d) }
+  if let d = value.asDouble { return Fmt.axis(d) }
   return value.description
 }
 

@@ -59,4 +59,14 @@ import Testing
     let data = try JSONEncoder().encode(run.config)
     #expect(try JSONDecoder().decode(RunConfig.self, from: data) == run.config)
   }
+
+  @Test func loadsAFileAndReportsAMissingOne() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spec-tests-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("cutout-patch-length.yaml").path
+    try cutoutSpecYAML().write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try ExperimentSpec.load(path: path).id == "cutout-patch-length")
+    #expect(throws: SpecError.self) { try ExperimentSpec.load(path: dir.appendingPathComponent("missing.yaml").path) }
+  }
 }

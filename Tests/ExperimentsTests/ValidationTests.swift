@@ -94,7 +94,7 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
       message: "unknown regularizer 'cutot' (did you mean 'cutout'?"),
     BrokenSpec(
       name: "range that cannot decide", replacements: [peakCheck: "check: {kind: argmax_in, x: regularizer.length, metric: test_accuracy, range: [0, 20]}"],
-      keyPath: "claim.check.range", message: "must contain some but not all"),
+      keyPath: "claim.check.range", message: "the range [0, 20] must contain some but not all"),
     BrokenSpec(
       name: "other axis not grouped", replacements: [lengthSweep: lengthSweep + "\n  train.lr: [0.1, 0.2]"], keyPath: "claim.check.x",
       message: "the sweep also varies train.lr (add it to the check's by: or where:)"),

@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 @Suite struct ActivationsTests {
   let key = RandomKey(seed: 51)

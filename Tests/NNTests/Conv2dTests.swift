@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 @Suite struct Conv2dTests {
   let key = RandomKey(seed: 31)
@@ -13,7 +13,9 @@ import Tensor
     var stride: Int
     var padding: Int
     var bias: Bool
-    var testDescription: String { "Cin \(inChannels) Cout \(outChannels) k\(kernel) s\(stride) p\(padding) bias \(bias)" }
+    var testDescription: String {
+      "Cin \(inChannels) Cout \(outChannels) k\(kernel) s\(stride) p\(padding) bias \(bias)"
+    }
   }
 
   static let cases: [Case] = [
@@ -26,16 +28,20 @@ import Tensor
     Case(inChannels: 1, outChannels: 2, kernel: 1, stride: 1, padding: 1, bias: true),
   ]
 
-  func layer(_ c: Case) -> Conv2d {
+  /// The layer's default backend, and im2col + GEMM explicitly.
+  static let backends = ["default", "im2col"]
+
+  func layer(_ c: Case, backend: String = "default") -> Conv2d {
     let conv = Conv2d(
       inChannels: c.inChannels, outChannels: c.outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding,
-      bias: c.bias, key: key.fold(c.kernel * 100 + c.inChannels))
+      bias: c.bias, key: key.fold(c.kernel * 100 + c.inChannels),
+      backend: backend == "im2col" ? Im2colConvolution() : nil)
     conv.bias?.value = .normal([c.outChannels], key: key.fold(1))
     return conv
   }
 
-  @Test(arguments: cases) func forwardMatchesReference(_ c: Case) {
-    let conv = layer(c)
+  @Test(arguments: cases, backends) func forwardMatchesReference(_ c: Case, _ backend: String) {
+    let conv = layer(c, backend: backend)
     let x = Tensor.normal([2, 7, 6, c.inChannels], key: key.fold(2))
     let y = conv.forward(x, .evaluation)
     let (oh, ow) = conv.outputShape(height: 7, width: 6)
@@ -48,9 +54,9 @@ import Tensor
   }
 
   // Tolerance: max relative error ≤ 1e-2 with absolute floor 1e-3, h = 1e-2 (linear in x and in θ).
-  @Test(arguments: cases) func gradients(_ c: Case) {
+  @Test(arguments: cases, backends) func gradients(_ c: Case, _ backend: String) {
     let check = GradientCheck(inputSamples: 30, parameterSamples: 12)
-    let conv = layer(c)
+    let conv = layer(c, backend: backend)
     let r = check.check(conv, input: .normal([2, 5, 6, c.inChannels], key: key.fold(3)), key: key.fold(4))
     #expect(r.maxError <= 1e-2, "\(r)")
     #expect(r.checked == 30 + conv.parameters.map { min(12, $0.value.count) }.reduce(0, +))

@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 @Suite struct LinearTests {
   let key = RandomKey(seed: 21)
@@ -35,7 +35,8 @@ import Tensor
   @Test func gradients() {
     let layer = Linear(inFeatures: 9, outFeatures: 4, key: key.fold(4))
     layer.bias.value = .normal([4], key: key.fold(5))
-    let r = GradientCheck(parameterSamples: 12).check(layer, input: .normal([3, 9], key: key.fold(6)), key: key.fold(7))
+    let r = GradientCheck(parameterSamples: 12).check(
+      layer, input: .normal([3, 9], key: key.fold(6)), key: key.fold(7))
     #expect(r.maxError <= 1e-2, "\(r)")
   }
 

@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 #if canImport(Glibc)
   import Glibc
@@ -107,7 +107,9 @@ import Tensor
     let t = masks([2, 6, 6, 1])
     let result = Losses.diceBCE(logits: z, masks: t)
     var report = GradientCheck.Report()
-    GradientCheck(floor: 1e-4).compare(result.gradient, at: z, samples: z.count, key: key.fold(9), label: "dz", into: &report) {
+    GradientCheck(floor: 1e-4).compare(
+      result.gradient, at: z, samples: z.count, key: key.fold(9), label: "dz", into: &report
+    ) {
       Losses.diceBCE(logits: $0, masks: t).loss
     }
     #expect(report.maxError <= 1e-2, "\(report)")

@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 /// An identity layer inserted at a site, recording the per-sample shape of every batch that flows through it.
 final class ShapeRecorder: Layer {
@@ -103,7 +103,9 @@ final class SiteLog: @unchecked Sendable {
     // A layer at the input site needs the input gradient, so the stem computes it.
     #expect(model.network.backward(Tensor(shape: y.shape, repeating: 1)).shape == x.shape)
     _ = model.network.forward(x, .evaluation)
-    for recorder in log.recorders { #expect(recorder.seen == [recorder.site.shape, recorder.site.shape], "\(recorder.site)") }
+    for recorder in log.recorders {
+      #expect(recorder.seen == [recorder.site.shape, recorder.site.shape], "\(recorder.site)")
+    }
   }
 
   @Test func insertionCanSkipSites() throws {
@@ -117,7 +119,8 @@ final class SiteLog: @unchecked Sendable {
   }
 
   @Test func defaultWidths() throws {
-    #expect(ModelZoo.sites("mlp", inputShape: [28, 28, 1], widths: nil, blocks: nil).map(\.1) == [[784], [1024], [1024]])
+    #expect(
+      ModelZoo.sites("mlp", inputShape: [28, 28, 1], widths: nil, blocks: nil).map(\.1) == [[784], [1024], [1024]])
     let unet = ModelZoo.sites("unet-tiny", inputShape: [16, 16, 1], widths: nil, blocks: nil)
     #expect(unet.map(\.1)[3] == [4, 4, 32])
   }

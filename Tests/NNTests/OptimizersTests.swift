@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 @Suite struct OptimizersTests {
   func parameter(_ values: [Float], unitWeights: Bool = false) -> Parameter {
@@ -117,7 +117,9 @@ import Tensor
   }
 
   @Test func cosineSchedule() {
-    let rate = { (step: Int, warmup: Int) in LearningRateSchedule.cosine.rate(base: 0.2, step: step, totalSteps: 100, warmupSteps: warmup) }
+    let rate = { (step: Int, warmup: Int) in
+      LearningRateSchedule.cosine.rate(base: 0.2, step: step, totalSteps: 100, warmupSteps: warmup)
+    }
     #expect(abs(rate(0, 0) - 0.2) <= 1e-12)
     #expect(abs(rate(50, 0) - 0.1) <= 1e-12)
     #expect(abs(rate(25, 0) - 0.1 * (1 + 0.5.squareRoot())) <= 1e-12)

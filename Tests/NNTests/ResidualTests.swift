@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 @Suite struct ResidualTests {
   let key = RandomKey(seed: 71)
@@ -33,9 +33,12 @@ import Tensor
 
   @Test func blockShapes() {
     let x = Tensor.normal([2, 7, 7, 3], key: key.fold(6))
-    #expect(BasicBlock(inChannels: 3, outChannels: 3, stride: 1, key: key).forward(x, .evaluation).shape == [2, 7, 7, 3])
-    #expect(BasicBlock(inChannels: 3, outChannels: 5, stride: 1, key: key).forward(x, .evaluation).shape == [2, 7, 7, 5])
-    #expect(BasicBlock(inChannels: 3, outChannels: 5, stride: 2, key: key).forward(x, .evaluation).shape == [2, 4, 4, 5])
+    #expect(
+      BasicBlock(inChannels: 3, outChannels: 3, stride: 1, key: key).forward(x, .evaluation).shape == [2, 7, 7, 3])
+    #expect(
+      BasicBlock(inChannels: 3, outChannels: 5, stride: 1, key: key).forward(x, .evaluation).shape == [2, 7, 7, 5])
+    #expect(
+      BasicBlock(inChannels: 3, outChannels: 5, stride: 2, key: key).forward(x, .evaluation).shape == [2, 4, 4, 5])
     #expect(BasicBlock(inChannels: 3, outChannels: 5, stride: 2, key: key).parameters.count == 2 + 4 + 3)
   }
 

@@ -1,7 +1,7 @@
+import Tensor
 import Testing
 
 @testable import NN
-import Tensor
 
 /// A fixed tiny classification problem: 8×8×1 standard-normal images, labels the argmax of a fixed random linear
 /// map to `classes` scores. Linearly separable, learnable in a few epochs, no dataset files.
@@ -34,7 +34,8 @@ enum SyntheticProblem {
 
   func model(_ name: String, widths: [Int]? = nil, seed: UInt64 = 3) throws -> Layer {
     try ModelZoo.build(
-      ModelRequest(name: name, inputShape: [8, 8, 1], classes: 4, widths: widths, blocks: 1, key: RandomKey(seed: seed))
+      ModelRequest(
+        name: name, inputShape: [8, 8, 1], classes: 4, widths: widths, blocks: 1, key: RandomKey(seed: seed))
     ).network
   }
 
@@ -126,6 +127,31 @@ enum SyntheticProblem {
     #expect(ends == [1, 2])
     #expect(Set(outcome.final.keys) == ["test_accuracy", "test_error", "test_loss", "train_accuracy"])
     #expect(abs(outcome.final["test_accuracy"]! + outcome.final["test_error"]! - 100) <= 1e-9)
+  }
+
+  @Test func evaluatesEveryFewEpochsAndAfterTheLast() throws {
+    var o = options(epochs: 5, lr: 0.01)
+    o.evalEvery = 2
+    let outcome = Trainer.train(try model("mlp", widths: [8]), optimizer: SGD(), train: data, test: test, options: o)
+    #expect(outcome.epochs.map(\.epoch) == [2, 4, 5])
+  }
+
+  // After every step the max-norm constraint holds for every Linear unit: row norms ≤ c (Float rounding 1e-5).
+  @Test func maxNormHoldsDuringTraining() throws {
+    var o = options(epochs: 2, lr: 0.1)
+    o.maxNorm = 0.5
+    let net = try model("mlp", widths: [16])
+    _ = Trainer.train(net, optimizer: SGD(momentum: 0.9), train: data, test: test, options: o)
+    let units = net.parameters.filter(\.isUnitWeights)
+    #expect(units.count == 2)
+    for p in units {
+      let fanIn = p.value.shape[1]
+      for u in 0..<p.value.shape[0] {
+        let row = p.value.storage[(u * fanIn)..<((u + 1) * fanIn)]
+        let norm = row.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        #expect(norm <= 0.5 * (1 + 1e-5))
+      }
+    }
   }
 
   @Test func unetLearnsASegmentation() throws {

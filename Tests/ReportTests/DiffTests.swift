@@ -28,7 +28,7 @@ import Testing
     let diff = DiffReport.compare([Fixtures.numeric()], [worse])
     let e = try #require(diff.experiments.first)
     #expect(!e.verdictChanged)
-    let p = try #require(e.points.first { $0.label == "set-a, regularizer.rate=0.0" })
+    let p = try #require(e.points.first { $0.label == "set-a, regularizer.rate=0" })
     #expect(p.test == .paired)
     #expect(p.significant)
     #expect(p.change == .worse)
@@ -72,7 +72,7 @@ import Testing
     let welch = try #require(e.points.first { $0.label == "set-a, regularizer.rate=0.5" })
     #expect(welch.test == .welch)
     #expect(welch.nB == 2 && welch.divergedB == 1)
-    let diverged = try #require(e.points.first { $0.label == "set-b, regularizer.rate=0.0" })
+    let diverged = try #require(e.points.first { $0.label == "set-b, regularizer.rate=0" })
     #expect(diverged.significant && diverged.change == .worse && diverged.note == "now diverges")
     #expect(diff.hasRegression)
   }

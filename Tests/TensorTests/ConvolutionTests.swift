@@ -24,7 +24,9 @@ import Testing
   /// |a − b| ≤ 1e-5 · (1 + |b|) for every element: Float GEMM against a Double reference on O(1) data.
   func expectClose(_ a: Tensor, _ b: [Double]) {
     #expect(a.count == b.count)
-    for i in 0..<min(a.count, b.count) { #expect(abs(Double(a.storage[i]) - b[i]) <= 1e-5 * (1 + abs(b[i])), "at \(i)") }
+    for i in 0..<min(a.count, b.count) {
+      #expect(abs(Double(a.storage[i]) - b[i]) <= 1e-5 * (1 + abs(b[i])), "at \(i)")
+    }
   }
 
   /// Calls `body(yIndex, xIndex, wIndex)` for every in-bounds multiply-add y += x·w of the convolution.
@@ -60,7 +62,9 @@ import Testing
     let y = conv.forward(x, weight: w, bias: bias, geometry: g)
     #expect(y.shape == g.outputShape)
     expectClose(y, ReferenceConvolution.forward(x, weight: w, bias: bias, geometry: g))
-    expectClose(conv.forward(x, weight: w, bias: nil, geometry: g), ReferenceConvolution.forward(x, weight: w, bias: nil, geometry: g))
+    expectClose(
+      conv.forward(x, weight: w, bias: nil, geometry: g),
+      ReferenceConvolution.forward(x, weight: w, bias: nil, geometry: g))
   }
 
   @Test(arguments: geometries) func backwardData(_ g: ConvGeometry) {

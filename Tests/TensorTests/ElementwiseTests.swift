@@ -70,7 +70,9 @@ import Testing
     var out = values(channels, 10)
     var expected = out
     for r in 0..<rows { for c in 0..<channels { expected[c] += x[r * channels + c] } }
-    x.withUnsafeBufferPointer { xs in out.withUnsafeMutableBufferPointer { Elementwise.addColumnSums(xs, channels: channels, into: $0.baseAddress!) } }
+    x.withUnsafeBufferPointer { xs in
+      out.withUnsafeMutableBufferPointer { Elementwise.addColumnSums(xs, channels: channels, into: $0.baseAddress!) }
+    }
     #expect(bits(out) == bits(expected))
   }
 }

@@ -7,11 +7,19 @@ import Testing
   let avx2 = CPUInfo(model: "test", flags: ["avx2", "fma", "sse4_1"])
 
   @Test func automaticSelectionFollowsTheISA() {
-    #expect(KernelSelection.automatic(cpu: avx512, environment: [:]) == KernelSelection(blasCoreType: "SkylakeX", dnnlISA: "avx512_core"))
-    #expect(KernelSelection.automatic(cpu: avx2, environment: [:]) == KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2"))
-    #expect(KernelSelection.automatic(cpu: CPUInfo(model: "old", flags: ["sse4_1"]), environment: [:]).blasCoreType == "Sandybridge")
+    #expect(
+      KernelSelection.automatic(cpu: avx512, environment: [:])
+        == KernelSelection(blasCoreType: "SkylakeX", dnnlISA: "avx512_core"))
+    #expect(
+      KernelSelection.automatic(cpu: avx2, environment: [:])
+        == KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2"))
+    #expect(
+      KernelSelection.automatic(cpu: CPUInfo(model: "old", flags: ["sse4_1"]), environment: [:]).blasCoreType
+        == "Sandybridge")
     // AVX-512F alone (without BW/VL) is not enough for the SkylakeX kernels.
-    #expect(KernelSelection.automatic(cpu: CPUInfo(model: "x", flags: ["avx512f", "avx2", "fma"]), environment: [:]).blasCoreType == "Haswell")
+    #expect(
+      KernelSelection.automatic(cpu: CPUInfo(model: "x", flags: ["avx512f", "avx2", "fma"]), environment: [:])
+        .blasCoreType == "Haswell")
   }
 
   @Test func environmentOverrides() {

@@ -6,7 +6,8 @@ import Testing
   // Known-answer vectors from Random123's kat_vectors (philox4x32, 10 rounds).
   @Test func philoxKnownAnswers() {
     #expect(
-      Philox.block(counter: SIMD4(0, 0, 0, 0), key: (0, 0)) == SIMD4(0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8))
+      Philox.block(counter: SIMD4(0, 0, 0, 0), key: (0, 0)) == SIMD4(0x6627_e8d5, 0xe169_c58d, 0xbc57_ac4c, 0x9b00_dbd8)
+    )
     #expect(
       Philox.block(counter: SIMD4(repeating: 0xffff_ffff), key: (0xffff_ffff, 0xffff_ffff))
         == SIMD4(0x408f_276d, 0x41c8_3b0e, 0xa20b_c7c6, 0x6d54_51fd))

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of the built `dropbench` binary (`make test` builds it first) on tiny specs in a temporary
+/// directory: exit codes, one-line errors, caching, resume after a kill, determinism across --jobs, diff.
+@Suite(.serialized) struct CLITests {
+  static let binary: URL = {
+    if let path = ProcessInfo.processInfo.environment["DROPBENCH_BIN"] { return URL(fileURLWithPath: path) }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/release/dropbench")
+  }()
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  @discardableResult
+  static func run(_ arguments: [String], in directory: URL, executable: URL = binary) throws -> Result {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static let tinySpec = """
+    id: tiny
+    title: Tiny smoke experiment
+    method: dropout
+    paper: {cite: "test", where: "none", result: "none"}
+    claim:
+      text: dropout beats none
+      check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}
+    setting: {paper: "p", ours: "o"}
+    base:
+      dataset: {name: fashion-mnist, train_size: 256, test_size: 200}
+      model: {name: mlp, widths: [32]}
+      regularizer: {name: dropout, rate: 0.5, at: [hidden1]}
+      train: {epochs: 2, batch: 64, optimizer: sgd, lr: 0.05}
+    sweep:
+      regularizer.rate: [0.0, 0.5]
+    seeds: [0, 1]
+    scales:
+      smoke: {}
+      default: {}
+    """
+
+  static func workspace(_ spec: String = tinySpec, name: String = "tiny") throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("Experiments"), withIntermediateDirectories: true)
+    try spec.write(to: dir.appendingPathComponent("Experiments/\(name).yaml"), atomically: true, encoding: .utf8)
+    return dir
+  }
+
+  /// The results JSON without fields that legitimately differ between two runs (wall time, provenance).
+  static func deterministicRuns(_ dir: URL) throws -> [String] {
+    let data = try Data(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"))
+    let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    let runs = json["runs"] as! [[String: Any]]
+    return try runs.map { run in
+      var r = run
+      r["wallSeconds"] = nil
+      return String(decoding: try JSONSerialization.data(withJSONObject: r, options: [.sortedKeys]), as: UTF8.self)
+    }
+  }
+
+  @Test func badInputsExitTwoWithOneLineAndNoResults() throws {
+    let bad = Self.tinySpec.replacingOccurrences(of: "name: dropout, rate: 0.5", with: "name: dropblok, rate: 0.5")
+    let dir = try Self.workspace(bad)
+    let check = try Self.run(["check"], in: dir)
+    #expect(check.status == 2)
+    #expect(check.stderr.contains("dropblok") && check.stderr.contains("did you mean 'dropblock'"))
+    #expect(check.stderr.split(separator: "\n").count == 1)
+    let run = try Self.run(["run", "tiny", "--scale", "smoke"], in: dir)
+    #expect(run.status == 2)
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("Reports/results/tiny.json").path))
+    let unknown = try Self.run(["run", "tiy"], in: dir)
+    #expect(unknown.status == 2 && unknown.stderr.contains("did you mean 'tiny'"))
+    let badSet = try Self.run(["run", "tiny", "--set", "train.epochs=abc"], in: try Self.workspace())
+    #expect(badSet.status == 2 && !badSet.stderr.contains("Fatal error"))
+    let rate = try Self.run(["check", "--set", "regularizer.rate=1.0"], in: try Self.workspace())
+    #expect(rate.status == 2)
+  }
+
+  @Test func runCachesAndIsDeterministicAcrossJobs() throws {
+    let a = try Self.workspace()
+    let first = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stderr.contains("4 to train"))
+    let again = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)
+    #expect(again.stderr.contains("4 cached, 0 to train"))
+    #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("Reports/tiny.md").path))
+    #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("Reports/figures/tiny.gp").path))
+    let b = try Self.workspace()
+    let serial = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "1"], in: b)
+    #expect(serial.status == 0)
+    #expect(try Self.deterministicRuns(a) == Self.deterministicRuns(b))
+  }
+
+  @Test func resumesAfterKill() throws {
+    let spec = Self.tinySpec.replacingOccurrences(of: "seeds: [0, 1]", with: "seeds: [0, 1, 2, 3]")
+      .replacingOccurrences(of: "epochs: 2", with: "epochs: 4")
+    let dir = try Self.workspace(spec)
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = ["run", "tiny", "--jobs", "1"]
+    process.currentDirectoryURL = dir
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let cache = dir.appendingPathComponent(".dropbench/cache")
+    let deadline = Date().addingTimeInterval(120)
+    func finished() -> Int {
+      ((try? FileManager.default.contentsOfDirectory(atPath: cache.path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.count
+    }
+    while finished() < 1 && Date() < deadline { usleep(20_000) }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    let done = finished()
+    #expect(done >= 1 && done < 8)
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("Reports/results/tiny.json").path))
+    let resumed = try Self.run(["run", "tiny", "--jobs", "2"], in: dir)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stderr.contains("\(done) cached") || finished() == 8)
+    #expect(finished() == 8)
+  }
+
+  @Test func diffBetweenTwoCommits() throws {
+    let dir = try Self.workspace()
+    func git(_ args: String...) throws -> Result {
+      try Self.run(["-c", "user.email=t@t", "-c", "user.name=t"] + args, in: dir, executable: URL(fileURLWithPath: "/usr/bin/git"))
+    }
+    _ = try git("init", "-q")
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke"], in: dir).status == 0)
+    _ = try git("add", "-A")
+    _ = try git("commit", "-qm", "first")
+    let same = try Self.run(["diff", "HEAD"], in: dir)
+    #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+    let json = try Self.run(["diff", "HEAD", "--format", "json"], in: dir)
+    #expect(json.status == 0)
+    #expect((try? JSONSerialization.jsonObject(with: Data(json.stdout.utf8))) != nil)
+    let unknown = try Self.run(["diff", "no-such-revision"], in: dir)
+    #expect(unknown.status == 2)
+    #expect(!unknown.stderr.contains("Fatal error"))
+  }
+}
