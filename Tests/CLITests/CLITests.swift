@@ -91,8 +91,10 @@ import Testing
     #expect(unknown.status == 2 && unknown.stderr.contains("did you mean 'tiny'"))
     let badSet = try Self.run(["run", "tiny", "--set", "train.epochs=abc"], in: try Self.workspace())
     #expect(badSet.status == 2 && !badSet.stderr.contains("Fatal error"))
-    let rate = try Self.run(["check", "--set", "regularizer.rate=1.0"], in: try Self.workspace())
-    #expect(rate.status == 2)
+    let rate = try Self.run(["check", "--set", "sweep.regularizer.rate=[0.5, 1.0]"], in: try Self.workspace())
+    #expect(rate.status == 2 && rate.stderr.contains("rate"))
+    let epochs = try Self.run(["check", "--set", "train.epochs=0"], in: try Self.workspace())
+    #expect(epochs.status == 2 && epochs.stderr.contains("epochs"))
   }
 
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
