@@ -6,7 +6,8 @@ extension CheckContext {
   private func sign(_ goal: ClaimCheck.Goal) -> Double { goal == .max ? 1 : -1 }
 
   private func ambiguous(_ x: String) -> ClaimEvaluation {
-    finish(.inconclusive, "Several points share a value of \(x); add the other sweep keys to the check's by or where.", [])
+    finish(
+      .inconclusive, "Several points share a value of \(x); add the other sweep keys to the check's by or where.", [])
   }
 
   /// `argmax_in` / `argmin_in`: holds when the best point's x lies in the range and the best in-range point is
@@ -28,7 +29,8 @@ extension CheckContext {
     let winner = best
     let rival = bestInside ? self.best(outRange, goal: goal) : self.best(inRange, goal: goal)
     let sideName = bestInside ? "outside" : "inside"
-    let lead = "Best \(name) \(describe(best, as: xText(best.point.coordinates[x]))) is \(bestInside ? "inside" : "outside") \(rangeText)"
+    let lead =
+      "Best \(name) \(describe(best, as: xText(best.point.coordinates[x]))) is \(bestInside ? "inside" : "outside") \(rangeText)"
     guard let rival else {
       // Every point on the other side collapsed (or has no runs): collapsed points lose by definition.
       let others = bestInside ? outRange : inRange
@@ -37,8 +39,11 @@ extension CheckContext {
       }
       return finish(.inconclusive, "\(lead); no point \(sideName) the range has finished runs.", [])
     }
-    let c = compare(winner, rival, sign: sign(goal), label: "\(xText(winner.point.coordinates[x])) vs \(xText(rival.point.coordinates[x]))")
-    let sentence = "\(lead); against the best \(sideName), \(describe(rival, as: xText(rival.point.coordinates[x]))), "
+    let c = compare(
+      winner, rival, sign: sign(goal),
+      label: "\(xText(winner.point.coordinates[x])) vs \(xText(rival.point.coordinates[x]))")
+    let sentence =
+      "\(lead); against the best \(sideName), \(describe(rival, as: xText(rival.point.coordinates[x]))), "
       + "the difference is \(difference(c))\(pairedText(c))\(c.outcome == .aBetter ? " (significant)" : " (not significant)")."
     if c.outcome == .aBetter { return finish(bestInside ? .holds : .fails, sentence, [c]) }
     return finish(.inconclusive, sentence, [c])
@@ -57,10 +62,13 @@ extension CheckContext {
     if !ends.contains(where: { $0.point == best.point }) {
       let comparisons = ends.map { compare(best, $0, sign: sign(goal), label: "\(label(best)) vs \(label($0))") }
       let parts = zip(ends, comparisons).map { end, c in
-        c.meanDiff == nil ? "than \(label(end)) (\(c.note ?? "no paired seeds"))" : "than \(label(end)) by \(difference(c))\(pairedText(c))"
+        c.meanDiff == nil
+          ? "than \(label(end)) (\(c.note ?? "no paired seeds"))"
+          : "than \(label(end)) by \(difference(c))\(pairedText(c))"
       }
       let verdict: Verdict = comparisons.allSatisfy { $0.outcome == .aBetter } ? .holds : .inconclusive
-      let sentence = "Best \(name) \(describe(best, as: label(best))) is interior; it is "
+      let sentence =
+        "Best \(name) \(describe(best, as: label(best))) is interior; it is "
         + (verdict == .holds ? "significantly better " : "not significantly better than both ends: ")
         + parts.joined(separator: " and ") + "."
       return finish(verdict, sentence, comparisons)
@@ -68,13 +76,18 @@ extension CheckContext {
     let interior = Array(ordered.dropFirst().dropLast())
     guard let rival = self.best(interior, goal: goal) else {
       if interior.allSatisfy(\.collapsed) {
-        return finish(.fails, "Best \(name) \(describe(best, as: label(best))) is an end; every interior point mostly diverged.", [])
+        return finish(
+          .fails, "Best \(name) \(describe(best, as: label(best))) is an end; every interior point mostly diverged.", []
+        )
       }
-      return finish(.inconclusive, "Best \(name) \(describe(best, as: label(best))) is an end; no interior point has finished runs.", [])
+      return finish(
+        .inconclusive,
+        "Best \(name) \(describe(best, as: label(best))) is an end; no interior point has finished runs.", [])
     }
     let c = compare(best, rival, sign: sign(goal), label: "\(label(best)) vs \(label(rival))")
     let verdict: Verdict = c.outcome == .aBetter ? .fails : .inconclusive
-    let sentence = "Best \(name) \(describe(best, as: label(best))) is an end of the grid; against the best interior "
+    let sentence =
+      "Best \(name) \(describe(best, as: label(best))) is an end of the grid; against the best interior "
       + "\(describe(rival, as: label(rival))) it is \(verdict == .fails ? "significantly" : "not significantly") better "
       + "by \(difference(c))\(pairedText(c))."
     return finish(verdict, sentence, [c])
@@ -99,7 +112,10 @@ extension CheckContext {
     if aCollapsed || bCollapsed {
       let outcome: Comparison.Outcome = aCollapsed == bCollapsed ? .neither : aCollapsed ? .bBetter : .aBetter
       let who = aCollapsed && bCollapsed ? "both sides" : aCollapsed ? "the a side" : "the b side"
-      return .success(Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: outcome, note: "\(who) mostly diverged"))
+      return .success(
+        Comparison(
+          label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: outcome,
+          note: "\(who) mostly diverged"))
     }
     var seeds = Set(sa[0].values.keys)
     for s in sa + sb { seeds.formIntersection(s.values.keys) }
@@ -131,7 +147,8 @@ extension CheckContext {
       verdict = .inconclusive
     }
     let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
-    return finish(verdict, "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better.", [c])
+    return finish(
+      verdict, "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better.", [c])
   }
 
   /// `not_better_than`: holds when the upper 95% bound of (a − b, positive = a better) is below the minimum
@@ -179,7 +196,8 @@ extension CheckContext {
     let path = means.map { $0.map(value) ?? "–" }.joined(separator: " → ")
     let verdict: Verdict =
       c.outcome == .aBetter && steps == ordered.count - 1 ? .holds : c.outcome == .bBetter ? .fails : .inconclusive
-    let sentence = "Mean \(metric) along \(shortName(x)) \(ordered.map(label).joined(separator: ", ")): \(path); "
+    let sentence =
+      "Mean \(metric) along \(shortName(x)) \(ordered.map(label).joined(separator: ", ")): \(path); "
       + "\(steps) of \(ordered.count - 1) steps \(direction.rawValue == "increasing" ? "increase" : "decrease"); "
       + "\(direction == .increasing ? "last − first" : "first − last") \(difference(c))\(pairedText(c))."
     return finish(verdict, sentence, [c])
@@ -200,7 +218,8 @@ extension CheckContext {
     }
     let ranked = summaries.filter { !$0.collapsed && $0.sd != nil }.sorted { $0.sd! < $1.sd! }
     guard let targetSD = target.sd, ranked.count >= 2 else {
-      return finish(.inconclusive, "Needs at least 2 points with 2 or more finished seeds, including \(xText(expected)).", [])
+      return finish(
+        .inconclusive, "Needs at least 2 points with 2 or more finished seeds, including \(xText(expected)).", [])
     }
     let isSmallest = ranked[0].point == target.point
     let other = isSmallest ? ranked[1] : ranked[0]
@@ -212,10 +231,13 @@ extension CheckContext {
       label: "var(\(xText(numerator.point.coordinates[x]))) / var(\(xText(denominator.point.coordinates[x])))",
       meanDiff: ratio.isFinite ? ratio : nil, ciLow: nil, ciHigh: nil, n: min(numerator.n, denominator.n), mde: nil,
       outcome: significant ? (isSmallest ? .aBetter : .bBetter) : .neither,
-      note: "one-sided F test, critical F_0.95(\(numerator.n - 1), \(denominator.n - 1)) = \(String(format: "%.3g", critical))")
+      note:
+        "one-sided F test, critical F_0.95(\(numerator.n - 1), \(denominator.n - 1)) = \(String(format: "%.3g", critical))"
+    )
     let verdict: Verdict = significant ? (isSmallest ? .holds : .fails) : .inconclusive
     let ratioText = ratio.isFinite ? String(format: "%.3g", ratio) : "∞"
-    let sentence = "sd of \(name) \(xText(expected)) is \(number(targetSD))"
+    let sentence =
+      "sd of \(name) \(xText(expected)) is \(number(targetSD))"
       + (isSmallest ? ", the smallest; runner-up " : "; smallest is ")
       + "\(xText(other.point.coordinates[x])) with \(number(other.sd!)); variance ratio \(ratioText) vs critical "
       + "\(String(format: "%.3g", critical)) (\(significant ? "significant" : "not significant") at 5%)."

@@ -69,7 +69,9 @@ func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: Con
   for p in sideA {
     let key = rest(p)
     guard let partner = byRest[key] else { return .failure("point \(p.label) (a) has no counterpart on the b side") }
-    if !used.insert(key).inserted { return .failure("a matches several points that differ only in the keys of a and b") }
+    if !used.insert(key).inserted {
+      return .failure("a matches several points that differ only in the keys of a and b")
+    }
     pairs.append(PointPair(a: p, b: partner))
   }
   if pairs.count != sideB.count { return .failure("some points on the b side have no counterpart on the a side") }
@@ -82,7 +84,9 @@ func orderedAlong(_ x: String, _ summaries: [PointSummary]) -> [PointSummary]? {
   let values = summaries.map { $0.point.coordinates[x] ?? .null }
   guard Set(values).count == values.count else { return nil }
   if values.allSatisfy({ $0.asDouble != nil }) {
-    return summaries.sorted { ($0.point.coordinates[x]!.asDouble!, $0.point.index) < ($1.point.coordinates[x]!.asDouble!, $1.point.index) }
+    return summaries.sorted {
+      ($0.point.coordinates[x]!.asDouble!, $0.point.index) < ($1.point.coordinates[x]!.asDouble!, $1.point.index)
+    }
   }
   return summaries.sorted { $0.point.index < $1.point.index }
 }

@@ -39,7 +39,8 @@ private func evaluate(_ check: ClaimCheck, points: [GridPoint], index: [[String:
     return combine(parts, metric: metric, what: "check")
   }
   if selected.isEmpty {
-    return ClaimEvaluation(verdict: .inconclusive, explanation: "No grid point matches the check's where.", metric: metric)
+    return ClaimEvaluation(
+      verdict: .inconclusive, explanation: "No grid point matches the check's where.", metric: metric)
   }
   let summaries = selected.map { PointSummary(point: $0, metric: metric, runs: index[$0.coordinates] ?? []) }
   return CheckContext(metric: metric, summaries: summaries).apply(check.rule, points: selected)
@@ -55,7 +56,9 @@ extension CheckContext {
     case .notBetterThan(_, let a, let b): return notBetterThan(a: a, b: b, points: points)
     case .monotone(let x, _, let direction, let until): return monotone(x: x, direction: direction, until: until)
     case .mostStable(let x, _, let expected): return mostStable(x: x, expected: expected)
-    case .all: return ClaimEvaluation(verdict: .inconclusive, explanation: "Nested all is combined by its caller.", metric: metric)
+    case .all:
+      return ClaimEvaluation(
+        verdict: .inconclusive, explanation: "Nested all is combined by its caller.", metric: metric)
     }
   }
 }
@@ -77,7 +80,8 @@ private func combine(_ parts: [ClaimEvaluation], metric: String, what: String) -
   for s in parts.flatMap(\.summaries) where seen.insert("\(s.point.index) \(s.metric)").inserted {
     summaries.append(s)
   }
-  let explanation = "Of \(parts.count) \(what)s: " + counts.joined(separator: ", ") + ". "
+  let explanation =
+    "Of \(parts.count) \(what)s: " + counts.joined(separator: ", ") + ". "
     + CheckContext(metric: metric, summaries: summaries).exclusions
   return ClaimEvaluation(verdict: verdict, explanation: explanation, metric: metric, summaries: summaries, parts: parts)
 }
@@ -123,11 +127,17 @@ struct CheckContext {
   func compare(_ a: PointSummary, _ b: PointSummary, sign: Double, label: String) -> Comparison {
     switch (a.collapsed, b.collapsed) {
     case (true, true):
-      return Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .neither, note: "both sides mostly diverged")
+      return Comparison(
+        label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .neither,
+        note: "both sides mostly diverged")
     case (false, true):
-      return Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .aBetter, note: "\(b.point.label) mostly diverged")
+      return Comparison(
+        label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .aBetter,
+        note: "\(b.point.label) mostly diverged")
     case (true, false):
-      return Comparison(label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .bBetter, note: "\(a.point.label) mostly diverged")
+      return Comparison(
+        label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .bBetter,
+        note: "\(a.point.label) mostly diverged")
     case (false, false):
       let seeds = Set(a.values.keys).intersection(b.values.keys).sorted()
       return Comparison(label: label, differences: seeds.map { sign * (a.values[$0]! - b.values[$0]!) })
@@ -147,13 +157,17 @@ struct CheckContext {
     let nFailed = failed.reduce(0) { $0 + $1.nFailed }
     if nDiverged + nFailed == 0 { return "No runs excluded." }
     func list(_ s: [PointSummary], _ seeds: (PointSummary) -> [Int]) -> String {
-      s.map { "\($0.point.label): seed\(seeds($0).count == 1 ? "" : "s") \(seeds($0).map(String.init).joined(separator: ", "))" }
-        .joined(separator: "; ")
+      s.map {
+        "\($0.point.label): seed\(seeds($0).count == 1 ? "" : "s") \(seeds($0).map(String.init).joined(separator: ", "))"
+      }
+      .joined(separator: "; ")
     }
     var parts: [String] = []
     if nDiverged > 0 { parts.append("\(nDiverged) diverged (\(list(diverged, \.divergedSeeds)))") }
     if nFailed > 0 { parts.append("\(nFailed) failed or lacked \(metric) (\(list(failed, \.failedSeeds)))") }
-    var text = "Excluded \(nDiverged + nFailed) run\(nDiverged + nFailed == 1 ? "" : "s"): " + parts.joined(separator: ", ") + "."
+    var text =
+      "Excluded \(nDiverged + nFailed) run\(nDiverged + nFailed == 1 ? "" : "s"): " + parts.joined(separator: ", ")
+      + "."
     let collapsed = summaries.filter(\.collapsed).map(\.point.label)
     if !collapsed.isEmpty {
       text += " Ranked last because more than half of their runs diverged: \(collapsed.joined(separator: "; "))."

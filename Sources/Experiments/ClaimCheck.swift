@@ -94,7 +94,8 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
       guard range.count == 2, range[0] <= range[1] else {
         throw r.error("range", "expected [lo, hi] with lo ≤ hi, got \(r.map["range"] ?? .null)")
       }
-      rule = .bestIn(x: try r.string("x"), metric: try r.string("metric"), range: range, goal: kind == "argmax_in" ? .max : .min)
+      rule = .bestIn(
+        x: try r.string("x"), metric: try r.string("metric"), range: range, goal: kind == "argmax_in" ? .max : .min)
     case "peak_interior":
       try r.checkKeys(common + ["x", "metric", "direction"])
       let direction = try Self.parseEnum(Goal.self, r.optionalString("direction"), "direction", r)
@@ -106,7 +107,8 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
         margin: try r.optionalDouble("margin") ?? 0)
     case "not_better_than":
       try r.checkKeys(common + ["metric", "a", "b"])
-      rule = .notBetterThan(metric: try r.string("metric"), a: try Self.coordinates(r, "a"), b: try Self.coordinates(r, "b"))
+      rule = .notBetterThan(
+        metric: try r.string("metric"), a: try Self.coordinates(r, "a"), b: try Self.coordinates(r, "b"))
     case "monotone":
       try r.checkKeys(common + ["x", "metric", "direction", "until"])
       guard let direction = try Self.parseEnum(Trend.self, r.string("direction"), "direction", r) else {

@@ -34,7 +34,11 @@ public struct PointSummary: Codable, Sendable, Equatable {
       case .diverged: diverged.append(run.seed)
       case .failed: failed.append(run.seed)
       case .ok:
-        if let v = metricValue(metric, in: run.final), v.isFinite { values[run.seed] = v } else { failed.append(run.seed) }
+        if let v = metricValue(metric, in: run.final), v.isFinite {
+          values[run.seed] = v
+        } else {
+          failed.append(run.seed)
+        }
       }
     }
     self.values = values

@@ -66,7 +66,8 @@ extension ExperimentSpec {
   private func attributeToSweep(_ error: SpecError, point: GridPoint) -> SpecError {
     guard error.keyPath.hasPrefix("base.") else { return error }
     let path = String(error.keyPath.dropFirst("base.".count))
-    let owner = sweep.keys.first { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
+    let owner =
+      sweep.keys.first { path == $0 || path.hasPrefix($0 + ".") || path.hasPrefix($0 + "[") }
       ?? sweep.keys.first { $0.hasPrefix(path + ".") }
     guard let owner else { return error }
     var attributed = error

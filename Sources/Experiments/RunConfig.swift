@@ -220,7 +220,8 @@ public struct TrainConfig: Sendable, Hashable {
   var tree: ConfigValue {
     var m: [String: ConfigValue] = [
       "epochs": .int(epochs), "batch": .int(batch), "eval_batch": .int(evalBatch), "optimizer": .string(optimizer),
-      "lr": .double(lr), "momentum": .double(momentum), "nesterov": .bool(nesterov), "weight_decay": .double(weightDecay),
+      "lr": .double(lr), "momentum": .double(momentum), "nesterov": .bool(nesterov),
+      "weight_decay": .double(weightDecay),
       "schedule": .string(schedule), "milestones": .list(milestones.map(ConfigValue.double)),
       "gamma": .double(gamma), "warmup_epochs": .double(warmupEpochs), "adam_beta1": .double(adamBeta1),
       "adam_beta2": .double(adamBeta2), "eval_every": .int(evalEvery),
@@ -235,7 +236,8 @@ public struct TrainConfig: Sendable, Hashable {
     try r.checkKeys(Self.keys)
     let optimizer = try r.optionalString("optimizer") ?? "sgd"
     guard Self.optimizers.contains(optimizer) else {
-      throw SpecError.unknown("optimizer", optimizer, choices: Self.optimizers, file: file, keyPath: r.keyPath("optimizer"))
+      throw SpecError.unknown(
+        "optimizer", optimizer, choices: Self.optimizers, file: file, keyPath: r.keyPath("optimizer"))
     }
     let schedule = try r.optionalString("schedule") ?? "constant"
     guard Self.schedules.contains(schedule) else {
@@ -248,6 +250,7 @@ public struct TrainConfig: Sendable, Hashable {
       schedule: schedule, milestones: try r.optionalDoubleList("milestones") ?? [0.5, 0.75],
       gamma: try r.optionalDouble("gamma") ?? 0.1, warmupEpochs: try r.optionalDouble("warmup_epochs") ?? 0,
       maxNorm: try r.optionalDouble("max_norm"), adamBeta1: try r.optionalDouble("adam_beta1") ?? 0.9,
-      adamBeta2: try r.optionalDouble("adam_beta2") ?? 0.999, evalEvery: try r.optionalInt("eval_every") ?? 1, steps: try r.optionalInt("steps"))
+      adamBeta2: try r.optionalDouble("adam_beta2") ?? 0.999, evalEvery: try r.optionalInt("eval_every") ?? 1,
+      steps: try r.optionalInt("steps"))
   }
 }

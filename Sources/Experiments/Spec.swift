@@ -128,10 +128,12 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     method = try r.string("method")
     let p = try MapReader(try r.required("paper"), path: "paper", file: file)
     try p.checkKeys(["cite", "where", "result"])
-    paper = Paper(cite: try p.string("cite"), where: try p.optionalString("where"), result: try p.optionalString("result"))
+    paper = Paper(
+      cite: try p.string("cite"), where: try p.optionalString("where"), result: try p.optionalString("result"))
     let c = try MapReader(try r.required("claim"), path: "claim", file: file)
     try c.checkKeys(["text", "check"])
-    claim = Claim(text: try c.string("text"), check: try ClaimCheck(tree: try c.required("check"), path: "claim.check", file: file))
+    claim = Claim(
+      text: try c.string("text"), check: try ClaimCheck(tree: try c.required("check"), path: "claim.check", file: file))
     let s = try MapReader(try r.required("setting"), path: "setting", file: file)
     try s.checkKeys(["paper", "ours"])
     setting = Setting(paper: try s.string("paper"), ours: try s.string("ours"))
@@ -147,12 +149,15 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       }
       scales[name] = overrides == .null ? .map([:]) : overrides
     }
-    report = try r.map["report"].flatMap { v throws(SpecError) in v == .null ? nil : try ReportOptions(tree: v, file: file) }
+    report = try r.map["report"].flatMap { v throws(SpecError) in
+      v == .null ? nil : try ReportOptions(tree: v, file: file)
+    }
   }
 
   static func parseSeeds(_ value: ConfigValue, path: String, file: String) throws(SpecError) -> [Int] {
     guard let list = value.asList else {
-      throw SpecError(file: file, keyPath: path, message: "expected a list of integers, got \(value.typeName) '\(value)'")
+      throw SpecError(
+        file: file, keyPath: path, message: "expected a list of integers, got \(value.typeName) '\(value)'")
     }
     var seeds: [Int] = []
     for (i, item) in list.enumerated() { seeds.append(try MapReader.int(item, at: "\(path)[\(i)]", file: file)) }

@@ -5,7 +5,8 @@ extension ExperimentSpec {
   func validateStructure(catalog: Catalog) throws(SpecError) {
     let file = sourceFile
     if catalog.regularizers[method] == nil {
-      throw SpecError.unknown("regularizer", method, choices: Array(catalog.regularizers.keys), file: file, keyPath: "method")
+      throw SpecError.unknown(
+        "regularizer", method, choices: Array(catalog.regularizers.keys), file: file, keyPath: "method")
     }
     if seeds.isEmpty { throw SpecError(file: file, keyPath: "seeds", message: "needs at least one seed") }
     var seen: Set<Int> = []
@@ -44,7 +45,9 @@ extension ExperimentSpec {
   }
 
   private static func checkAxisValues(_ values: [ConfigValue], path: String, file: String) throws(SpecError) {
-    if values.isEmpty { throw SpecError(file: file, keyPath: path, message: "empty sweep list; give at least one value") }
+    if values.isEmpty {
+      throw SpecError(file: file, keyPath: path, message: "empty sweep list; give at least one value")
+    }
     var seen: Set<ConfigValue> = []
     for value in values where !seen.insert(value).inserted {
       throw SpecError(file: file, keyPath: path, message: "duplicate sweep value \(value)")
@@ -127,7 +130,8 @@ extension ExperimentSpec {
       let inside = numbers.filter { $0 >= range[0] && $0 <= range[1] }.count
       if inside == 0 || inside == numbers.count {
         throw fail(
-          "range", "the range [\(formatNumber(range[0])), \(formatNumber(range[1]))] must contain some but not all "
+          "range",
+          "the range [\(formatNumber(range[0])), \(formatNumber(range[1]))] must contain some but not all "
             + "values of \(x) (\(xs.map(\.description).joined(separator: ", "))); otherwise the check cannot decide")
       }
     case .peakInterior(let x, _, _):

@@ -89,7 +89,9 @@ public struct Sweep: Codable, Sendable, Equatable {
         labels.append(Self.label(pairs))
       }
       result.append(
-        GridPoint(coordinates: coordinates, label: labels.isEmpty ? "base" : labels.joined(separator: ", "), index: result.count))
+        GridPoint(
+          coordinates: coordinates, label: labels.isEmpty ? "base" : labels.joined(separator: ", "), index: result.count
+        ))
       var axis = axes.count - 1
       while axis >= 0 {
         positions[axis] += 1
@@ -113,7 +115,8 @@ public struct Sweep: Codable, Sendable, Equatable {
   /// one-key maps, which is how a stored spec keeps the order through JSON. `zip` takes the same two forms.
   init(tree: ConfigValue, keyOrder: [[String]: [String]], path: String, file: String) throws(SpecError) {
     var axes: [Axis] = []
-    for (key, value) in try Self.orderedEntries(tree, orderPath: ["sweep"], keyOrder: keyOrder, path: path, file: file) {
+    for (key, value) in try Self.orderedEntries(tree, orderPath: ["sweep"], keyOrder: keyOrder, path: path, file: file)
+    {
       if key == "zip" {
         let entries = try Self.orderedEntries(
           value, orderPath: ["sweep", "zip"], keyOrder: keyOrder, path: "\(path).zip", file: file)

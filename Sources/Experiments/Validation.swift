@@ -75,18 +75,26 @@ extension RunConfig {
     if t.evalEvery <= 0 { throw fail("train.eval_every", "must be positive, got \(t.evalEvery)") }
     if t.evalBatch <= 0 { throw fail("train.eval_batch", "must be positive, got \(t.evalBatch)") }
     if !(t.lr > 0) || !t.lr.isFinite { throw fail("train.lr", "must be positive, got \(formatNumber(t.lr))") }
-    if !(0..<1).contains(t.momentum) { throw fail("train.momentum", "must be in [0, 1), got \(formatNumber(t.momentum))") }
+    if !(0..<1).contains(t.momentum) {
+      throw fail("train.momentum", "must be in [0, 1), got \(formatNumber(t.momentum))")
+    }
     if !(t.weightDecay >= 0) { throw fail("train.weight_decay", "must be ≥ 0, got \(formatNumber(t.weightDecay))") }
     if !(t.gamma > 0) { throw fail("train.gamma", "must be positive, got \(formatNumber(t.gamma))") }
     if t.warmupEpochs < 0 { throw fail("train.warmup_epochs", "must be ≥ 0, got \(formatNumber(t.warmupEpochs))") }
     if let c = t.maxNorm, !(c > 0) { throw fail("train.max_norm", "must be positive, got \(formatNumber(c))") }
-    if !(0..<1).contains(t.adamBeta1) { throw fail("train.adam_beta1", "must be in [0, 1), got \(formatNumber(t.adamBeta1))") }
-    if !(0..<1).contains(t.adamBeta2) { throw fail("train.adam_beta2", "must be in [0, 1), got \(formatNumber(t.adamBeta2))") }
+    if !(0..<1).contains(t.adamBeta1) {
+      throw fail("train.adam_beta1", "must be in [0, 1), got \(formatNumber(t.adamBeta1))")
+    }
+    if !(0..<1).contains(t.adamBeta2) {
+      throw fail("train.adam_beta2", "must be in [0, 1), got \(formatNumber(t.adamBeta2))")
+    }
     for (i, m) in t.milestones.enumerated() {
       if !(m > 0 && m < 1) {
         throw fail("train.milestones", "milestones are fractions of training in (0, 1), got \(formatNumber(m))")
       }
-      if i > 0, m <= t.milestones[i - 1] { throw fail("train.milestones", "milestones must increase, got \(t.milestones)") }
+      if i > 0, m <= t.milestones[i - 1] {
+        throw fail("train.milestones", "milestones must increase, got \(t.milestones)")
+      }
     }
   }
 }
@@ -133,14 +141,19 @@ private func check(_ value: ConfigValue, against kind: ParameterSpec.Kind, keyPa
     return .double(x)
   case .int(let lo, let hi):
     let n = try MapReader.int(value, at: keyPath, file: file)
-    if let lo, n < lo { throw fail("must be \(intervalText(lo: Double(lo), hi: hi.map(Double.init), loIn: true, hiIn: true)), got \(n)") }
-    if let hi, n > hi { throw fail("must be \(intervalText(lo: lo.map(Double.init), hi: Double(hi), loIn: true, hiIn: true)), got \(n)") }
+    if let lo, n < lo {
+      throw fail("must be \(intervalText(lo: Double(lo), hi: hi.map(Double.init), loIn: true, hiIn: true)), got \(n)")
+    }
+    if let hi, n > hi {
+      throw fail("must be \(intervalText(lo: lo.map(Double.init), hi: Double(hi), loIn: true, hiIn: true)), got \(n)")
+    }
     return .int(n)
   case .choice(let choices):
     let s = try MapReader.string(value, at: keyPath, file: file)
     guard choices.contains(s) else {
       throw SpecError(
-        file: file, keyPath: keyPath, message: "unknown value '\(s)'", suggestion: choiceSuggestion(for: s, choices: choices))
+        file: file, keyPath: keyPath, message: "unknown value '\(s)'",
+        suggestion: choiceSuggestion(for: s, choices: choices))
     }
     return value
   case .bool:

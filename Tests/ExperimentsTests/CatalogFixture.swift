@@ -1,18 +1,24 @@
-import Foundation
 import Experiments
+import Foundation
 
 /// A small fake registry standing in for the real NN / Regularizers / Data registries, so these tests do not
 /// depend on the engine.
 extension Catalog {
   static let fixture = Catalog(
     datasets: [
-      "fashion-mnist": DatasetInfo(imageShape: [28, 28, 1], classes: 10, task: "classification", trainMax: 60000, testMax: 10000),
-      "mnist-5k": DatasetInfo(imageShape: [28, 28, 1], classes: 10, task: "classification", trainMax: 5000, testMax: 10000),
-      "synthetic-ct-seg": DatasetInfo(imageShape: [32, 32, 1], classes: 2, task: "segmentation", trainMax: 1000, testMax: 200),
+      "fashion-mnist": DatasetInfo(
+        imageShape: [28, 28, 1], classes: 10, task: "classification", trainMax: 60000, testMax: 10000),
+      "mnist-5k": DatasetInfo(
+        imageShape: [28, 28, 1], classes: 10, task: "classification", trainMax: 5000, testMax: 10000),
+      "synthetic-ct-seg": DatasetInfo(
+        imageShape: [32, 32, 1], classes: 2, task: "segmentation", trainMax: 1000, testMax: 200),
     ],
     models: [
       "mlp": ModelInfo(
-        parameters: [ParameterSpec(name: "widths", kind: .intList, defaultValue: .list([.int(1024), .int(1024)]), doc: "hidden widths")],
+        parameters: [
+          ParameterSpec(
+            name: "widths", kind: .intList, defaultValue: .list([.int(1024), .int(1024)]), doc: "hidden widths")
+        ],
         task: "classification", defaultSites: ["hidden1"],
         siteShapes: { shape, params in
           var sites = ["input": shape]
@@ -20,11 +26,17 @@ extension Catalog {
           return sites
         }),
       "cnn": ModelInfo(
-        parameters: [ParameterSpec(name: "channels", kind: .intList, defaultValue: .list([.int(32), .int(64)]), doc: "conv channels")],
+        parameters: [
+          ParameterSpec(
+            name: "channels", kind: .intList, defaultValue: .list([.int(32), .int(64)]), doc: "conv channels")
+        ],
         task: "classification", defaultSites: ["conv2"],
         siteShapes: { shape, params in
           let c = (params["channels"]?.asList ?? []).compactMap(\.asInt)
-          return ["input": shape, "conv1": [shape[0], shape[1], c[0]], "conv2": [shape[0] / 2, shape[1] / 2, c[1]], "fc": [128]]
+          return [
+            "input": shape, "conv1": [shape[0], shape[1], c[0]], "conv2": [shape[0] / 2, shape[1] / 2, c[1]],
+            "fc": [128],
+          ]
         }),
       "resnet": ModelInfo(
         parameters: [
@@ -34,12 +46,20 @@ extension Catalog {
         task: "classification", defaultSites: ["stage3"],
         siteShapes: { shape, params in
           let w = params["width"]?.asInt ?? 16
-          return ["input": shape, "stage1": [shape[0], shape[1], w], "stage2": [shape[0] / 2, shape[1] / 2, 2 * w], "stage3": [shape[0] / 4, shape[1] / 4, 4 * w]]
+          return [
+            "input": shape, "stage1": [shape[0], shape[1], w], "stage2": [shape[0] / 2, shape[1] / 2, 2 * w],
+            "stage3": [shape[0] / 4, shape[1] / 4, 4 * w],
+          ]
         }),
       "unet-tiny": ModelInfo(
-        parameters: [ParameterSpec(name: "base_channels", kind: .int(min: 1, max: nil), defaultValue: .int(8), doc: "first level channels")],
+        parameters: [
+          ParameterSpec(
+            name: "base_channels", kind: .int(min: 1, max: nil), defaultValue: .int(8), doc: "first level channels")
+        ],
         task: "segmentation", defaultSites: ["bottleneck"],
-        siteShapes: { shape, _ in ["input": shape, "enc1": [shape[0], shape[1], 8], "bottleneck": [shape[0] / 4, shape[1] / 4, 32]] }),
+        siteShapes: { shape, _ in
+          ["input": shape, "enc1": [shape[0], shape[1], 8], "bottleneck": [shape[0] / 4, shape[1] / 4, 32]]
+        }),
     ],
     regularizers: [
       "none": RegularizerInfo(parameters: [], taxonomy: "none", summary: "no regularizer"),
@@ -50,14 +70,17 @@ extension Catalog {
         validate: { _, shape in shape.count == 3 ? nil : "needs a spatial feature map" }),
       "dropblock": RegularizerInfo(
         parameters: [
-          rate(0.1), ParameterSpec(name: "block_size", kind: .int(min: 1, max: nil), defaultValue: .int(7), doc: "block side"),
-          ParameterSpec(name: "schedule", kind: .choice(["fixed", "linear"]), defaultValue: .string("fixed"), doc: "rate schedule"),
+          rate(0.1),
+          ParameterSpec(name: "block_size", kind: .int(min: 1, max: nil), defaultValue: .int(7), doc: "block side"),
+          ParameterSpec(
+            name: "schedule", kind: .choice(["fixed", "linear"]), defaultValue: .string("fixed"), doc: "rate schedule"),
         ],
         taxonomy: "architecture", summary: "contiguous blocks",
         validate: { params, shape in
           guard shape.count == 3 else { return "DropBlock needs a spatial feature map" }
           let size = params["block_size"]?.asInt ?? 0
-          return size > min(shape[0], shape[1]) ? "block_size \(size) is larger than the \(shape[0])×\(shape[1]) feature map" : nil
+          return size > min(shape[0], shape[1])
+            ? "block_size \(size) is larger than the \(shape[0])×\(shape[1]) feature map" : nil
         }),
       "cutout": RegularizerInfo(
         parameters: [ParameterSpec(name: "length", kind: .int(min: 0, max: nil), doc: "patch side in pixels")],
@@ -66,7 +89,8 @@ extension Catalog {
 
   private static func rate(_ value: Double) -> ParameterSpec {
     ParameterSpec(
-      name: "rate", kind: .double(min: 0, max: 1, minInclusive: true, maxInclusive: false), defaultValue: .double(value),
+      name: "rate", kind: .double(min: 0, max: 1, minInclusive: true, maxInclusive: false),
+      defaultValue: .double(value),
       doc: "drop probability")
   }
 }

@@ -53,7 +53,8 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
   @Test func mostlyDivergedPointIsNeverBest() {
     // Length 8 would be best, but 3 of its 5 seeds diverged: it ranks last and the peak moves to 4.
     let curve: [Int: Double] = [0: 90, 4: 91.5, 8: 99, 12: 91, 16: 90]
-    let records = runs(lengths, curve: { curve[length($0)]! }) { p, seed in length(p) == 8 && seed < 3 ? .diverged : .ok }
+    let records = runs(lengths, curve: { curve[length($0)]! }) { p, seed in length(p) == 8 && seed < 3 ? .diverged : .ok
+    }
     let result = evaluate(peak, points: lengths, runs: records)
     #expect(result.verdict == .holds, "\(result.explanation)")
     #expect(result.explanation.hasPrefix("Best length 4"))
@@ -65,7 +66,8 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
 
   @Test func fewDivergedSeedsAreDroppedFromPairs() {
     let curve: [Int: Double] = [0: 90, 4: 91, 8: 92, 12: 91, 16: 90]
-    let records = runs(lengths, curve: { curve[length($0)]! }) { p, seed in length(p) == 0 && seed == 4 ? .failed : .ok }
+    let records = runs(lengths, curve: { curve[length($0)]! }) { p, seed in length(p) == 0 && seed == 4 ? .failed : .ok
+    }
     let result = evaluate(peak, points: lengths, runs: records)
     #expect(result.verdict == .holds)
     #expect(result.comparisons.map(\.n).sorted() == [4, 5])
@@ -94,17 +96,25 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
   private func isDropBlock(_ p: GridPoint) -> Bool { p.coordinates["regularizer.name"] == .string("dropblock") }
 
   @Test func betterThan() {
-    let check = ClaimCheck(.betterThan(metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
+    let check = ClaimCheck(
+      .betterThan(
+        metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
     #expect(evaluate(check, points: arms, runs: runs(arms) { isDropBlock($0) ? 92 : 91 }).verdict == .holds)
     #expect(evaluate(check, points: arms, runs: runs(arms) { isDropBlock($0) ? 90 : 91 }).verdict == .fails)
     #expect(evaluate(check, points: arms, runs: runs(arms, noise: 3) { _ in 91 }).verdict == .inconclusive)
-    let withMargin = ClaimCheck(.betterThan(metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 2))
+    let withMargin = ClaimCheck(
+      .betterThan(
+        metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 2))
     #expect(evaluate(withMargin, points: arms, runs: runs(arms) { isDropBlock($0) ? 92 : 91 }).verdict == .inconclusive)
   }
 
   @Test func betterThanOnLossTreatsLowerAsBetter() {
-    let check = ClaimCheck(.betterThan(metric: "test_loss", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
-    #expect(evaluate(check, points: arms, runs: runs(arms, metric: "test_loss", noise: 0.001) { isDropBlock($0) ? 0.2 : 0.3 }).verdict == .holds)
+    let check = ClaimCheck(
+      .betterThan(
+        metric: "test_loss", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
+    #expect(
+      evaluate(check, points: arms, runs: runs(arms, metric: "test_loss", noise: 0.001) { isDropBlock($0) ? 0.2 : 0.3 })
+        .verdict == .holds)
   }
 
   @Test func betterThanPairsAcrossOtherKeysAndByGroups() {
@@ -112,7 +122,9 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
       .values(key: "dataset.name", values: ["mnist-5k", "fashion-mnist"].map(ConfigValue.string)),
       .values(key: "regularizer.name", values: ["dropout", "dropblock"].map(ConfigValue.string)),
     ])
-    let check = ClaimCheck(.betterThan(metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
+    let check = ClaimCheck(
+      .betterThan(
+        metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
     func curve(_ p: GridPoint) -> Double {
       let fashion = p.coordinates["dataset.name"] == .string("fashion-mnist")
       return isDropBlock(p) ? (fashion ? 89 : 99) : (fashion ? 90 : 98)
@@ -131,7 +143,8 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
   }
 
   @Test func notBetterThan() {
-    let check = ClaimCheck(.notBetterThan(metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"]))
+    let check = ClaimCheck(
+      .notBetterThan(metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"]))
     #expect(evaluate(check, points: arms, runs: runs(arms) { _ in 91 }).verdict == .holds)
     #expect(evaluate(check, points: arms, runs: runs(arms) { isDropBlock($0) ? 92 : 91 }).verdict == .fails)
     let result = evaluate(check, points: arms, runs: runs(arms) { isDropBlock($0) ? 89 : 91 })
@@ -144,7 +157,8 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
     #expect(evaluate(up, points: lengths, runs: runs(lengths) { 90 + Double(length($0)) / 4 }).verdict == .holds)
     #expect(evaluate(up, points: lengths, runs: runs(lengths) { 95 - Double(length($0)) / 4 }).verdict == .fails)
     #expect(evaluate(up, points: lengths, runs: runs(lengths, noise: 3) { _ in 90 }).verdict == .inconclusive)
-    let untilEight = ClaimCheck(.monotone(x: "regularizer.length", metric: "test_accuracy", direction: .increasing, until: .int(8)))
+    let untilEight = ClaimCheck(
+      .monotone(x: "regularizer.length", metric: "test_accuracy", direction: .increasing, until: .int(8)))
     let curve: [Int: Double] = [0: 90, 4: 91, 8: 92, 12: 91, 16: 90]
     let result = evaluate(untilEight, points: lengths, runs: runs(lengths) { curve[length($0)]! })
     #expect(result.verdict == .holds, "\(result.explanation)")
@@ -163,14 +177,17 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
     }
     #expect(evaluate(check, points: lengths, runs: spread([0: 1, 4: 1, 8: 0.1, 12: 1, 16: 1])).verdict == .holds)
     #expect(evaluate(check, points: lengths, runs: spread([0: 0.1, 4: 1, 8: 1, 12: 1, 16: 1])).verdict == .fails)
-    #expect(evaluate(check, points: lengths, runs: spread([0: 1, 4: 0.9, 8: 0.8, 12: 1, 16: 1])).verdict == .inconclusive)
+    #expect(
+      evaluate(check, points: lengths, runs: spread([0: 1, 4: 0.9, 8: 0.8, 12: 1, 16: 1])).verdict == .inconclusive)
   }
 
   @Test func allCombinesParts() {
     let curve: [Int: Double] = [0: 90, 4: 91, 8: 92, 12: 91, 16: 90]
     let records = runs(lengths) { curve[length($0)]! }
-    let down = ClaimCheck(.monotone(x: "regularizer.length", metric: "test_accuracy", direction: .decreasing, until: nil))
-    let noisyUp = ClaimCheck(.monotone(x: "regularizer.length", metric: "test_accuracy", direction: .increasing, until: nil))
+    let down = ClaimCheck(
+      .monotone(x: "regularizer.length", metric: "test_accuracy", direction: .decreasing, until: nil))
+    let noisyUp = ClaimCheck(
+      .monotone(x: "regularizer.length", metric: "test_accuracy", direction: .increasing, until: nil))
     #expect(evaluate(ClaimCheck(.all([peak, peak])), points: lengths, runs: records).verdict == .holds)
     #expect(evaluate(ClaimCheck(.all([peak, noisyUp])), points: lengths, runs: records).verdict == .inconclusive)
     let failing = evaluate(ClaimCheck(.all([peak, down, noisyUp])), points: lengths, runs: records)
@@ -181,7 +198,8 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
 
   @Test func evaluationIsCodable() throws {
     let curve: [Int: Double] = [0: 90, 4: 91, 8: 92, 12: 91, 16: 90]
-    let records = runs(lengths, curve: { curve[length($0)]! }) { p, seed in length(p) == 8 && seed < 3 ? .diverged : .ok }
+    let records = runs(lengths, curve: { curve[length($0)]! }) { p, seed in length(p) == 8 && seed < 3 ? .diverged : .ok
+    }
     let result = evaluate(ClaimCheck(.all([peak]), by: []), points: lengths, runs: records)
     let data = try JSONEncoder().encode(result)
     #expect(try JSONDecoder().decode(ClaimEvaluation.self, from: data) == result)

@@ -23,7 +23,8 @@ import Testing
     #expect(try Override.parse("train.lr=5e-4").value == .double(0.0005))
     #expect(try Override.parse("seeds=[1,2]").value == .list([.int(1), .int(2)]))
     #expect(try Override.parse("regularizer={name: none}").value == .map(["name": .string("none")]))
-    #expect(try Override.parse("+train.nesterov=true") == Override(key: "train.nesterov", value: .bool(true), adds: true))
+    #expect(
+      try Override.parse("+train.nesterov=true") == Override(key: "train.nesterov", value: .bool(true), adds: true))
     #expect(try Override.parse("title=a: b").value == .string("a: b"))
   }
 
@@ -40,7 +41,10 @@ import Testing
 
   @Test func typeChecksAgainstTheExistingValue() throws {
     #expect(try apply("train.lr=1")[path: "train.lr"] == .double(1))
-    if case .double = try apply("train.lr=1").base[path: "train.lr"] {} else { Issue.record("int should widen to double") }
+    if case .double = try apply("train.lr=1").base[path: "train.lr"] {
+    } else {
+      Issue.record("int should widen to double")
+    }
     let e = error { try apply("train.lr=fast") }
     #expect(e?.description == "--set: train.lr: expected a number, got a string 'fast' (the spec has 0.05)")
     #expect(error { try apply("train.epochs=1.5") }?.message == "expected an integer, got a number '1.5'")

@@ -9,7 +9,8 @@ import Testing
     #expect(spec.id == "cutout-patch-length")
     #expect(spec.method == "cutout")
     #expect(spec.paper.where == "Fig. 3")
-    #expect(spec.claim.check == ClaimCheck(.peakInterior(x: "regularizer.length", metric: "test_accuracy", direction: nil)))
+    #expect(
+      spec.claim.check == ClaimCheck(.peakInterior(x: "regularizer.length", metric: "test_accuracy", direction: nil)))
     #expect(spec.base[path: "train.weight_decay"] == .double(0.0005))
     #expect(spec.sweep.keys == ["regularizer.length"])
     #expect(spec.seeds == [0, 1, 2, 3, 4])
@@ -31,7 +32,8 @@ import Testing
       try ExperimentSpec.parse(yaml: cutoutSpecYAML(replacing: ["seeds: [0, 1, 2, 3, 4]": "seed: [0, 1]"]))
     } throws: { error in
       let e = error as! SpecError
-      return e.keyPath == "seed" && e.message == "unknown key 'seed'" && e.suggestion?.hasPrefix("did you mean 'seeds'?") == true
+      return e.keyPath == "seed" && e.message == "unknown key 'seed'"
+        && e.suggestion?.hasPrefix("did you mean 'seeds'?") == true
     }
   }
 

@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct StatisticsTests {
   /// Table values are given to 3 decimals.
-  @Test(arguments: [(0.975, 4.0, 2.776), (0.975, 2.0, 4.303), (0.975, 9.0, 2.262), (0.80, 4.0, 0.941), (0.975, 1.0, 12.706)])
+  @Test(arguments: [
+    (0.975, 4.0, 2.776), (0.975, 2.0, 4.303), (0.975, 9.0, 2.262), (0.80, 4.0, 0.941), (0.975, 1.0, 12.706),
+  ])
   func studentTQuantilesMatchTables(p: Double, df: Double, expected: Double) {
     #expect(abs(Statistics.studentTQuantile(p, df: df) - expected) < 1e-3)
     #expect(abs(Statistics.studentTQuantile(1 - p, df: df) + expected) < 1e-3)
@@ -37,7 +39,8 @@ import Testing
 
   @Test func minimumDetectableEffectFormula() {
     let mde = Statistics.minimumDetectableEffect(sdDiff: 0.5, n: 5)!
-    let expected = (Statistics.studentTQuantile(0.975, df: 4) + Statistics.studentTQuantile(0.80, df: 4)) * 0.5 / 5.0.squareRoot()
+    let expected =
+      (Statistics.studentTQuantile(0.975, df: 4) + Statistics.studentTQuantile(0.80, df: 4)) * 0.5 / 5.0.squareRoot()
     #expect(abs(mde - expected) < 1e-12)
     #expect(abs(mde - (2.776 + 0.941) * 0.5 / 5.0.squareRoot()) < 2e-3)
     #expect(Statistics.minimumDetectableEffect(sdDiff: 1, n: 1) == nil)

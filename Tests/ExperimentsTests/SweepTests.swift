@@ -3,7 +3,9 @@ import Testing
 @testable import Experiments
 
 @Suite struct SweepTests {
-  private func plan(_ replacements: [String: String], scale: String = "default", overrides: [String] = []) throws -> ExperimentPlan {
+  private func plan(_ replacements: [String: String], scale: String = "default", overrides: [String] = []) throws
+    -> ExperimentPlan
+  {
     let spec = try ExperimentSpec.parse(yaml: cutoutSpecYAML(replacing: replacements))
     return try spec.plan(scale: scale, overrides: try overrides.map { try Override.parse($0) }, catalog: .fixture)
   }
@@ -14,10 +16,13 @@ import Testing
       "check: {kind: peak_interior, x: regularizer.length, metric: test_accuracy}":
         "check: {kind: monotone, x: regularizer.length, metric: test_accuracy, direction: increasing, by: [train.lr]}",
     ])
-    #expect(p.points.map(\.label) == [
-      "regularizer.length=0, train.lr=0.1", "regularizer.length=0, train.lr=0.01", "regularizer.length=0, train.lr=0.001",
-      "regularizer.length=8, train.lr=0.1", "regularizer.length=8, train.lr=0.01", "regularizer.length=8, train.lr=0.001",
-    ])
+    #expect(
+      p.points.map(\.label) == [
+        "regularizer.length=0, train.lr=0.1", "regularizer.length=0, train.lr=0.01",
+        "regularizer.length=0, train.lr=0.001",
+        "regularizer.length=8, train.lr=0.1", "regularizer.length=8, train.lr=0.01",
+        "regularizer.length=8, train.lr=0.001",
+      ])
     #expect(p.points.map(\.index) == Array(0..<6))
     #expect(p.runs.count == 30)
     #expect(p.runs.prefix(6).map(\.seed) == [0, 1, 2, 3, 4, 0])
@@ -28,13 +33,19 @@ import Testing
   @Test func zipPairsValues() throws {
     let p = try plan([
       "method: cutout": "method: dropout",
-      "  regularizer.length: [0, 4, 8, 12, 16, 20]": "  zip: {regularizer.name: [dropout, spatial-dropout], regularizer.rate: [0.1, 0.2]}",
+      "  regularizer.length: [0, 4, 8, 12, 16, 20]":
+        "  zip: {regularizer.name: [dropout, spatial-dropout], regularizer.rate: [0.1, 0.2]}",
       "regularizer: {name: cutout, length: 0}": "regularizer: {name: dropout, at: [conv2]}",
       "check: {kind: peak_interior, x: regularizer.length, metric: test_accuracy}":
         "check: {kind: better_than, metric: test_accuracy, a: {regularizer.name: spatial-dropout}, b: {regularizer.name: dropout}}",
     ])
-    #expect(p.points.map(\.label) == ["regularizer.name=dropout, regularizer.rate=0.1", "regularizer.name=spatial-dropout, regularizer.rate=0.2"])
-    #expect(p.runs[5].config.regularizer == RegularizerConfig(name: "spatial-dropout", at: ["conv2"], params: ["rate": .double(0.2)]))
+    #expect(
+      p.points.map(\.label) == [
+        "regularizer.name=dropout, regularizer.rate=0.1", "regularizer.name=spatial-dropout, regularizer.rate=0.2",
+      ])
+    #expect(
+      p.runs[5].config.regularizer
+        == RegularizerConfig(name: "spatial-dropout", at: ["conv2"], params: ["rate": .double(0.2)]))
   }
 
   @Test func mapValuedArmsReplaceTheSubtree() throws {
@@ -47,7 +58,10 @@ import Testing
     ])
     #expect(p.points.map(\.label) == ["none", "dropout", "dropblock"])
     #expect(p.runs[0].config.regularizer == RegularizerConfig(name: "none"))
-    #expect(p.runs[10].config.regularizer.params == ["rate": .double(0.1), "block_size": .int(3), "schedule": .string("fixed")])
+    #expect(
+      p.runs[10].config.regularizer.params == [
+        "rate": .double(0.1), "block_size": .int(3), "schedule": .string("fixed"),
+      ])
     #expect(p.runs[10].config.regularizer.at == ["conv2"])
   }
 
@@ -61,12 +75,14 @@ import Testing
   }
 
   @Test func scaleMayOverrideASweepKey() throws {
-    let p = try plan(["smoke: {train.epochs: 1,": "smoke: {sweep.regularizer.length: [0, 8, 16], train.epochs: 1,"], scale: "smoke")
+    let p = try plan(
+      ["smoke: {train.epochs: 1,": "smoke: {sweep.regularizer.length: [0, 8, 16], train.epochs: 1,"], scale: "smoke")
     #expect(p.points.map(\.label) == ["regularizer.length=0", "regularizer.length=8", "regularizer.length=16"])
   }
 
   @Test func overridesApplyAfterTheScale() throws {
-    let p = try plan([:], scale: "smoke", overrides: ["seeds=[3,4]", "train.epochs=2", "sweep.regularizer.length=[0, 8, 16]"])
+    let p = try plan(
+      [:], scale: "smoke", overrides: ["seeds=[3,4]", "train.epochs=2", "sweep.regularizer.length=[0, 8, 16]"])
     #expect(p.spec.seeds == [3, 4])
     #expect(p.runs.count == 6)
     #expect(p.runs.allSatisfy { $0.config.train.epochs == 2 })
@@ -76,7 +92,8 @@ import Testing
     #expect {
       try plan([:], scale: "smok")
     } throws: { error in
-      (error as! SpecError).description.contains("unknown scale 'smok' (did you mean 'smoke'? choices: default, full, smoke)")
+      (error as! SpecError).description.contains(
+        "unknown scale 'smok' (did you mean 'smoke'? choices: default, full, smoke)")
     }
   }
 }
