@@ -1,4 +1,5 @@
 import Data
+import Experiments
 import Foundation
 import NN
 import Regularizers
@@ -62,31 +63,32 @@ public enum Benchmark {
 
   static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
     let shape = [28, 28, 1]
-    func dropout(_ rate: Double) -> RegularizerInsertion {
-      { site in RegularizerRegistry.descriptor("dropout")!.make(["rate": .double(rate)], site) }
+    func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> RegularizerInsertion {
+      let d = RegularizerRegistry.descriptor(name)!
+      let values = try CatalogBuilder.parameterValues(params, descriptor: d)
+      return { site in d.make(values, site) }
     }
+    let dropout = try regularizer("dropout", ["rate": .double(0.5)])
     switch workload {
     case "W1":
       let m = try ModelZoo.build(
         ModelRequest(name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key, insert: { site in
-          site.name.hasPrefix("hidden") ? try dropout(0.5)(site) : nil
+          site.name.hasPrefix("hidden") ? try dropout(site) : nil
         }))
       return (m.network, "mlp 784-1024-1024-10 + dropout 0.5")
     case "W2":
       let m = try ModelZoo.build(
         ModelRequest(name: "cnn", inputShape: shape, classes: 10, key: key, insert: { site in
-          site.name == "fc1" ? try dropout(0.5)(site) : nil
+          site.name == "fc1" ? try dropout(site) : nil
         }))
       return (m.network, "cnn + dropout 0.5")
     case "W3":
       return (try ModelZoo.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network, "resnet8")
     case "W3d":
-      let d = RegularizerRegistry.descriptor("dropblock")!
+      let dropBlock = try regularizer("dropblock", ["rate": .double(0.1), "block_size": .int(3)])
       let m = try ModelZoo.build(
         ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key, insert: { site in
-          ["stage2", "stage3"].contains(site.name)
-            ? d.make(d.parameters.reduce(into: [:]) { $0[$1.name] = $1.defaultValue }.merging(["rate": .double(0.1), "block_size": .int(3)]) { $1 }, site)
-            : nil
+          ["stage2", "stage3"].contains(site.name) ? try dropBlock(site) : nil
         }))
       return (m.network, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
     default:

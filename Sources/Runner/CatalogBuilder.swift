@@ -84,26 +84,24 @@ public enum CatalogBuilder {
     }
   }
 
-  /// Spec parameters (ConfigValue) as the regularizer's typed values, defaults filled in.
+  /// Spec parameters (ConfigValue) as the regularizer's typed values, checked and with defaults filled in by the
+  /// registry's own `resolve`.
   static func parameterValues(_ params: [String: ConfigValue], descriptor d: RegularizerDescriptor) throws
     -> [String: ParameterValue]
   {
     var values: [String: ParameterValue] = [:]
-    for p in d.parameters {
-      guard let given = params[p.name] else {
-        values[p.name] = p.defaultValue
-        continue
-      }
-      switch (p.kind, given) {
-      case (.double, .double(let v)): values[p.name] = .double(v)
-      case (.double, .int(let v)): values[p.name] = .double(Double(v))
-      case (.int, .int(let v)): values[p.name] = .int(v)
-      case (.int, .double(let v)) where v == v.rounded(): values[p.name] = .int(Int(v))
-      case (.choice, .string(let s)): values[p.name] = .string(s)
-      case (.bool, .bool(let b)): values[p.name] = .bool(b)
-      default: throw RunnerError.badParameter(p.name, "expected \(p.kind), got \(given)")
+    for (name, given) in params {
+      switch given {
+      case .double(let v): values[name] = .double(v)
+      case .int(let v): values[name] = .int(v)
+      case .string(let v): values[name] = .string(v)
+      case .bool(let v): values[name] = .bool(v)
+      default: throw RunnerError.badParameter(name, "expected a number, string or boolean, got \(given)")
       }
     }
-    return values
+    switch d.resolve(values) {
+    case .success(let resolved): return resolved
+    case .failure(let message): throw RunnerError.badParameter(d.name, message.description)
+    }
   }
 }

@@ -36,10 +36,11 @@ public struct ExperimentOutcome: Sendable {
   public var results: ExperimentResults?
 }
 
-/// A planned run with its cache key.
+/// A planned run with its cache key and the checksums of the dataset files it reads (named `<dataset>/<file>`).
 public struct KeyedRun: Sendable {
   public var run: PlannedRun
   public var key: String
+  public var datasetChecksums: [String: String]
 }
 
 public enum ExperimentRunner {
@@ -51,7 +52,10 @@ public enum ExperimentRunner {
       let options = RunExecutor.datasetOptions(run.config)
       let tag = "\(run.config.dataset.name)|\(options)"
       if checksums[tag] == nil { checksums[tag] = try DatasetRegistry.fileChecksums(run.config.dataset.name, options: options) }
-      return KeyedRun(run: run, key: RunCache.key(configTree: run.configTree, datasetChecksums: checksums[tag]!, kernels: kernelTag))
+      let sums = checksums[tag]!
+      return KeyedRun(
+        run: run, key: RunCache.key(configTree: run.configTree, datasetChecksums: sums, kernels: kernelTag),
+        datasetChecksums: Dictionary(uniqueKeysWithValues: sums.map { ("\(run.config.dataset.name)/\($0.key)", $0.value) }))
     }
   }
 
@@ -102,13 +106,7 @@ public enum ExperimentRunner {
       return ExperimentOutcome(id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed, results: nil)
     }
     let runs = keyed.map { records[$0.key]! }
-    var checksums: [String: String] = [:]
-    for k in keyed {
-      let options = RunExecutor.datasetOptions(k.run.config)
-      for (file, sum) in try DatasetRegistry.fileChecksums(k.run.config.dataset.name, options: options) {
-        checksums["\(k.run.config.dataset.name)/\(file)"] = sum
-      }
-    }
+    let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
     let evaluation = evaluate(plan.spec.claim.check, points: plan.points, runs: runs)
     let results = ExperimentResults(
       experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
