@@ -30,13 +30,32 @@ public final class MaxPool2d: Layer {
             for oy in 0..<oh {
               for ox in 0..<ow {
                 let o = ((b * oh + oy) * ow + ox) * c
+                var ch = 0
+                // Eight channels at a time: compare-and-blend of values and source indices, no branches.
+                while ch + 8 <= c {
+                  var best = SIMD8<Float>(repeating: -.infinity)
+                  var where_ = SIMD8<Int32>(repeating: 0)
+                  for ky in 0..<kernel {
+                    for kx in 0..<kernel {
+                      let i = ((b * h + oy * stride + ky) * w + ox * stride + kx) * c + ch
+                      let v = UnsafeRawPointer(src.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+                      let greater = v .> best
+                      best.replace(with: v, where: greater)
+                      where_.replace(with: SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(i), where: greater)
+                    }
+                  }
+                  UnsafeMutableRawPointer(out.baseAddress! + o + ch).storeBytes(of: best, as: SIMD8<Float>.self)
+                  if train {
+                    UnsafeMutableRawPointer(arg.baseAddress! + o + ch).storeBytes(of: where_, as: SIMD8<Int32>.self)
+                  }
+                  ch += 8
+                }
                 for ky in 0..<kernel {
                   for kx in 0..<kernel {
                     let i = ((b * h + oy * stride + ky) * w + ox * stride + kx) * c
-                    // Channels are contiguous: a vectorisable compare-and-select per window position.
-                    for ch in 0..<c where src[i + ch] > out[o + ch] {
-                      out[o + ch] = src[i + ch]
-                      if train { arg[o + ch] = Int32(i + ch) }
+                    for tail in ch..<c where src[i + tail] > out[o + tail] {
+                      out[o + tail] = src[i + tail]
+                      if train { arg[o + tail] = Int32(i + tail) }
                     }
                   }
                 }

@@ -24,8 +24,10 @@ public enum Elementwise {
     let yp = y.baseAddress!
     var i = 0
     let zero = V(repeating: 0)
+    // `replacing(with:where:)` compiles to a compare and blend; the generic `pointwiseMax` stayed an outlined call.
     while i + 8 <= n {
-      store(pointwiseMax(load(xp + i), zero), yp + i)
+      let v = load(xp + i)
+      store(v.replacing(with: zero, where: v .<= zero), yp + i)
       i += 8
     }
     while i < n {
