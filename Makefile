@@ -41,6 +41,7 @@ test: build
 
 replicate: build
 	$(BIN) replicate --scale $(SCALE) --jobs $(JOBS)
+	$(BIN) masks
 
 experiment: build
 	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<id> [SCALE=smoke|default|full]"; exit 2; }
@@ -48,6 +49,7 @@ experiment: build
 
 report: build
 	$(BIN) report
+	$(BIN) masks
 
 diff: build
 	@test -n "$(A)" || { echo "usage: make diff A=<rev> [B=<rev>]"; exit 2; }

@@ -99,6 +99,23 @@ struct ReportCommand: ParsableCommand {
   }
 }
 
+struct Masks: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Draw what each regularizer drops on real Fashion-MNIST images into Reports/figures/masks-*.",
+    discussion: "Deterministic (fixed keys): the same code gives byte-identical .dat and .gp files.")
+  @OptionGroup var paths: Paths
+  @Flag(help: "Write .gp/.dat but do not run gnuplot.") var noRender = false
+
+  func run() throws {
+    try guarded {
+      _ = try BLAS.configure(KernelSelection.automatic())
+      let scripts = try MaskGallery.write(
+        to: URL(fileURLWithPath: paths.reports).appendingPathComponent("figures"), render: !noRender)
+      for s in scripts { print("wrote \(s.path)") }
+    }
+  }
+}
+
 struct Diff: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Compare results between two git revisions (B defaults to the working tree).",

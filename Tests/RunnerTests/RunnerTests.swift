@@ -1,0 +1,84 @@
+import Experiments
+import Foundation
+import Regularizers
+import Testing
+
+@testable import Runner
+
+@Suite struct CacheTests {
+  let tree: ConfigValue = ["train": ["epochs": 3, "lr": 0.05], "seed": 1]
+
+  @Test func keyIsStableAndSensitiveToEveryInput() {
+    let base = RunCache.key(configTree: tree, datasetChecksums: ["a": "1"], kernels: "SkylakeX/avx512_core")
+    #expect(base == RunCache.key(configTree: tree, datasetChecksums: ["a": "1"], kernels: "SkylakeX/avx512_core"))
+    var other = tree
+    other[path: "train.epochs"] = 4
+    #expect(base != RunCache.key(configTree: other, datasetChecksums: ["a": "1"], kernels: "SkylakeX/avx512_core"))
+    #expect(base != RunCache.key(configTree: tree, datasetChecksums: ["a": "2"], kernels: "SkylakeX/avx512_core"))
+    #expect(base != RunCache.key(configTree: tree, datasetChecksums: ["a": "1"], kernels: "Haswell/avx2"))
+  }
+
+  @Test func engineVersionIsHashedFromTheSourceTree() {
+    #expect(EngineVersion.current != "unknown-source")
+    #expect(EngineVersion.current.count == 16)
+  }
+
+  @Test func storeIsAtomicAndDamagedFilesReadAsMissing() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-cache-\(UUID().uuidString)")
+    let cache = RunCache(directory: dir)
+    let record = RunRecord(
+      key: "k1", point: ["regularizer.rate": 0.5], seed: 0, config: tree, status: .ok, epochs: [],
+      final: ["test_accuracy": 90], wallSeconds: 1)
+    try cache.store(record)
+    #expect(cache.load("k1") == record)
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+    #expect(leftovers.isEmpty)
+    try Data("{\"key\": \"k2\", truncated".utf8).write(to: cache.url(for: "k2"))
+    #expect(cache.load("k2") == nil)
+    #expect(cache.load("absent") == nil)
+  }
+}
+
+@Suite struct CatalogBuilderTests {
+  @Test func parametersGetDefaultsAndTypesFromTheRegistry() throws {
+    let d = RegularizerRegistry.descriptor("dropblock")!
+    let values = try CatalogBuilder.parameterValues(["rate": .int(0), "block_size": .double(3)], descriptor: d)
+    #expect(values["rate"] == .double(0))
+    #expect(values["block_size"] == .int(3))
+    #expect(values["schedule"] == .string("fixed"))
+    #expect(throws: RunnerError.self) {
+      try CatalogBuilder.parameterValues(["rate": .double(1.0)], descriptor: d)
+    }
+    #expect(throws: RunnerError.self) {
+      try CatalogBuilder.parameterValues(["rates": .double(0.1)], descriptor: d)
+    }
+  }
+
+  @Test func catalogKnowsEveryRegistryEntry() {
+    let catalog = CatalogBuilder.catalog
+    #expect(Set(catalog.datasets.keys) == ["fashion-mnist", "mnist-5k", "synthetic-ct-seg"])
+    #expect(Set(catalog.models.keys) == ["mlp", "cnn", "resnet", "unet-tiny"])
+    #expect(Set(catalog.regularizers.keys) == Set(RegularizerRegistry.all.map(\.name)))
+    let shapes = catalog.models["resnet"]!.siteShapes([28, 28, 1], [:])
+    #expect(shapes["stage3"] == [7, 7, 64])
+  }
+}
+
+@Suite struct MaskGalleryTests {
+  @Test func writesDeterministicFigureSources() throws {
+    let a = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-masks-\(UUID().uuidString)")
+    let b = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-masks-\(UUID().uuidString)")
+    let scriptsA = try MaskGallery.write(to: a, render: false)
+    _ = try MaskGallery.write(to: b, render: false)
+    #expect(scriptsA.map(\.lastPathComponent) == ["masks-analogy.gp", "masks-heuristic-dropout.gp"])
+    for name in ["masks-analogy.dat", "masks-analogy.gp", "masks-heuristic-dropout.dat"] {
+      let x = try Data(contentsOf: a.appendingPathComponent(name))
+      let y = try Data(contentsOf: b.appendingPathComponent(name))
+      #expect(x == y, "\(name) differs between two writes")
+    }
+    // 5 rows of 4 images, each a 28-line matrix block.
+    let dat = try String(contentsOf: a.appendingPathComponent("masks-analogy.dat"), encoding: .utf8)
+    let blocks = dat.components(separatedBy: "\n\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+    #expect(blocks.count == 20)
+  }
+}
