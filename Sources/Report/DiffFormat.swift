@@ -17,7 +17,10 @@ extension DiffReport {
     let worse = significant.filter { $0.change == .worse }.count
     if noSignificantChange {
       s += "**No significant change**"
-      s += experiments.isEmpty ? " (no experiment in both).\n\n" : " in \(experiments.count) experiment\(experiments.count == 1 ? "" : "s").\n\n"
+      s +=
+        experiments.isEmpty
+        ? " (no experiment in both).\n\n"
+        : " in \(experiments.count) experiment\(experiments.count == 1 ? "" : "s").\n\n"
     } else {
       s += hasRegression ? "**Regression.** " : "**Changed.** "
       s += "\(verdictChanges) verdict change\(verdictChanges == 1 ? "" : "s"), "
@@ -33,7 +36,8 @@ extension DiffReport {
   }
 
   private func section(_ e: ExperimentDiff) -> String {
-    let verdict = e.verdictChanged
+    let verdict =
+      e.verdictChanged
       ? "\(e.verdictA.badge) \(e.verdictA.rawValue) → \(e.verdictB.badge) \(e.verdictB.rawValue) (verdict changed)"
       : "\(e.verdictB.badge) \(e.verdictB.rawValue) (unchanged)"
     let direction = naturalGoal(of: e.metric) == .max ? "higher is better" : "lower is better"

@@ -106,7 +106,9 @@ public struct DiffReport: Codable, Sendable, Equatable {
     let metric = layoutB.metric
     var notes: [String] = []
     if a.scale != b.scale { notes.append("scale differs: \(a.scale) vs \(b.scale)") }
-    if layoutA.metric != metric { notes.append("claim metric differs: \(layoutA.metric) vs \(metric); compared on \(metric)") }
+    if layoutA.metric != metric {
+      notes.append("claim metric differs: \(layoutA.metric) vs \(metric); compared on \(metric)")
+    }
     let rowsA = Dictionary(layoutA.rows.map { ($0.point.label, $0) }, uniquingKeysWith: { x, _ in x })
     let labelsB = layoutB.rows.map(\.point.label)
     var points: [PointDiff] = []

@@ -24,7 +24,8 @@ struct PointRow {
   var divergedText: String {
     let steps = divergedSteps.map(String.init)
     let total = summary.n + summary.nDiverged + summary.nFailed
-    var s = steps.isEmpty ? "diverged" : "diverged at step\(steps.count > 1 ? "s" : "") " + steps.joined(separator: ", ")
+    var s =
+      steps.isEmpty ? "diverged" : "diverged at step\(steps.count > 1 ? "s" : "") " + steps.joined(separator: ", ")
     if summary.nDiverged < total { s += " (\(summary.nDiverged) of \(total) seeds)" }
     return s
   }
@@ -59,12 +60,14 @@ struct ExperimentLayout {
   init(_ results: ExperimentResults) {
     self.results = results
     let spec = results.spec
-    metric = spec.claim.check.metrics.first ?? results.verdict.metric.components(separatedBy: ", ").first ?? "test_accuracy"
+    metric =
+      spec.claim.check.metrics.first ?? results.verdict.metric.components(separatedBy: ", ").first ?? "test_accuracy"
     let sweepKeys = spec.sweep.keys
     let axes = spec.sweep.axes
     var chosen = Self.checkX(spec.claim.check).flatMap { sweepKeys.contains($0) ? $0 : nil }
     if chosen == nil {
-      chosen = sweepKeys.first { key in spec.sweep.values(of: key)?.allSatisfy { $0.asDouble != nil } ?? false }
+      chosen =
+        sweepKeys.first { key in spec.sweep.values(of: key)?.allSatisfy { $0.asDouble != nil } ?? false }
         ?? sweepKeys.first
     }
     xKey = chosen
@@ -74,7 +77,8 @@ struct ExperimentLayout {
 
     // Labels are rebuilt from the coordinates so they read the same before and after a JSON round trip.
     var points = spec.sweep.points().map { p in
-      sweepKeys.isEmpty ? p : GridPoint(coordinates: p.coordinates, label: coordinateText(sweepKeys, p.coordinates), index: p.index)
+      sweepKeys.isEmpty
+        ? p : GridPoint(coordinates: p.coordinates, label: coordinateText(sweepKeys, p.coordinates), index: p.index)
     }
     for run in results.runs where !points.contains(where: { $0.coordinates == run.point }) {
       let keys = run.point.keys.sorted()

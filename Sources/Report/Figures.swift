@@ -28,7 +28,9 @@ public struct Figure: Sendable, Equatable {
 
   /// The series that have at least one plottable point, with the x used for each point (categorical series are
   /// offset a little so their error bars do not overlap).
-  private static func plottedSeries(_ layout: ExperimentLayout) -> [(label: String, points: [(x: Double, row: PointRow)])] {
+  private static func plottedSeries(_ layout: ExperimentLayout) -> [(
+    label: String, points: [(x: Double, row: PointRow)]
+  )] {
     let count = Double(layout.series.count)
     return layout.series.enumerated().compactMap { (i, series) in
       let offset = layout.categorical && count > 1 ? (Double(i) - (count - 1) / 2) * 0.12 : 0
@@ -62,7 +64,8 @@ public struct Figure: Sendable, Equatable {
         let mean = row.summary.mean!
         let lo = row.summary.ciLow ?? mean
         let hi = row.summary.ciHigh ?? mean
-        s += [Fmt.axis(x), Fmt.fixed(mean, 4), Fmt.fixed(lo, 4), Fmt.fixed(hi, 4), String(row.summary.n)]
+        s +=
+          [Fmt.axis(x), Fmt.fixed(mean, 4), Fmt.fixed(lo, 4), Fmt.fixed(hi, 4), String(row.summary.n)]
           .joined(separator: " ") + "\n"
       }
     }
@@ -104,8 +107,10 @@ public struct Figure: Sendable, Equatable {
       s += "set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06\n"
     }
     if let x = paperX(layout) {
-      s += "set arrow from \(Fmt.axis(x)), graph 0 to \(Fmt.axis(x)), graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'\n"
-      s += "set label \(quote("paper's best")) at \(Fmt.axis(x)), graph 0.96 offset character 0.6, 0 left tc rgb '#555555'\n"
+      s +=
+        "set arrow from \(Fmt.axis(x)), graph 0 to \(Fmt.axis(x)), graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'\n"
+      s +=
+        "set label \(quote("paper's best")) at \(Fmt.axis(x)), graph 0.96 offset character 0.6, 0 left tc rgb '#555555'\n"
     }
     if plotted.isEmpty {
       s += "set xrange [0:1]\nset yrange [0:1]\n"
@@ -179,7 +184,9 @@ extension Figure {
   ///   - scriptPath: the `.gp` file, passed to gnuplot as given (relative paths resolve against `directory`).
   ///   - directory: where gnuplot starts (the current directory when nil); the script `cd`s to its own directory.
   ///   - gnuplotPath: a gnuplot executable; nil runs `/usr/bin/env gnuplot`.
-  public static func render(scriptPath: String, from directory: URL? = nil, gnuplotPath: String? = nil) throws(FigureError) {
+  public static func render(scriptPath: String, from directory: URL? = nil, gnuplotPath: String? = nil)
+    throws(FigureError)
+  {
     let program = gnuplotPath ?? "gnuplot"
     if let gnuplotPath {
       guard FileManager.default.isExecutableFile(atPath: gnuplotPath) else { throw .gnuplotMissing(gnuplotPath) }
@@ -193,7 +200,9 @@ extension Figure {
       throw .gnuplotMissing("\(program) (\(error.localizedDescription))")
     }
     if output.status == 127 { throw .gnuplotMissing(program) }
-    guard output.status == 0 else { throw .gnuplotFailed(script: scriptPath, status: output.status, stderr: output.stderr) }
+    guard output.status == 0 else {
+      throw .gnuplotFailed(script: scriptPath, status: output.status, stderr: output.stderr)
+    }
     let start = directory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     let script = scriptPath.hasPrefix("/") ? URL(fileURLWithPath: scriptPath) : start.appendingPathComponent(scriptPath)
     let base = script.standardizedFileURL.deletingPathExtension()

@@ -16,7 +16,8 @@ public enum GitResultsError: Error, CustomStringConvertible, Equatable {
     switch self {
     case .notARepository(let path): return "\(path) is not a git repository (diff reads results from git history)"
     case .unknownRevision(let rev):
-      return "unknown revision '\(rev)' (not a commit in this repository; try a branch, tag or commit hash from git log)"
+      return
+        "unknown revision '\(rev)' (not a commit in this repository; try a branch, tag or commit hash from git log)"
     case .gitFailed(let command, let message): return "\(command) failed: \(message)"
     case .badResults(let revision, let file, let message): return "\(revision):\(file): \(message)"
     }
@@ -44,10 +45,12 @@ public enum GitResults {
       }
     }
     let top = try git(["rev-parse", "--show-toplevel"], in: repo, onFailure: { _ in .notARepository(repo.path) })
-    let root = URL(fileURLWithPath: String(decoding: top, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    let root = URL(
+      fileURLWithPath: String(decoding: top, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     guard !revision.hasPrefix("-") else { throw .unknownRevision(revision) }
     _ = try git(
-      ["rev-parse", "--verify", "--quiet", "\(revision)^{commit}"], in: root, onFailure: { _ in .unknownRevision(revision) })
+      ["rev-parse", "--verify", "--quiet", "\(revision)^{commit}"], in: root,
+      onFailure: { _ in .unknownRevision(revision) })
     let directory = resultsPath.hasSuffix("/") ? resultsPath : resultsPath + "/"
     let listing = try git(["ls-tree", "--name-only", revision, directory], in: root, onFailure: nil)
     let files = String(decoding: listing, as: UTF8.self).split(separator: "\n").map(String.init)

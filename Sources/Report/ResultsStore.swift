@@ -61,7 +61,8 @@ public enum ResultsStore {
     guard version == ExperimentResults.currentSchemaVersion else {
       throw ResultsStoreError(
         file: file,
-        message: "unknown schemaVersion \(version) (this dropbench reads version \(ExperimentResults.currentSchemaVersion)); "
+        message:
+          "unknown schemaVersion \(version) (this dropbench reads version \(ExperimentResults.currentSchemaVersion)); "
           + "re-run the experiment or use a matching dropbench")
     }
     do {

@@ -61,10 +61,12 @@ public enum VerdictTable {
       let goal = naturalGoal(of: layout.metric)
       let phrases = layout.series.compactMap { series -> String? in
         let candidates = series.rows.filter { !$0.isDiverged && $0.summary.mean != nil }
-        guard let best = candidates.max(by: { a, b in
-          let (ma, mb) = (a.summary.mean!, b.summary.mean!)
-          return goal == .max ? ma < mb : ma > mb
-        }) else { return nil }
+        guard
+          let best = candidates.max(by: { a, b in
+            let (ma, mb) = (a.summary.mean!, b.summary.mean!)
+            return goal == .max ? ma < mb : ma > mb
+          })
+        else { return nil }
         var x = "\(layout.xKey.map(shortKey) ?? "x") = \(layout.rawX(best))"
         if layout.transform == .oneMinus {
           let label = r.spec.report?.xTransformLabel ?? "1 − x"

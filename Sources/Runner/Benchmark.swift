@@ -72,27 +72,37 @@ public enum Benchmark {
     switch workload {
     case "W1":
       let m = try ModelZoo.build(
-        ModelRequest(name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key, insert: { site in
-          site.name.hasPrefix("hidden") ? try dropout(site) : nil
-        }))
+        ModelRequest(
+          name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key,
+          insert: { site in
+            site.name.hasPrefix("hidden") ? try dropout(site) : nil
+          }))
       return (m.network, "mlp 784-1024-1024-10 + dropout 0.5")
     case "W2":
       let m = try ModelZoo.build(
-        ModelRequest(name: "cnn", inputShape: shape, classes: 10, key: key, insert: { site in
-          site.name == "fc1" ? try dropout(site) : nil
-        }))
+        ModelRequest(
+          name: "cnn", inputShape: shape, classes: 10, key: key,
+          insert: { site in
+            site.name == "fc1" ? try dropout(site) : nil
+          }))
       return (m.network, "cnn + dropout 0.5")
     case "W3":
-      return (try ModelZoo.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network, "resnet8")
+      return (
+        try ModelZoo.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network,
+        "resnet8"
+      )
     case "W3d":
       let dropBlock = try regularizer("dropblock", ["rate": .double(0.1), "block_size": .int(3)])
       let m = try ModelZoo.build(
-        ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key, insert: { site in
-          ["stage2", "stage3"].contains(site.name) ? try dropBlock(site) : nil
-        }))
+        ModelRequest(
+          name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key,
+          insert: { site in
+            ["stage2", "stage3"].contains(site.name) ? try dropBlock(site) : nil
+          }))
       return (m.network, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
     default:
-      throw RunnerError.badParameter("workload", "unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")
+      throw RunnerError.badParameter(
+        "workload", "unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")
     }
   }
 

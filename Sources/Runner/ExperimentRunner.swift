@@ -51,11 +51,14 @@ public enum ExperimentRunner {
     return try plan.runs.map { run in
       let options = RunExecutor.datasetOptions(run.config)
       let tag = "\(run.config.dataset.name)|\(options)"
-      if checksums[tag] == nil { checksums[tag] = try DatasetRegistry.fileChecksums(run.config.dataset.name, options: options) }
+      if checksums[tag] == nil {
+        checksums[tag] = try DatasetRegistry.fileChecksums(run.config.dataset.name, options: options)
+      }
       let sums = checksums[tag]!
       return KeyedRun(
         run: run, key: RunCache.key(configTree: run.configTree, datasetChecksums: sums, kernels: kernelTag),
-        datasetChecksums: Dictionary(uniqueKeysWithValues: sums.map { ("\(run.config.dataset.name)/\($0.key)", $0.value) }))
+        datasetChecksums: Dictionary(
+          uniqueKeysWithValues: sums.map { ("\(run.config.dataset.name)/\($0.key)", $0.value) }))
     }
   }
 
@@ -77,7 +80,8 @@ public enum ExperimentRunner {
             cacheDirectory: options.cache.directory.path))
       }
     }
-    let labels = Dictionary(keyed.map { ($0.key, "\($0.run.point.label) seed \($0.run.seed)") }, uniquingKeysWith: { a, _ in a })
+    let labels = Dictionary(
+      keyed.map { ($0.key, "\($0.run.point.label) seed \($0.run.seed)") }, uniquingKeysWith: { a, _ in a })
     progress.begin(experiment: plan.spec.id, total: keyed.count, cached: records.count, toRun: todo.count)
     let failures = FailureLog()
     if !todo.isEmpty {
@@ -87,7 +91,8 @@ public enum ExperimentRunner {
       try pool.run(todo) { message in
         switch message.kind {
         case .progress:
-          progress.update(key: message.key, label: labels[message.key] ?? message.key, epoch: message.epoch ?? 0,
+          progress.update(
+            key: message.key, label: labels[message.key] ?? message.key, epoch: message.epoch ?? 0,
             epochs: message.epochs ?? 0, step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
         case .done:
           progress.finished(key: message.key, label: labels[message.key] ?? message.key, failed: nil)
@@ -103,7 +108,9 @@ public enum ExperimentRunner {
     let trained = todo.count - failed.count
     guard keyed.allSatisfy({ records[$0.key] != nil }) else {
       progress.end(experiment: plan.spec.id, verdict: nil)
-      return ExperimentOutcome(id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed, results: nil)
+      return ExperimentOutcome(
+        id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed,
+        results: nil)
     }
     let runs = keyed.map { records[$0.key]! }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
@@ -113,9 +120,12 @@ public enum ExperimentRunner {
       provenance: ProvenanceCollector.collect(specHash: specHash, datasetChecksums: checksums, kernels: kernels),
       totalWallSeconds: Date().timeIntervalSince(start))
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
-    try AtomicFile.write(JSON.encode(results), to: options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json"))
+    try AtomicFile.write(
+      JSON.encode(results), to: options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json"))
     progress.end(experiment: plan.spec.id, verdict: evaluation.verdict.rawValue)
-    return ExperimentOutcome(id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed, results: results)
+    return ExperimentOutcome(
+      id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed,
+      results: results)
   }
 }
 

@@ -38,7 +38,9 @@ public enum MaskGallery {
     let side = images.shape[1]
     let n = images.rows
     func panels(_ label: String, _ x: Tensor) -> [Panel] {
-      (0..<n).map { i in Panel(title: i == 0 ? label : "", pixels: Array(x.slice(rows: i..<(i + 1)).storage), size: side) }
+      (0..<n).map { i in
+        Panel(title: i == 0 ? label : "", pixels: Array(x.slice(rows: i..<(i + 1)).storage), size: side)
+      }
     }
     func masked(_ mask: [Float]) -> Tensor {
       Tensor(shape: images.shape, storage: zip(images.storage, mask).map { $0 * $1 })
@@ -47,14 +49,17 @@ public enum MaskGallery {
     // The four images as four channels of one sample: SpatialDropout keeps or drops each channel whole.
     let channelMask = SpatialDropout.mask(batch: 1, channels: n, rate: 0.5, key: key.fold(2))
     let spatial = masked(images.storage.indices.map { channelMask[$0 / (side * side)] })
-    let dropBlock = masked(DropBlock.mask(shape: images.shape, rate: 0.25, blockSize: 7, shared: false, key: key.fold(3)))
-    let cutout = Cutout.apply(Cutout.patches(batch: n, height: side, width: side, length: 14, key: key.fold(4)), to: images)
+    let dropBlock = masked(
+      DropBlock.mask(shape: images.shape, rate: 0.25, blockSize: 7, shared: false, key: key.fold(3)))
+    let cutout = Cutout.apply(
+      Cutout.patches(batch: n, height: side, width: side, length: 14, key: key.fold(4)), to: images)
     return panels("input", images) + panels("Dropout 0.25", dropout) + panels("SpatialDropout 0.5", spatial)
       + panels("DropBlock bs 7, 0.25", dropBlock) + panels("Cutout L = 14", cutout)
   }
 
   static func heuristicPanels(_ image: Tensor) throws -> [Panel] {
-    let conv = Conv2d(inChannels: 1, outChannels: 16, kernel: 3, padding: 1, key: RandomKey(seed: 11).fold(.initialization))
+    let conv = Conv2d(
+      inChannels: 1, outChannels: 16, kernel: 3, padding: 1, key: RandomKey(seed: 11).fold(.initialization))
     let maps = ReLU().forward(conv.forward(image, .evaluation), .evaluation)
     let (side, channels) = (maps.shape[1], maps.shape[3])
     let scores = HeuristicDropout.scores(maps, k: 2)
@@ -77,7 +82,8 @@ public enum MaskGallery {
     var dat = "# \(name): one block per panel (index i), \(panels.first?.size ?? 0)×\(panels.first?.size ?? 0) matrix\n"
     for panel in panels {
       for row in 0..<panel.size {
-        dat += (0..<panel.size).map { String(format: "%.4f", panel.pixels[row * panel.size + $0]) }.joined(separator: " ")
+        dat += (0..<panel.size).map { String(format: "%.4f", panel.pixels[row * panel.size + $0]) }.joined(
+          separator: " ")
         dat += "\n"
       }
       dat += "\n\n"
@@ -110,7 +116,8 @@ public enum MaskGallery {
   static func renderScript(_ script: URL) throws {
     let (status, _, stderr) = Shell.capture("gnuplot", [script.path])
     if status != 0 {
-      throw RunnerError.workerFailed("gnuplot \(script.lastPathComponent) failed (\(status)): \(stderr) — `make deps` installs gnuplot-nox")
+      throw RunnerError.workerFailed(
+        "gnuplot \(script.lastPathComponent) failed (\(status)): \(stderr) — `make deps` installs gnuplot-nox")
     }
   }
 }

@@ -7,7 +7,8 @@ public enum ProvenanceCollector {
   public static func collect(specHash: String, datasetChecksums: [String: String], kernels: KernelInfo) -> Provenance {
     let commit = Shell.run("git", ["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     // Reports/ is written by the run itself, so it does not make the code dirty.
-    let status = Shell.run("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)Reports"]) ?? ""
+    let status =
+      Shell.run("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)Reports"]) ?? ""
     return Provenance(
       gitCommit: commit.isEmpty ? "unknown" : commit, gitDirty: !status.isEmpty, specHash: specHash,
       engineVersion: EngineVersion.current, datasetChecksums: datasetChecksums, swiftVersion: swiftVersion,
@@ -47,8 +48,9 @@ public enum Shell {
   }
 
   /// Runs a command and returns (exit status, stdout, stderr).
-  public static func capture(_ command: String, _ arguments: [String], in directory: URL? = nil) -> (Int32, Data, String)
-  {
+  public static func capture(_ command: String, _ arguments: [String], in directory: URL? = nil) -> (
+    Int32, Data, String
+  ) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [command] + arguments

@@ -48,7 +48,8 @@ public enum WorkerLoop {
             lastReport = now
             send(
               WorkerMessage(
-                kind: .progress, key: job.key, epoch: p.epoch + 1, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps
+                kind: .progress, key: job.key, epoch: p.epoch + 1, epochs: p.epochs, step: p.step,
+                totalSteps: p.totalSteps
               ))
           })
         try RunCache(directory: URL(fileURLWithPath: job.cacheDirectory)).store(record)

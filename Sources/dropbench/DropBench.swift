@@ -56,7 +56,8 @@ extension ParsableCommand {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode(2)
     } catch RunnerError.interrupted {
-      FileHandle.standardError.write(Data("interrupted: finished runs are cached; run the same command to resume\n".utf8))
+      FileHandle.standardError.write(
+        Data("interrupted: finished runs are cached; run the same command to resume\n".utf8))
       throw ExitCode(130)
     } catch let error as DataError {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -87,9 +88,12 @@ enum SpecFiles {
     }
     let path = "\(directory)/\(name).yaml"
     guard FileManager.default.fileExists(atPath: path) else {
-      let ids = ((try? all(in: directory)) ?? []).map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+      let ids = ((try? all(in: directory)) ?? []).map {
+        URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent
+      }
       let suggestion = nearestName(to: name, in: ids).map { " (did you mean '\($0)'?)" } ?? ""
-      throw UserFacingError(message: "unknown experiment '\(name)'\(suggestion); choices: \(ids.joined(separator: ", "))", code: 2)
+      throw UserFacingError(
+        message: "unknown experiment '\(name)'\(suggestion); choices: \(ids.joined(separator: ", "))", code: 2)
     }
     return path
   }

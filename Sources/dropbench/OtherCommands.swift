@@ -7,7 +7,8 @@ import Runner
 import Tensor
 
 struct List: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the experiments, their runs per scale and last verdict.")
+  static let configuration = CommandConfiguration(
+    abstract: "List the experiments, their runs per scale and last verdict.")
   @OptionGroup var paths: Paths
   @Option(help: "Output format: md or json.") var format: OutputFormat = .md
 
@@ -22,7 +23,9 @@ struct List: ParsableCommand {
   func run() throws {
     try guarded {
       let verdicts = Dictionary(
-        ((try? ResultsStore.loadAll(from: paths.resultsURL)) ?? []).map { ($0.experimentID, $0.verdict.verdict.rawValue) },
+        ((try? ResultsStore.loadAll(from: paths.resultsURL)) ?? []).map {
+          ($0.experimentID, $0.verdict.verdict.rawValue)
+        },
         uniquingKeysWith: { a, _ in a })
       var rows: [Row] = []
       for path in try SpecFiles.all(in: paths.experiments) {
@@ -57,8 +60,10 @@ struct Check: ParsableCommand {
 
   func run() throws {
     try guarded {
-      let specs = experiments.isEmpty
-        ? try SpecFiles.all(in: paths.experiments) : try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
+      let specs =
+        experiments.isEmpty
+        ? try SpecFiles.all(in: paths.experiments)
+        : try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
       let parsed = try overrides.map { try Override.parse($0) }
       for path in specs {
         let (spec, _) = try SpecFiles.load(path)
@@ -79,7 +84,8 @@ enum ReportGeneration {
     let results = try ResultsStore.loadAll(from: paths.resultsURL)
     let taxonomy = Dictionary(
       CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
-    try ReportWriter.writeAll(results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy, render: render)
+    try ReportWriter.writeAll(
+      results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy, render: render)
   }
 }
 
@@ -119,7 +125,8 @@ struct Masks: ParsableCommand {
 struct Diff: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Compare results between two git revisions (B defaults to the working tree).",
-    discussion: "Exit 0: nothing significant changed; 3: a verdict flipped or a metric regressed significantly; 2: error.")
+    discussion:
+      "Exit 0: nothing significant changed; 3: a verdict flipped or a metric regressed significantly; 2: error.")
   @Argument(help: "Base revision.") var revA: String
   @Argument(help: "Compared revision (default: working tree).") var revB: String?
   @Option(help: "Output format: md or json.") var format: OutputFormat = .md
@@ -208,10 +215,14 @@ enum BenchPeer {
     s += "One thread; OpenBLAS core `\(r.kernels.selection.blasCoreType)` (loaded: \(r.kernels.blasCoreLoaded)), "
     s += "oneDNN \(r.kernels.dnnlVersion) max ISA `\(r.kernels.selection.dnnlISA)`, CPU: \(r.kernels.cpuModel).\n\n"
     s += "sgemm peak: " + r.gemm.map { "\($0.n)³ \(f($0.gflops, 1)) GFLOP/s" }.joined(separator: ", ") + "\n\n"
-    s += "| workload | train img/s | eval img/s (batch 1000) | train GFLOP/s | % of sgemm peak | 1-epoch test acc. | peak RSS MiB |"
-    s += peer.isEmpty ? "\n|---|---|---|---|---|---|---|\n" : " PyTorch img/s | × PyTorch |\n|---|---|---|---|---|---|---|---|---|\n"
+    s +=
+      "| workload | train img/s | eval img/s (batch 1000) | train GFLOP/s | % of sgemm peak | 1-epoch test acc. | peak RSS MiB |"
+    s +=
+      peer.isEmpty
+      ? "\n|---|---|---|---|---|---|---|\n" : " PyTorch img/s | × PyTorch |\n|---|---|---|---|---|---|---|---|---|\n"
     for w in r.workloads {
-      s += "| \(w.workload): \(w.description) | \(f(w.trainImagesPerSecond)) | \(f(w.evalImagesPerSecond)) | \(f(w.trainGFLOPS, 1)) | \(f(w.percentOfPeak, 1)) | \(f(w.testAccuracyAfterOneEpoch, 2))% | \(f(w.peakResidentMiB)) |"
+      s +=
+        "| \(w.workload): \(w.description) | \(f(w.trainImagesPerSecond)) | \(f(w.evalImagesPerSecond)) | \(f(w.trainGFLOPS, 1)) | \(f(w.percentOfPeak, 1)) | \(f(w.testAccuracyAfterOneEpoch, 2))% | \(f(w.peakResidentMiB)) |"
       if !peer.isEmpty {
         let p = names[w.workload].flatMap { peer[$0] }
         s += " \(p.map { f($0) } ?? "–") | \(p.map { f(w.trainImagesPerSecond / $0, 2) } ?? "–") |"

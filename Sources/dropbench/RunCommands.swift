@@ -65,7 +65,8 @@ enum Execution {
     var failed: [String] = []
     var changed: [String] = []
     for (plan, hash) in plans {
-      let outcome = try ExperimentRunner.run(plan, specHash: hash, options: options, kernels: kernels, progress: progress)
+      let outcome = try ExperimentRunner.run(
+        plan, specHash: hash, options: options, kernels: kernels, progress: progress)
       failed += outcome.failed
       if let verdict = outcome.results?.verdict.verdict.rawValue, let old = committed[outcome.id], old != verdict {
         changed.append("\(outcome.id): \(old) → \(verdict)")
@@ -88,9 +89,13 @@ enum Execution {
 enum DryRun {
   static func print(_ plan: ExperimentPlan) {
     let epochs = plan.runs.map { $0.config.train.epochs * ($0.config.dataset.trainSize ?? 60000) }.reduce(0, +)
-    Swift.print("\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = \(plan.runs.count) runs, \(epochs) training images in all")
+    Swift.print(
+      "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = \(plan.runs.count) runs, \(epochs) training images in all"
+    )
     for run in plan.runs {
-      Swift.print("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(run.config.train.epochs) epochs")
+      Swift.print(
+        "  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(run.config.train.epochs) epochs"
+      )
     }
   }
 }
@@ -128,7 +133,8 @@ struct Replicate: ParsableCommand {
   func run() throws {
     var code: Int32 = 0
     try guarded {
-      code = try Execution.run(specPaths: try SpecFiles.all(in: paths.experiments), flags: flags, paths: paths, strict: strict)
+      code = try Execution.run(
+        specPaths: try SpecFiles.all(in: paths.experiments), flags: flags, paths: paths, strict: strict)
     }
     if code != 0 { throw ExitCode(code) }
   }

@@ -32,7 +32,8 @@ import Testing
     let e = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return Result(
-      status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+      status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+      stderr: String(decoding: e, as: UTF8.self))
   }
 
   static let tinySpec = """
@@ -125,7 +126,9 @@ import Testing
     let cache = dir.appendingPathComponent(".dropbench/cache")
     let deadline = Date().addingTimeInterval(120)
     func finished() -> Int {
-      ((try? FileManager.default.contentsOfDirectory(atPath: cache.path)) ?? []).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.count
+      ((try? FileManager.default.contentsOfDirectory(atPath: cache.path)) ?? []).filter {
+        $0.hasSuffix(".json") && !$0.hasPrefix(".")
+      }.count
     }
     while finished() < 1 && Date() < deadline { usleep(20_000) }
     kill(process.processIdentifier, SIGKILL)
@@ -142,7 +145,8 @@ import Testing
   @Test func diffBetweenTwoCommits() throws {
     let dir = try Self.workspace()
     func git(_ args: String...) throws -> Result {
-      try Self.run(["-c", "user.email=t@t", "-c", "user.name=t"] + args, in: dir, executable: URL(fileURLWithPath: "/usr/bin/git"))
+      try Self.run(
+        ["-c", "user.email=t@t", "-c", "user.name=t"] + args, in: dir, executable: URL(fileURLWithPath: "/usr/bin/git"))
     }
     _ = try git("init", "-q")
     #expect(try Self.run(["run", "tiny", "--scale", "smoke"], in: dir).status == 0)

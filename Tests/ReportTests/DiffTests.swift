@@ -42,7 +42,9 @@ import Testing
   }
 
   @Test func improvementIsNotARegression() throws {
-    let better = Fixtures.numeric { set, rate, seed, v in set == "set-a" && rate == 0.0 ? v + 0.5 + 0.05 * Double(seed) : v }
+    let better = Fixtures.numeric { set, rate, seed, v in
+      set == "set-a" && rate == 0.0 ? v + 0.5 + 0.05 * Double(seed) : v
+    }
     let diff = DiffReport.compare([Fixtures.numeric()], [better])
     #expect(!diff.noSignificantChange)
     #expect(!diff.hasRegression)

@@ -57,7 +57,8 @@ enum Fixtures {
     let dice: [[Double]] = [[70.0, 71.0, 69.0], [72.0, 73.5, 71.0], [74.0, 74.5, 73.0]]
     let sweep = Sweep(axes: [.values(key: "regularizer", values: arms)])
     let check = ClaimCheck(
-      .betterThan(metric: "dice", a: ["regularizer": .string("dropblock")], b: ["regularizer": .string("none")], margin: 0))
+      .betterThan(
+        metric: "dice", a: ["regularizer": .string("dropblock")], b: ["regularizer": .string("none")], margin: 0))
     let spec = ExperimentSpec(
       id: "toy-arms", title: "DropBlock beats no regularization", method: "dropblock",
       paper: .init(cite: "Other et al. 2018"), claim: .init(text: "DropBlock has higher Dice than none.", check: check),
@@ -106,7 +107,8 @@ enum Fixtures {
 
   /// A fresh temporary directory.
   static func temporaryDirectory(_ tag: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-report-\(tag)-\(UUID().uuidString)")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "dropbench-report-\(tag)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }

@@ -8,8 +8,10 @@ import Testing
   /// Runs git in `repo`, failing the test on a non-zero exit.
   func git(_ repo: URL, _ arguments: String...) throws {
     let out = try Subprocess.run(
-      ["git", "-C", repo.path, "-c", "user.name=Test", "-c", "user.email=test@example.com",
-       "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"] + arguments)
+      [
+        "git", "-C", repo.path, "-c", "user.name=Test", "-c", "user.email=test@example.com",
+        "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main",
+      ] + arguments)
     try #require(out.status == 0, "git \(arguments.joined(separator: " ")): \(out.stderr)")
   }
 

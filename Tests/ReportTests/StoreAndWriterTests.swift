@@ -52,10 +52,11 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let results = [Fixtures.numeric(), Fixtures.arms()]
     let first = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: false)
-    #expect(first.written == [
-      "README.md", "figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-p-sweep.dat", "figures/toy-p-sweep.gp",
-      "toy-arms.md", "toy-p-sweep.md",
-    ])
+    #expect(
+      first.written == [
+        "README.md", "figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-p-sweep.dat", "figures/toy-p-sweep.gp",
+        "toy-arms.md", "toy-p-sweep.md",
+      ])
     let page = dir.appendingPathComponent("toy-p-sweep.md")
     let before = try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date
     let second = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: false)

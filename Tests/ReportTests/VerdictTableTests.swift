@@ -11,7 +11,9 @@ import Testing
     let md = VerdictTable.markdown(for: [Fixtures.numeric(), Fixtures.arms()], taxonomy: taxonomy)
     let rows = md.split(separator: "\n").filter { $0.hasPrefix("| [") }
     #expect(rows.count == 2)
-    #expect(rows[0].hasPrefix("| [DropBlock beats no regularization](toy-arms.md) | `dropblock` | architecture (structured noise) |"))
+    #expect(
+      rows[0].hasPrefix(
+        "| [DropBlock beats no regularization](toy-arms.md) | `dropblock` | architecture (structured noise) |"))
     #expect(rows[1].hasPrefix("| [Toy retention p has an interior optimum](toy-p-sweep.md) | `dropout` |"))
     #expect(rows[1].contains("| best for p in [0.4, 0.8] (Fig. 9a) |"))
     #expect(rows[1].hasSuffix("| [Re] holds | default, 3 seeds |"))
@@ -19,8 +21,9 @@ import Testing
 
   @Test func oursNamesTheBestPointPerSeries() {
     let ours = VerdictTable.ours(Fixtures.numeric())
-    #expect(ours == "set-a: best rate = 0.5 (retention p = 0.5), test_accuracy 91.00 ± 0.75; "
-      + "set-b: best rate = 0.5 (retention p = 0.5), test_accuracy 96.00 ± 0.50")
+    #expect(
+      ours == "set-a: best rate = 0.5 (retention p = 0.5), test_accuracy 91.00 ± 0.75; "
+        + "set-b: best rate = 0.5 (retention p = 0.5), test_accuracy 96.00 ± 0.50")
   }
 
   @Test func oursFallsBackToTheExplanationsFirstClause() {

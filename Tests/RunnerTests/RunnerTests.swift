@@ -78,7 +78,9 @@ import Testing
     }
     // 5 rows of 4 images, each a 28-line matrix block.
     let dat = try String(contentsOf: a.appendingPathComponent("masks-analogy.dat"), encoding: .utf8)
-    let blocks = dat.components(separatedBy: "\n\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+    let blocks = dat.components(separatedBy: "\n\n\n").filter {
+      !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+    }
     #expect(blocks.count == 20)
   }
 }

@@ -90,11 +90,17 @@ struct ConvolutionBenchmark {
     let ompBefore = DNNL.ompMaxThreads
     let info = try BLAS.info()
     DNNL.skipThreadPin = getenv("DROPBENCH_CONV_BENCH_UNPINNED") != nil
-    print("OpenMP threads on this thread before pinning: \(ompBefore); pinned to \(DNNL.runtime.threads): \(!DNNL.skipThreadPin)")
-    print("Kernels: BLAS \(info.blasCoreLoaded), oneDNN \(info.dnnlVersion) max ISA \(info.selection.dnnlISA), \(info.cpuModel)")
+    print(
+      "OpenMP threads on this thread before pinning: \(ompBefore); pinned to \(DNNL.runtime.threads): \(!DNNL.skipThreadPin)"
+    )
+    print(
+      "Kernels: BLAS \(info.blasCoreLoaded), oneDNN \(info.dnnlVersion) max ISA \(info.selection.dnnlISA), \(info.cpuModel)"
+    )
     print("Batch 128. ms per call (best of 5–40); fwd / bwdData / bwdWeights / sum; GFLOP/s of the sum (3 × 2·MACs).")
     print("")
-    print("| layer | MMAC | im2col ms | dnnl any ms | dnnl nhwc ms | dnnl any fused-bwd sum | GFLOP/s im2col / any / nhwc | oneDNN impl (any) | reorders (any) |")
+    print(
+      "| layer | MMAC | im2col ms | dnnl any ms | dnnl nhwc ms | dnnl any fused-bwd sum | GFLOP/s im2col / any / nhwc | oneDNN impl (any) | reorders (any) |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     var sums = (0.0, 0.0, 0.0, 0.0)
     for (name, g) in ConvBench.layers(batch: 128) {
@@ -123,7 +129,9 @@ struct ConvolutionBenchmark {
         "| \(name) | \(g.forwardMACs / 1_000_000) | \(cell(i)) | \(cell(a)) | \(cell(n)) | \(ConvBench.ms(fused)) | \(flops) | \(impl) | \(anyConv.reorderSummary(for: g)) |"
       )
     }
-    print("| **sum** | | **\(ConvBench.ms(sums.0))** | **\(ConvBench.ms(sums.1))** | **\(ConvBench.ms(sums.2))** | **\(ConvBench.ms(sums.3))** | | | |")
+    print(
+      "| **sum** | | **\(ConvBench.ms(sums.0))** | **\(ConvBench.ms(sums.1))** | **\(ConvBench.ms(sums.2))** | **\(ConvBench.ms(sums.3))** | | | |"
+    )
     print("")
     print("nhwc implementations:")
     for (name, g) in ConvBench.layers(batch: 128) {

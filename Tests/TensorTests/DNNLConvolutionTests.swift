@@ -252,8 +252,10 @@ enum ConvFixtures {
     #expect(ConvFixtures.relativeError(gw.storage, iw.storage) <= ConvFixtures.tolerance)
     #expect(ConvFixtures.relativeError(gb.storage, ib.storage) <= ConvFixtures.tolerance)
     let (dw, db) = ReferenceAdjoints.backwardWeights(c.dy, input: c.x, geometry: g)
-    #expect(ConvFixtures.relativeError(gw.storage, zip(dw, w0.storage).map { $0 + Double($1) }) <= ConvFixtures.tolerance)
-    #expect(ConvFixtures.relativeError(gb.storage, zip(db, b0.storage).map { $0 + Double($1) }) <= ConvFixtures.tolerance)
+    #expect(
+      ConvFixtures.relativeError(gw.storage, zip(dw, w0.storage).map { $0 + Double($1) }) <= ConvFixtures.tolerance)
+    #expect(
+      ConvFixtures.relativeError(gb.storage, zip(db, b0.storage).map { $0 + Double($1) }) <= ConvFixtures.tolerance)
   }
 
   /// Gradients accumulate: from zero, a second identical call exactly doubles them (x + x = 2x in floating point
@@ -349,7 +351,8 @@ enum ConvFixtures {
   /// evicting them (capacity 1) does not change results.
   @Test(arguments: [1, 16])
   func changingBatchSizes(_ capacity: Int) {
-    let base = ConvGeometry(batch: 4, height: 9, width: 9, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 1)
+    let base = ConvGeometry(
+      batch: 4, height: 9, width: 9, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, padding: 1)
     let conv = DNNLConvolution(cacheCapacity: capacity)
     let w = ConvFixtures.random(base.weightShape, seed: 5)
     var results: [Int: [Float]] = [:]
@@ -378,10 +381,10 @@ enum ConvFixtures {
   }
 
   @Test func reportsImplementations() {
-    let g = ConvGeometry(batch: 8, height: 14, width: 14, inChannels: 32, outChannels: 64, kernel: 3, stride: 1, padding: 1)
+    let g = ConvGeometry(
+      batch: 8, height: 14, width: 14, inChannels: 32, outChannels: 64, kernel: 3, stride: 1, padding: 1)
     let names = DNNLConvolution().implementations(for: g)
     #expect(names.count == 3)
     #expect(names.allSatisfy { !$0.isEmpty && $0 != "unknown" })
   }
 }
-
