@@ -53,7 +53,8 @@ enum Execution {
       return (try spec.plan(scale: flags.scale, overrides: overrides, catalog: catalog), hash)
     }
     if flags.dryRun {
-      for (plan, _) in plans { DryRun.print(plan) }
+      let cache = RunCache(directory: URL(fileURLWithPath: paths.cache))
+      for (plan, _) in plans { DryRun.print(plan, cache: cache, jobs: flags.jobCount) }
       return 0
     }
     let kernels = try flags.configureKernels()
@@ -86,17 +87,56 @@ enum Execution {
   }
 }
 
+/// `--dry-run`: the runs a command would train, which are cached, and an estimated wall time.
 enum DryRun {
-  static func print(_ plan: ExperimentPlan) {
-    let epochs = plan.runs.map { $0.config.train.epochs * ($0.config.dataset.trainSize ?? 60000) }.reduce(0, +)
-    Swift.print(
-      "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = \(plan.runs.count) runs, \(epochs) training images in all"
-    )
-    for run in plan.runs {
-      Swift.print(
-        "  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(run.config.train.epochs) epochs"
-      )
+  /// Nominal single-thread training rates (images/s) used until this machine has cached runs of a model.
+  static let nominalRates = ["mlp": 10_000.0, "cnn": 4_500, "resnet": 2_000, "unet-tiny": 250]
+
+  /// Training images a run processes: the step budget when `train.steps` is set, else epochs × training-set size.
+  static func images(_ config: RunConfig, catalog: Catalog) -> Double {
+    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.trainMax ?? 0
+    if let steps = config.train.steps { return Double(steps * min(config.train.batch, max(size, 1))) }
+    return Double(config.train.epochs * size)
+  }
+
+  /// Measured images/s per model from the finished runs in the cache (wall time includes evaluation). Runs of
+  /// fewer than 20,000 training images are skipped: start-up and evaluation dominate them, so they would
+  /// understate the rate by orders of magnitude.
+  static func measuredRates(cache: RunCache, catalog: Catalog) -> [String: Double] {
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: cache.directory.path)) ?? []
+    var totals: [String: (images: Double, seconds: Double)] = [:]
+    for file in files where file.hasSuffix(".json") && !file.hasPrefix(".") {
+      guard let record = cache.load(String(file.dropLast(5))), record.status == .ok, record.wallSeconds > 0,
+        let config = try? RunConfig(tree: record.config)
+      else { continue }
+      let trained = images(config, catalog: catalog)
+      guard trained >= 20_000 else { continue }
+      let t = totals[config.model.name] ?? (0, 0)
+      totals[config.model.name] = (t.images + trained, t.seconds + record.wallSeconds)
     }
+    return totals.compactMapValues { $0.seconds > 0 ? $0.images / $0.seconds : nil }
+  }
+
+  static func print(_ plan: ExperimentPlan, cache: RunCache, jobs: Int) {
+    let catalog = CatalogBuilder.catalog
+    let rates = nominalRates.merging(measuredRates(cache: cache, catalog: catalog)) { $1 }
+    let keys = (try? ExperimentRunner.keyedRuns(plan, kernels: KernelSelection.automatic()))?.map(\.key)
+    var seconds = 0.0
+    var cached = 0
+    var lines: [String] = []
+    for (i, run) in plan.runs.enumerated() {
+      let isCached = keys.map { cache.load($0[i]) != nil } ?? false
+      let estimate = images(run.config, catalog: catalog) / (rates[run.config.model.name] ?? 1_000)
+      if isCached { cached += 1 } else { seconds += estimate }
+      lines.append(
+        "  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), "
+          + (isCached ? "cached" : "~\(ProgressDisplay.duration(estimate))"))
+    }
+    Swift.print(
+      "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = "
+        + "\(plan.runs.count) runs, \(cached) cached; estimated \(ProgressDisplay.duration(seconds / Double(jobs))) "
+        + "with \(jobs) jobs")
+    lines.forEach { Swift.print($0) }
   }
 }
 

@@ -113,6 +113,15 @@ import Testing
     #expect(try Self.deterministicRuns(a) == Self.deterministicRuns(b))
   }
 
+  @Test func dryRunListsRunsWithAnEstimateAndTrainsNothing() throws {
+    let dir = try Self.workspace()
+    let dry = try Self.run(["run", "tiny", "--dry-run", "--jobs", "2"], in: dir)
+    #expect(dry.status == 0)
+    #expect(dry.stdout.contains("4 runs, 0 cached; estimated"))
+    #expect(dry.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("  ") }.count == 4)
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".dropbench/cache").path))
+  }
+
   @Test func resumesAfterKill() throws {
     let spec = Self.tinySpec.replacingOccurrences(of: "seeds: [0, 1]", with: "seeds: [0, 1, 2, 3]")
       .replacingOccurrences(of: "epochs: 2", with: "epochs: 4")
