@@ -112,7 +112,13 @@ public enum ExperimentRunner {
         id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed,
         results: nil)
     }
-    let runs = keyed.map { records[$0.key]! }
+    // The cache is keyed by config alone, so a record may have been trained for another experiment's grid (two
+    // specs sharing an arm): its coordinates are this plan's, not the ones stored with it.
+    let runs = keyed.map { k in
+      var record = records[k.key]!
+      record.point = k.run.point.coordinates
+      return record
+    }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
     let evaluation = evaluate(plan.spec.claim.check, points: plan.points, runs: runs)
     let results = ExperimentResults(

@@ -1,6 +1,7 @@
 import Experiments
 import Foundation
 import Regularizers
+import Tensor
 import Testing
 
 @testable import Runner
@@ -82,5 +83,51 @@ import Testing
       !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
     }
     #expect(blocks.count == 20)
+  }
+}
+
+@Suite struct SharedCacheTests {
+  /// Two experiments with one identical arm share its cache files; each must report the runs at its own
+  /// grid coordinates, whichever experiment trained them.
+  @Test func cachedRunsTakeThisPlansCoordinates() throws {
+    let spec = try ExperimentSpec.parse(
+      yaml: """
+        id: shared
+        title: shared arm
+        method: dropout
+        paper: {cite: c, where: w, result: r}
+        claim:
+          text: t
+          check: {kind: better_than, metric: test_accuracy, a: {regularizer: dropout}, b: {regularizer: none}}
+        setting: {paper: p, ours: o}
+        base:
+          dataset: {name: fashion-mnist, train_size: 64, test_size: 64}
+          model: {name: mlp, widths: [8]}
+          regularizer: {name: none}
+          train: {epochs: 1, batch: 32, lr: 0.1}
+        sweep:
+          regularizer: [{name: none}, {name: dropout, rate: 0.5, at: [hidden1]}]
+        seeds: [0, 1]
+        scales: {default: {}}
+        """, fileName: "shared.yaml")
+    let plan = try spec.plan(scale: "default", catalog: CatalogBuilder.catalog)
+    let kernels = try BLAS.info()
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-shared-\(UUID().uuidString)")
+    let cache = RunCache(directory: dir.appendingPathComponent("cache"))
+    for (i, k) in try ExperimentRunner.keyedRuns(plan, kernels: kernels.selection).enumerated() {
+      // Stored as if another spec's sweep had trained it, under foreign coordinates.
+      try cache.store(
+        RunRecord(
+          key: k.key, point: ["regularizer.k": .int(2)], seed: k.run.seed, config: k.run.configTree, status: .ok,
+          epochs: [], final: ["test_accuracy": 50 + Double(i)], wallSeconds: 1))
+    }
+    let outcome = try ExperimentRunner.run(
+      plan, specHash: "h",
+      options: RunOptions(jobs: 1, cache: cache, resultsDirectory: dir.appendingPathComponent("results")),
+      kernels: kernels, progress: ProgressDisplay(interactive: false, quiet: true))
+    #expect(outcome.trained == 0)
+    let results = try #require(outcome.results)
+    #expect(results.runs.map { $0.point } == plan.runs.map { $0.point.coordinates })
+    #expect(results.verdict.summaries.allSatisfy { $0.n == 2 })
   }
 }
