@@ -20,8 +20,8 @@ set xlabel 'regularizer'
 set ylabel 'dice (%)'
 set grid ytics
 set key outside below
-set xtics ('none' 0, 'heuristic-dropout' 1, 'dropout' 2, 'spatial-dropout' 3, 'dropblock' 4, '?' 5)
-set xrange [-0.5:5.5]
+set xtics ('none' 0, 'heuristic-dropout' 1, 'dropout' 2, 'spatial-dropout' 3, 'dropblock' 4)
+set xrange [-0.5:4.5]
 plot 'heuristic-dropout-vs-others.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
