@@ -20,6 +20,7 @@ set xlabel 'training-set size'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
+set logscale x
 set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
 plot 'dropout-dataset-size.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'none', \
      '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'dropout'
