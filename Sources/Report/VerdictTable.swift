@@ -79,18 +79,34 @@ public enum VerdictTable {
       }
       if !phrases.isEmpty { return phrases.joined(separator: "; ") }
     }
+    let comparisons = pairedComparisons(r.verdict)
+    if !comparisons.isEmpty { return comparisons.joined(separator: "; ") }
     return firstClause(r.verdict.explanation)
   }
 
-  /// The explanation up to its first sentence end (". ") or semicolon.
-  static func firstClause(_ text: String) -> String {
-    var end = text.endIndex
-    for separator in [". ", "; "] {
-      if let range = text.range(of: separator), range.lowerBound < end { end = range.lowerBound }
+  /// "a vs b +0.65 [−0.09, 1.39]" for every paired difference with a 95% interval, of the claim and its parts
+  /// (points of the metric). Comparisons without an interval (too few seeds, variance ratios) are left to the page.
+  static func pairedComparisons(_ evaluation: ClaimEvaluation) -> [String] {
+    let own = evaluation.comparisons.compactMap { c -> String? in
+      guard let d = c.meanDiff, let lo = c.ciLow, let hi = c.ciHigh else { return nil }
+      return "\(c.label) \(String(format: "%+.2f [%.2f, %.2f]", d, lo, hi))"
     }
-    var clause = String(text[..<end])
-    if clause.hasSuffix(".") { clause.removeLast() }
-    return clause
+    return own + evaluation.parts.flatMap(pairedComparisons)
+  }
+
+  /// The explanation up to its first sentence end (". ") or semicolon outside parentheses.
+  static func firstClause(_ text: String) -> String {
+    var depth = 0
+    var index = text.startIndex
+    while index < text.endIndex {
+      let c = text[index]
+      if c == "(" { depth += 1 }
+      if c == ")" { depth = max(0, depth - 1) }
+      let next = text.index(after: index)
+      if depth == 0, c == ";" || (c == "." && (next == text.endIndex || text[next] == " ")) { break }
+      index = next
+    }
+    return String(text[..<index])
   }
 
   private static func shortKey(_ key: String) -> String {

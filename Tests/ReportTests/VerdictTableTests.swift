@@ -26,10 +26,12 @@ import Testing
         + "set-b: best rate = 0.5 (retention p = 0.5), test_accuracy 96.00 ± 0.50")
   }
 
-  @Test func oursFallsBackToTheExplanationsFirstClause() {
+  @Test func oursListsPairedComparisonsAndClausesKeepParentheses() {
     let r = Fixtures.arms()
-    #expect(VerdictTable.ours(r) == VerdictTable.firstClause(r.verdict.explanation))
+    #expect(VerdictTable.ours(r) == "dropblock vs none +3.83 [3.12, 4.55]")
     #expect(VerdictTable.firstClause("A holds at p = 0.5. The rest") == "A holds at p = 0.5")
+    #expect(
+      VerdictTable.firstClause("Of 2 checks: 1 fails (a; b), 1 holds; rest") == "Of 2 checks: 1 fails (a; b), 1 holds")
   }
 
   @Test func explainsTheStatisticsAndIsDeterministic() {
