@@ -156,6 +156,8 @@ struct Bench: ParsableCommand {
   @Option(help: "Run one workload in this process and print its JSON (used internally).") var workload: String?
   @Option(help: "PyTorch peer JSON from pytorch_cpu_bench.py, to show the ratio.") var peer: String?
   @Option(help: "Limit training steps per workload (quick smoke check).") var maxSteps: Int?
+  @Flag(help: "With --workload: print per-layer forward/backward milliseconds per training step instead.")
+  var layers = false
   @OptionGroup var paths: Paths
 
   func run() throws {
@@ -163,6 +165,11 @@ struct Bench: ParsableCommand {
       let kernels = try BLAS.configure(KernelSelection.automatic())
       if let workload {
         let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions())
+        if layers {
+          let (rows, step) = try LayerProfile.run(workload, data: data, steps: maxSteps ?? 200)
+          print(LayerProfile.table(rows, stepMilliseconds: step), terminator: "")
+          return
+        }
         let result = try Benchmark.workload(workload, data: data, maxSteps: maxSteps)
         print(String(decoding: try Runner.JSON.encode(result), as: UTF8.self), terminator: "")
         return

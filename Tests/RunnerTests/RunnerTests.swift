@@ -1,3 +1,4 @@
+import Data
 import Experiments
 import Foundation
 import Regularizers
@@ -129,5 +130,28 @@ import Testing
     let results = try #require(outcome.results)
     #expect(results.runs.map { $0.point } == plan.runs.map { $0.point.coordinates })
     #expect(results.verdict.summaries.allSatisfy { $0.n == 2 })
+  }
+}
+
+@Suite struct LayerProfileTests {
+  /// The per-layer profile times every top-level layer of W2 (cnn + dropout) and prints a row for each.
+  @Test func profilesEveryLayerOfTheCNN() throws {
+    let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions(trainSize: 512, testSize: 100))
+    let (rows, step) = try LayerProfile.run("W2", data: data, steps: 3, warmup: 1)
+    #expect(
+      rows.map(\.layer) == [
+        "Conv2d", "MaxPool2d", "Conv2d", "MaxPool2d", "Flatten", "Linear", "ReLU", "Dropout", "Linear",
+      ])
+    #expect(
+      rows.filter { $0.layer == "Conv2d" }.allSatisfy { $0.forwardMilliseconds > 0 && $0.backwardMilliseconds > 0 })
+    #expect(step >= rows.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds } * 0.5)
+    let table = LayerProfile.table(rows, stepMilliseconds: step)
+    #expect(table.split(separator: "\n").count == rows.count + 3)
+    #expect(table.contains("whole step"))
+  }
+
+  @Test func medianIsTheMiddleStep() {
+    #expect(LayerProfile.medianMilliseconds([3_000_000, 1_000_000, 2_000_000]) == 2)
+    #expect(LayerProfile.medianMilliseconds([]) == 0)
   }
 }
