@@ -35,7 +35,9 @@ public struct Model {
 /// The model builders specs refer to by name.
 public enum ModelZoo {
   public static let names = ["mlp", "cnn", "resnet", "unet-tiny"]
-  public static let defaultWidths: [String: [Int]] = ["mlp": [1024, 1024], "resnet": [16, 32, 64], "unet-tiny": [8, 16, 32]]
+  public static let defaultWidths: [String: [Int]] = [
+    "mlp": [1024, 1024], "resnet": [16, 32, 64], "unet-tiny": [8, 16, 32],
+  ]
 
   /// Regularizer sites of a model and the per-sample shape there, for input `[H, W, C]`.
   public static func sites(_ name: String, inputShape s: [Int], widths: [Int]?, blocks: Int?) -> [(String, [Int])] {
@@ -65,9 +67,11 @@ public enum ModelZoo {
   }
 
   public static func build(_ r: ModelRequest) throws -> Model {
-    let shapes = Dictionary(uniqueKeysWithValues: sites(r.name, inputShape: r.inputShape, widths: r.widths, blocks: r.blocks).enumerated().map {
-      ($0.element.0, Site(name: $0.element.0, shape: $0.element.1, index: $0.offset))
-    })
+    let shapes = Dictionary(
+      uniqueKeysWithValues: sites(r.name, inputShape: r.inputShape, widths: r.widths, blocks: r.blocks).enumerated().map
+      {
+        ($0.element.0, Site(name: $0.element.0, shape: $0.element.1, index: $0.offset))
+      })
     let siteNames = sites(r.name, inputShape: r.inputShape, widths: r.widths, blocks: r.blocks).map(\.0)
     func at(_ name: String) throws -> [Layer] { try r.insert(shapes[name]!).map { [$0] } ?? [] }
     let (h, w, c) = (r.inputShape[0], r.inputShape[1], r.inputShape[2])
@@ -90,9 +94,12 @@ public enum ModelZoo {
       var layers: [Layer] = try at("input")
       let stem = Conv2d(inChannels: c, outChannels: 32, kernel: 3, padding: 1, key: key.fold(0))
       stem.computesInputGradient = !layers.isEmpty
-      layers += [stem, ReLU(), MaxPool2d()]
+      // conv → ReLU → 2×2 max-pool, with the ReLU fused into the pool (exactly equal, one pass fewer).
+      layers += [stem, MaxPool2d(relu: true)]
       layers += try at("conv1")
-      layers += [Conv2d(inChannels: 32, outChannels: 64, kernel: 3, padding: 1, key: key.fold(1)), ReLU(), MaxPool2d()]
+      layers += [
+        Conv2d(inChannels: 32, outChannels: 64, kernel: 3, padding: 1, key: key.fold(1)), MaxPool2d(relu: true),
+      ]
       layers += try at("conv2")
       layers += [Flatten(), Linear(inFeatures: (h / 4) * (w / 4) * 64, outFeatures: 128, key: key.fold(2)), ReLU()]
       layers += try at("fc1")
@@ -119,7 +126,8 @@ public enum ModelZoo {
       return Model(network: Sequential(layers), siteNames: siteNames)
     case "unet-tiny":
       let net = try UNet(
-        inChannels: c, widths: r.widths ?? defaultWidths["unet-tiny"]!, key: key, insert: { try r.insert(shapes[$0.name]!) },
+        inChannels: c, widths: r.widths ?? defaultWidths["unet-tiny"]!, key: key,
+        insert: { try r.insert(shapes[$0.name]!) },
         height: h, width: w)
       return Model(network: net, siteNames: siteNames)
     default:

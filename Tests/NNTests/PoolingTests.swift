@@ -68,6 +68,44 @@ import Testing
     #expect(pool.backward(Tensor(shape: [1, 1, 1, 1], repeating: 3)).storage == [3, 0, 0, 0])
   }
 
+  /// Channel counts that take the eight-lane path (16), lanes plus a scalar tail (11) and the tail only (3); odd
+  /// map sizes leave rows and columns that no 2×2 window covers (their gradient must be 0).
+  static let channelCases: [(Int, Int, Int)] = [(2, 2, 16), (2, 2, 11), (3, 2, 16), (2, 1, 8), (2, 2, 3)]
+
+  @Test(arguments: channelCases) func maxPoolLanesMatchTheReference(_ kernel: Int, _ stride: Int, _ c: Int) {
+    let x = Tensor.normal([2, 7, 5, c], key: key.fold(7 + c))
+    let y = MaxPool2d(kernel: kernel, stride: stride).forward(x, .evaluation)
+    #expect(y == referencePool(x, kernel: kernel, stride: stride) { $0.max()! })
+  }
+
+  // Tolerance as maxPoolGradient.
+  @Test(arguments: channelCases) func maxPoolLanesGradient(_ kernel: Int, _ stride: Int, _ c: Int) {
+    for relu in [false, true] {
+      // With the fused ReLU an input within h of 0 sits on its kink: such coordinates are skipped (at most 2).
+      let r = GradientCheck(inputSamples: 80, skipKinks: relu).check(
+        MaxPool2d(kernel: kernel, stride: stride, relu: relu), input: distinct([2, 7, 5, c]), key: key.fold(20 + c))
+      #expect(r.maxError <= 1e-2 && r.skipped <= 2, "relu \(relu): \(r)")
+    }
+  }
+
+  /// The fused ReLU gives exactly what ReLU followed by the pool gives, forward and backward — with ties, windows
+  /// that are all negative or zero, and uncovered edges.
+  @Test(arguments: channelCases) func fusedReLUEqualsReLUThenPool(_ kernel: Int, _ stride: Int, _ c: Int) {
+    // Values on a coarse grid around 0: many ties, zeros and all-negative windows.
+    let shape = [3, 7, 5, c]
+    let n = shape.reduce(1, *)
+    let x = Tensor(shape: shape, storage: key.fold(40 + c).permutation(n).map { Float($0 % 7) - 4 })
+    let dy0 = Tensor.normal([3, (7 - kernel) / stride + 1, (5 - kernel) / stride + 1, c], key: key.fold(41))
+    let relu = ReLU()
+    let pool = MaxPool2d(kernel: kernel, stride: stride)
+    let fused = MaxPool2d(kernel: kernel, stride: stride, relu: true)
+    let expected = pool.forward(relu.forward(x, train), train)
+    #expect(fused.forward(x, train) == expected)
+    #expect(fused.forward(x, .evaluation) == expected)
+    _ = fused.forward(x, train)
+    #expect(fused.backward(dy0) == relu.backward(pool.backward(dy0)))
+  }
+
   @Test(arguments: windows) func avgPoolGradient(_ kernel: Int, _ stride: Int) {
     let r = GradientCheck(inputSamples: 60).check(
       AvgPool2d(kernel: kernel, stride: stride), input: .normal([2, 6, 5, 3], key: key.fold(4)), key: key.fold(5))
