@@ -95,9 +95,16 @@ enum DNNL {
   /// The OpenMP thread count oneDNN would use on this thread now (diagnostics and tests).
   static var ompMaxThreads: Int { ompGetMaxThreads.map { Int($0()) } ?? 1 }
 
+  /// Sets this thread's OpenMP team size before anything that may open a parallel region: executions, and also
+  /// primitive creation (JIT generation and weight initialisation run `parallel_nd` too — once a region runs with
+  /// the default team, its idle worker spins on the other core for the rest of the process).
+  static func pinThreads() {
+    if !skipThreadPin, let ompSetNumThreads { ompSetNumThreads(runtime.threads) }
+  }
+
   /// Runs `primitive` with `args` on the process stream and waits for it.
   static func execute(_ primitive: dnnl_primitive_t, _ args: [(Int32, dnnl_memory_t)]) {
-    if !skipThreadPin, let ompSetNumThreads { ompSetNumThreads(runtime.threads) }
+    pinThreads()
     let execArgs = args.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
     check(dnnl_primitive_execute(primitive, runtime.stream, Int32(execArgs.count), execArgs), "dnnl_primitive_execute")
     check(dnnl_stream_wait(runtime.stream), "dnnl_stream_wait")
@@ -110,6 +117,7 @@ enum DNNL {
 
     /// Creates the primitive descriptor for `opDesc` (a `dnnl_*_desc_t`), optionally hinted by a forward one.
     convenience init<Desc>(_ opDesc: Desc, attr: dnnl_primitive_attr_t? = nil, hint: Primitive? = nil) {
+      pinThreads()
       var desc = opDesc
       var pd: dnnl_primitive_desc_t?
       let status = withUnsafePointer(to: &desc) { p in
@@ -120,6 +128,7 @@ enum DNNL {
     }
 
     init(pd: dnnl_primitive_desc_t) {
+      pinThreads()
       var primitive: dnnl_primitive_t?
       check(dnnl_primitive_create(&primitive, pd), "dnnl_primitive_create")
       self.pd = pd
@@ -136,6 +145,7 @@ enum DNNL {
 
   /// A reorder between two layouts of the same tensor; `accumulate` adds into the destination (sum post-op, β = 1).
   static func reorder(from src: dnnl_memory_desc_t, to dst: dnnl_memory_desc_t, accumulate: Bool) -> Primitive {
+    pinThreads()
     var attr: dnnl_primitive_attr_t?
     var postOps: dnnl_post_ops_t?
     if accumulate {
@@ -201,7 +211,9 @@ enum DNNL {
 
     /// Points the user-layout view at a Swift buffer for the next execution.
     func bind(_ pointer: UnsafeRawPointer) {
-      check(dnnl_memory_set_data_handle(userMemory, UnsafeMutableRawPointer(mutating: pointer)), "dnnl_memory_set_data_handle")
+      check(
+        dnnl_memory_set_data_handle(userMemory, UnsafeMutableRawPointer(mutating: pointer)),
+        "dnnl_memory_set_data_handle")
     }
 
     /// Inputs: copy the caller's buffer into the chosen layout (if they differ).
