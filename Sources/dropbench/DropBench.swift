@@ -20,6 +20,38 @@ struct DropBench: ParsableCommand {
       List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Bench.self,
       Worker.self,
     ])
+
+  /// Checks the CPU before any engine code runs: the engine targets are compiled for AVX2 + FMA (Package.swift),
+  /// and on an older CPU their first instruction would kill the process with SIGILL and no explanation.
+  static func main() {
+    if let problem = BuildTarget.unsupportedCPU() {
+      FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
+      Foundation.exit(2)
+    }
+    main(nil)
+  }
+}
+
+/// What the engine targets were compiled for, checked against this CPU. This file is compiled for the baseline ISA.
+/// `DROPBENCH_CPUINFO` names another file to read instead of /proc/cpuinfo (tests).
+enum BuildTarget {
+  static func unsupportedCPU(
+    cpuinfo: String? = try? String(
+      contentsOfFile: ProcessInfo.processInfo.environment["DROPBENCH_CPUINFO"] ?? "/proc/cpuinfo", encoding: .utf8)
+  ) -> String? {
+    #if DROPBENCH_NEEDS_AVX2
+      guard let cpuinfo, let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+        return nil  // cannot tell: let it run
+      }
+      let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+      let missing = ["avx2", "fma"].filter { !flags.contains($0) }
+      guard !missing.isEmpty else { return nil }
+      return "this build of dropbench targets AVX2 + FMA, and this CPU lacks \(missing.joined(separator: ", ")); "
+        + "rebuild for the baseline ISA: rm -rf .build && DROPBENCH_TARGET_CPU=x86-64 make build"
+    #else
+      return nil
+    #endif
+  }
 }
 
 /// Options shared by commands that locate specs and results.

@@ -18,10 +18,15 @@ import Testing
   }
 
   @discardableResult
-  static func run(_ arguments: [String], in directory: URL, executable: URL = binary) throws -> Result {
+  static func run(
+    _ arguments: [String], in directory: URL, executable: URL = binary, environment: [String: String] = [:]
+  ) throws -> Result {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = directory
     let out = Pipe()
     let err = Pipe()
@@ -96,6 +101,27 @@ import Testing
     #expect(rate.status == 2 && rate.stderr.contains("rate"))
     let epochs = try Self.run(["check", "--set", "train.epochs=0"], in: try Self.workspace())
     #expect(epochs.status == 2 && epochs.stderr.contains("epochs"))
+  }
+
+  /// The engine is compiled for AVX2 + FMA on x86-64 (Package.swift): on a CPU without them the binary stops with
+  /// a message and exit 2 before any engine instruction runs, instead of dying of SIGILL.
+  @Test func refusesACPUWithoutAVX2() throws {
+    #if arch(x86_64)
+      let target = ProcessInfo.processInfo.environment["DROPBENCH_TARGET_CPU"] ?? "haswell"
+      guard target == "haswell" else { return }
+      let dir = try Self.workspace()
+      let old = dir.appendingPathComponent("cpuinfo-old")
+      let new = dir.appendingPathComponent("cpuinfo-new")
+      try "processor\t: 0\nflags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 avx\n".write(
+        to: old, atomically: true, encoding: .utf8)
+      try "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n".write(to: new, atomically: true, encoding: .utf8)
+      let refused = try Self.run(["list"], in: dir, environment: ["DROPBENCH_CPUINFO": old.path])
+      #expect(refused.status == 2)
+      #expect(refused.stderr.contains("lacks avx2, fma") && refused.stderr.contains("DROPBENCH_TARGET_CPU=x86-64"))
+      #expect(refused.stdout.isEmpty)
+      let accepted = try Self.run(["list"], in: dir, environment: ["DROPBENCH_CPUINFO": new.path])
+      #expect(accepted.status == 0 && accepted.stdout.contains("tiny"), "\(accepted.stderr)")
+    #endif
   }
 
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
