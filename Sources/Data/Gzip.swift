@@ -14,7 +14,8 @@ public enum Gzip {
     // saves re-growing a 47 MB buffer; it is only a hint, capped by deflate's maximum ratio (~1032:1) so a
     // corrupted trailer cannot demand gigabytes.
     let n = compressed.count
-    let hinted = Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16
+    let hinted =
+      Int(compressed[n - 4]) | Int(compressed[n - 3]) << 8 | Int(compressed[n - 2]) << 16
       | Int(compressed[n - 1]) << 24
     var output = [UInt8](repeating: 0, count: max(1 << 16, min(hinted, 1 << 30, 1032 * n)) + 1)
     var produced = 0

@@ -90,8 +90,10 @@ public enum SHA256 {
     }
 
     private mutating func compress(_ block: UnsafeRawPointer) {
-      var w = (UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-        UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
+      var w = (
+        UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
+        UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0)
+      )
       // A fixed-size tuple keeps the message schedule on the stack; a heap array per block would cost more than
       // the rounds themselves.
       withUnsafeMutableBytes(of: &w) { raw in

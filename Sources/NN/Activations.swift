@@ -13,7 +13,9 @@ public final class ReLU: Layer {
 
   public func backward(_ dy: Tensor) -> Tensor {
     Tensor(shape: dy.shape) { out in
-      output.withUnsafeBufferPointer { y in dy.withUnsafeBufferPointer { g in Elementwise.reluBackward(output: y, g, out) } }
+      output.withUnsafeBufferPointer { y in
+        dy.withUnsafeBufferPointer { g in Elementwise.reluBackward(output: y, g, out) }
+      }
     }
   }
 }

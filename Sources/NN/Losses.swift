@@ -60,7 +60,9 @@ public enum Losses {
             dice += d
             for i in (b * m)..<((b + 1) * m) {
               let p = Double(out[i])
-              let dDice = (2 * Double(t[i]) * (total + smooth) - (2 * intersection + smooth)) / ((total + smooth) * (total + smooth))
+              let dDice =
+                (2 * Double(t[i]) * (total + smooth) - (2 * intersection + smooth))
+                / ((total + smooth) * (total + smooth))
               let dLossDp = -dDice / Double(n)
               out[i] = Float(dLossDp * p * (1 - p) + (p - Double(t[i])) / Double(n * m))
             }

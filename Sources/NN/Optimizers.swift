@@ -71,7 +71,8 @@ public final class Adam: Optimizer {
     let c2 = 1 - Float(Double(beta2).power(t))
     for p in parameters {
       let id = ObjectIdentifier(p)
-      var (m, v) = moments[id] ?? ([Float](repeating: 0, count: p.value.count), [Float](repeating: 0, count: p.value.count))
+      var (m, v) =
+        moments[id] ?? ([Float](repeating: 0, count: p.value.count), [Float](repeating: 0, count: p.value.count))
       moments[id] = nil
       p.grad.withUnsafeBufferPointer { g in
         p.value.withUnsafeMutableBufferPointer { w in

@@ -114,7 +114,8 @@ public enum Trainer {
       }
       guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
       let report = EpochReport(
-        epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: evaluate(network, test, batch: o.evalBatch))
+        epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: evaluate(network, test, batch: o.evalBatch)
+      )
       if !report.metrics.values.allSatisfy(\.isFinite) {
         return TrainingOutcome(epochs: reports + [report], final: [:], divergedAtStep: step)
       }

@@ -30,7 +30,9 @@ public enum CatalogBuilder {
     }
     if name == "resnet" {
       parameters.append(
-        ParameterSpec(name: "blocks", kind: .int(min: 1, max: 18), defaultValue: .int(1), doc: "BasicBlocks per stage (depth 6n+2)"))
+        ParameterSpec(
+          name: "blocks", kind: .int(min: 1, max: 18), defaultValue: .int(1), doc: "BasicBlocks per stage (depth 6n+2)")
+      )
     }
     let defaultSites: [String] =
       switch name {
@@ -48,7 +50,9 @@ public enum CatalogBuilder {
         var blocks: Int? = nil
         if case .int(let b)? = params["blocks"] { blocks = b }
         return Dictionary(
-          uniqueKeysWithValues: ModelZoo.sites(name, inputShape: shape, widths: widths, blocks: blocks).map { ($0.0, $0.1) })
+          uniqueKeysWithValues: ModelZoo.sites(name, inputShape: shape, widths: widths, blocks: blocks).map {
+            ($0.0, $0.1)
+          })
       })
   }
 
@@ -67,7 +71,8 @@ public enum CatalogBuilder {
   static func parameterSpec(_ p: ParameterDescription) -> ParameterSpec {
     let kind: ParameterSpec.Kind =
       switch p.kind {
-      case .double(let lo, let hi, let loIn, let hiIn): .double(min: lo, max: hi, minInclusive: loIn, maxInclusive: hiIn)
+      case .double(let lo, let hi, let loIn, let hiIn):
+        .double(min: lo, max: hi, minInclusive: loIn, maxInclusive: hiIn)
       case .int(let lo, let hi): .int(min: lo, max: hi)
       case .choice(let choices): .choice(choices)
       case .bool: .bool

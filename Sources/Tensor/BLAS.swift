@@ -6,10 +6,11 @@ import CDNNL
 /// OpenBLAS, loaded with `dlopen` after DropBench has set `OPENBLAS_CORETYPE`: OpenBLAS reads the variable once, in
 /// its load-time constructor, so a library linked at start-up would already have picked the environment's preset.
 public enum BLAS {
-  typealias SgemmFunction = @convention(c) (
-    Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
-    Float, UnsafeMutablePointer<Float>?, Int32
-  ) -> Void
+  typealias SgemmFunction =
+    @convention(c) (
+      Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+      Float, UnsafeMutablePointer<Float>?, Int32
+    ) -> Void
   typealias StringFunction = @convention(c) () -> UnsafeMutablePointer<CChar>?
 
   struct Loaded: @unchecked Sendable {

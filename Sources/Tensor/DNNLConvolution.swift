@@ -174,7 +174,8 @@ public final class DNNLConvolution: ConvolutionBackend {
             step.src.prepare()
           }
           var diffDst = step.diffDst.memory
-          if let shared = reorderedDiffDst, let inner = shared.innerMemory, DNNL.equal(shared.chosen, step.diffDst.chosen)
+          if let shared = reorderedDiffDst, let inner = shared.innerMemory,
+            DNNL.equal(shared.chosen, step.diffDst.chosen)
           {
             diffDst = inner
           } else {

@@ -138,8 +138,9 @@ public enum Elementwise {
 
   /// Adds `x` (a `[rows, channels]` matrix) column-wise into `out[channels]`: per-channel sums over an NHWC batch.
   @inlinable
-  public static func addColumnSums(_ x: UnsafeBufferPointer<Float>, channels: Int, into out: UnsafeMutablePointer<Float>)
-  {
+  public static func addColumnSums(
+    _ x: UnsafeBufferPointer<Float>, channels: Int, into out: UnsafeMutablePointer<Float>
+  ) {
     let rows = x.count / channels
     let xp = x.baseAddress!
     for r in 0..<rows {
