@@ -111,7 +111,7 @@ public enum ModelZoo {
       var layers: [Layer] = try at("input")
       let stem = Conv2d(inChannels: c, outChannels: ws[0], kernel: 3, padding: 1, bias: false, key: key.fold(0))
       stem.computesInputGradient = !layers.isEmpty
-      layers += [stem, BatchNorm(channels: ws[0]), ReLU()]
+      layers += [stem, BatchNorm(channels: ws[0], relu: true)]
       var channels = ws[0]
       for (stage, width) in ws.enumerated() {
         for b in 0..<blocks {

@@ -1,19 +1,20 @@
 import Tensor
 
 /// CIFAR-style ResNet basic block: conv3×3(stride)–BN–ReLU–conv3×3–BN, plus the shortcut (identity, or a 1×1
-/// strided projection with BN when the shape changes), then ReLU.
+/// strided projection with BN when the shape changes), then ReLU. The first ReLU is fused into its BN, and the
+/// final add and ReLU are one pass (both exactly as separate layers).
 public final class BasicBlock: Layer {
   let branch: Sequential
   let shortcut: Sequential?
-  private let outputReLU = ReLU()
+  /// The latest training output (the final ReLU's mask).
+  private var output = Tensor(shape: [0])
 
   public init(inChannels: Int, outChannels: Int, stride: Int, key: RandomKey) {
     branch = Sequential([
       Conv2d(
         inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false,
         key: key.fold(0)),
-      BatchNorm(channels: outChannels),
-      ReLU(),
+      BatchNorm(channels: outChannels, relu: true),
       Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false, key: key.fold(1)),
       BatchNorm(channels: outChannels),
     ])
@@ -31,12 +32,15 @@ public final class BasicBlock: Layer {
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     var sum = branch.forward(x, context)
     let skip = shortcut?.forward(x, context) ?? x
-    sum.withUnsafeMutableBufferPointer { s in skip.withUnsafeBufferPointer { Elementwise.axpy(1, $0, s) } }
-    return outputReLU.forward(sum, context)
+    sum.withUnsafeMutableBufferPointer { s in skip.withUnsafeBufferPointer { Elementwise.addReLU($0, s) } }
+    if context.mode == .train { output = sum }
+    return sum
   }
 
   public func backward(_ dy: Tensor) -> Tensor {
-    let g = outputReLU.backward(dy)
+    let g = Tensor(shape: dy.shape) { out in
+      output.withUnsafeBufferPointer { y in dy.withUnsafeBufferPointer { Elementwise.reluBackward(output: y, $0, out) } }
+    }
     var dx = branch.backward(g)
     let dskip = shortcut?.backward(g) ?? g
     dx.withUnsafeMutableBufferPointer { d in dskip.withUnsafeBufferPointer { Elementwise.axpy(1, $0, d) } }

@@ -3,7 +3,8 @@ import Tensor
 /// A small U-Net (Ronneberger et al. 2015) with two down/up levels for `[N, H, W, C]` images (H, W divisible
 /// by 4) and one output channel of logits. Each level is two conv3×3–BN–ReLU; down = 2×2 max-pool; up = 2×
 /// nearest upsampling + conv3×3 (the learned up-convolution) + channel concat with the encoder's skip.
-/// Regularizer sites: `input`, `enc1`, `enc2`, `bottleneck`, `dec2`, `dec1`.
+/// Regularizer sites: `input`, `enc1`, `enc2`, `bottleneck`, `dec2`, `dec1`. Each BN–ReLU pair is one fused
+/// `BatchNorm(relu: true)` (exactly the same values and gradients).
 public final class UNet: Layer {
   let enc1: Sequential
   let enc2: Sequential
@@ -27,15 +28,15 @@ public final class UNet: Layer {
     func double(_ cin: Int, _ cout: Int, _ k: RandomKey) -> [Layer] {
       [
         Conv2d(inChannels: cin, outChannels: cout, kernel: 3, padding: 1, bias: false, key: k.fold(0)),
-        BatchNorm(channels: cout), ReLU(),
+        BatchNorm(channels: cout, relu: true),
         Conv2d(inChannels: cout, outChannels: cout, kernel: 3, padding: 1, bias: false, key: k.fold(1)),
-        BatchNorm(channels: cout), ReLU(),
+        BatchNorm(channels: cout, relu: true),
       ]
     }
     func upConv(_ cin: Int, _ cout: Int, _ k: RandomKey) -> Sequential {
       Sequential([
         Upsample2x(), Conv2d(inChannels: cin, outChannels: cout, kernel: 3, padding: 1, bias: false, key: k),
-        BatchNorm(channels: cout), ReLU(),
+        BatchNorm(channels: cout, relu: true),
       ])
     }
     var siteLayers: [String: Layer] = [:]

@@ -36,6 +36,26 @@ public enum Elementwise {
     }
   }
 
+  /// y[i] = max(y[i] + x[i], 0): a residual add and the ReLU after it in one pass (the same bits as `axpy(1, x, y)`
+  /// followed by `relu`).
+  @inlinable
+  public static func addReLU(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>) {
+    let n = x.count
+    let xp = x.baseAddress!
+    let yp = y.baseAddress!
+    var i = 0
+    let zero = V(repeating: 0)
+    while i + 8 <= n {
+      let v = load(yp + i) + load(xp + i)
+      store(v.replacing(with: zero, where: v .<= zero), yp + i)
+      i += 8
+    }
+    while i < n {
+      yp[i] = max(yp[i] + xp[i], 0)
+      i += 1
+    }
+  }
+
   /// dx[i] = y[i] > 0 ? dy[i] : 0
   @inlinable
   public static func reluBackward(

@@ -42,6 +42,53 @@ import Testing
     }
   }
 
+  /// The eight-channel lanes give exactly the scalar loops' bits: outputs in both modes, input and parameter
+  /// gradients and running statistics, over two steps (so the running estimate feeds evaluation).
+  @Test(arguments: [[64, 16], [4, 5, 3, 24], [2, 7, 7, 64]]) func lanesMatchTheScalarLoopsBitForBit(_ shape: [Int]) {
+    let c = shape.last!
+    let lanes = BatchNorm(channels: c)
+    let scalar = BatchNorm(channels: c)
+    scalar.vectorized = false
+    for bn in [lanes, scalar] {
+      bn.gamma.value = Tensor.normal([c], key: key.fold(90))
+      bn.beta.value = Tensor.normal([c], key: key.fold(91))
+    }
+    func bits(_ t: Tensor) -> [UInt32] { t.storage.map(\.bitPattern) }
+    for step in 0..<2 {
+      let x = input(shape)
+      let dy = Tensor.normal(shape, key: key.fold(92 + step))
+      #expect(bits(lanes.forward(x, train)) == bits(scalar.forward(x, train)))
+      #expect(bits(lanes.backward(dy)) == bits(scalar.backward(dy)))
+      #expect(bits(lanes.gamma.grad) == bits(scalar.gamma.grad))
+      #expect(bits(lanes.beta.grad) == bits(scalar.beta.grad))
+      #expect(lanes.runningMean.map(\.bitPattern) == scalar.runningMean.map(\.bitPattern))
+      #expect(lanes.runningVar.map(\.bitPattern) == scalar.runningVar.map(\.bitPattern))
+      #expect(bits(lanes.forward(x, .evaluation)) == bits(scalar.forward(x, .evaluation)))
+    }
+  }
+
+  /// The fused ReLU gives exactly what BN followed by a separate ReLU gives: outputs, input and parameter
+  /// gradients, on both the lane path and the scalar path.
+  @Test(arguments: [[4, 5, 3, 16], [6, 5, 3]]) func fusedReLUEqualsBatchNormThenReLU(_ shape: [Int]) {
+    let c = shape.last!
+    let fused = BatchNorm(channels: c, relu: true)
+    let plain = BatchNorm(channels: c)
+    let relu = ReLU()
+    for bn in [fused, plain] {
+      bn.gamma.value = Tensor.normal([c], key: key.fold(95))
+      bn.beta.value = Tensor.normal([c], key: key.fold(96))
+    }
+    func bits(_ t: Tensor) -> [UInt32] { t.storage.map(\.bitPattern) }
+    let x = input(shape)
+    let dy = Tensor.normal(shape, key: key.fold(97))
+    let y = fused.forward(x, train)
+    #expect(bits(y) == bits(relu.forward(plain.forward(x, train), train)))
+    #expect(y.storage.contains(0) && y.storage.contains { $0 > 0 })
+    #expect(bits(fused.backward(dy)) == bits(plain.backward(relu.backward(dy))))
+    #expect(bits(fused.gamma.grad) == bits(plain.gamma.grad) && bits(fused.beta.grad) == bits(plain.beta.grad))
+    #expect(bits(fused.forward(x, .evaluation)) == bits(relu.forward(plain.forward(x, .evaluation), .evaluation)))
+  }
+
   // Running statistics after one step: 0.9·(0, 1) + 0.1·(batch mean, unbiased batch variance), relative 1e-5.
   @Test func runningStatisticsUseMomentumAndUnbiasedVariance() {
     let shape = [2, 3, 3, 4]
