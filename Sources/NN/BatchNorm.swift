@@ -186,7 +186,9 @@ public final class BatchNorm: Layer {
                         for ch in stride(from: 0, to: c, by: 8) {
                           let i = r * c + ch
                           var gi = Self.load(g.baseAddress!, i)
-                          if relu { gi.replace(with: SIMD8<Float>(), where: Self.load(y.baseAddress!, i) .<= SIMD8<Float>()) }
+                          if relu {
+                            gi.replace(with: SIMD8<Float>(), where: Self.load(y.baseAddress!, i) .<= SIMD8<Float>())
+                          }
                           let v =
                             Self.load(sc.baseAddress!, ch)
                             * (gi - Self.load(md.baseAddress!, ch)

@@ -39,7 +39,8 @@ public final class BasicBlock: Layer {
 
   public func backward(_ dy: Tensor) -> Tensor {
     let g = Tensor(shape: dy.shape) { out in
-      output.withUnsafeBufferPointer { y in dy.withUnsafeBufferPointer { Elementwise.reluBackward(output: y, $0, out) } }
+      output.withUnsafeBufferPointer { y in dy.withUnsafeBufferPointer { Elementwise.reluBackward(output: y, $0, out) }
+      }
     }
     var dx = branch.backward(g)
     let dskip = shortcut?.backward(g) ?? g
