@@ -11,7 +11,7 @@ MNIST5K      := $(DATA_DIR)/mnist_5k.csv.gz
 MNIST5K_SHA  := 846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d
 APT_PACKAGES := gnuplot-nox libopenblas-dev libdnnl-dev dataset-fashion-mnist zlib1g-dev
 
-.PHONY: deps apt-deps build test replicate experiment report diff bench clean
+.PHONY: deps apt-deps build test replicate experiment report diff verify bench clean
 
 deps: apt-deps $(MNIST5K)
 
@@ -54,6 +54,10 @@ report: build
 diff: build
 	@test -n "$(A)" || { echo "usage: make diff A=<rev> [B=<rev>]"; exit 2; }
 	$(BIN) diff $(A) $(B)
+
+# Re-trains a sample of the stored runs from scratch and checks they are bit-identical (SAMPLE runs each).
+verify: build
+	$(BIN) verify --sample $(or $(SAMPLE),2)
 
 bench: build
 	$(BIN) bench

@@ -17,7 +17,8 @@ struct DropBench: ParsableCommand {
       (diff, or replicate --strict); 130 interrupted.
       """,
     subcommands: [
-      List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Bench.self,
+      List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Verify.self,
+      Bench.self,
       Worker.self,
     ])
 

@@ -180,6 +180,78 @@ struct Replicate: ParsableCommand {
   }
 }
 
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Re-train a sample of the stored runs from scratch and check they are bit-identical to Reports/results.",
+    discussion: """
+      An audit of determinism: for each experiment, --sample runs spread over its grid are trained again by fresh \
+      worker processes into a scratch cache (the real cache is neither read nor written) at the scale of the \
+      stored results, and compared with Reports/results/<id>.json — status, every epoch's training loss and \
+      metrics, final metrics. Exit 0 when every sampled run is identical, 3 when one differs, 1 when one failed, \
+      2 on errors.
+      """)
+  @Argument(help: "Experiment ids or spec paths (default: every spec with stored results).") var experiments: [String] =
+    []
+  @Option(help: "Runs to re-train per experiment, spread over the grid (first and last included).") var sample = 2
+  @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
+  @OptionGroup var paths: Paths
+
+  func validate() throws {
+    if sample < 1 { throw ValidationError("--sample must be at least 1") }
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+  }
+
+  func run() throws {
+    var code: Int32 = 0
+    try guarded {
+      let specPaths =
+        experiments.isEmpty
+        ? try SpecFiles.all(in: paths.experiments).filter {
+          FileManager.default.fileExists(
+            atPath: resultsFile(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent).path)
+        }
+        : try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
+      var work: [(ExperimentPlan, ExperimentResults)] = []
+      for path in specPaths {
+        let (spec, _) = try SpecFiles.load(path)
+        let file = resultsFile(spec.id)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+          throw UserFacingError(message: "\(spec.id): no stored results at \(file.path) (run it first)", code: 2)
+        }
+        let stored = try ResultsStore.decode(data, file: file.path)
+        work.append((try spec.plan(scale: stored.scale, overrides: [], catalog: CatalogBuilder.catalog), stored))
+      }
+      guard !work.isEmpty else { throw UserFacingError(message: "no stored results to verify", code: 2) }
+      // The same choice `run` makes, exported so the workers make it too.
+      let selection = KernelSelection.automatic()
+      setenv("DROPBENCH_BLAS_CORETYPE", selection.blasCoreType, 1)
+      setenv("DROPBENCH_DNNL_ISA", selection.dnnlISA, 1)
+      let kernels = try BLAS.configure(selection)
+      let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "dropbench-verify-\(UUID().uuidString)")
+      defer { try? FileManager.default.removeItem(at: scratch) }
+      var differing = 0
+      var failed = 0
+      for (plan, stored) in work {
+        let report = try Verification.verify(
+          plan, stored: stored, sample: sample, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+          scratch: scratch.appendingPathComponent(plan.spec.id), kernels: kernels,
+          onFinish: { label in FileHandle.standardError.write(Data("  \(plan.spec.id): \(label) re-trained\n".utf8)) })
+        print("\(plan.spec.id): \(report.identical)/\(report.checks.count) sampled runs bit-identical")
+        for c in report.caveats { print("  note: \(c)") }
+        for c in report.differing { print("  differs: \(c.label): \(c.difference!)") }
+        for c in report.failed { print("  failed: \(c.label): \(c.error!)") }
+        differing += report.differing.count
+        failed += report.failed.count
+      }
+      code = failed > 0 ? 1 : differing > 0 ? 3 : 0
+    }
+    if code != 0 { throw ExitCode(code) }
+  }
+
+  func resultsFile(_ id: String) -> URL { paths.resultsURL.appendingPathComponent("\(id).json") }
+}
+
 struct Worker: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Internal: train runs sent as JSON lines on stdin (started by run/replicate).", shouldDisplay: false)

@@ -124,6 +124,37 @@ import Testing
     #endif
   }
 
+  /// `verify` re-trains sampled runs from scratch and finds them bit-identical to the stored results; a stored
+  /// number altered by one ulp is reported as a difference with exit 3.
+  @Test func verifyRetrainsAndCatchesAnAlteredResult() throws {
+    let dir = try Self.workspace()
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    let cacheFiles = try FileManager.default.contentsOfDirectory(
+      atPath: dir.appendingPathComponent(".dropbench/cache").path)
+    let ok = try Self.run(["verify", "tiny", "--sample", "2", "--jobs", "2"], in: dir)
+    #expect(ok.status == 0, "\(ok.stderr)")
+    #expect(ok.stdout.contains("tiny: 2/2 sampled runs bit-identical"), "\(ok.stdout)")
+    // The real cache was neither read nor written.
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(".dropbench/cache").path).sorted()
+        == cacheFiles.sorted())
+    let file = dir.appendingPathComponent("Reports/results/tiny.json")
+    var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+    var runs = try #require(json["runs"] as? [[String: Any]])
+    var epochs = try #require(runs[3]["epochs"] as? [[String: Any]])
+    let loss = try #require(epochs[0]["trainLoss"] as? Double)
+    epochs[0]["trainLoss"] = loss.nextUp
+    runs[3]["epochs"] = epochs
+    json["runs"] = runs
+    try JSONSerialization.data(withJSONObject: json).write(to: file)
+    let altered = try Self.run(["verify", "tiny", "--sample", "4", "--jobs", "2"], in: dir)
+    #expect(altered.status == 3, "\(altered.stderr)")
+    #expect(altered.stdout.contains("tiny: 3/4 sampled runs bit-identical"), "\(altered.stdout)")
+    #expect(altered.stdout.contains("differs:") && altered.stdout.contains("epoch 1 train loss"), "\(altered.stdout)")
+    let missing = try Self.run(["verify", "nope"], in: dir)
+    #expect(missing.status == 2 && !missing.stderr.isEmpty)
+  }
+
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
     let a = try Self.workspace()
     let first = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)

@@ -155,3 +155,45 @@ import Testing
     #expect(LayerProfile.medianMilliseconds([]) == 0)
   }
 }
+
+@Suite struct VerificationTests {
+  @Test func sampleSpreadsOverTheGridWithBothEnds() {
+    #expect(Verification.sampleIndices(count: 10, sample: 2) == [0, 9])
+    #expect(Verification.sampleIndices(count: 10, sample: 3) == [0, 5, 9])
+    #expect(Verification.sampleIndices(count: 5, sample: 5) == [0, 1, 2, 3, 4])
+    #expect(Verification.sampleIndices(count: 3, sample: 8) == [0, 1, 2])
+    #expect(Verification.sampleIndices(count: 7, sample: 1) == [0])
+    #expect(Verification.sampleIndices(count: 0, sample: 2).isEmpty)
+    for count in 1...40 {
+      for sample in 1...count {
+        let s = Verification.sampleIndices(count: count, sample: sample)
+        #expect(s.count == sample && Set(s).count == sample && s == s.sorted() && s.last! < count)
+      }
+    }
+  }
+
+  @Test func differenceNamesTheFirstChangedNumber() {
+    let epochs = [
+      EpochMetrics(epoch: 1, trainLoss: 0.5, metrics: ["test_accuracy": 80]),
+      EpochMetrics(epoch: 2, trainLoss: 0.25, metrics: ["test_accuracy": 85, "test_loss": .nan]),
+    ]
+    let a = RunRecord(
+      key: "k", point: [:], seed: 0, config: .null, status: .ok, epochs: epochs, final: ["test_accuracy": 85],
+      wallSeconds: 10)
+    var b = a
+    b.wallSeconds = 99
+    b.epochs[1].metrics["test_loss"] = -.nan  // another NaN: still the same result
+    #expect(Verification.difference(stored: a, now: b) == nil)
+    b.epochs[1].metrics["test_accuracy"] = 85.0.nextUp
+    #expect(Verification.difference(stored: a, now: b)?.hasPrefix("epoch 2 test_accuracy: stored 85.0") == true)
+    b = a
+    b.epochs[0].trainLoss = 0.5.nextDown
+    #expect(Verification.difference(stored: a, now: b)?.hasPrefix("epoch 1 train loss") == true)
+    b = a
+    b.final["test_error"] = 15
+    #expect(Verification.difference(stored: a, now: b) == "final test_error: not stored, now present")
+    b = a
+    b.status = .diverged
+    #expect(Verification.difference(stored: a, now: b) == "status: stored ok, now diverged")
+  }
+}
