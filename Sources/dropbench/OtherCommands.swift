@@ -84,8 +84,11 @@ enum ReportGeneration {
     let results = try ResultsStore.loadAll(from: paths.resultsURL)
     let taxonomy = Dictionary(
       CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
-    try ReportWriter.writeAll(
+    let summary = try ReportWriter.writeAll(
       results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy, render: render)
+    for path in summary.removed {
+      FileHandle.standardError.write(Data("removed \(paths.reports)/\(path) (no results for it any more)\n".utf8))
+    }
   }
 }
 

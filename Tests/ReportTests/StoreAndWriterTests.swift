@@ -68,6 +68,33 @@ import Testing
     #expect(readme.contains("(toy-p-sweep.md)"))
   }
 
+  /// Pages and figures of an experiment whose results are gone are deleted; hand-written files, the bench page and
+  /// the mask figures (no marker) are kept.
+  @Test func removesGeneratedFilesOfExperimentsWithoutResults() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-stale-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    _ = try ReportWriter.writeAll(
+      results: [Fixtures.numeric(), Fixtures.arms()], to: dir, taxonomy: taxonomy, render: false)
+    let keep = [
+      "bench.md", "notes.md", "figures/masks-analogy.gp", "figures/masks-analogy.svg", "figures/toy-arms.svg",
+    ]
+    for path in keep {
+      try "hand-written\n".write(to: dir.appendingPathComponent(path), atomically: true, encoding: .utf8)
+    }
+    let summary = try ReportWriter.writeAll(results: [Fixtures.numeric()], to: dir, taxonomy: taxonomy, render: false)
+    #expect(summary.removed == ["figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-arms.svg", "toy-arms.md"])
+    for path in keep.dropLast() {
+      #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(path).path))
+    }
+    for path in ["toy-p-sweep.md", "figures/toy-p-sweep.gp", "README.md"] {
+      #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(path).path))
+    }
+    let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(!readme.contains("toy-arms"))
+    #expect(ReportWriter.generatedID("x\n" + ReportWriter.pageMarker("a-b") + "\n") == "a-b")
+    #expect(ReportWriter.generatedID("# a page that mentions results/x.json\nend\n") == nil)
+  }
+
   @Test(.enabled(if: Fixtures.gnuplotAvailable, "gnuplot not on PATH; `make deps` installs gnuplot-nox"))
   func rendersChangedFiguresOnly() throws {
     let dir = try Fixtures.temporaryDirectory("writer-render")
