@@ -108,8 +108,11 @@ struct CheckContext {
 
   /// "+0.60 pt [0.20, 1.00]", or why there is no number ("regularizer.length=16 mostly diverged").
   func difference(_ c: Comparison) -> String {
-    if let note = c.note, c.meanDiff == nil { return "decided without numbers: \(note)" }
-    guard let d = c.meanDiff else { return "no paired seeds" }
+    guard let d = c.meanDiff else {
+      // Undecided for lack of seeds is not "decided without numbers" (that is a side that diverged).
+      if let note = c.note, note != Comparison.tooFewSeeds { return "decided without numbers: \(note)" }
+      return "no paired seeds"
+    }
     let unit = percent ? " pt" : ""
     var text = (d >= 0 ? "+" : "") + number(d) + unit
     if let lo = c.ciLow, let hi = c.ciHigh { text += " [\(number(lo)), \(number(hi))]" }

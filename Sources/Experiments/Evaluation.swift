@@ -85,6 +85,9 @@ public struct Comparison: Codable, Sendable, Equatable {
 
   public var significant: Bool { outcome != .neither }
 
+  /// The note of a comparison with no interval because fewer than two seeds pair up (not a decision).
+  public static let tooFewSeeds = "fewer than 2 paired seeds"
+
   public init(
     label: String, meanDiff: Double?, ciLow: Double?, ciHigh: Double?, n: Int, mde: Double?, outcome: Outcome,
     note: String? = nil
@@ -113,7 +116,7 @@ public struct Comparison: Codable, Sendable, Equatable {
       label: label, meanDiff: mean, ciLow: half.flatMap { h in mean.map { $0 - h } },
       ciHigh: half.flatMap { h in mean.map { $0 + h } }, n: n,
       mde: sd.flatMap { Statistics.minimumDetectableEffect(sdDiff: $0, n: n) }, outcome: outcome,
-      note: n < 2 ? "fewer than 2 paired seeds" : nil)
+      note: n < 2 ? Self.tooFewSeeds : nil)
   }
 }
 

@@ -108,6 +108,29 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
     #expect(evaluate(withMargin, points: arms, runs: runs(arms) { isDropBlock($0) ? 92 : 91 }).verdict == .inconclusive)
   }
 
+  /// Too few seeds: no interval and an inconclusive verdict, explained as such — never as "decided without numbers",
+  /// which is reserved for a side that diverged.
+  @Test func betterThanWithTooFewSeedsSaysSo() {
+    let check = ClaimCheck(
+      .betterThan(
+        metric: "test_accuracy", a: ["regularizer.name": "dropblock"], b: ["regularizer.name": "dropout"], margin: 0))
+    let one = evaluate(check, points: arms, runs: runs(arms, seeds: [0]) { isDropBlock($0) ? 92 : 91 })
+    #expect(one.verdict == .inconclusive)
+    #expect(
+      one.explanation.contains("over 1 paired seed") && !one.explanation.contains("without numbers"),
+      "\(one.explanation)")
+    let unpaired = runs(arms, seeds: [0]) { isDropBlock($0) ? 92 : 91 }.map { record -> RunRecord in
+      var r = record
+      if r.point["regularizer.name"] == "dropout" { r.seed = 1 }
+      return r
+    }
+    let none = evaluate(check, points: arms, runs: unpaired)
+    #expect(none.verdict == .inconclusive)
+    #expect(
+      none.explanation.contains("no paired seeds") && !none.explanation.contains("without numbers"),
+      "\(none.explanation)")
+  }
+
   @Test func betterThanOnLossTreatsLowerAsBetter() {
     let check = ClaimCheck(
       .betterThan(
