@@ -137,12 +137,7 @@ public enum Benchmark {
     for s in 0..<steps {
       if s == warmup { timedStart = DispatchTime.now().uptimeNanoseconds }
       let idx = order[(s * batch)..<min(n, (s + 1) * batch)]
-      let x = data.train.images.gather(rows: idx)
-      for p in parameters { p.zeroGrad() }
-      let out = network.forward(x, StepContext(mode: .train, key: key.fold(.mask).fold(s), step: s, progress: 0.5))
-      let loss = Losses.softmaxCrossEntropy(logits: out, labels: ArraySlice(idx.map { data.train.labels[$0] }))
-      _ = network.backward(loss.gradient)
-      optimizer.step(parameters, lr: 0.05)
+      trainStep(network, parameters, optimizer, data: data, rows: idx, step: s, key: key)
       if s >= warmup && idx.count == batch { timedImages += batch }
     }
     let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - timedStart) / 1e9
@@ -157,6 +152,19 @@ public enum Benchmark {
       workload: name, description: description, forwardMFLOPPerImage: flops / 1e6, trainImagesPerSecond: trainRate,
       evalImagesPerSecond: Double(test.count) / evalSeconds, trainGFLOPS: trainRate * 3 * flops / 1e9, percentOfPeak: 0,
       testAccuracyAfterOneEpoch: accuracy, peakResidentMiB: peakResidentMiB())
+  }
+
+  /// One SGD step of a workload on the training rows `rows` (the peer's settings: lr 0.05, classification loss).
+  static func trainStep(
+    _ network: Layer, _ parameters: [Parameter], _ optimizer: SGD, data: Dataset, rows: ArraySlice<Int>, step: Int,
+    key: RandomKey
+  ) {
+    let x = data.train.images.gather(rows: rows)
+    for p in parameters { p.zeroGrad() }
+    let out = network.forward(x, StepContext(mode: .train, key: key.fold(.mask).fold(step), step: step, progress: 0.5))
+    let loss = Losses.softmaxCrossEntropy(logits: out, labels: ArraySlice(rows.map { data.train.labels[$0] }))
+    _ = network.backward(loss.gradient)
+    optimizer.step(parameters, lr: 0.05)
   }
 
   /// Peak resident set size of this process (ru_maxrss, KiB on Linux).

@@ -72,12 +72,7 @@ public enum LayerProfile {
       if s == warmup { for t in timed { t.counting = true } }
       let t0 = DispatchTime.now().uptimeNanoseconds
       let idx = order[((s % batches) * batch)..<((s % batches + 1) * batch)]
-      let x = data.train.images.gather(rows: idx)
-      for p in parameters { p.zeroGrad() }
-      let out = network.forward(x, StepContext(mode: .train, key: key.fold(.mask).fold(s), step: s, progress: 0.5))
-      let loss = Losses.softmaxCrossEntropy(logits: out, labels: ArraySlice(idx.map { data.train.labels[$0] }))
-      _ = network.backward(loss.gradient)
-      optimizer.step(parameters, lr: 0.05)
+      Benchmark.trainStep(network, parameters, optimizer, data: data, rows: idx, step: s, key: key)
       if s >= warmup { stepNanoseconds.append(DispatchTime.now().uptimeNanoseconds - t0) }
     }
     let rows = timed.enumerated().map { i, t in
