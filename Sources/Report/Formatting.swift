@@ -3,7 +3,7 @@ import Foundation
 
 /// Fixed, locale-independent number formatting shared by every report file, so the same results always give the
 /// same bytes.
-enum Fmt {
+public enum Fmt {
   /// `x` with exactly `decimals` decimals ("89.10"); never "-0.00".
   static func fixed(_ x: Double, _ decimals: Int) -> String {
     guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
@@ -37,7 +37,7 @@ enum Fmt {
   static func metric(_ x: Double, _ metric: String) -> String { fixed(x, decimals(for: metric)) }
 
   /// A duration: "42.0 s", "3 min 07 s", "2 h 05 min".
-  static func duration(_ seconds: Double) -> String {
+  public static func duration(_ seconds: Double) -> String {
     guard seconds.isFinite, seconds >= 0 else { return "unknown" }
     if seconds < 60 { return fixed(seconds, 1) + " s" }
     let total = Int(seconds.rounded())

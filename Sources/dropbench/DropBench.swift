@@ -18,8 +18,7 @@ struct DropBench: ParsableCommand {
       """,
     subcommands: [
       List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Verify.self,
-      Bench.self,
-      Worker.self,
+      Seeds.self, Bench.self, Worker.self,
     ])
 
   /// Checks the CPU before any engine code runs: the engine targets are compiled for AVX2 + FMA (Package.swift),

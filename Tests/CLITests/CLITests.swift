@@ -131,6 +131,12 @@ import Testing
     #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
     let cacheFiles = try FileManager.default.contentsOfDirectory(
       atPath: dir.appendingPathComponent(".dropbench/cache").path)
+    // The seed-budget planner reads the same stored results.
+    let seeds = try Self.run(["seeds", "tiny"], in: dir)
+    #expect(seeds.status == 0, "\(seeds.stderr)")
+    #expect(
+      seeds.stdout.contains("## tiny (") && seeds.stdout.contains("| comparison | paired seeds |"), "\(seeds.stdout)")
+    #expect(try Self.run(["seeds", "nope"], in: dir).status == 2)
     let ok = try Self.run(["verify", "tiny", "--sample", "2", "--jobs", "2"], in: dir)
     #expect(ok.status == 0, "\(ok.stderr)")
     #expect(ok.stdout.contains("tiny: 2/2 sampled runs bit-identical"), "\(ok.stdout)")

@@ -56,3 +56,44 @@ import Testing
     #expect(noisy.outcome == .neither)
   }
 }
+
+@Suite struct SeedBudgetTests {
+  @Test func spreadRoundTripsThroughTheMinimumDetectableEffect() throws {
+    for n in [2, 3, 5, 10, 40] {
+      let mde = try #require(Statistics.minimumDetectableEffect(sdDiff: 0.7, n: n))
+      let sd = try #require(SeedBudget.sdDiff(mde: mde, n: n))
+      #expect(abs(sd - 0.7) <= 1e-9)
+    }
+    #expect(SeedBudget.sdDiff(mde: 1, n: 1) == nil)
+  }
+
+  /// The answer is the first n whose MDE reaches |Δ|: the MDE at n is ≤ |Δ| and at n − 1 it is not.
+  @Test func seedsNeededIsTheFirstDetectableCount() throws {
+    for (effect, sd) in [(0.5, 0.4), (-0.3, 0.9), (2.0, 0.1), (0.05, 0.3)] {
+      let n = try #require(SeedBudget.seedsNeeded(effect: effect, sdDiff: sd))
+      #expect(Statistics.minimumDetectableEffect(sdDiff: sd, n: n)! <= abs(effect))
+      if n > 2 { #expect(Statistics.minimumDetectableEffect(sdDiff: sd, n: n - 1)! > abs(effect)) }
+    }
+    #expect(SeedBudget.seedsNeeded(effect: 0, sdDiff: 1) == nil)
+    #expect(SeedBudget.seedsNeeded(effect: 0.001, sdDiff: 1, limit: 50) == nil)
+    #expect(SeedBudget.seedsNeeded(effect: 1, sdDiff: 0) == 2)
+  }
+
+  @Test func linesExplainWhatCannotBePlanned() {
+    let mde = Statistics.minimumDetectableEffect(sdDiff: 0.5, n: 5)!
+    let evaluation = ClaimEvaluation(
+      verdict: .inconclusive, explanation: "", metric: "test_accuracy", label: "x",
+      comparisons: [
+        Comparison(label: "a vs b", meanDiff: 0.4, ciLow: nil, ciHigh: nil, n: 5, mde: mde, outcome: .neither),
+        Comparison(
+          label: "c vs d", meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: .neither,
+          note: Comparison.tooFewSeeds),
+        Comparison(label: "var ratio", meanDiff: 3, ciLow: nil, ciHigh: nil, n: 5, mde: nil, outcome: .neither),
+      ])
+    let lines = SeedBudget.lines(evaluation)
+    #expect(lines.map(\.label) == ["a vs b", "c vs d", "var ratio"])
+    #expect(lines[0].needed == SeedBudget.seedsNeeded(effect: 0.4, sdDiff: 0.5) && lines[0].needed! > 5)
+    #expect(lines[1].needed == nil && lines[1].note == Comparison.tooFewSeeds)
+    #expect(lines[2].needed == nil && lines[2].note?.contains("no power rule") == true)
+  }
+}
