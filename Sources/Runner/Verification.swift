@@ -72,11 +72,11 @@ public enum Verification {
   }
 
   /// Re-trains `sample` runs of `plan` (spread over its grid) into `scratch` and compares them with `stored`.
-  /// `onFinish` is called with each run's label as it completes.
+  /// `onFinish` is called with each run's label as it completes, and the error if it failed.
   public static func verify(
     _ plan: ExperimentPlan, stored: ExperimentResults, sample: Int, jobs: Int, scratch: URL, kernels: KernelInfo,
     executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
-    onFinish: @escaping @Sendable (String) -> Void = { _ in }
+    onFinish: @escaping @Sendable (String, String?) -> Void = { _, _ in }
   ) throws -> Report {
     var caveats: [String] = []
     let p = stored.provenance
@@ -118,10 +118,10 @@ public enum Verification {
     try workers.run(work) { message in
       switch message.kind {
       case .progress: break
-      case .done: onFinish(labels[message.key] ?? message.key)
+      case .done: onFinish(labels[message.key] ?? message.key, nil)
       case .failed:
         failures.add(message.key, message.error ?? "unknown error")
-        onFinish(labels[message.key] ?? message.key)
+        onFinish(labels[message.key] ?? message.key, message.error ?? "unknown error")
       }
     }
     if InterruptHandler.wasInterrupted { throw RunnerError.interrupted }

@@ -233,10 +233,20 @@ struct Verify: ParsableCommand {
       var differing = 0
       var failed = 0
       for (plan, stored) in work {
-        let report = try Verification.verify(
-          plan, stored: stored, sample: sample, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-          scratch: scratch.appendingPathComponent(plan.spec.id), kernels: kernels,
-          onFinish: { label in FileHandle.standardError.write(Data("  \(plan.spec.id): \(label) re-trained\n".utf8)) })
+        let report: Verification.Report
+        do {
+          report = try Verification.verify(
+            plan, stored: stored, sample: sample, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+            scratch: scratch.appendingPathComponent(plan.spec.id), kernels: kernels,
+            onFinish: { label, error in
+              let what = error.map { "failed: \($0)" } ?? "re-trained"
+              FileHandle.standardError.write(Data("  \(plan.spec.id): \(label) \(what)\n".utf8))
+            }
+          )
+        } catch RunnerError.interrupted {
+          // Nothing of a verification is kept (its cache is scratch): say so instead of the usual resume hint.
+          throw UserFacingError(message: "interrupted: verification stopped, nothing was kept", code: 130)
+        }
         print("\(plan.spec.id): \(report.identical)/\(report.checks.count) sampled runs bit-identical")
         for c in report.caveats { print("  note: \(c)") }
         for c in report.differing { print("  differs: \(c.label): \(c.difference!)") }
