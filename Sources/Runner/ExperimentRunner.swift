@@ -83,28 +83,22 @@ public enum ExperimentRunner {
     let labels = Dictionary(
       keyed.map { ($0.key, "\($0.run.point.label) seed \($0.run.seed)") }, uniquingKeysWith: { a, _ in a })
     progress.begin(experiment: plan.spec.id, total: keyed.count, cached: records.count, toRun: todo.count)
-    let failures = FailureLog()
+    var failures: [(key: String, error: String)] = []
     if !todo.isEmpty {
-      let pool = WorkerPool(executable: options.executable, jobs: options.jobs)
-      let interrupt = InterruptHandler.install { pool.terminate() }
-      defer { interrupt.cancel() }
-      try pool.run(todo) { message in
+      failures = try WorkerPool.train(todo, executable: options.executable, processes: options.jobs) { message in
+        let label = labels[message.key] ?? message.key
         switch message.kind {
         case .progress:
           progress.update(
-            key: message.key, label: labels[message.key] ?? message.key, epoch: message.epoch ?? 0,
-            epochs: message.epochs ?? 0, step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
-        case .done:
-          progress.finished(key: message.key, label: labels[message.key] ?? message.key, failed: nil)
-        case .failed:
-          failures.add(message.key, message.error ?? "unknown error")
-          progress.finished(key: message.key, label: labels[message.key] ?? message.key, failed: message.error)
+            key: message.key, label: label, epoch: message.epoch ?? 0, epochs: message.epochs ?? 0,
+            step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
+        case .done: progress.finished(key: message.key, label: label, failed: nil)
+        case .failed: progress.finished(key: message.key, label: label, failed: message.error)
         }
       }
-      if InterruptHandler.wasInterrupted { throw RunnerError.interrupted }
       for job in todo { if let r = options.cache.load(job.key) { records[job.key] = r } }
     }
-    let failed = failures.entries.map { "\(labels[$0.0] ?? $0.0): \($0.1)" }
+    let failed = failures.map { "\(labels[$0.key] ?? $0.key): \($0.error)" }
     let trained = todo.count - failed.count
     guard keyed.allSatisfy({ records[$0.key] != nil }) else {
       progress.end(experiment: plan.spec.id, verdict: nil)

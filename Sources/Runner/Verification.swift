@@ -111,21 +111,14 @@ public enum Verification {
         key: $0.key, config: $0.run.config, configTree: $0.run.configTree, point: $0.run.point.coordinates,
         cacheDirectory: scratch.path)
     }
-    let failures = FailureLog()
-    let workers = WorkerPool(executable: executable, jobs: max(1, min(jobs, work.count)))
-    let interrupt = InterruptHandler.install { workers.terminate() }
-    defer { interrupt.cancel() }
-    try workers.run(work) { message in
+    let failures = try WorkerPool.train(work, executable: executable, processes: jobs) { message in
       switch message.kind {
       case .progress: break
       case .done: onFinish(labels[message.key] ?? message.key, nil)
-      case .failed:
-        failures.add(message.key, message.error ?? "unknown error")
-        onFinish(labels[message.key] ?? message.key, message.error ?? "unknown error")
+      case .failed: onFinish(labels[message.key] ?? message.key, message.error ?? "unknown error")
       }
     }
-    if InterruptHandler.wasInterrupted { throw RunnerError.interrupted }
-    let errors = Dictionary(failures.entries, uniquingKeysWith: { a, _ in a })
+    let errors = Dictionary(failures.map { ($0.key, $0.error) }, uniquingKeysWith: { a, _ in a })
     let checks = chosen.map { k -> RunCheck in
       let label = labels[k.key] ?? k.key
       guard let now = cache.load(k.key) else {

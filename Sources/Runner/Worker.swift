@@ -73,6 +73,23 @@ final class WorkerPool: @unchecked Sendable {
     self.jobs = jobs
   }
 
+  /// Trains `queue` on up to `processes` fresh workers with Ctrl-C / SIGTERM stopping them (then throws
+  /// `RunnerError.interrupted`); `onMessage` sees every message. Returns the failed jobs as (key, error).
+  static func train(
+    _ queue: [WorkerJob], executable: URL, processes: Int, onMessage: @escaping @Sendable (WorkerMessage) -> Void
+  ) throws -> [(key: String, error: String)] {
+    let failures = FailureLog()
+    let pool = WorkerPool(executable: executable, jobs: processes)
+    let interrupt = InterruptHandler.install { pool.terminate() }
+    defer { interrupt.cancel() }
+    try pool.run(queue) { message in
+      if message.kind == .failed { failures.add(message.key, message.error ?? "unknown error") }
+      onMessage(message)
+    }
+    if InterruptHandler.wasInterrupted { throw RunnerError.interrupted }
+    return failures.entries.map { (key: $0.0, error: $0.1) }
+  }
+
   /// Runs every job; `onMessage` is called (serialised) for each worker message. Returns when all jobs answered.
   func run(_ queue: [WorkerJob], onMessage: @escaping @Sendable (WorkerMessage) -> Void) throws {
     let pending = JobQueue(queue)

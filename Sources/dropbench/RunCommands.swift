@@ -32,14 +32,17 @@ struct RunFlags: ParsableArguments {
 
   var jobCount: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
 
-  /// Chooses the kernels and exports the choice so worker processes make the same one.
-  func configureKernels() throws -> KernelInfo {
-    var selection = KernelSelection.automatic()
-    if let blasCore { selection.blasCoreType = blasCore }
-    setenv("DROPBENCH_BLAS_CORETYPE", selection.blasCoreType, 1)
-    setenv("DROPBENCH_DNNL_ISA", selection.dnnlISA, 1)
-    return try BLAS.configure(selection)
-  }
+  func configureKernels() throws -> KernelInfo { try dropbench.configureKernels(blasCore: blasCore) }
+}
+
+/// Chooses the kernels (automatic, or `blasCore` for OpenBLAS) and exports the choice so worker processes make the
+/// same one.
+func configureKernels(blasCore: String? = nil) throws -> KernelInfo {
+  var selection = KernelSelection.automatic()
+  if let blasCore { selection.blasCoreType = blasCore }
+  setenv("DROPBENCH_BLAS_CORETYPE", selection.blasCoreType, 1)
+  setenv("DROPBENCH_DNNL_ISA", selection.dnnlISA, 1)
+  return try BLAS.configure(selection)
 }
 
 enum Execution {
@@ -222,11 +225,7 @@ struct Verify: ParsableCommand {
         work.append((try spec.plan(scale: stored.scale, overrides: [], catalog: CatalogBuilder.catalog), stored))
       }
       guard !work.isEmpty else { throw UserFacingError(message: "no stored results to verify", code: 2) }
-      // The same choice `run` makes, exported so the workers make it too.
-      let selection = KernelSelection.automatic()
-      setenv("DROPBENCH_BLAS_CORETYPE", selection.blasCoreType, 1)
-      setenv("DROPBENCH_DNNL_ISA", selection.dnnlISA, 1)
-      let kernels = try BLAS.configure(selection)
+      let kernels = try configureKernels()
       let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
         "dropbench-verify-\(UUID().uuidString)")
       defer { try? FileManager.default.removeItem(at: scratch) }
