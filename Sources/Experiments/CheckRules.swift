@@ -1,8 +1,12 @@
 import Foundation
 
-/// The decision rule of each check kind. Every rule states its verdict in its doc comment; "significant" means
-/// the 95% paired t-interval excludes 0 (see `Comparison`).
+/// The decision rule of each check kind, as hypothesis tests (`HypothesisTests`). Every rule states its verdict in
+/// its doc comment and returns `pFails`, the p-value of its "fails" test, so that `all` and `by` can correct for
+/// the number of parts (Holm). Rules that pick the best point from the data (`argmax_in`, `peak_interior`) test
+/// the picked statistic against its within-seed permutation distribution, so the pick is paid for.
 extension CheckContext {
+  private typealias H = HypothesisTests
+
   private func sign(_ goal: ClaimCheck.Goal) -> Double { goal == .max ? 1 : -1 }
 
   private func ambiguous(_ x: String) -> ClaimEvaluation {
@@ -10,91 +14,85 @@ extension CheckContext {
       .inconclusive, "Several points share a value of \(x); add the other sweep keys to the check's by or where.", [])
   }
 
-  /// `argmax_in` / `argmin_in`: holds when the best point's x lies in the range and the best in-range point is
-  /// significantly better than the best out-of-range point; fails when the best x is outside the range and
-  /// significantly better than the best in-range point; otherwise inconclusive.
+  private func pText(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p) }
+
+  /// Seeds finished in every given point, and each point's values on them (goal-signed when `sign` is given).
+  private func matrix(_ points: [PointSummary], sign s: Double = 1) -> (seeds: [Int], rows: [[Double]]) {
+    guard var seeds = points.first.map({ Set($0.values.keys) }) else { return ([], []) }
+    for p in points { seeds.formIntersection(p.values.keys) }
+    let sorted = seeds.sorted()
+    return (sorted, sorted.map { seed in points.map { s * $0.values[seed]! } })
+  }
+
+  /// `argmax_in` / `argmin_in`: T = (best mean inside the range) − (best mean outside), goal-signed. Holds when
+  /// T is large against its within-seed permutation distribution (p < 2.5%), fails when −T is; otherwise
+  /// inconclusive. Mostly diverged points rank last: if every point on one side collapsed, that side loses.
   func bestIn(x: String, range: [Double], goal: ClaimCheck.Goal) -> ClaimEvaluation {
-    let name = shortName(x)
     let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
     func inside(_ s: PointSummary) -> Bool {
       guard let v = s.point.coordinates[x]?.asDouble else { return false }
       return v >= range[0] && v <= range[1]
     }
-    let inRange = summaries.filter(inside)
-    let outRange = summaries.filter { !inside($0) }
-    guard let best = best(summaries, goal: goal) else {
-      return finish(.inconclusive, "No point has finished runs.", [])
-    }
-    let bestInside = inside(best)
-    let winner = best
-    let rival = bestInside ? self.best(outRange, goal: goal) : self.best(inRange, goal: goal)
-    let sideName = bestInside ? "outside" : "inside"
-    let lead =
-      "Best \(name) \(describe(best, as: xText(best.point.coordinates[x]))) is \(bestInside ? "inside" : "outside") \(rangeText)"
-    guard let rival else {
-      // Every point on the other side collapsed (or has no runs): collapsed points lose by definition.
-      let others = bestInside ? outRange : inRange
-      if !others.isEmpty, others.allSatisfy(\.collapsed) {
-        return finish(bestInside ? .holds : .fails, "\(lead); every point \(sideName) mostly diverged.", [])
-      }
-      return finish(.inconclusive, "\(lead); no point \(sideName) the range has finished runs.", [])
-    }
-    let c = compare(
-      winner, rival, sign: sign(goal),
-      label: "\(xText(winner.point.coordinates[x])) vs \(xText(rival.point.coordinates[x]))")
-    let sentence =
-      "\(lead); against the best \(sideName), \(describe(rival, as: xText(rival.point.coordinates[x]))), "
-      + "the difference is \(difference(c))\(pairedText(c))\(c.outcome == .aBetter ? " (significant)" : " (not significant)")."
-    if c.outcome == .aBetter { return finish(bestInside ? .holds : .fails, sentence, [c]) }
-    return finish(.inconclusive, sentence, [c])
+    return selectedLead(
+      x: x, goal: goal, isA: inside, aName: "inside \(rangeText)", bName: "outside \(rangeText)",
+      holdsMeans: "the best x lies in \(rangeText)")
   }
 
-  /// `peak_interior`: holds when the best x is strictly inside the grid and significantly better than both
-  /// ends; fails when the best x is an end and significantly better than the best interior point; otherwise
-  /// inconclusive.
+  /// `peak_interior`: T = (best interior mean) − (better of the two ends), goal-signed; holds when T is large
+  /// against its within-seed permutation distribution, fails when −T is (an end beats every interior point).
   func peakInterior(x: String, goal: ClaimCheck.Goal) -> ClaimEvaluation {
     guard let ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
     guard ordered.count >= 3 else { return finish(.inconclusive, "Needs at least 3 values of \(x).", []) }
-    guard let best = best(ordered, goal: goal) else { return finish(.inconclusive, "No point has finished runs.", []) }
-    let name = shortName(x)
-    func label(_ s: PointSummary) -> String { xText(s.point.coordinates[x]) }
-    let ends = [ordered.first!, ordered.last!]
-    if !ends.contains(where: { $0.point == best.point }) {
-      let comparisons = ends.map { compare(best, $0, sign: sign(goal), label: "\(label(best)) vs \(label($0))") }
-      let parts = zip(ends, comparisons).map { end, c in
-        c.meanDiff == nil
-          ? "than \(label(end)) (\(c.note ?? "no paired seeds"))"
-          : "than \(label(end)) by \(difference(c))\(pairedText(c))"
-      }
-      let verdict: Verdict = comparisons.allSatisfy { $0.outcome == .aBetter } ? .holds : .inconclusive
-      let sentence =
-        "Best \(name) \(describe(best, as: label(best))) is interior; it is "
-        + (verdict == .holds ? "significantly better " : "not significantly better than both ends: ")
-        + parts.joined(separator: " and ") + "."
-      return finish(verdict, sentence, comparisons)
-    }
-    let interior = Array(ordered.dropFirst().dropLast())
-    guard let rival = self.best(interior, goal: goal) else {
-      if interior.allSatisfy(\.collapsed) {
-        return finish(
-          .fails, "Best \(name) \(describe(best, as: label(best))) is an end; every interior point mostly diverged.", []
-        )
-      }
-      return finish(
-        .inconclusive,
-        "Best \(name) \(describe(best, as: label(best))) is an end; no interior point has finished runs.", [])
-    }
-    let c = compare(best, rival, sign: sign(goal), label: "\(label(best)) vs \(label(rival))")
-    let verdict: Verdict = c.outcome == .aBetter ? .fails : .inconclusive
-    let sentence =
-      "Best \(name) \(describe(best, as: label(best))) is an end of the grid; against the best interior "
-      + "\(describe(rival, as: label(rival))) it is \(verdict == .fails ? "significantly" : "not significantly") better "
-      + "by \(difference(c))\(pairedText(c))."
-    return finish(verdict, sentence, [c])
+    let ends = [ordered.first!.point, ordered.last!.point]
+    return selectedLead(
+      x: x, goal: goal, isA: { !ends.contains($0.point) }, aName: "interior", bName: "ends",
+      holdsMeans: "the peak is interior")
   }
 
-  /// Per-seed differences between the `a` and `b` points, averaged over pairs, positive = `a` better. Uses the
-  /// seeds finished in every paired point. Returns the decided outcome when a side collapsed.
+  /// The shared selection-aware rule: the best of side A against the best of side B.
+  private func selectedLead(
+    x: String, goal: ClaimCheck.Goal, isA: (PointSummary) -> Bool, aName: String, bName: String, holdsMeans: String
+  ) -> ClaimEvaluation {
+    func label(_ s: PointSummary) -> String { xText(s.point.coordinates[x]) }
+    let sideA = summaries.filter(isA)
+    let sideB = summaries.filter { !isA($0) }
+    let liveA = sideA.filter { !$0.collapsed && $0.mean != nil }
+    let liveB = sideB.filter { !$0.collapsed && $0.mean != nil }
+    if liveA.isEmpty || liveB.isEmpty {
+      if !liveA.isEmpty, !sideB.isEmpty, sideB.allSatisfy(\.collapsed) {
+        return finish(.holds, "Every point \(bName) mostly diverged or stalled; \(holdsMeans).", [], pFails: 1)
+      }
+      if !liveB.isEmpty, !sideA.isEmpty, sideA.allSatisfy(\.collapsed) {
+        return finish(.fails, "Every point \(aName) mostly diverged or stalled.", [], pFails: 0)
+      }
+      return finish(.inconclusive, "No finished runs \(liveA.isEmpty ? aName : bName).", [])
+    }
+    let live = liveA + liveB
+    let nA = liveA.count
+    let (seeds, rows) = matrix(live, sign: sign(goal))
+    let bestA = best(liveA, goal: goal)!
+    let bestB = best(liveB, goal: goal)!
+    let lead = sign(goal) * (bestA.mean! - bestB.mean!)
+    let head =
+      "Best \(aName) \(describe(bestA, as: label(bestA))), best \(bName) \(describe(bestB, as: label(bestB))): "
+      + "lead \(lead >= 0 ? "+" : "")\(number(lead))\(percent ? " pt" : "")"
+    guard seeds.count >= 2 else {
+      return finish(.inconclusive, head + "; fewer than 2 seeds finished in every point.", [])
+    }
+    let test = H.permutation(rows) { means in
+      (means[0..<nA].max() ?? 0) - (means[nA...].max() ?? 0)
+    }
+    let c = compare(bestA, bestB, sign: sign(goal), label: "\(label(bestA)) vs \(label(bestB))")
+    var verdict = Verdict.inconclusive
+    if test.atLeast < H.sideLevel { verdict = .holds } else if test.atMost < H.sideLevel { verdict = .fails }
+    let sentence =
+      head + " over \(seeds.count) seeds; within-seed permutation test of the best-vs-best lead "
+      + "(\(pText(test.atLeast)) for \(aName), \(pText(test.atMost)) for \(bName); pick included)."
+    return finish(verdict, sentence, [c], pFails: test.atMost)
+  }
+
+  /// Per-seed (mean of the `a` points − mean of the `b` points), averaged over the pairs of points that share the
+  /// other coordinates, positive = `a` better. Decided without numbers when a whole side collapsed.
   private func pairedDifference(a: [String: ConfigValue], b: [String: ConfigValue], points: [GridPoint])
     -> Result<Comparison, PairingProblem>
   {
@@ -104,79 +102,172 @@ extension CheckContext {
     case .success(let p): pairs = p
     }
     let byPoint = Dictionary(summaries.map { ($0.point, $0) }, uniquingKeysWith: { first, _ in first })
-    let sa = pairs.map { byPoint[$0.a]! }
-    let sb = pairs.map { byPoint[$0.b]! }
-    let label = "\(sa.map(\.point.label).joined(separator: "; ")) vs \(sb.map(\.point.label).joined(separator: "; "))"
-    let aCollapsed = sa.contains(where: \.collapsed)
-    let bCollapsed = sb.contains(where: \.collapsed)
+    let sa = pairs.map { $0.a.map { byPoint[$0]! } }
+    let sb = pairs.map { $0.b.map { byPoint[$0]! } }
+    func names(_ side: [[PointSummary]]) -> String { side.flatMap { $0 }.map(\.point.label).joined(separator: "; ") }
+    let label = "\(names(sa)) vs \(names(sb))"
+    let aCollapsed = sa.joined().contains(where: \.collapsed)
+    let bCollapsed = sb.joined().contains(where: \.collapsed)
     if aCollapsed || bCollapsed {
       let outcome: Comparison.Outcome = aCollapsed == bCollapsed ? .neither : aCollapsed ? .bBetter : .aBetter
       let who = aCollapsed && bCollapsed ? "both sides" : aCollapsed ? "the a side" : "the b side"
       return .success(
         Comparison(
           label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: outcome,
-          note: "\(who) mostly diverged"))
+          note: "\(who) mostly diverged or stalled"))
     }
-    var seeds = Set(sa[0].values.keys)
-    for s in sa + sb { seeds.formIntersection(s.values.keys) }
+    var seeds = Set(sa[0][0].values.keys)
+    for s in (sa + sb).joined() { seeds.formIntersection(s.values.keys) }
     let s = sign(naturalGoal(of: metric))
+    func sideMean(_ side: [PointSummary], _ seed: Int) -> Double {
+      side.reduce(0) { $0 + $1.values[seed]! } / Double(side.count)
+    }
     let differences = seeds.sorted().map { seed in
-      zip(sa, sb).reduce(0.0) { $0 + s * ($1.0.values[seed]! - $1.1.values[seed]!) } / Double(pairs.count)
+      zip(sa, sb).reduce(0.0) { $0 + s * (sideMean($1.0, seed) - sideMean($1.1, seed)) } / Double(pairs.count)
     }
     return .success(Comparison(label: label, differences: differences))
   }
 
-  /// `better_than`: holds when the lower 95% bound of (a − b, positive = a better) exceeds `margin`; fails when
-  /// the upper bound is below 0 (b significantly better); otherwise inconclusive.
+  /// The paired differences of a two-sided check, or the evaluation to return when there are none.
+  private func paired(_ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint])
+    -> Result<Comparison, ClaimEvaluationBox>
+  {
+    switch pairedDifference(a: a, b: b, points: points) {
+    case .failure(let problem):
+      return .failure(ClaimEvaluationBox(finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])))
+    case .success(let c): return .success(c)
+    }
+  }
+
+  /// `better_than`: holds when the paired mean difference (a − b, positive = a better) is above `margin` at
+  /// 2.5% one-sided (the 95% interval's lower bound exceeds the margin); fails when it is below 0 at 2.5%.
   func betterThan(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
     -> ClaimEvaluation
   {
     let c: Comparison
-    switch pairedDifference(a: a, b: b, points: points) {
-    case .failure(let problem): return finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])
+    switch paired(a, b, points) {
+    case .failure(let box): return box.evaluation
     case .success(let comparison): c = comparison
-    }
-    let verdict: Verdict
-    if c.meanDiff == nil {
-      verdict = c.outcome == .aBetter ? .holds : c.outcome == .bBetter ? .fails : .inconclusive
-    } else if let lo = c.ciLow, lo > margin {
-      verdict = .holds
-    } else if let hi = c.ciHigh, hi < 0 {
-      verdict = .fails
-    } else {
-      verdict = .inconclusive
     }
     let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
-    return finish(
-      verdict, "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better.", [c])
+    let sentence = "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
+    guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: true) }
+    let up = H.oneSample(c.differences, against: margin)
+    let down = H.oneSample(c.differences, against: 0)
+    let verdict: Verdict =
+      (up?.greater ?? 1) < H.sideLevel ? .holds : (down?.less ?? 1) < H.sideLevel ? .fails : .inconclusive
+    return finish(verdict, sentence, [c], pFails: down?.less)
   }
 
-  /// `not_better_than`: holds when the upper 95% bound of (a − b, positive = a better) is below the minimum
-  /// detectable effect (no gain as large as the experiment could detect); fails when the lower bound is above 0
-  /// (a significantly better); otherwise inconclusive. The two conditions cannot both be true.
-  func notBetterThan(a: [String: ConfigValue], b: [String: ConfigValue], points: [GridPoint]) -> ClaimEvaluation {
+  /// `not_better_than`: "a gives no gain over b": holds when a − b is below `margin` at 5% one-sided (the upper
+  /// bound of the 90% interval is under the margin, one side of TOST); fails when a − b is above the margin at
+  /// 2.5% (a real gain beyond it).
+  func notBetterThan(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
+    -> ClaimEvaluation
+  {
     let c: Comparison
-    switch pairedDifference(a: a, b: b, points: points) {
-    case .failure(let problem): return finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])
+    switch paired(a, b, points) {
+    case .failure(let box): return box.evaluation
     case .success(let comparison): c = comparison
     }
-    let verdict: Verdict
-    if c.meanDiff == nil {
-      verdict = c.outcome == .aBetter ? .fails : c.outcome == .bBetter ? .holds : .inconclusive
-    } else if let lo = c.ciLow, lo > 0 {
-      verdict = .fails
-    } else if let hi = c.ciHigh, let mde = c.mde, hi < mde {
-      verdict = .holds
-    } else {
-      verdict = .inconclusive
+    let sentence =
+      "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
+      + "\(number(margin))\(percent ? " pt" : "")."
+    guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: false) }
+    let t = H.oneSample(c.differences, against: margin)
+    let verdict: Verdict =
+      (t?.less ?? 1) < H.equivalenceLevel ? .holds : (t?.greater ?? 1) < H.sideLevel ? .fails : .inconclusive
+    return finish(verdict, sentence, [c], pFails: t?.greater)
+  }
+
+  /// `equivalent`: holds when |a − b| < margin by two one-sided tests at 5% (the 90% interval lies inside
+  /// ±margin); fails when a − b is beyond +margin or −margin at 2.5%.
+  func equivalent(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
+    -> ClaimEvaluation
+  {
+    let c: Comparison
+    switch paired(a, b, points) {
+    case .failure(let box): return box.evaluation
+    case .success(let comparison): c = comparison
     }
-    let mdeText = c.mde.map { ", minimum detectable effect \(number($0))\(percent ? " pt" : "")" } ?? ""
-    return finish(verdict, "\(c.label): a − b = \(difference(c))\(pairedText(c))\(mdeText), positive = a better.", [c])
+    let sentence =
+      "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
+      + "\(percent ? " pt" : "")."
+    guard c.meanDiff != nil else {
+      return finish(c.outcome == .neither ? .inconclusive : .fails, sentence, [c], pFails: c.outcome == .neither ? 1 : 0)
+    }
+    let (holds, pFails) = tost(c.differences, margin: margin)
+    return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
+  }
+
+  /// TOST on paired differences: (both one-sided tests reject at 5%, p of the more significant "beyond the
+  /// margin" side).
+  private func tost(_ d: [Double], margin: Double) -> (holds: Bool, pFails: Double) {
+    guard let upper = H.oneSample(d, against: margin), let lower = H.oneSample(d, against: -margin) else {
+      return (false, 1)
+    }
+    return (
+      upper.less < H.equivalenceLevel && lower.greater < H.equivalenceLevel, min(upper.greater, lower.less)
+    )
+  }
+
+  /// `at_least`: on the single selected point, holds when the mean exceeds `value` at 2.5% one-sided; fails when
+  /// it is below `value` at 2.5%. Seed-level only: the test set's own sampling error is not included.
+  func atLeast(value: Double) -> ClaimEvaluation {
+    guard summaries.count == 1, let s = summaries.first else {
+      return finish(.inconclusive, "at_least needs exactly one point (use where); got \(summaries.count).", [])
+    }
+    let goal = naturalGoal(of: metric)
+    let sentence =
+      "\(describe(s, as: s.point.label.isEmpty ? metric : s.point.label)) against \(goal == .max ? "at least" : "at most") "
+      + "\(self.value(value))."
+    if s.collapsed { return finish(.fails, sentence, [], pFails: 0) }
+    let values = s.values.keys.sorted().map { sign(goal) * s.values[$0]! }
+    guard let t = H.oneSample(values, against: sign(goal) * value) else {
+      return finish(.inconclusive, sentence + " Needs 2 finished seeds.", [])
+    }
+    let verdict: Verdict = t.greater < H.sideLevel ? .holds : t.less < H.sideLevel ? .fails : .inconclusive
+    return finish(verdict, sentence, [], pFails: t.less)
+  }
+
+  /// `plateau`: every pair of points with x in `range` is equivalent within ±margin (TOST at 5% for each pair;
+  /// all must hold, an intersection–union test needs no correction); fails when some pair differs by more than
+  /// the margin at 2.5% after Holm's correction over the pairs, or a point in the range mostly diverged.
+  func plateau(x: String, range: [Double], margin: Double) -> ClaimEvaluation {
+    guard let ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
+    let inRange = ordered.filter { s in s.point.coordinates[x]?.asDouble.map { $0 >= range[0] && $0 <= range[1] } ?? false }
+    func label(_ s: PointSummary) -> String { xText(s.point.coordinates[x]) }
+    let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
+    if let dead = inRange.first(where: \.collapsed) {
+      return finish(.fails, "\(shortName(x)) \(label(dead)) in \(rangeText) mostly diverged or stalled.", [], pFails: 0)
+    }
+    guard inRange.count >= 2 else { return finish(.inconclusive, "Needs 2 points in \(rangeText).", []) }
+    var comparisons: [Comparison] = []
+    var allHold = true
+    var pBeyond: [Double] = []
+    for i in inRange.indices {
+      for j in inRange.indices where j > i {
+        let c = compare(inRange[j], inRange[i], sign: 1, label: "\(label(inRange[j])) vs \(label(inRange[i]))")
+        let (holds, p) = tost(c.differences, margin: margin)
+        allHold = allHold && holds
+        pBeyond.append(p)
+        comparisons.append(c)
+      }
+    }
+    let pFails = H.holm(pBeyond).min() ?? 1
+    let widest = comparisons.max { abs($0.meanDiff ?? 0) < abs($1.meanDiff ?? 0) }!
+    let means = inRange.map { "\(label($0)): \($0.mean.map(value) ?? "–")" }.joined(separator: ", ")
+    let sentence =
+      "Points in \(rangeText): \(means); widest pair \(widest.label) \(difference(widest)); flat means every pair "
+      + "within ±\(number(margin))\(percent ? " pt" : "") (TOST for each of \(comparisons.count) pairs; Holm for "
+      + "the pairs beyond it, smallest adjusted \(pText(pFails)))."
+    let verdict: Verdict = allHold ? .holds : pFails < H.sideLevel ? .fails : .inconclusive
+    return finish(verdict, sentence, comparisons, pFails: pFails)
   }
 
   /// `monotone`: over the x grid up to `until`, holds when every consecutive mean moves in `direction` and
-  /// last − first is significant in that direction; fails when last − first is significant in the opposite
-  /// direction; otherwise inconclusive. A mostly diverged point anywhere on the path prevents "holds".
+  /// last − first is significant in that direction (2.5% one-sided); fails when last − first is significant in
+  /// the opposite direction. A mostly diverged point anywhere on the path prevents "holds".
   func monotone(x: String, direction: ClaimCheck.Trend, until: ConfigValue?) -> ClaimEvaluation {
     guard var ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
     if let until, let end = ordered.firstIndex(where: { $0.point.coordinates[x] == until }) {
@@ -188,64 +279,100 @@ extension CheckContext {
     let last = ordered.last!
     func label(_ p: PointSummary) -> String { xText(p.point.coordinates[x]) }
     let c = compare(last, first, sign: s, label: "\(label(last)) vs \(label(first))")
-    let means = ordered.map(\.mean)
     let steps = zip(ordered, ordered.dropFirst()).filter { a, b in
       guard !a.collapsed, !b.collapsed, let ma = a.mean, let mb = b.mean else { return false }
       return s * (mb - ma) > 0
     }.count
-    let path = means.map { $0.map(value) ?? "–" }.joined(separator: " → ")
+    let path = ordered.map { $0.mean.map(value) ?? "–" }.joined(separator: " → ")
+    let t = c.meanDiff == nil ? nil : H.oneSample(c.differences, against: 0)
+    let pFails = t?.less ?? (c.outcome == .bBetter ? 0 : 1)
+    let significant = t.map { $0.greater < H.sideLevel } ?? (c.outcome == .aBetter)
     let verdict: Verdict =
-      c.outcome == .aBetter && steps == ordered.count - 1 ? .holds : c.outcome == .bBetter ? .fails : .inconclusive
+      significant && steps == ordered.count - 1 ? .holds : pFails < H.sideLevel ? .fails : .inconclusive
     let sentence =
       "Mean \(metric) along \(shortName(x)) \(ordered.map(label).joined(separator: ", ")): \(path); "
-      + "\(steps) of \(ordered.count - 1) steps \(direction.rawValue == "increasing" ? "increase" : "decrease"); "
+      + "\(steps) of \(ordered.count - 1) steps \(direction == .increasing ? "increase" : "decrease"); "
       + "\(direction == .increasing ? "last − first" : "first − last") \(difference(c))\(pairedText(c))."
-    return finish(verdict, sentence, [c])
+    return finish(verdict, sentence, [c], pFails: pFails)
   }
 
-  /// `most_stable`: holds when the expected x has the smallest across-seed sd and a one-sided F test of the
-  /// runner-up's variance over its variance is significant at 5%; fails when another point has a smaller sd and
-  /// the F test of the expected point's variance over that point's is significant (or the expected point mostly
-  /// diverged); otherwise inconclusive. Points need at least 2 finished seeds to take part.
+  /// `less_variable`: holds when a's spread over seeds is smaller than b's by the paired Pitman–Morgan test at
+  /// 2.5% one-sided; fails when it is larger at 2.5%. Needs 3 paired seeds.
+  func lessVariable(a: [String: ConfigValue], b: [String: ConfigValue], points: [GridPoint]) -> ClaimEvaluation {
+    let sideA = summaries.filter { $0.point.matches(a) }
+    let sideB = summaries.filter { $0.point.matches(b) }
+    guard sideA.count == 1, sideB.count == 1, let pa = sideA.first, let pb = sideB.first else {
+      return finish(.inconclusive, "less_variable needs exactly one point on each side (use where).", [])
+    }
+    if pa.collapsed || pb.collapsed {
+      return finish(pa.collapsed ? .fails : .holds, "\(pa.collapsed ? pa.point.label : pb.point.label) mostly diverged.",
+        [], pFails: pa.collapsed ? 0 : 1)
+    }
+    return varianceTest(pa, pb)
+  }
+
+  /// Pitman–Morgan of one point against another, as an evaluation.
+  private func varianceTest(_ pa: PointSummary, _ pb: PointSummary) -> ClaimEvaluation {
+    let (_, rows) = matrix([pa, pb])
+    let label = "sd(\(pa.point.label)) vs sd(\(pb.point.label))"
+    guard let t = H.pitmanMorgan(rows.map { $0[0] }, rows.map { $0[1] }) else {
+      return finish(.inconclusive, "\(label): needs 3 paired seeds.", [])
+    }
+    let c = Comparison(
+      label: label, meanDiff: t.ratio.isFinite ? t.ratio : nil, ciLow: nil, ciHigh: nil, n: rows.count, mde: nil,
+      outcome: t.aLess < H.sideLevel ? .aBetter : t.aMore < H.sideLevel ? .bBetter : .neither,
+      note: "paired Pitman–Morgan test; the number is the variance ratio")
+    let verdict: Verdict = t.aLess < H.sideLevel ? .holds : t.aMore < H.sideLevel ? .fails : .inconclusive
+    let sentence =
+      "\(label): \(pa.sd.map(number) ?? "–") vs \(pb.sd.map(number) ?? "–") over \(rows.count) paired seeds, "
+      + "variance ratio \(String(format: "%.3g", t.ratio)); Pitman–Morgan \(pText(t.aLess)) for smaller, "
+      + "\(pText(t.aMore)) for larger."
+    return finish(verdict, sentence, [c], pFails: t.aMore)
+  }
+
+  /// `most_stable`: holds when the expected x is less variable than every other point (Pitman–Morgan at 2.5%
+  /// against each; all must hold); fails when some other point is less variable than it at 2.5% after Holm's
+  /// correction over the others, or when it mostly diverged.
   func mostStable(x: String, expected: ConfigValue) -> ClaimEvaluation {
     guard orderedAlong(x, summaries) != nil else { return ambiguous(x) }
     guard let target = summaries.first(where: { $0.point.coordinates[x] == expected }) else {
       return finish(.inconclusive, "No point has \(x) = \(expected).", [])
     }
-    let name = shortName(x)
     if target.collapsed {
-      return finish(.fails, "Expected most stable \(name) \(xText(expected)) mostly diverged.", [])
+      return finish(.fails, "Expected most stable \(shortName(x)) \(xText(expected)) mostly diverged.", [], pFails: 0)
     }
-    let ranked = summaries.filter { !$0.collapsed && $0.sd != nil }.sorted { $0.sd! < $1.sd! }
-    guard let targetSD = target.sd, ranked.count >= 2 else {
-      return finish(
-        .inconclusive, "Needs at least 2 points with 2 or more finished seeds, including \(xText(expected)).", [])
-    }
-    let isSmallest = ranked[0].point == target.point
-    let other = isSmallest ? ranked[1] : ranked[0]
-    let (numerator, denominator) = isSmallest ? (other, target) : (target, other)
-    let ratio = pow(numerator.sd!, 2) / pow(denominator.sd!, 2)
-    let critical = Statistics.fQuantile(0.95, d1: Double(numerator.n - 1), d2: Double(denominator.n - 1))
-    let significant = ratio > critical
-    let c = Comparison(
-      label: "var(\(xText(numerator.point.coordinates[x]))) / var(\(xText(denominator.point.coordinates[x])))",
-      meanDiff: ratio.isFinite ? ratio : nil, ciLow: nil, ciHigh: nil, n: min(numerator.n, denominator.n), mde: nil,
-      outcome: significant ? (isSmallest ? .aBetter : .bBetter) : .neither,
-      note:
-        "one-sided F test, critical F_0.95(\(numerator.n - 1), \(denominator.n - 1)) = \(String(format: "%.3g", critical))"
-    )
-    let verdict: Verdict = significant ? (isSmallest ? .holds : .fails) : .inconclusive
-    let ratioText = ratio.isFinite ? String(format: "%.3g", ratio) : "∞"
+    let others = summaries.filter { $0.point != target.point && !$0.collapsed }
+    let parts = others.map { varianceTest(target, $0) }
+    guard !parts.isEmpty else { return finish(.inconclusive, "No other point to compare with.", []) }
+    let adjusted = HypothesisTests.holm(parts.map { $0.pFails ?? 1 })
+    let pFails = adjusted.min() ?? 1
+    let verdict: Verdict =
+      parts.allSatisfy { $0.verdict == .holds } ? .holds : pFails < H.sideLevel ? .fails : .inconclusive
+    let sds = summaries.map { "\(xText($0.point.coordinates[x])): \($0.sd.map(number) ?? "–")" }
     let sentence =
-      "sd of \(name) \(xText(expected)) is \(number(targetSD))"
-      + (isSmallest ? ", the smallest; runner-up " : "; smallest is ")
-      + "\(xText(other.point.coordinates[x])) with \(number(other.sd!)); variance ratio \(ratioText) vs critical "
-      + "\(String(format: "%.3g", critical)) (\(significant ? "significant" : "not significant") at 5%)."
-    return finish(verdict, sentence, [c])
+      "sd over seeds — \(sds.joined(separator: ", ")). \(shortName(x)) \(xText(expected)) against each other point "
+      + "by Pitman–Morgan: \(parts.filter { $0.verdict == .holds }.count) of \(parts.count) significantly steadier; "
+      + "smallest Holm-adjusted p for a steadier rival \(pText(pFails))."
+    return finish(verdict, sentence, parts.flatMap(\.comparisons), pFails: pFails)
+  }
+
+  /// A comparison whose side collapsed: decided, with pFails 0 or 1.
+  private func decidedWithoutNumbers(_ c: Comparison, _ sentence: String, aBetterHolds: Bool) -> ClaimEvaluation {
+    switch c.outcome {
+    case .aBetter: return finish(aBetterHolds ? .holds : .fails, sentence, [c], pFails: aBetterHolds ? 1 : 0)
+    case .bBetter: return finish(aBetterHolds ? .fails : .holds, sentence, [c], pFails: aBetterHolds ? 0 : 1)
+    case .neither: return finish(.inconclusive, sentence, [c])
+    }
   }
 }
 
 /// Why a check's a and b sides could not be paired.
 struct PairingProblem: Error {
   var text: String
+}
+
+/// An evaluation carried through a `Result` failure.
+struct ClaimEvaluationBox: Error {
+  var evaluation: ClaimEvaluation
+  init(_ evaluation: ClaimEvaluation) { self.evaluation = evaluation }
 }

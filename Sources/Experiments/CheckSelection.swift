@@ -22,10 +22,11 @@ func groups(of points: [GridPoint], by keys: [String]) -> [PointGroup] {
   }
 }
 
-/// A point selected by a check's `a` side and its counterpart on the `b` side.
+/// The points a check's `a` side selects and their counterparts on the `b` side, sharing every other coordinate.
+/// A side may select several points (`{in: [lo, hi]}`, or a key left out): their per-seed mean is compared.
 struct PointPair {
-  var a: GridPoint
-  var b: GridPoint
+  var a: [GridPoint]
+  var b: [GridPoint]
 }
 
 enum Pairing {
@@ -35,7 +36,7 @@ enum Pairing {
 
 /// Pairs the points matching `a` with those matching `b` by their remaining coordinates: all sweep keys except
 /// those named in `a` or `b` and those that move with them (a zip partner takes one value per value of the named
-/// keys). Every point on each side must have exactly one partner.
+/// keys). Every group of remaining coordinates must have points on both sides.
 func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: ConfigValue]) -> Pairing {
   var named = Set(a.keys).union(b.keys)
   let namedKeys = Array(named)
@@ -59,22 +60,24 @@ func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: Con
     return .failure("point \(both.label) matches both a and b")
   }
   func rest(_ p: GridPoint) -> [String: ConfigValue] { p.coordinates.filter { !named.contains($0.key) } }
-  var byRest: [[String: ConfigValue]: GridPoint] = [:]
-  for p in sideB {
-    if byRest[rest(p)] != nil { return .failure("b matches several points that differ only in the keys of a and b") }
-    byRest[rest(p)] = p
-  }
-  var pairs: [PointPair] = []
-  var used: Set<[String: ConfigValue]> = []
+  var order: [[String: ConfigValue]] = []
+  var groupsA: [[String: ConfigValue]: [GridPoint]] = [:]
+  var groupsB: [[String: ConfigValue]: [GridPoint]] = [:]
   for p in sideA {
-    let key = rest(p)
-    guard let partner = byRest[key] else { return .failure("point \(p.label) (a) has no counterpart on the b side") }
-    if !used.insert(key).inserted {
-      return .failure("a matches several points that differ only in the keys of a and b")
-    }
-    pairs.append(PointPair(a: p, b: partner))
+    if groupsA[rest(p)] == nil { order.append(rest(p)) }
+    groupsA[rest(p), default: []].append(p)
   }
-  if pairs.count != sideB.count { return .failure("some points on the b side have no counterpart on the a side") }
+  for p in sideB { groupsB[rest(p), default: []].append(p) }
+  var pairs: [PointPair] = []
+  for key in order {
+    guard let partners = groupsB[key] else {
+      return .failure("point \(groupsA[key]![0].label) (a) has no counterpart on the b side")
+    }
+    pairs.append(PointPair(a: groupsA[key]!, b: partners))
+  }
+  if Set(groupsB.keys) != Set(groupsA.keys) {
+    return .failure("some points on the b side have no counterpart on the a side")
+  }
   return .success(pairs)
 }
 

@@ -8,6 +8,21 @@ import Foundation
 /// difference excludes 0. A point where more than half of the runs diverged ranks below every other point and
 /// loses every comparison. `where` restricts the points first; `by` evaluates each group separately and combines
 /// the groups like `all`: holds if all hold, fails if any fails, else inconclusive.
+public func evaluate(_ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [RunRecord]) -> ClaimEvaluation {
+  var evaluation = evaluate(claim.check, points: points, runs: runs)
+  guard let regime = claim.regime else { return evaluation }
+  let report = regime.evaluate(points: points, runs: runs)
+  evaluation.regime = report
+  if !report.met {
+    evaluation.checkVerdict = evaluation.verdict
+    evaluation.verdict = .proxyInvalid
+    evaluation.explanation =
+      report.summary + " The check alone would say \(evaluation.checkVerdict!.rawValue): " + evaluation.explanation
+  }
+  return evaluation
+}
+
+/// The check's verdict on the runs, without the regime gate (see `evaluate(_:points:runs:)` for claims).
 public func evaluate(_ check: ClaimCheck, points: [GridPoint], runs: [RunRecord]) -> ClaimEvaluation {
   var index: [[String: ConfigValue]: [RunRecord]] = [:]
   for run in runs { index[run.point, default: []].append(run) }
@@ -53,7 +68,11 @@ extension CheckContext {
     case .bestIn(let x, _, let range, let goal): return bestIn(x: x, range: range, goal: goal)
     case .peakInterior(let x, _, let direction): return peakInterior(x: x, goal: direction ?? naturalGoal(of: metric))
     case .betterThan(_, let a, let b, let margin): return betterThan(a: a, b: b, margin: margin, points: points)
-    case .notBetterThan(_, let a, let b): return notBetterThan(a: a, b: b, points: points)
+    case .notBetterThan(_, let a, let b, let margin): return notBetterThan(a: a, b: b, margin: margin, points: points)
+    case .equivalent(_, let a, let b, let margin): return equivalent(a: a, b: b, margin: margin, points: points)
+    case .atLeast(_, let value): return atLeast(value: value)
+    case .plateau(let x, _, let range, let margin): return plateau(x: x, range: range, margin: margin)
+    case .lessVariable(_, let a, let b): return lessVariable(a: a, b: b, points: points)
     case .monotone(let x, _, let direction, let until): return monotone(x: x, direction: direction, until: until)
     case .mostStable(let x, _, let expected): return mostStable(x: x, expected: expected)
     case .all:
@@ -63,11 +82,16 @@ extension CheckContext {
   }
 }
 
-/// `all` and `by`: holds if every part holds, fails if any part fails, otherwise inconclusive.
+/// `all` and `by`: holds if every part holds (an intersection–union test: each part at its own level, no
+/// correction needed); fails if Holm's correction over the "fails" p-values of every leaf check rejects at least
+/// one at 2.5%; otherwise inconclusive. A part that failed alone but not after the correction is reported as such.
 private func combine(_ parts: [ClaimEvaluation], metric: String, what: String) -> ClaimEvaluation {
-  let verdict: Verdict =
-    parts.contains { $0.verdict == .fails }
-    ? .fails : parts.allSatisfy { $0.verdict == .holds } && !parts.isEmpty ? .holds : .inconclusive
+  func leaves(_ e: ClaimEvaluation) -> [ClaimEvaluation] { e.parts.isEmpty ? [e] : e.parts.flatMap(leaves) }
+  let all = parts.flatMap(leaves)
+  let adjusted = HypothesisTests.holm(all.map { $0.pFails ?? 1 })
+  let pFails = adjusted.min() ?? 1
+  let holds = !parts.isEmpty && parts.allSatisfy { $0.verdict == .holds }
+  let verdict: Verdict = holds ? .holds : pFails < HypothesisTests.sideLevel ? .fails : .inconclusive
   func names(_ v: Verdict) -> String {
     let labels = parts.filter { $0.verdict == v }.map(\.label)
     return labels.isEmpty ? "" : " (\(labels.joined(separator: "; ")))"
@@ -75,15 +99,21 @@ private func combine(_ parts: [ClaimEvaluation], metric: String, what: String) -
   let counts = [Verdict.holds, .fails, .inconclusive].map { v in
     "\(parts.filter { $0.verdict == v }.count) \(v.rawValue)\(v == .holds ? "" : names(v))"
   }
+  let failedAlone = parts.filter { $0.verdict == .fails }.count
+  let correction =
+    failedAlone > 0 && verdict != .fails
+    ? " After Holm's correction over the \(all.count) tests (smallest adjusted p = \(String(format: "%.3f", pFails))), no failure stands."
+    : failedAlone > 0 ? " Holm-adjusted over \(all.count) tests: p = \(String(format: "%.3f", pFails))." : ""
   var seen: Set<String> = []
   var summaries: [PointSummary] = []
   for s in parts.flatMap(\.summaries) where seen.insert("\(s.point.index) \(s.metric)").inserted {
     summaries.append(s)
   }
   let explanation =
-    "Of \(parts.count) \(what)s: " + counts.joined(separator: ", ") + ". "
+    "Of \(parts.count) \(what)s: " + counts.joined(separator: ", ") + "." + correction + " "
     + CheckContext(metric: metric, summaries: summaries).exclusions
-  return ClaimEvaluation(verdict: verdict, explanation: explanation, metric: metric, summaries: summaries, parts: parts)
+  return ClaimEvaluation(
+    verdict: verdict, explanation: explanation, metric: metric, summaries: summaries, parts: parts, pFails: pFails)
 }
 
 /// The summaries of one check's points and the wording of its explanation.
@@ -178,9 +208,11 @@ struct CheckContext {
     return text
   }
 
-  func finish(_ verdict: Verdict, _ sentence: String, _ comparisons: [Comparison]) -> ClaimEvaluation {
+  func finish(_ verdict: Verdict, _ sentence: String, _ comparisons: [Comparison], pFails: Double? = nil)
+    -> ClaimEvaluation
+  {
     ClaimEvaluation(
       verdict: verdict, explanation: sentence + " " + exclusions, metric: metric, summaries: summaries,
-      comparisons: comparisons)
+      comparisons: comparisons, pFails: pFails)
   }
 }

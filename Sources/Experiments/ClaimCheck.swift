@@ -21,8 +21,16 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
     case peakInterior(x: String, metric: String, direction: Goal?)
     /// `better_than`: the points selected by `a` beat those selected by `b` by more than `margin`.
     case betterThan(metric: String, a: [String: ConfigValue], b: [String: ConfigValue], margin: Double)
-    /// `not_better_than`: `a` gives no gain over `b` as large as the detectable effect.
-    case notBetterThan(metric: String, a: [String: ConfigValue], b: [String: ConfigValue])
+    /// `not_better_than`: `a` gives no gain over `b` of `margin` or more (one-sided equivalence).
+    case notBetterThan(metric: String, a: [String: ConfigValue], b: [String: ConfigValue], margin: Double)
+    /// `equivalent`: `a` and `b` differ by less than `margin` either way (two one-sided tests).
+    case equivalent(metric: String, a: [String: ConfigValue], b: [String: ConfigValue], margin: Double)
+    /// `at_least`: the selected point's mean reaches `value` (an absolute claim, e.g. "reaches 99%").
+    case atLeast(metric: String, value: Double)
+    /// `plateau`: every point with x in `range` is within `margin` of every other (a broad, flat optimum).
+    case plateau(x: String, metric: String, range: [Double], margin: Double)
+    /// `less_variable`: `a` has a smaller spread over seeds than `b` (paired Pitman–Morgan test).
+    case lessVariable(metric: String, a: [String: ConfigValue], b: [String: ConfigValue])
     /// `monotone`: the metric moves in one direction along x, up to and including `until`.
     case monotone(x: String, metric: String, direction: Trend, until: ConfigValue?)
     /// `most_stable`: the `expected` x has the smallest spread across seeds.
@@ -44,7 +52,8 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
   }
 
   static let kinds = [
-    "argmax_in", "argmin_in", "peak_interior", "better_than", "not_better_than", "monotone", "most_stable", "all",
+    "argmax_in", "argmin_in", "peak_interior", "better_than", "not_better_than", "equivalent", "at_least", "plateau",
+    "monotone", "most_stable", "less_variable", "all",
   ]
 
   /// The spec name of the rule, e.g. `peak_interior`.
@@ -54,6 +63,10 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
     case .peakInterior: return "peak_interior"
     case .betterThan: return "better_than"
     case .notBetterThan: return "not_better_than"
+    case .equivalent: return "equivalent"
+    case .atLeast: return "at_least"
+    case .plateau: return "plateau"
+    case .lessVariable: return "less_variable"
     case .monotone: return "monotone"
     case .mostStable: return "most_stable"
     case .all: return "all"
@@ -63,7 +76,8 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
   /// The sweep key the rule ranges over, if any.
   public var x: String? {
     switch rule {
-    case .bestIn(let x, _, _, _), .peakInterior(let x, _, _), .monotone(let x, _, _, _), .mostStable(let x, _, _):
+    case .bestIn(let x, _, _, _), .peakInterior(let x, _, _), .monotone(let x, _, _, _), .mostStable(let x, _, _),
+      .plateau(let x, _, _, _):
       return x
     default: return nil
     }
@@ -72,8 +86,9 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
   /// Every metric the check (and its sub-checks) reads.
   public var metrics: [String] {
     switch rule {
-    case .bestIn(_, let m, _, _), .peakInterior(_, let m, _), .betterThan(let m, _, _, _), .notBetterThan(let m, _, _),
-      .monotone(_, let m, _, _), .mostStable(_, let m, _):
+    case .bestIn(_, let m, _, _), .peakInterior(_, let m, _), .betterThan(let m, _, _, _),
+      .notBetterThan(let m, _, _, _), .equivalent(let m, _, _, _), .atLeast(let m, _), .plateau(_, let m, _, _),
+      .lessVariable(let m, _, _), .monotone(_, let m, _, _), .mostStable(_, let m, _):
       return [m]
     case .all(let checks):
       var seen: [String] = []
@@ -105,9 +120,33 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
       rule = .betterThan(
         metric: try r.string("metric"), a: try Self.coordinates(r, "a"), b: try Self.coordinates(r, "b"),
         margin: try r.optionalDouble("margin") ?? 0)
-    case "not_better_than":
+    case "not_better_than", "equivalent":
+      try r.checkKeys(common + ["metric", "a", "b", "margin"])
+      guard let margin = try r.optionalDouble("margin"), margin > 0 else {
+        throw r.error("margin", "\(kind) needs a positive margin: the largest difference that counts as none")
+      }
+      let (metric, a, b) = (try r.string("metric"), try Self.coordinates(r, "a"), try Self.coordinates(r, "b"))
+      rule =
+        kind == "equivalent"
+        ? .equivalent(metric: metric, a: a, b: b, margin: margin)
+        : .notBetterThan(metric: metric, a: a, b: b, margin: margin)
+    case "at_least":
+      try r.checkKeys(common + ["metric", "value"])
+      guard let value = try r.optionalDouble("value") else { throw r.error("value", "missing required key 'value'") }
+      rule = .atLeast(metric: try r.string("metric"), value: value)
+    case "plateau":
+      try r.checkKeys(common + ["x", "metric", "range", "margin"])
+      let range = try r.optionalDoubleList("range") ?? []
+      guard range.count == 2, range[0] <= range[1] else {
+        throw r.error("range", "expected [lo, hi] with lo ≤ hi, got \(r.map["range"] ?? .null)")
+      }
+      guard let margin = try r.optionalDouble("margin"), margin > 0 else {
+        throw r.error("margin", "plateau needs a positive margin: how far apart two points may be and count as flat")
+      }
+      rule = .plateau(x: try r.string("x"), metric: try r.string("metric"), range: range, margin: margin)
+    case "less_variable":
       try r.checkKeys(common + ["metric", "a", "b"])
-      rule = .notBetterThan(
+      rule = .lessVariable(
         metric: try r.string("metric"), a: try Self.coordinates(r, "a"), b: try Self.coordinates(r, "b"))
     case "monotone":
       try r.checkKeys(common + ["x", "metric", "direction", "until"])
@@ -169,10 +208,23 @@ public struct ClaimCheck: Codable, Sendable, Equatable {
       m["a"] = .map(a)
       m["b"] = .map(b)
       m["margin"] = .double(margin)
-    case .notBetterThan(let metric, let a, let b):
+    case .notBetterThan(let metric, let a, let b, let margin), .equivalent(let metric, let a, let b, let margin):
       m["metric"] = .string(metric)
       m["a"] = .map(a)
       m["b"] = .map(b)
+      m["margin"] = .double(margin)
+    case .lessVariable(let metric, let a, let b):
+      m["metric"] = .string(metric)
+      m["a"] = .map(a)
+      m["b"] = .map(b)
+    case .atLeast(let metric, let value):
+      m["metric"] = .string(metric)
+      m["value"] = .double(value)
+    case .plateau(let x, let metric, let range, let margin):
+      m["x"] = .string(x)
+      m["metric"] = .string(metric)
+      m["range"] = .list(range.map(ConfigValue.double))
+      m["margin"] = .double(margin)
     case .monotone(let x, let metric, let direction, let until):
       m["x"] = .string(x)
       m["metric"] = .string(metric)

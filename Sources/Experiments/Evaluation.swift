@@ -1,8 +1,11 @@
 import Foundation
 
 /// The outcome of a claim check on our runs.
-public enum Verdict: String, Codable, Sendable {
+public enum Verdict: String, Codable, Sendable, CaseIterable {
   case holds, fails, inconclusive
+  /// The proxy is not in the regime the claim is about (it does not over-fit, or has not converged): the check's
+  /// outcome says nothing about the paper. See `Regime`.
+  case proxyInvalid = "proxy invalid"
 }
 
 /// One grid point's metric across seeds. Diverged and failed runs are listed, never averaged.
@@ -31,7 +34,7 @@ public struct PointSummary: Codable, Sendable, Equatable {
     var failed: [Int] = []
     for run in runs {
       switch run.status {
-      case .diverged: diverged.append(run.seed)
+      case .diverged, .stalled: diverged.append(run.seed)
       case .failed: failed.append(run.seed)
       case .ok:
         if let v = metricValue(metric, in: run.final), v.isFinite {
@@ -82,6 +85,12 @@ public struct Comparison: Codable, Sendable, Equatable {
   public var outcome: Outcome
   /// Why the comparison was decided without numbers (a side diverged) or how a test was run.
   public var note: String?
+  /// The per-seed differences behind the numbers (not stored: results keep the runs they come from).
+  public var differences: [Double] = []
+
+  enum CodingKeys: String, CodingKey {
+    case label, meanDiff, ciLow, ciHigh, n, mde, outcome, note
+  }
 
   public var significant: Bool { outcome != .neither }
 
@@ -117,6 +126,7 @@ public struct Comparison: Codable, Sendable, Equatable {
       ciHigh: half.flatMap { h in mean.map { $0 + h } }, n: n,
       mde: sd.flatMap { Statistics.minimumDetectableEffect(sdDiff: $0, n: n) }, outcome: outcome,
       note: n < 2 ? Self.tooFewSeeds : nil)
+    self.differences = differences
   }
 }
 
@@ -133,10 +143,16 @@ public struct ClaimEvaluation: Codable, Sendable, Equatable {
   public var comparisons: [Comparison]
   /// Sub-evaluations of `all` and `by`.
   public var parts: [ClaimEvaluation]
+  /// P-value of this check's "fails" test (Holm-adjusted for `all` and `by`); nil when it has none.
+  public var pFails: Double?
+  /// The claim's regime as measured on the runs, when the spec states one.
+  public var regime: RegimeReport?
+  /// What the check alone says, when the regime gate replaced it with `proxy invalid`.
+  public var checkVerdict: Verdict?
 
   public init(
     verdict: Verdict, explanation: String, metric: String, label: String = "", summaries: [PointSummary] = [],
-    comparisons: [Comparison] = [], parts: [ClaimEvaluation] = []
+    comparisons: [Comparison] = [], parts: [ClaimEvaluation] = [], pFails: Double? = nil
   ) {
     self.verdict = verdict
     self.explanation = explanation
@@ -145,6 +161,7 @@ public struct ClaimEvaluation: Codable, Sendable, Equatable {
     self.summaries = summaries
     self.comparisons = comparisons
     self.parts = parts
+    self.pFails = pFails
   }
 }
 

@@ -94,6 +94,15 @@ struct MapReader {
     return out
   }
 
+  static func doubleList(_ value: ConfigValue, at path: String, file: String) throws(SpecError) -> [Double] {
+    guard case .list(let items) = value else {
+      throw SpecError(file: file, keyPath: path, message: "expected a list of numbers, got \(value.typeName) '\(value)'")
+    }
+    var out: [Double] = []
+    for (i, item) in items.enumerated() { out.append(try double(item, at: "\(path)[\(i)]", file: file)) }
+    return out
+  }
+
   static func string(_ value: ConfigValue, at path: String, file: String) throws(SpecError) -> String {
     guard let s = value.asString else {
       throw SpecError(file: file, keyPath: path, message: "expected a string, got \(value.typeName) '\(value)'")

@@ -7,6 +7,9 @@ public enum RunStatus: String, Codable, Sendable {
   case diverged
   /// The run threw (a bug or an environment problem); the other runs are kept.
   case failed
+  /// The run finished but never trained (a classifier at chance on its own training set). Like a diverged run,
+  /// it is listed and never averaged.
+  case stalled
 }
 
 /// Metrics after one epoch (evaluated on the test split).

@@ -121,15 +121,29 @@ public struct RegularizerConfig: Sendable, Hashable {
   /// Sites in the model (or `input`) where the regularizer is applied.
   public var at: [String]
   public var params: [String: ConfigValue]
+  /// Per-site parameter overrides (`site_params: {input: {rate: 0.2}}`): Srivastava's input 0.2 + hidden 0.5 is
+  /// one dropout with a different rate at `input`. Every key must be one of `at`.
+  public var siteParams: [String: [String: ConfigValue]]
 
-  public init(name: String, at: [String] = [], params: [String: ConfigValue] = [:]) {
+  public init(
+    name: String, at: [String] = [], params: [String: ConfigValue] = [:],
+    siteParams: [String: [String: ConfigValue]] = [:]
+  ) {
     self.name = name
     self.at = at
     self.params = params
+    self.siteParams = siteParams
+  }
+
+  /// The parameters at one site: `params` with that site's overrides.
+  public func params(at site: String) -> [String: ConfigValue] {
+    params.merging(siteParams[site] ?? [:]) { _, override in override }
   }
 
   var tree: ConfigValue {
-    .map(params.merging(["name": .string(name), "at": .list(at.map(ConfigValue.string))]) { _, new in new })
+    var m = params.merging(["name": .string(name), "at": .list(at.map(ConfigValue.string))]) { _, new in new }
+    if !siteParams.isEmpty { m["site_params"] = .map(siteParams.mapValues(ConfigValue.map)) }
+    return .map(m)
   }
 
   init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
@@ -141,7 +155,16 @@ public struct RegularizerConfig: Sendable, Hashable {
     var params = r.map
     params["name"] = nil
     params["at"] = nil
-    self.init(name: try r.string("name"), at: try r.optionalStringList("at") ?? [], params: params)
+    params["site_params"] = nil
+    var siteParams: [String: [String: ConfigValue]] = [:]
+    for (site, overrides) in try r.optionalMap("site_params") ?? [:] {
+      guard case .map(let m) = overrides, !m.isEmpty else {
+        throw r.error("site_params", "expected {site: {parameter: value}}, got \(site): \(overrides)")
+      }
+      siteParams[site] = m
+    }
+    self.init(
+      name: try r.string("name"), at: try r.optionalStringList("at") ?? [], params: params, siteParams: siteParams)
   }
 }
 

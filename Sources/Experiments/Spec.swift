@@ -11,22 +11,37 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     public var `where`: String?
     /// The paper's number or finding, e.g. "CIFAR-10 best at L=16 of 32 px".
     public var result: String?
+    /// The paper's effect in the terms of our check, shown beside ours (`paper.effect`, from claims.md), e.g.
+    /// "+1.33 pt top-1 (DropBlock 78.13 vs dropout 76.80)".
+    public var effect: String?
+    /// The paper's curve, where it gives one: (x on our axis, y in the paper's metric), drawn on a second axis.
+    public var points: [[Double]]
+    /// What the paper's y is, e.g. "CIFAR-10 test error (%)".
+    public var pointsLabel: String?
 
-    public init(cite: String, where: String? = nil, result: String? = nil) {
+    public init(
+      cite: String, where: String? = nil, result: String? = nil, effect: String? = nil, points: [[Double]] = [],
+      pointsLabel: String? = nil
+    ) {
       self.cite = cite
       self.where = `where`
       self.result = result
+      self.effect = effect
+      self.points = points
+      self.pointsLabel = pointsLabel
     }
   }
 
-  /// The claim in words and as a check.
+  /// The claim in words, as a check, and the regime the check needs to mean anything.
   public struct Claim: Sendable, Equatable {
     public var text: String
     public var check: ClaimCheck
+    public var regime: Regime?
 
-    public init(text: String, check: ClaimCheck) {
+    public init(text: String, check: ClaimCheck, regime: Regime? = nil) {
       self.text = text
       self.check = check
+      self.regime = regime
     }
   }
 
@@ -127,13 +142,23 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     title = try r.string("title")
     method = try r.string("method")
     let p = try MapReader(try r.required("paper"), path: "paper", file: file)
-    try p.checkKeys(["cite", "where", "result"])
+    try p.checkKeys(["cite", "where", "result", "effect", "points", "points_label"])
+    var points: [[Double]] = []
+    for (i, item) in (try p.optionalList("points") ?? []).enumerated() {
+      let xy = try MapReader.doubleList(item, at: "paper.points[\(i)]", file: file)
+      guard xy.count == 2 else {
+        throw SpecError(file: file, keyPath: "paper.points[\(i)]", message: "expected [x, y], got \(item)")
+      }
+      points.append(xy)
+    }
     paper = Paper(
-      cite: try p.string("cite"), where: try p.optionalString("where"), result: try p.optionalString("result"))
+      cite: try p.string("cite"), where: try p.optionalString("where"), result: try p.optionalString("result"),
+      effect: try p.optionalString("effect"), points: points, pointsLabel: try p.optionalString("points_label"))
     let c = try MapReader(try r.required("claim"), path: "claim", file: file)
-    try c.checkKeys(["text", "check"])
+    try c.checkKeys(["text", "check", "regime"])
     claim = Claim(
-      text: try c.string("text"), check: try ClaimCheck(tree: try c.required("check"), path: "claim.check", file: file))
+      text: try c.string("text"), check: try ClaimCheck(tree: try c.required("check"), path: "claim.check", file: file),
+      regime: try c.map["regime"].map { v throws(SpecError) in try Regime(tree: v, path: "claim.regime", file: file) })
     let s = try MapReader(try r.required("setting"), path: "setting", file: file)
     try s.checkKeys(["paper", "ours"])
     setting = Setting(paper: try s.string("paper"), ours: try s.string("ours"))
@@ -169,9 +194,14 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     var paperMap: [String: ConfigValue] = ["cite": .string(paper.cite)]
     if let w = paper.where { paperMap["where"] = .string(w) }
     if let result = paper.result { paperMap["result"] = .string(result) }
+    if let effect = paper.effect { paperMap["effect"] = .string(effect) }
+    if !paper.points.isEmpty { paperMap["points"] = .list(paper.points.map { .list($0.map(ConfigValue.double)) }) }
+    if let label = paper.pointsLabel { paperMap["points_label"] = .string(label) }
+    var claimMap: [String: ConfigValue] = ["text": .string(claim.text), "check": claim.check.tree]
+    if let regime = claim.regime { claimMap["regime"] = regime.tree }
     var m: [String: ConfigValue] = [
       "id": .string(id), "title": .string(title), "method": .string(method), "paper": .map(paperMap),
-      "claim": .map(["text": .string(claim.text), "check": claim.check.tree]),
+      "claim": .map(claimMap),
       "setting": .map(["paper": .string(setting.paper), "ours": .string(setting.ours)]), "base": base,
       "sweep": sweep.tree, "seeds": .list(seeds.map(ConfigValue.int)), "scales": .map(scales),
     ]

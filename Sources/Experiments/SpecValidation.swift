@@ -34,7 +34,10 @@ extension ExperimentSpec {
       case .values(let key, let values):
         try Self.checkAxisValues(values, path: "sweep.\(key)", file: file)
       case .zip(let keys, let lists):
-        for (key, values) in zip(keys, lists) { try Self.checkAxisValues(values, path: "sweep.zip.\(key)", file: file) }
+        // The first key names the positions and must not repeat; its partners may (e.g. equal epochs at two sizes).
+        for (i, (key, values)) in zip(keys, lists).enumerated() {
+          try Self.checkAxisValues(values, path: "sweep.zip.\(key)", file: file, distinct: i == 0)
+        }
         if Set(lists.map(\.count)).count > 1 {
           let lengths = zip(keys, lists).map { "\($0) has \($1.count)" }.joined(separator: ", ")
           throw SpecError(
@@ -44,10 +47,13 @@ extension ExperimentSpec {
     }
   }
 
-  private static func checkAxisValues(_ values: [ConfigValue], path: String, file: String) throws(SpecError) {
+  private static func checkAxisValues(_ values: [ConfigValue], path: String, file: String, distinct: Bool = true)
+    throws(SpecError)
+  {
     if values.isEmpty {
       throw SpecError(file: file, keyPath: path, message: "empty sweep list; give at least one value")
     }
+    guard distinct else { return }
     var seen: Set<ConfigValue> = []
     for value in values where !seen.insert(value).inserted {
       throw SpecError(file: file, keyPath: path, message: "duplicate sweep value \(value)")
@@ -105,7 +111,8 @@ extension ExperimentSpec {
       try validateXRule(check.rule, xs: xs, path: path)
     }
     switch check.rule {
-    case .betterThan(_, let a, let b, _), .notBetterThan(_, let a, let b):
+    case .betterThan(_, let a, let b, _), .notBetterThan(_, let a, let b, _), .equivalent(_, let a, let b, _),
+      .lessVariable(_, let a, let b):
       for key in a.keys.sorted() { try requireSweepKey(key, "a") }
       for key in b.keys.sorted() { try requireSweepKey(key, "b") }
       for group in groups(of: selected, by: check.by) {
@@ -133,6 +140,12 @@ extension ExperimentSpec {
           "range",
           "the range [\(formatNumber(range[0])), \(formatNumber(range[1]))] must contain some but not all "
             + "values of \(x) (\(xs.map(\.description).joined(separator: ", "))); otherwise the check cannot decide")
+      }
+    case .plateau(let x, _, let range, _):
+      let numbers = xs.compactMap(\.asDouble)
+      if numbers.count != xs.count { throw fail("x", "plateau needs numeric values of \(x)") }
+      if numbers.filter({ $0 >= range[0] && $0 <= range[1] }).count < 2 {
+        throw fail("range", "plateau needs at least 2 values of \(x) in [\(formatNumber(range[0])), \(formatNumber(range[1]))]")
       }
     case .peakInterior(let x, _, _):
       if xs.count < 3 { throw fail("x", "peak_interior needs at least 3 values of \(x), got \(xs.count)") }

@@ -205,8 +205,17 @@ public struct GridPoint: Codable, Sendable, Hashable {
     self.index = index
   }
 
-  /// True when every given coordinate equals this point's value for that key.
+  /// True when every given coordinate equals this point's value for that key (a regularizer arm also matches by
+  /// its name); `{in: [lo, hi]}` matches a number in the closed range.
   public func matches(_ selection: [String: ConfigValue]) -> Bool {
-    selection.allSatisfy { key, value in coordinates[key] == value || coordinates[key]?.asMap?["name"] == value }
+    selection.allSatisfy { key, value in
+      if case .map(let m) = value, m.count == 1, case .list(let bounds)? = m["in"], bounds.count == 2,
+        let lo = bounds[0].asDouble, let hi = bounds[1].asDouble
+      {
+        guard let v = coordinates[key]?.asDouble else { return false }
+        return v >= lo && v <= hi
+      }
+      return coordinates[key] == value || coordinates[key]?.asMap?["name"] == value
+    }
   }
 }

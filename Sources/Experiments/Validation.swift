@@ -56,13 +56,26 @@ extension RunConfig {
     }
     if config.regularizer.at.isEmpty { config.regularizer.at = regularizer.defaultSites ?? model.defaultSites }
     let shapes = model.siteShapes(dataset.imageShape, config.model.params)
+    for site in config.regularizer.siteParams.keys.sorted() where !config.regularizer.at.contains(site) {
+      throw SpecError(
+        file: file, keyPath: key("regularizer.site_params.\(site)"),
+        message: "site_params names site '\(site)', which is not in regularizer.at",
+        suggestion: "sites in at: \(config.regularizer.at.joined(separator: ", "))")
+    }
     for site in config.regularizer.at {
       guard let shape = shapes[site] else {
         throw SpecError(
           file: file, keyPath: key("regularizer.at"), message: "unknown site '\(site)' in model '\(config.model.name)'",
           suggestion: choiceSuggestion(for: site, choices: Array(shapes.keys)))
       }
-      if let problem = regularizer.validate(config.regularizer.params, shape) {
+      var params = config.regularizer.params
+      if let overrides = config.regularizer.siteParams[site] {
+        params = try resolveParameters(
+          config.regularizer.params(at: site), specs: regularizer.parameters,
+          owner: "regularizer '\(config.regularizer.name)'", path: key("regularizer.site_params.\(site)"), file: file)
+        config.regularizer.siteParams[site] = params.filter { overrides[$0.key] != nil }
+      }
+      if let problem = regularizer.validate(params, shape) {
         throw fail("regularizer", "at site '\(site)' (shape \(shape)): \(problem)")
       }
     }

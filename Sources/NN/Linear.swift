@@ -8,10 +8,12 @@ public final class Linear: Layer {
   /// False for a network's first layer when nothing before it needs a gradient (its input is data).
   public var computesInputGradient = true
 
-  /// He-normal weights (std √(2/in), suited to ReLU networks), zero bias, drawn from `key`.
-  public init(inFeatures: Int, outFeatures: Int, key: RandomKey) {
+  /// Normal weights with std √(gain/in), zero bias, drawn from `key`. The default gain 2 is He's, for a layer
+  /// whose output feeds a ReLU; a network's last (logit) layer has no ReLU after it and uses gain 1 (LeCun), so
+  /// its initial logits are not √2 too large.
+  public init(inFeatures: Int, outFeatures: Int, key: RandomKey, gain: Double = 2) {
     var w = Tensor(shape: [outFeatures, inFeatures])
-    let std = Float((2.0 / Double(inFeatures)).squareRoot())
+    let std = Float((gain / Double(inFeatures)).squareRoot())
     w.withUnsafeMutableBufferPointer { buffer in
       key.fillNormal(buffer)
       Elementwise.scale(std, buffer)

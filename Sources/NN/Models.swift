@@ -57,10 +57,13 @@ public enum ModelZoo {
       return [("input", s), ("stage1", [h, w, ws[0]]), ("stage2", [h2, w2, ws[1]]), ("stage3", [h3, w3, ws[2]])]
     case "unet-tiny":
       let ws = widths ?? defaultWidths["unet-tiny"]!
-      return [
-        ("input", s), ("enc1", [h, w, ws[0]]), ("enc2", [h / 2, w / 2, ws[1]]), ("bottleneck", [h / 4, w / 4, ws[2]]),
+      let stages = [
+        ("enc1", [h, w, ws[0]]), ("enc2", [h / 2, w / 2, ws[1]]), ("bottleneck", [h / 4, w / 4, ws[2]]),
         ("dec2", [h / 2, w / 2, ws[1]]), ("dec1", [h, w, ws[0]]),
       ]
+      // `<stage>_mid` sites (between a stage's two convolutions) come after the others so that adding them kept
+      // every other site's index, and so its masks.
+      return [("input", s)] + stages + stages.map { ("\($0.0)_mid", $0.1) }
     default:
       return []
     }
@@ -88,7 +91,7 @@ public enum ModelZoo {
         layers += try at("hidden\(i + 1)")
         fanIn = width
       }
-      layers.append(Linear(inFeatures: fanIn, outFeatures: r.classes, key: key.fold(1000)))
+      layers.append(Linear(inFeatures: fanIn, outFeatures: r.classes, key: key.fold(1000), gain: 1))
       return Model(network: Sequential(layers), siteNames: siteNames)
     case "cnn":
       var layers: [Layer] = try at("input")
@@ -103,7 +106,7 @@ public enum ModelZoo {
       layers += try at("conv2")
       layers += [Flatten(), Linear(inFeatures: (h / 4) * (w / 4) * 64, outFeatures: 128, key: key.fold(2)), ReLU()]
       layers += try at("fc1")
-      layers.append(Linear(inFeatures: 128, outFeatures: r.classes, key: key.fold(3)))
+      layers.append(Linear(inFeatures: 128, outFeatures: r.classes, key: key.fold(3), gain: 1))
       return Model(network: Sequential(layers), siteNames: siteNames)
     case "resnet":
       let ws = r.widths ?? defaultWidths["resnet"]!
@@ -122,7 +125,7 @@ public enum ModelZoo {
         }
         layers += try at("stage\(stage + 1)")
       }
-      layers += [GlobalAvgPool(), Linear(inFeatures: channels, outFeatures: r.classes, key: key.fold(1000))]
+      layers += [GlobalAvgPool(), Linear(inFeatures: channels, outFeatures: r.classes, key: key.fold(1000), gain: 1)]
       return Model(network: Sequential(layers), siteNames: siteNames)
     case "unet-tiny":
       let net = try UNet(

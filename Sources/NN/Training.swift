@@ -30,7 +30,7 @@ public struct TrainingOptions {
   public var maxNorm: Float?
   /// The run's root key; data order and masks derive from it.
   public var key: RandomKey
-  /// Also evaluate the training set after the last epoch (train_accuracy): costs one eval pass over it.
+  /// Also evaluate the training set at every evaluation (`train_*` metrics): one more eval pass over it each time.
   public var evaluateTrainingSet: Bool
   /// Evaluate the test set every this many epochs (and always after the last one).
   public var evalEvery: Int
@@ -69,14 +69,15 @@ public struct EpochReport: Sendable {
 
 public struct TrainingOutcome: Sendable {
   public var epochs: [EpochReport]
-  /// Final metrics: the last epoch's test metrics, plus `train_accuracy` for classification.
+  /// Final metrics: the last evaluation's test and training-set metrics.
   public var final: [String: Double]
   /// The step at which the loss became NaN or infinite, if it did; training stopped there.
   public var divergedAtStep: Int?
 }
 
 /// The training loop shared by every experiment: shuffled mini-batches (order from the run key, one permutation
-/// per epoch), forward, loss, backward, optimiser step, optional max-norm; test metrics after every epoch.
+/// per epoch), forward, loss, backward, optimiser step, optional max-norm; test and training-set metrics at every
+/// evaluation epoch.
 public enum Trainer {
   public static func train(
     _ network: Layer, optimizer: Optimizer, train: TrainingData, test: TrainingData, options o: TrainingOptions,
@@ -113,20 +114,27 @@ public enum Trainer {
         progress(TrainingProgress(epoch: epoch, epochs: o.epochs, step: step, totalSteps: totalSteps))
       }
       guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
-      let report = EpochReport(
-        epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: evaluate(network, test, batch: o.evalBatch)
-      )
+      var metrics = evaluate(network, test, batch: o.evalBatch)
+      if o.evaluateTrainingSet { metrics.merge(trainingMetrics(network, train, batch: o.evalBatch)) { a, _ in a } }
+      let report = EpochReport(epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: metrics)
       if !report.metrics.values.allSatisfy(\.isFinite) {
         return TrainingOutcome(epochs: reports + [report], final: [:], divergedAtStep: step)
       }
       reports.append(report)
       epochEnd(report)
     }
-    var final = reports.last?.metrics ?? [:]
-    if o.evaluateTrainingSet, case .labels = train.targets {
-      final["train_accuracy"] = evaluate(network, train, batch: o.evalBatch)["test_accuracy"]
+    return TrainingOutcome(epochs: reports, final: reports.last?.metrics ?? [:], divergedAtStep: nil)
+  }
+
+  /// Evaluation-mode metrics on the training set, named `train_accuracy`, `train_loss` (labels) or `train_dice`,
+  /// `train_iou`, `train_loss` (masks): with the test metrics of the same epoch they give the train–test gap and
+  /// the convergence of every run, which a claim's regime gate reads.
+  static func trainingMetrics(_ network: Layer, _ train: TrainingData, batch: Int) -> [String: Double] {
+    var out: [String: Double] = [:]
+    for (name, value) in evaluate(network, train, batch: batch) where name != "test_error" {
+      out[name.hasPrefix("test_") ? "train_" + name.dropFirst(5) : "train_" + name] = value
     }
-    return TrainingOutcome(epochs: reports, final: final, divergedAtStep: nil)
+    return out
   }
 
   static func lossAndGradient(_ output: Tensor, _ targets: Targets, _ indices: ArraySlice<Int>) -> LossResult {

@@ -3,7 +3,8 @@ import Tensor
 /// A small U-Net (Ronneberger et al. 2015) with two down/up levels for `[N, H, W, C]` images (H, W divisible
 /// by 4) and one output channel of logits. Each level is two conv3×3–BN–ReLU; down = 2×2 max-pool; up = 2×
 /// nearest upsampling + conv3×3 (the learned up-convolution) + channel concat with the encoder's skip.
-/// Regularizer sites: `input`, `enc1`, `enc2`, `bottleneck`, `dec2`, `dec1`. Each BN–ReLU pair is one fused
+/// Regularizer sites: `input`, `enc1`, `enc2`, `bottleneck`, `dec2`, `dec1` (after each stage) and `<stage>_mid`
+/// (between a stage's two convolutions). Each BN–ReLU pair is one fused
 /// `BatchNorm(relu: true)` (exactly the same values and gradients).
 public final class UNet: Layer {
   let enc1: Sequential
@@ -25,10 +26,11 @@ public final class UNet: Layer {
     precondition(widths.count == 3)
     self.widths = widths
     let (w1, w2, w3) = (widths[0], widths[1], widths[2])
-    func double(_ cin: Int, _ cout: Int, _ k: RandomKey) -> [Layer] {
+    func double(_ cin: Int, _ cout: Int, _ k: RandomKey, mid: [Layer]) -> [Layer] {
       [
         Conv2d(inChannels: cin, outChannels: cout, kernel: 3, padding: 1, bias: false, key: k.fold(0)),
         BatchNorm(channels: cout, relu: true),
+      ] + mid + [
         Conv2d(inChannels: cout, outChannels: cout, kernel: 3, padding: 1, bias: false, key: k.fold(1)),
         BatchNorm(channels: cout, relu: true),
       ]
@@ -52,18 +54,27 @@ public final class UNet: Layer {
     let bottleneckSite = try site("bottleneck", 3, [h / 4, w / 4, w3])
     let dec2Site = try site("dec2", 4, [h / 2, w / 2, w2])
     let dec1Site = try site("dec1", 5, [h, w, w1])
-    enc1 = Sequential(inputSite + double(inChannels, w1, key.fold(1)) + enc1Site)
-    enc2 = Sequential(double(w1, w2, key.fold(2)) + enc2Site)
-    bottleneck = Sequential(double(w2, w3, key.fold(3)) + bottleneckSite)
+    // Between the two convolutions of each stage (Heuristic Dropout's placement); indices after the others.
+    let enc1Mid = try site("enc1_mid", 6, [h, w, w1])
+    let enc2Mid = try site("enc2_mid", 7, [h / 2, w / 2, w2])
+    let bottleneckMid = try site("bottleneck_mid", 8, [h / 4, w / 4, w3])
+    let dec2Mid = try site("dec2_mid", 9, [h / 2, w / 2, w2])
+    let dec1Mid = try site("dec1_mid", 10, [h, w, w1])
+    enc1 = Sequential(inputSite + double(inChannels, w1, key.fold(1), mid: enc1Mid) + enc1Site)
+    enc2 = Sequential(double(w1, w2, key.fold(2), mid: enc2Mid) + enc2Site)
+    bottleneck = Sequential(double(w2, w3, key.fold(3), mid: bottleneckMid) + bottleneckSite)
     up2 = upConv(w3, w2, key.fold(4))
-    dec2 = Sequential(double(2 * w2, w2, key.fold(5)) + dec2Site)
+    dec2 = Sequential(double(2 * w2, w2, key.fold(5), mid: dec2Mid) + dec2Site)
     up1 = upConv(w2, w1, key.fold(6))
-    dec1 = Sequential(double(2 * w1, w1, key.fold(7)) + dec1Site)
+    dec1 = Sequential(double(2 * w1, w1, key.fold(7), mid: dec1Mid) + dec1Site)
     head = Conv2d(inChannels: w1, outChannels: 1, kernel: 1, key: key.fold(8))
     sites = siteLayers
   }
 
-  public static let siteNames = ["input", "enc1", "enc2", "bottleneck", "dec2", "dec1"]
+  public static let siteNames = [
+    "input", "enc1", "enc2", "bottleneck", "dec2", "dec1", "enc1_mid", "enc2_mid", "bottleneck_mid", "dec2_mid",
+    "dec1_mid",
+  ]
 
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     let s1 = enc1.forward(x, context)

@@ -66,12 +66,13 @@ public enum Fmt {
 }
 
 extension Verdict {
-  /// The ReScience-style badge: `[Re]` holds, `[¬Re]` fails, `[~Re]` inconclusive.
+  /// The ReScience-style badge: `[Re]` holds, `[¬Re]` fails, `[~Re]` inconclusive, `[Re?]` proxy invalid.
   public var badge: String {
     switch self {
     case .holds: return "[Re]"
     case .fails: return "[¬Re]"
     case .inconclusive: return "[~Re]"
+    case .proxyInvalid: return "[Re?]"
     }
   }
 }

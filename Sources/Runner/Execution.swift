@@ -70,12 +70,23 @@ public final class RunExecutor {
         epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
         warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
       progress: progress)
+    var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
+    if status == .ok, data.task == .classification, let fit = outcome.final["train_accuracy"],
+      fit <= Self.stalledAccuracy(classes: data.classes)
+    {
+      status = .stalled
+    }
     return RunRecord(
       key: cacheKey, point: point, seed: config.seed, config: configTree,
-      status: outcome.divergedAtStep == nil ? .ok : .diverged, divergedAtStep: outcome.divergedAtStep,
+      status: status, divergedAtStep: outcome.divergedAtStep,
       epochs: outcome.epochs.map { EpochMetrics(epoch: $0.epoch, trainLoss: $0.trainLoss, metrics: $0.metrics) },
       final: outcome.final, wallSeconds: Date().timeIntervalSince(start))
   }
+
+  /// A classifier whose final training-set accuracy is at most chance + 5 points never trained (seen: a cnn at a
+  /// high learning rate whose ReLUs all died in the first steps, loss stuck at ln 10). Such a run is `stalled`:
+  /// listed and never averaged, like a diverged one.
+  static func stalledAccuracy(classes: Int) -> Double { 100 / Double(max(1, classes)) + 5 }
 
   static func trainingData(_ split: Split, _ task: TaskKind) -> TrainingData {
     switch task {
@@ -90,9 +101,11 @@ public final class RunExecutor {
     guard let descriptor = RegularizerRegistry.descriptor(regularizer.name) else {
       throw RunnerError.unknownRegularizer(regularizer.name)
     }
-    let parameters = try CatalogBuilder.parameterValues(regularizer.params, descriptor: descriptor)
-    let sites = Set(regularizer.at)
-    return { site in sites.contains(site.name) ? descriptor.make(parameters, site) : nil }
+    var parameters: [String: [String: ParameterValue]] = [:]
+    for site in regularizer.at {
+      parameters[site] = try CatalogBuilder.parameterValues(regularizer.params(at: site), descriptor: descriptor)
+    }
+    return { site in parameters[site.name].flatMap { descriptor.make($0, site) } }
   }
 }
 

@@ -114,7 +114,7 @@ public enum ExperimentRunner {
       return record
     }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
-    let evaluation = evaluate(plan.spec.claim.check, points: plan.points, runs: runs)
+    let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs)
     let results = ExperimentResults(
       experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
       provenance: ProvenanceCollector.collect(specHash: specHash, datasetChecksums: checksums, kernels: kernels),

@@ -1,0 +1,167 @@
+import Foundation
+
+/// The regime a claim is about, checked before its verdict counts. A dropout claim is about nets that over-fit and
+/// have been trained to convergence; on a proxy that is under-trained or does not over-fit, `fails` would be built
+/// in, so the verdict is `proxy invalid` with the figures instead.
+///
+/// Spec form (`claim.regime`):
+/// ```yaml
+/// regime:
+///   reference: {regularizer.rate: 0.0}   # points that must over-fit (default: every point)
+///   overfit_gap: 2                       # their mean train − test metric, in points, at least this
+///   plateau: 1                           # every point: train metric gained at most this over the last `over`
+///   over: 0.3                            #   of its epochs (default 0.3), mean over seeds
+/// ```
+/// The train/test metric pair is `train_accuracy`/`test_accuracy` for classifiers and `train_dice`/`dice` for
+/// segmentation (from what the runs recorded), or `train_metric`/`test_metric`.
+public struct Regime: Sendable, Equatable {
+  public var reference: [String: ConfigValue]
+  public var overfitGap: Double?
+  public var plateau: Double?
+  public var over: Double
+  public var trainMetric: String?
+  public var testMetric: String?
+
+  public init(
+    reference: [String: ConfigValue] = [:], overfitGap: Double? = nil, plateau: Double? = nil, over: Double = 0.3,
+    trainMetric: String? = nil, testMetric: String? = nil
+  ) {
+    self.reference = reference
+    self.overfitGap = overfitGap
+    self.plateau = plateau
+    self.over = over
+    self.trainMetric = trainMetric
+    self.testMetric = testMetric
+  }
+
+  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+    let r = try MapReader(tree, path: path, file: file)
+    try r.checkKeys(["reference", "overfit_gap", "plateau", "over", "train_metric", "test_metric"])
+    self.init(
+      reference: try r.optionalMap("reference") ?? [:], overfitGap: try r.optionalDouble("overfit_gap"),
+      plateau: try r.optionalDouble("plateau"), over: try r.optionalDouble("over") ?? 0.3,
+      trainMetric: try r.optionalString("train_metric"), testMetric: try r.optionalString("test_metric"))
+    if overfitGap == nil, plateau == nil {
+      throw r.error("overfit_gap", "a regime needs overfit_gap, plateau or both")
+    }
+    if !(over > 0 && over <= 1) { throw r.error("over", "must be in (0, 1], got \(formatNumber(over))") }
+    if let p = plateau, !(p >= 0) { throw r.error("plateau", "must be ≥ 0, got \(formatNumber(p))") }
+  }
+
+  var tree: ConfigValue {
+    var m: [String: ConfigValue] = ["over": .double(over)]
+    if !reference.isEmpty { m["reference"] = .map(reference) }
+    if let overfitGap { m["overfit_gap"] = .double(overfitGap) }
+    if let plateau { m["plateau"] = .double(plateau) }
+    if let trainMetric { m["train_metric"] = .string(trainMetric) }
+    if let testMetric { m["test_metric"] = .string(testMetric) }
+    return .map(m)
+  }
+}
+
+/// What the regime gate measured: per point, the train and test metric, their gap, and the late gain of the train
+/// metric; whether each condition is met.
+public struct RegimeReport: Codable, Sendable, Equatable {
+  public struct Row: Codable, Sendable, Equatable {
+    public var label: String
+    public var isReference: Bool
+    public var train: Double?
+    public var test: Double?
+    /// Mean over finished seeds of (train metric at the end − train metric `over` of the epochs earlier).
+    public var lateGain: Double?
+    public var overfits: Bool?
+    public var converged: Bool?
+  }
+
+  public var trainMetric: String
+  public var testMetric: String
+  public var overfitGap: Double?
+  public var plateau: Double?
+  public var over: Double
+  public var rows: [Row]
+  public var met: Bool
+  /// One sentence: what failed, with the numbers, or that the regime holds.
+  public var summary: String
+}
+
+extension Regime {
+  /// Measures the regime on the runs of `points`. Diverged, stalled and failed runs are left out (the check
+  /// already lists them).
+  public func evaluate(points: [GridPoint], runs: [RunRecord]) -> RegimeReport {
+    let finished = runs.filter { $0.status == .ok }
+    let segmentation = finished.contains { $0.final["dice"] != nil }
+    let train = trainMetric ?? (segmentation ? "train_dice" : "train_accuracy")
+    let test = testMetric ?? (segmentation ? "dice" : "test_accuracy")
+    var byPoint: [[String: ConfigValue]: [RunRecord]] = [:]
+    for run in finished { byPoint[run.point, default: []].append(run) }
+    var rows: [RegimeReport.Row] = []
+    for point in points {
+      let pointRuns = byPoint[point.coordinates] ?? []
+      let isReference = reference.isEmpty || point.matches(reference)
+      func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : Statistics.mean(values) }
+      let trainMean = mean(pointRuns.compactMap { $0.final[train] })
+      let testMean = mean(pointRuns.compactMap { metricValue(test, in: $0.final) })
+      let gain = mean(pointRuns.compactMap { lateGain($0, metric: train) })
+      var row = RegimeReport.Row(
+        label: point.label, isReference: isReference, train: trainMean, test: testMean, lateGain: gain)
+      if let overfitGap, isReference, let a = trainMean, let b = testMean { row.overfits = a - b >= overfitGap }
+      if let plateau, let gain { row.converged = gain <= plateau }
+      rows.append(row)
+    }
+    var problems: [String] = []
+    if let overfitGap {
+      let reference = rows.filter(\.isReference)
+      let short = reference.filter { $0.overfits != true }
+      if reference.isEmpty {
+        problems.append("no point matches the regime's reference")
+      } else if !short.isEmpty {
+        let list = short.prefix(4).map { r in
+          "\(r.label): \(gapText(r))"
+        }
+        problems.append(
+          "\(short.count) of \(reference.count) reference point\(reference.count == 1 ? "" : "s") do not over-fit "
+            + "(train − test \(shortName(test)) below \(formatNumber(overfitGap)) pt: \(list.joined(separator: "; "))"
+            + (short.count > 4 ? "; …" : "") + ")")
+      }
+    }
+    if let plateau {
+      let moving = rows.filter { $0.converged == false }
+      if !moving.isEmpty {
+        let list = moving.prefix(4).map { "\($0.label): +\(String(format: "%.2f", $0.lateGain!))" }
+        problems.append(
+          "\(moving.count) point\(moving.count == 1 ? " has" : "s have") not converged (\(train) still rose by more "
+            + "than \(formatNumber(plateau)) pt over the last \(Int((over * 100).rounded()))% of training: "
+            + list.joined(separator: "; ") + (moving.count > 4 ? "; …" : "") + ")")
+      }
+    }
+    let met = problems.isEmpty
+    let summary =
+      met
+      ? "Regime met: "
+        + [
+          overfitGap.map { "every reference point over-fits by at least \(formatNumber($0)) pt (train − test)" },
+          plateau.map {
+            "every point's \(train) rose by at most \(formatNumber($0)) pt over the last \(Int((over * 100).rounded()))% of training"
+          },
+        ].compactMap { $0 }.joined(separator: "; ") + "."
+      : "Regime not met: " + problems.joined(separator: "; ") + "."
+    return RegimeReport(
+      trainMetric: train, testMetric: test, overfitGap: overfitGap, plateau: plateau, over: over, rows: rows, met: met,
+      summary: summary)
+  }
+
+  private func gapText(_ r: RegimeReport.Row) -> String {
+    guard let a = r.train, let b = r.test else { return "no finished runs" }
+    return String(format: "%.2f − %.2f = %.2f", a, b, a - b)
+  }
+
+  /// Train metric at the last evaluation minus its value at the last evaluation at or before `over` of the epochs
+  /// from the end; nil with fewer than two evaluations that recorded it.
+  func lateGain(_ run: RunRecord, metric: String) -> Double? {
+    let recorded = run.epochs.compactMap { e in e.metrics[metric].map { (e.epoch, $0) } }
+    guard recorded.count >= 2, let last = recorded.last else { return nil }
+    let start = Double(last.0) * (1 - over)
+    let earlier = recorded.last { Double($0.0) <= start } ?? recorded.first!
+    return earlier.0 == last.0 ? nil : last.1 - earlier.1
+  }
+}
