@@ -34,9 +34,16 @@ extension ExperimentSpec {
       case .values(let key, let values):
         try Self.checkAxisValues(values, path: "sweep.\(key)", file: file)
       case .zip(let keys, let lists):
-        // The first key names the positions and must not repeat; its partners may (e.g. equal epochs at two sizes).
-        for (i, (key, values)) in zip(keys, lists).enumerated() {
-          try Self.checkAxisValues(values, path: "sweep.zip.\(key)", file: file, distinct: i == 0)
+        // A key of a zip may repeat a value (equal epochs at two sizes); the positions, as tuples, may not.
+        for (key, values) in zip(keys, lists) {
+          try Self.checkAxisValues(values, path: "sweep.zip.\(key)", file: file, distinct: false)
+        }
+        let length = lists.map(\.count).min() ?? 0
+        var seen: Set<[ConfigValue]> = []
+        for i in 0..<length where !seen.insert(lists.map { $0[i] }).inserted {
+          throw SpecError(
+            file: file, keyPath: "sweep.zip",
+            message: "duplicate zip position \(zip(keys, lists.map { $0[i] }).map { "\($0)=\($1)" }.joined(separator: ", "))")
         }
         if Set(lists.map(\.count)).count > 1 {
           let lengths = zip(keys, lists).map { "\($0) has \($1.count)" }.joined(separator: ", ")
