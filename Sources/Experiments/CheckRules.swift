@@ -159,8 +159,8 @@ extension CheckContext {
     return finish(verdict, sentence, [c], pFails: down?.less)
   }
 
-  /// `not_better_than`: "a gives no gain over b": holds when a − b is below `margin` at 5% one-sided (the upper
-  /// bound of the 90% interval is under the margin, one side of TOST); fails when a − b is above the margin at
+  /// `not_better_than`: "a gives no gain over b": holds when a − b is below `margin` at 2.5% one-sided (the upper
+  /// bound of the 95% interval is under the margin, one side of TOST); fails when a − b is above the margin at
   /// 2.5% (a real gain beyond it).
   func notBetterThan(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
     -> ClaimEvaluation
@@ -180,7 +180,7 @@ extension CheckContext {
     return finish(verdict, sentence, [c], pFails: t?.greater)
   }
 
-  /// `equivalent`: holds when |a − b| < margin by two one-sided tests at 5% (the 90% interval lies inside
+  /// `equivalent`: holds when |a − b| < margin by two one-sided tests at 2.5% (the 95% interval lies inside
   /// ±margin); fails when a − b is beyond +margin or −margin at 2.5%.
   func equivalent(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
     -> ClaimEvaluation
@@ -200,8 +200,8 @@ extension CheckContext {
     return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
   }
 
-  /// TOST on paired differences: (both one-sided tests reject at 5%, p of the more significant "beyond the
-  /// margin" side).
+  /// TOST on paired differences: (both one-sided tests reject at `equivalenceLevel`, p of the more significant
+  /// "beyond the margin" side).
   private func tost(_ d: [Double], margin: Double) -> (holds: Bool, pFails: Double) {
     guard let upper = H.oneSample(d, against: margin), let lower = H.oneSample(d, against: -margin) else {
       return (false, 1)
@@ -230,7 +230,7 @@ extension CheckContext {
     return finish(verdict, sentence, [], pFails: t.less)
   }
 
-  /// `plateau`: every pair of points with x in `range` is equivalent within ±margin (TOST at 5% for each pair;
+  /// `plateau`: every pair of points with x in `range` is equivalent within ±margin (TOST at 2.5% for each pair;
   /// all must hold, an intersection–union test needs no correction); fails when some pair differs by more than
   /// the margin at 2.5% after Holm's correction over the pairs, or a point in the range mostly diverged.
   func plateau(x: String, range: [Double], margin: Double) -> ClaimEvaluation {

@@ -94,6 +94,12 @@ public struct Comparison: Codable, Sendable, Equatable {
 
   public var significant: Bool { outcome != .neither }
 
+  /// Equal in everything that is stored (the per-seed differences are derived from the runs).
+  public static func == (lhs: Comparison, rhs: Comparison) -> Bool {
+    (lhs.label, lhs.meanDiff, lhs.ciLow, lhs.ciHigh) == (rhs.label, rhs.meanDiff, rhs.ciLow, rhs.ciHigh)
+      && (lhs.n, lhs.mde, lhs.outcome, lhs.note) == (rhs.n, rhs.mde, rhs.outcome, rhs.note)
+  }
+
   /// The note of a comparison with no interval because fewer than two seeds pair up (not a decision).
   public static let tooFewSeeds = "fewer than 2 paired seeds"
 

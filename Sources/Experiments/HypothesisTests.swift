@@ -1,14 +1,16 @@
 import Foundation
 
 /// The hypothesis tests behind the claim checks, as p-values. Every check decides "holds" and "fails" by one-sided
-/// tests at `HypothesisTests.sideLevel` (2.5%, so a directional verdict is a 95% two-sided interval that excludes the
-/// boundary) or, for equivalence, by two one-sided tests at `HypothesisTests.equivalenceLevel` (5%, the 90% interval of
-/// TOST). Written out so every verdict traces to a few dozen lines.
+/// tests at 2.5%: a directional verdict is a 95% two-sided interval that excludes the boundary, and an equivalence
+/// (two one-sided tests, TOST) a 95% interval inside ±margin. Written out so every verdict traces to a few dozen
+/// lines.
 public enum HypothesisTests {
   /// One-sided level of a directional verdict.
   public static let sideLevel = 0.025
-  /// Level of each one-sided test of an equivalence (TOST).
-  public static let equivalenceLevel = 0.05
+  /// Level of each one-sided test of an equivalence (TOST). 2.5%, not the customary 5% (the 90% interval), so
+  /// that at the margin itself the chance of "holds" plus that of "fails" stays within 5%: the 95% interval lies
+  /// inside ±margin.
+  public static let equivalenceLevel = 0.025
 
   /// One-sample t test of the mean of `values` against `mu`: P-values for "mean > mu" and "mean < mu". Nil for
   /// fewer than 2 values. A zero spread gives 0 or 1.

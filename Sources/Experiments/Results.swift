@@ -123,3 +123,13 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
     self.totalWallSeconds = totalWallSeconds
   }
 }
+
+extension ExperimentResults {
+  /// The verdict recomputed from the stored runs with this build's checks and regime gate, so `report` reflects
+  /// the current statistics without retraining. The runs, spec and provenance are unchanged.
+  public func reevaluated() -> ExperimentResults {
+    var copy = self
+    copy.verdict = evaluate(spec.claim, points: spec.sweep.points(), runs: runs)
+    return copy
+  }
+}

@@ -156,6 +156,38 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
       ],
       keyPath: "claim.check", message: "no grid point matches b: {regularizer.length: 9}"),
     BrokenSpec(
+      name: "site_params for a site not in at",
+      replacements: [dropoutArm: "regularizer: {name: cutout, length: 0, at: [input], site_params: {conv1: {length: 4}}}"],
+      keyPath: "base.regularizer.site_params.conv1", message: "site_params names site 'conv1', which is not in regularizer.at"),
+    BrokenSpec(
+      name: "site_params with an unknown parameter",
+      replacements: [dropoutArm: "regularizer: {name: cutout, length: 0, at: [input], site_params: {input: {lenght: 4}}}"],
+      keyPath: "base.regularizer.site_params.input.lenght", message: "unknown parameter 'lenght' of regularizer 'cutout'"),
+    BrokenSpec(
+      name: "duplicate zip position",
+      replacements: [
+        lengthSweep: lengthSweep + "\n  zip: {train.lr: [0.1, 0.1], train.epochs: [1, 1]}",
+        peakCheck: "check: {kind: peak_interior, x: regularizer.length, metric: test_accuracy, by: [train.lr]}",
+      ],
+      keyPath: "sweep.zip", message: "duplicate zip position train.lr=0.1, train.epochs=1"),
+    BrokenSpec(
+      name: "equivalence without a margin",
+      replacements: [
+        peakCheck:
+          "check: {kind: equivalent, metric: test_accuracy, a: {regularizer.length: 8}, b: {regularizer.length: 0}}"
+      ],
+      keyPath: "claim.check.margin", message: "equivalent needs a positive margin"),
+    BrokenSpec(
+      name: "plateau with one point in range",
+      replacements: [
+        peakCheck: "check: {kind: plateau, x: regularizer.length, metric: test_accuracy, range: [3, 5], margin: 1}"
+      ],
+      keyPath: "claim.check.range", message: "plateau needs at least 2 values of regularizer.length in [3, 5]"),
+    BrokenSpec(
+      name: "regime without a condition",
+      replacements: [peakCheck: peakCheck + "\n  regime: {reference: {regularizer.length: 0}}"],
+      keyPath: "claim.regime.overfit_gap", message: "a regime needs overfit_gap, plateau or both"),
+    BrokenSpec(
       name: "error only in the full scale", replacements: ["full: {train.epochs: 60,": "full: {train.epochs: -60,"],
       keyPath: "base.train.epochs",
       message: "must be positive, got -60", scale: "full"),

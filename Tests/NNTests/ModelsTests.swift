@@ -62,8 +62,14 @@ final class SiteLog: @unchecked Sendable {
       sites: ["input", "stage1", "stage2", "stage3"], shapes: [[7, 5, 2], [7, 5, 4], [4, 3, 6], [2, 2, 8]]),
     Case(
       name: "unet-tiny", input: [8, 8, 1], widths: [2, 3, 4], output: [3, 8, 8, 1],
-      sites: ["input", "enc1", "enc2", "bottleneck", "dec2", "dec1"],
-      shapes: [[8, 8, 1], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3], [8, 8, 2]]),
+      sites: [
+        "input", "enc1", "enc2", "bottleneck", "dec2", "dec1", "enc1_mid", "enc2_mid", "bottleneck_mid", "dec2_mid",
+        "dec1_mid",
+      ],
+      shapes: [
+        [8, 8, 1], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3], [8, 8, 2], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3],
+        [8, 8, 2],
+      ]),
   ]
 
   func request(_ c: Case, insert: @escaping RegularizerInsertion = { _ in nil }) -> ModelRequest {
@@ -147,5 +153,28 @@ final class SiteLog: @unchecked Sendable {
     }
     let message = ModelError.unknownModel("transformer").description
     #expect(message.contains("transformer") && message.contains("mlp, cnn, resnet, unet-tiny"))
+  }
+}
+
+@Suite struct LogitLayerInitTests {
+  /// The logit layer has no ReLU after it: LeCun's gain 1, not He's 2, so initial logits are not √2 too large.
+  @Test func logitLayersUseGainOne() throws {
+    let linear = Linear(inFeatures: 4096, outFeatures: 64, key: RandomKey(seed: 1), gain: 1)
+    let he = Linear(inFeatures: 4096, outFeatures: 64, key: RandomKey(seed: 1))
+    func sd(_ l: Linear) -> Double {
+      let w: [Float] = l.weight.value.withUnsafeBufferPointer { Array($0) }
+      let values = w.map { Double($0) }
+      let m = values.reduce(0, +) / Double(values.count)
+      let ss = values.reduce(0.0) { $0 + ($1 - m) * ($1 - m) }
+      return (ss / Double(values.count)).squareRoot()
+    }
+    let lecun = (1.0 / 4096).squareRoot()
+    #expect(abs(sd(linear) - lecun) < 0.02 * lecun)
+    #expect(abs(sd(he) / sd(linear) - 2.0.squareRoot()) < 1e-4)
+    let request = ModelRequest(name: "mlp", inputShape: [4, 4, 1], classes: 10, widths: [256], key: RandomKey(seed: 2))
+    let mlp = try ModelZoo.build(request)
+    let head = try #require((mlp.network as? Sequential)?.layers.last as? Linear)
+    let headSD = (1.0 / 256).squareRoot()
+    #expect(abs(sd(head) - headSD) < 0.1 * headSD)
   }
 }

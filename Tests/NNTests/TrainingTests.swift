@@ -125,7 +125,9 @@ enum SyntheticProblem {
     #expect(progress.allSatisfy { $0.totalSteps == 6 && $0.epochs == 2 })
     #expect(progress.map(\.epoch) == [0, 0, 0, 1, 1, 1])
     #expect(ends == [1, 2])
-    #expect(Set(outcome.final.keys) == ["test_accuracy", "test_error", "test_loss", "train_accuracy"])
+    #expect(Set(outcome.final.keys) == ["test_accuracy", "test_error", "test_loss", "train_accuracy", "train_loss"])
+    // Training-set metrics are recorded at every evaluation, for the regime gate's train–test gap and plateau.
+    #expect(outcome.epochs.allSatisfy { $0.metrics["train_accuracy"] != nil && $0.metrics["train_loss"] != nil })
     #expect(abs(outcome.final["test_accuracy"]! + outcome.final["test_error"]! - 100) <= 1e-9)
   }
 
@@ -163,7 +165,7 @@ enum SyntheticProblem {
     let outcome = Trainer.train(
       net, optimizer: Adam(), train: train, test: held, options: options(epochs: 5, lr: 0.01, batch: 8))
     #expect(outcome.divergedAtStep == nil)
-    #expect(Set(outcome.final.keys) == ["dice", "iou", "test_loss"])
+    #expect(Set(outcome.final.keys) == ["dice", "iou", "test_loss", "train_dice", "train_iou", "train_loss"])
     #expect(outcome.epochs.first!.trainLoss > outcome.epochs.last!.trainLoss)
   }
 

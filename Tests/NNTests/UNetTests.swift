@@ -37,8 +37,13 @@ import Testing
       return nil
     }
     #expect(seen.map(\.name) == UNet.siteNames)
-    #expect(seen.map(\.index) == Array(0..<6))
-    #expect(seen.map(\.shape) == [[8, 8, 1], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3], [8, 8, 2]])
+    // The `_mid` sites were added after the others: every older site kept its index (and so its masks).
+    #expect(seen.map(\.index) == Array(0..<11))
+    #expect(
+      seen.map(\.shape) == [
+        [8, 8, 1], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3], [8, 8, 2], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3],
+        [8, 8, 2],
+      ])
     #expect(net.sites.isEmpty)
   }
 }
