@@ -30,7 +30,8 @@ extension DiffReport {
     if !removed.isEmpty { s += "Removed experiments: \(removed.map { "`\($0)`" }.joined(separator: ", ")).\n\n" }
     s += "Δ = mean(B) − mean(A) of the claim metric over finished seeds. A change is significant when the 95% "
     s += "t-interval of Δ excludes 0: paired by seed where both sides finished the same seeds, else Welch's "
-    s += "t-interval. A point that starts (or stops) diverging counts as significant.\n\n"
+    s += "t-interval. A point that starts (or stops) diverging or stalling counts as significant. A verdict change "
+    s += "includes one to or from proxy invalid (the proxy left or entered the claim's regime).\n\n"
     for e in experiments { s += section(e) }
     return s
   }
@@ -57,10 +58,16 @@ extension DiffReport {
   }
 
   private func row(_ p: PointDiff, metric: String) -> String {
-    func mean(_ m: Double?, diverged: Int) -> String {
-      m.map { Fmt.metric($0, metric) } ?? (diverged > 0 ? "diverged" : "–")
+    func mean(_ m: Double?, diverged: Int, stalled: Int) -> String {
+      m.map { Fmt.metric($0, metric) } ?? (diverged == 0 ? "–" : diverged == stalled ? "stalled" : "diverged")
     }
-    func count(_ n: Int, _ diverged: Int) -> String { diverged > 0 ? "\(n) (+\(diverged) diverged)" : "\(n)" }
+    // Diverged and stalled runs are both left out of the mean; they are named apart because the causes differ.
+    func count(_ n: Int, _ diverged: Int, _ stalled: Int) -> String {
+      var lost: [String] = []
+      if diverged > stalled { lost.append("+\(diverged - stalled) diverged") }
+      if stalled > 0 { lost.append("+\(stalled) stalled") }
+      return lost.isEmpty ? "\(n)" : "\(n) (\(lost.joined(separator: ", ")))"
+    }
     var ci = "–"
     if let lo = p.ciLow, let hi = p.ciHigh { ci = "[\(Fmt.metric(lo, metric)), \(Fmt.metric(hi, metric))]" }
     var change: String
@@ -71,8 +78,10 @@ extension DiffReport {
     }
     if let note = p.note { change += " (\(note))" }
     let cells = [
-      Fmt.cell(p.label), count(p.nA, p.divergedA), mean(p.meanA, diverged: p.divergedA), count(p.nB, p.divergedB),
-      mean(p.meanB, diverged: p.divergedB), p.delta.map { Fmt.signed($0, Fmt.decimals(for: metric)) } ?? "–", ci,
+      Fmt.cell(p.label), count(p.nA, p.divergedA, p.stalledA),
+      mean(p.meanA, diverged: p.divergedA, stalled: p.stalledA), count(p.nB, p.divergedB, p.stalledB),
+      mean(p.meanB, diverged: p.divergedB, stalled: p.stalledB),
+      p.delta.map { Fmt.signed($0, Fmt.decimals(for: metric)) } ?? "–", ci,
       p.pValue.map { Fmt.fixed($0, 3) } ?? "–", p.test.rawValue, Fmt.cell(change),
     ]
     return "| " + cells.joined(separator: " | ") + " |"

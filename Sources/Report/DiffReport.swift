@@ -21,8 +21,12 @@ public struct PointDiff: Codable, Sendable, Equatable {
   public var label: String
   public var nA: Int
   public var nB: Int
+  /// Runs that diverged or stalled (never trained) on each side; the statistics treat both alike.
   public var divergedA: Int
   public var divergedB: Int
+  /// Of those, the stalled runs.
+  public var stalledA: Int
+  public var stalledB: Int
   public var meanA: Double?
   public var meanB: Double?
   /// meanB − meanA.
@@ -46,6 +50,8 @@ public struct ExperimentDiff: Codable, Sendable, Equatable {
   public var metric: String
   public var verdictA: Verdict
   public var verdictB: Verdict
+  /// Any change of the stored verdict, `proxy invalid` included: a claim leaving (or entering) its regime changes
+  /// what the result says about the paper as much as a flip between holds and fails.
   public var verdictChanged: Bool
   public var points: [PointDiff]
   /// Point labels only in B / only in A.
@@ -116,7 +122,9 @@ public struct DiffReport: Codable, Sendable, Equatable {
       guard let rowA = rowsA[rowB.point.label] else { continue }
       let sa = PointSummary(point: rowA.point, metric: metric, runs: rowA.runs)
       let sb = PointSummary(point: rowB.point, metric: metric, runs: rowB.runs)
-      points.append(comparePoint(rowB.point.label, sa, sb, goal: naturalGoal(of: metric)))
+      points.append(
+        comparePoint(
+          rowB.point.label, sa, sb, goal: naturalGoal(of: metric), stalledA: rowA.nStalled, stalledB: rowB.nStalled))
     }
     return ExperimentDiff(
       id: b.experimentID, metric: metric, verdictA: a.verdict.verdict, verdictB: b.verdict.verdict,
@@ -126,10 +134,14 @@ public struct DiffReport: Codable, Sendable, Equatable {
   }
 
   /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.
-  static func comparePoint(_ label: String, _ a: PointSummary, _ b: PointSummary, goal: ClaimCheck.Goal) -> PointDiff {
+  /// `stalledA`/`stalledB` say how many of each side's diverged runs (as `PointSummary` counts them) are stalled.
+  static func comparePoint(
+    _ label: String, _ a: PointSummary, _ b: PointSummary, goal: ClaimCheck.Goal, stalledA: Int = 0, stalledB: Int = 0
+  ) -> PointDiff {
     var d = PointDiff(
-      label: label, nA: a.n, nB: b.n, divergedA: a.nDiverged, divergedB: b.nDiverged, meanA: nil, meanB: nil,
-      delta: nil, ciLow: nil, ciHigh: nil, pValue: nil, test: .none, significant: false, change: .none, note: nil)
+      label: label, nA: a.n, nB: b.n, divergedA: a.nDiverged, divergedB: b.nDiverged, stalledA: stalledA,
+      stalledB: stalledB, meanA: nil, meanB: nil, delta: nil, ciLow: nil, ciHigh: nil, pValue: nil, test: .none,
+      significant: false, change: .none, note: nil)
     let divergedA = a.nDiverged > 0 && (a.n == 0 || a.collapsed)
     let divergedB = b.nDiverged > 0 && (b.n == 0 || b.collapsed)
     d.meanA = divergedA ? nil : a.mean
@@ -137,7 +149,12 @@ public struct DiffReport: Codable, Sendable, Equatable {
     if divergedA != divergedB {
       d.significant = true
       d.change = divergedB ? .worse : .better
-      d.note = divergedB ? "now diverges" : "no longer diverges"
+      // A point whose lost runs all stalled never trained; one with any diverged run blew up.
+      let stalledOnly = divergedB ? stalledB == b.nDiverged : stalledA == a.nDiverged
+      d.note =
+        stalledOnly
+        ? (divergedB ? "now stalls (never trains)" : "no longer stalls")
+        : (divergedB ? "now diverges" : "no longer diverges")
       return d
     }
     guard let meanA = d.meanA, let meanB = d.meanB else {

@@ -9,6 +9,9 @@ struct PointRow {
   var runs: [RunRecord]
   /// Steps at which this point's diverged runs stopped, in seed order.
   var divergedSteps: [Int]
+  /// Runs that finished without ever training (`RunStatus.stalled`). `summary.nDiverged` counts them too, since
+  /// the statistics treat both alike; the text names them apart because the causes differ.
+  var nStalled: Int
   /// Means over the finished runs of the other final metrics (e.g. `train_accuracy`).
   var otherMeans: [String: Double]
   /// The series (values of the sweep axes other than x) this point belongs to; "" when there is one series.
@@ -20,14 +23,25 @@ struct PointRow {
     summary.nDiverged > 0 && (summary.n == 0 || summary.collapsed)
   }
 
-  /// "diverged at step 120" / "diverged at steps 80, 120 (2 of 3 seeds)".
+  /// Runs whose loss diverged, without the stalled ones.
+  var nDivergedOnly: Int { summary.nDiverged - nStalled }
+
+  /// "diverged at step 120" / "diverged at steps 80, 120 (2 of 3 seeds)" / "stalled (never trained)" /
+  /// "diverged at step 80 (1 of 3 seeds); stalled (never trained; 2 of 3 seeds)".
   var divergedText: String {
     let steps = divergedSteps.map(String.init)
     let total = summary.n + summary.nDiverged + summary.nFailed
-    var s =
-      steps.isEmpty ? "diverged" : "diverged at step\(steps.count > 1 ? "s" : "") " + steps.joined(separator: ", ")
-    if summary.nDiverged < total { s += " (\(summary.nDiverged) of \(total) seeds)" }
-    return s
+    var parts: [String] = []
+    if nDivergedOnly > 0 {
+      var s =
+        steps.isEmpty ? "diverged" : "diverged at step\(steps.count > 1 ? "s" : "") " + steps.joined(separator: ", ")
+      if nDivergedOnly < total { s += " (\(nDivergedOnly) of \(total) seeds)" }
+      parts.append(s)
+    }
+    if nStalled > 0 {
+      parts.append("stalled (never trained" + (nStalled < total ? "; \(nStalled) of \(total) seeds)" : ")"))
+    }
+    return parts.joined(separator: "; ")
   }
 
   /// Half-width of the 95% CI, when there are at least two finished seeds.
@@ -97,7 +111,8 @@ struct ExperimentLayout {
       }
       return PointRow(
         point: point, summary: PointSummary(point: point, metric: metric, runs: runs), runs: runs,
-        divergedSteps: runs.filter { $0.status == .diverged }.compactMap(\.divergedAtStep), otherMeans: means,
+        divergedSteps: runs.filter { $0.status == .diverged }.compactMap(\.divergedAtStep),
+        nStalled: runs.filter { $0.status == .stalled }.count, otherMeans: means,
         series: coordinateText(seriesKeys, point.coordinates))
     }
     let xValues = rows.map { row in chosen.flatMap { row.point.coordinates[$0] } }

@@ -2,7 +2,8 @@ import Experiments
 import Foundation
 
 /// `Reports/<id>.md`: the claim, the paper's result, our setting, one table row per grid point (mean ± 95% CI over
-/// seeds), the figure, the verdict with its comparisons, and a provenance footer.
+/// seeds) and what the test set's own sampling adds, the figure, the verdict with the paper's effect beside ours,
+/// the regime the claim needs, the comparisons, and a provenance footer.
 ///
 /// Deterministic: the same results give byte-identical Markdown. No timestamps; the only timing shown is the
 /// training time summed over the runs, in the footer.
@@ -30,9 +31,17 @@ public enum ExperimentPage {
     s += "## Results\n\n"
     s += pointTable(layout)
     s += "\nMean ± half-width of the 95% t-interval over the seeds that finished; [lo, hi] is the interval. "
-    s += "Diverged runs are counted, never averaged.\n\n"
+    s += "Diverged runs and stalled runs (that never trained) are counted, never averaged.\n\n"
+    let sampling = testSetSampling(results)
+    if !sampling.isEmpty { s += sampling + "\n" }
     s += "![\(Fmt.cell(spec.title))](figures/\(results.experimentID).svg)\n\n"
+    if !spec.paper.points.isEmpty {
+      s += "Open red circles (\"paper\", right axis): the paper's curve, "
+      s += "\(spec.paper.pointsLabel ?? "in the paper's metric"); compare its shape with ours, not its level.\n\n"
+    }
     s += verdictSection(results.verdict)
+    s += paperBesideOurs(results)
+    s += regimeSection(results.verdict, layout: layout)
     s += comparisonsSection(results.verdict)
     s += provenanceFooter(results)
     return s
@@ -84,12 +93,13 @@ public enum ExperimentPage {
   private static func divergedCell(_ row: PointRow) -> String {
     let summary = row.summary
     var parts: [String] = []
-    if summary.nDiverged > 0 {
+    if row.nDivergedOnly > 0 {
       let steps = row.divergedSteps.map(String.init).joined(separator: ", ")
-      parts.append(steps.isEmpty ? "\(summary.nDiverged)" : "\(summary.nDiverged) (step \(steps))")
-    } else {
+      parts.append(steps.isEmpty ? "\(row.nDivergedOnly)" : "\(row.nDivergedOnly) (step \(steps))")
+    } else if row.nStalled == 0 {
       parts.append("0")
     }
+    if row.nStalled > 0 { parts.append("\(row.nStalled) stalled (never trained)") }
     if summary.nFailed > 0 { parts.append("\(summary.nFailed) failed") }
     return parts.joined(separator: ", ")
   }
@@ -137,7 +147,8 @@ public enum ExperimentPage {
     return s + "\n"
   }
 
-  private static func collectComparisons(_ e: ClaimEvaluation, prefix: String) -> [(String, Comparison)] {
+  /// Every comparison of the evaluation and its parts, labelled with the part it belongs to.
+  static func collectComparisons(_ e: ClaimEvaluation, prefix: String) -> [(String, Comparison)] {
     let here = e.label.isEmpty ? prefix : (prefix.isEmpty ? e.label : "\(prefix) / \(e.label)")
     let own = e.comparisons.map { (here.isEmpty ? $0.label : "\(here): \($0.label)", $0) }
     return own + e.parts.flatMap { collectComparisons($0, prefix: here) }

@@ -9,6 +9,10 @@ import Foundation
 /// `cd`s into its own directory (from gnuplot's `ARG0`), so `gnuplot Reports/figures/<id>.gp` from the repository
 /// root and `gnuplot <id>.gp` inside `Reports/figures` both work. `report.paper_x` is read in the figure's x
 /// units (after `x_transform`, or a category name for categorical x) and marked with a dashed line.
+///
+/// `paper.points`, when given, are the paper's curve in the same plotted x units: the last block of the data
+/// (columns `x y`), drawn as open circles on a second y axis (the paper's metric rarely matches ours, so the shapes
+/// are compared, not the levels) with the legend "paper"; with no finished runs of ours nothing is drawn.
 public struct Figure: Sendable, Equatable {
   /// The experiment id: the stem of every file of the figure.
   public let id: String
@@ -69,6 +73,13 @@ public struct Figure: Sendable, Equatable {
           .joined(separator: " ") + "\n"
       }
     }
+    let paper = spec.paper.points
+    if !paper.isEmpty {
+      s += plotted.isEmpty ? "\n" : "\n\n"
+      let what = spec.paper.pointsLabel ?? "the paper's metric"
+      s += "# series \(plotted.count) (paper, y2 axis): \(what); columns: x y\n"
+      for point in paper where point.count == 2 { s += "\(Fmt.axis(point[0])) \(Fmt.axis(point[1]))\n" }
+    }
     return s
   }
 
@@ -95,6 +106,13 @@ public struct Figure: Sendable, Equatable {
     s += "set title \(quote(spec.title))\n"
     s += "set xlabel \(quote(xLabel(layout)))\n"
     s += "set ylabel \(quote(spec.report?.yLabel ?? Fmt.metricName(layout.metric)))\n"
+    let paper = !plotted.isEmpty && !spec.paper.points.isEmpty
+    if paper {
+      // The paper's curve gets its own axis on the right; the left tics stop mirroring onto it.
+      s += "set y2label \(quote(spec.paper.pointsLabel ?? "paper"))\n"
+      s += "set ytics nomirror\n"
+      s += "set y2tics\n"
+    }
     s += "set grid ytics\n"
     s += "set key outside below\n"
     let xs = plotted.flatMap { $0.points.map(\.x) }
@@ -118,10 +136,14 @@ public struct Figure: Sendable, Equatable {
       s += "plot NaN notitle\n"
     } else {
       let style = layout.categorical ? "yerrorbars pt 7 ps 1.2 lw 1.5" : "yerrorlines pt 7 ps 0.8 lw 1.5"
-      let clauses = plotted.enumerated().map { (i, series) in
+      var clauses = plotted.enumerated().map { (i, series) in
         let file = i == 0 ? quote("\(id).dat") : "''"
         let title = series.label.isEmpty ? "notitle" : "title \(quote(series.label))"
         return "\(file) index \(i) using 1:2:3:4 with \(style) \(title)"
+      }
+      if paper {
+        clauses.append(
+          "'' index \(plotted.count) using 1:2 axes x1y2 with points pt 6 ps 1.4 lw 2 lc rgb '#b2182b' title 'paper'")
       }
       s += "plot " + clauses.joined(separator: ", \\\n     ") + "\n"
     }

@@ -48,11 +48,27 @@ public enum Fmt {
     return "\(m) min " + String(format: "%02d", s) + " s"
   }
 
+  /// Accuracies, errors, Dice and IoU are percentages: values read "91.20", differences "+0.60 pt".
+  static func isPercent(_ metric: String) -> Bool {
+    ["accuracy", "error", "dice", "iou"].contains { metric.contains($0) }
+  }
+
   /// A human name for a metric: "test accuracy (%)", "train loss".
   static func metricName(_ metric: String) -> String {
     let words = metric.replacingOccurrences(of: "_", with: " ")
-    let percent = ["accuracy", "error", "dice", "iou"].contains { metric.contains($0) }
-    return percent ? words + " (%)" : words
+    return isPercent(metric) ? words + " (%)" : words
+  }
+
+  /// A count with thousands separators, independent of locale: "10,000".
+  static func count(_ n: Int) -> String {
+    var digits = String(n.magnitude)
+    var groups: [String] = []
+    while digits.count > 3 {
+      groups.insert(String(digits.suffix(3)), at: 0)
+      digits.removeLast(3)
+    }
+    groups.insert(digits, at: 0)
+    return (n < 0 ? "-" : "") + groups.joined(separator: ",")
   }
 
   /// Text safe inside a Markdown table cell (pipes escaped, newlines flattened).

@@ -14,6 +14,8 @@ public enum ReportWriter {
     public var rendered: [String]
     /// Generated files of experiments that no longer have results (a removed or renamed spec), deleted.
     public var removed: [String] = []
+    /// Experiments whose recomputed verdict differs from the stored one, as "<id>: holds → proxy invalid", sorted.
+    public var changedVerdicts: [String] = []
   }
 
   /// The last line of every page and figure script `writeAll` generates: how it recognises its own files when an
@@ -36,6 +38,10 @@ public enum ReportWriter {
 
   /// Writes every page, the verdict table and the figure sources, rewriting only files whose bytes change.
   ///
+  /// Every verdict is recomputed from the stored runs (`ExperimentResults.reevaluated()`), so the pages reflect
+  /// this build's statistics and regime gate rather than those of the build that trained; the results files
+  /// themselves are not touched.
+  ///
   /// With `render`, gnuplot draws a figure whose `.dat` or `.gp` changed or whose `.svg`/`.png` is missing; a
   /// missing gnuplot is an error saying how to install it.
   /// - Parameters:
@@ -45,11 +51,17 @@ public enum ReportWriter {
   ///   - render: run gnuplot to produce `.svg` and `.png`.
   @discardableResult
   public static func writeAll(
-    results: [ExperimentResults], to reportsDirectory: URL, taxonomy: [String: String], render: Bool
+    results stored: [ExperimentResults], to reportsDirectory: URL, taxonomy: [String: String], render: Bool
   ) throws -> Summary {
     let figures = reportsDirectory.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
     var summary = Summary(written: [], unchanged: [], rendered: [])
+    let results = stored.map { $0.reevaluated() }
+    for (old, new) in zip(stored, results) where old.verdict.verdict != new.verdict.verdict {
+      summary.changedVerdicts.append(
+        "\(old.experimentID): \(old.verdict.verdict.rawValue) → \(new.verdict.verdict.rawValue)")
+    }
+    summary.changedVerdicts.sort()
     func write(_ text: String, _ relative: String) throws -> Bool {
       let changed = try writeIfChanged(Data(text.utf8), to: reportsDirectory.appendingPathComponent(relative))
       if changed { summary.written.append(relative) } else { summary.unchanged.append(relative) }

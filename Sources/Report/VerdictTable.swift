@@ -2,7 +2,7 @@ import Experiments
 import Foundation
 
 /// `Reports/README.md`: one row per experiment (sorted by id) with the claim, method, taxonomy group, the paper's
-/// result, ours, the verdict badge and the scale; plus how to read the statistics. Deterministic.
+/// effect (or result), ours, the verdict badge and the scale; plus how to read the statistics. Deterministic.
 public enum VerdictTable {
   /// The README's Markdown. `taxonomy` maps a method (regularizer name) to its taxonomy group.
   public static func markdown(for results: [ExperimentResults], taxonomy: [String: String]) -> String {
@@ -10,8 +10,10 @@ public enum VerdictTable {
     var s = "# DropBench: claims about dropout-style regularizers, re-tested\n\n"
     s += "Each row is one claim from a paper, tested on a small proxy setting; the linked page has the table, "
     s += "figure, comparisons and provenance. Badges follow ReScience: \(Verdict.holds.badge) holds, "
-    s += "\(Verdict.fails.badge) fails, \(Verdict.inconclusive.badge) inconclusive.\n\n"
-    let counts = [Verdict.holds, .fails, .inconclusive].map { v in
+    s += "\(Verdict.fails.badge) fails, \(Verdict.inconclusive.badge) inconclusive; "
+    s += "\(Verdict.proxyInvalid.badge) proxy invalid: the proxy is not in the regime the claim is about (it does not "
+    s += "over-fit, or has not converged), so the check's outcome on it says nothing about the paper.\n\n"
+    let counts = Verdict.allCases.map { v in
       "\(sorted.filter { $0.verdict.verdict == v }.count) \(v.rawValue)"
     }
     s += "\(sorted.count) claim\(sorted.count == 1 ? "" : "s"): \(counts.joined(separator: ", ")).\n\n"
@@ -22,10 +24,18 @@ public enum VerdictTable {
     s += "Every number is a mean over seeds with the half-width of its 95% Student-t interval (t with n − 1 "
     s += "degrees of freedom over the n seeds that finished). Arms are compared on paired differences: the same "
     s += "seeds run in every arm, and a difference is significant when the 95% t-interval of the mean per-seed "
-    s += "difference excludes 0. A claim of \"no gain\" holds only when the gain is smaller than the minimum "
-    s += "detectable effect (MDE) at 5% two-sided level and 80% power; otherwise too few seeds make it "
-    s += "inconclusive. Runs whose loss diverged are counted and shown as \"diverged at step S\", never averaged. "
-    s += "Accuracies, errors, Dice and IoU are percentages. Regenerate with `dropbench report`; "
+    s += "difference excludes 0. A claim of \"no gain\" or \"about equal\" holds when the 95% interval lies below "
+    s += "(or within ±) a margin the spec states before any run. Every holds or fails is a test at 2.5% per side; "
+    s += "where the best arm is picked from the data the test is a within-seed permutation test of the pick, and "
+    s += "the parts of one claim are Holm-corrected, so false verdicts stay under 5% (measured in the test suite). "
+    s += "Runs whose loss diverged are counted and shown as \"diverged at step S\", runs that never "
+    s += "trained as \"stalled (never trained)\"; neither is averaged. A claim that states a regime (reference "
+    s += "points that over-fit, training that has converged) is checked in it first; outside it the verdict is "
+    s += "proxy invalid, and each page shows the regime table. The intervals are over training seeds on one fixed "
+    s += "test set and leave out the test set's own sampling error; each page states its size. The \"paper\" "
+    s += "column is the paper's effect in its own setting, beside ours on the proxy. "
+    s += "Accuracies, errors, Dice and IoU are percentages. Verdicts are recomputed from the stored runs with the "
+    s += "current statistics each time the reports are written. Regenerate with `dropbench report`; "
     s += "compare commits with `dropbench diff <revA> [<revB>]`.\n"
     return s
   }
@@ -33,7 +43,7 @@ public enum VerdictTable {
   /// One table row.
   static func row(_ r: ExperimentResults, taxonomy: [String: String]) -> String {
     let spec = r.spec
-    var paper = spec.paper.result ?? "–"
+    var paper = spec.paper.effect ?? spec.paper.result ?? "–"
     if let place = spec.paper.where { paper += " (\(place))" }
     let cells = [
       "[\(Fmt.cell(spec.title))](\(r.experimentID).md)",

@@ -89,6 +89,11 @@ enum ReportGeneration {
     for path in summary.removed {
       FileHandle.standardError.write(Data("removed \(paths.reports)/\(path) (no results for it any more)\n".utf8))
     }
+    // Pages show verdicts recomputed with this build's checks; say where they differ from the stored ones.
+    for change in summary.changedVerdicts {
+      FileHandle.standardError.write(
+        Data("verdict recomputed: \(change) (dropbench run <id> rewrites its results file; nothing is trained)\n".utf8))
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import Testing
 @Suite struct NullErrorRateTests {
   static let seedCounts = [5, 20]
   static let correlations = [0.0, 0.5, 0.9]
-  static let experiments = 800
+  static let experiments = 1200
 
   /// Allowed observed rate for a true rate of 5%: 0.05 + 3·sqrt(0.05·0.95/N).
   static var ceiling: Double { 0.05 + 3 * (0.05 * 0.95 / Double(experiments)).squareRoot() }

@@ -63,6 +63,49 @@ import Testing
     #expect(diff.markdown().contains("[Re] holds → [¬Re] fails (verdict changed)"))
   }
 
+  @Test func changesToAndFromProxyInvalidAreVerdictChanges() throws {
+    let met = Fixtures.regime(gap: 5, lateRise: 0.2)
+    let unmet = Fixtures.regime(gap: 0.5, lateRise: 1.5)
+    #expect(met.verdict.verdict == .holds && unmet.verdict.verdict == .proxyInvalid)
+    for (a, b) in [(met, unmet), (unmet, met)] {
+      let diff = DiffReport.compare([a], [b])
+      let e = try #require(diff.experiments.first)
+      #expect(e.verdictChanged)
+      #expect(diff.hasRegression)
+      #expect(!diff.noSignificantChange)
+      // The test metric did not move: only the regime did.
+      #expect(!e.points.contains { $0.significant })
+    }
+    let md = DiffReport.compare([met], [unmet]).markdown()
+    #expect(md.contains("## toy-regime: [Re] holds → [Re?] proxy invalid (verdict changed)"))
+    #expect(md.contains("1 verdict change, 0 significant point changes"))
+    #expect(DiffReport.compare([unmet], [unmet]).noSignificantChange)
+  }
+
+  @Test func stalledPointsAreNamedApartFromDivergedOnes() throws {
+    var stalled = Fixtures.numeric()
+    for i in stalled.runs.indices where stalled.runs[i].status == .diverged && stalled.runs[i].divergedAtStep != 120 {
+      stalled.runs[i].status = .stalled
+      stalled.runs[i].divergedAtStep = nil
+    }
+    // In A the same point trained (94% on every seed); in B it stalled.
+    var a = stalled
+    let point = try #require(
+      a.spec.sweep.points().first { p in a.runs.contains { $0.status == .stalled && $0.point == p.coordinates } })
+    for i in a.runs.indices where a.runs[i].status == .stalled {
+      a.runs[i] = Fixtures.run(point, seed: a.runs[i].seed, accuracy: 94, divergedAt: 0)
+    }
+    let diff = DiffReport.compare([a], [stalled])
+    let p = try #require(diff.experiments.first?.points.first { $0.label == "set-b, regularizer.rate=0.9" })
+    #expect(p.significant && p.change == .worse && p.note == "now stalls (never trains)")
+    #expect(p.stalledB == 3 && p.divergedB == 3)
+    let md = diff.markdown()
+    #expect(md.contains("| set-b, regularizer.rate=0.9 | 3 | "))
+    #expect(md.contains("| 0 (+3 stalled) | stalled |"))
+    // The partly diverged point keeps its diverged count.
+    #expect(md.contains("| 2 (+1 diverged) |"))
+  }
+
   @Test func unmatchedSeedsUseWelchAndNewDivergenceCounts() throws {
     let b = Fixtures.numeric { set, rate, seed, v in
       if set == "set-a" && rate == 0.5 && seed == 0 { return nil }  // seed 0 now diverges

@@ -91,5 +91,9 @@ import Testing
     #expect(Fmt.duration(187) == "3 min 07 s")
     #expect(Verdict.fails.badge == "[¬Re]")
     #expect(Verdict.inconclusive.badge == "[~Re]")
+    #expect(Verdict.proxyInvalid.badge == "[Re?]")
+    #expect(Fmt.count(10_000) == "10,000")
+    #expect(Fmt.count(256) == "256")
+    #expect(Fmt.count(1_234_567) == "1,234,567")
   }
 }

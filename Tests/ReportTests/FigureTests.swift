@@ -60,6 +60,36 @@ import Testing
 
   @Test func deterministic() {
     #expect(Figure(results: Fixtures.numeric()) == Figure(results: Fixtures.numeric()))
+    #expect(Figure(results: FigureDataTests.withPaper()) == Figure(results: FigureDataTests.withPaper()))
+  }
+
+  static func withPaper() -> ExperimentResults {
+    Fixtures.regime(
+      gap: 5, lateRise: 0.2, points: [[0, 1.6], [0.5, 1.25]], pointsLabel: "paper: MNIST test error (%)")
+  }
+
+  @Test func paperPointsGoOnASecondAxis() throws {
+    let figure = Figure(results: Self.withPaper())
+    #expect(figure.script.contains("set y2label 'paper: MNIST test error (%)'"))
+    #expect(figure.script.contains("set y2tics"))
+    #expect(figure.script.contains("set ytics nomirror"))
+    #expect(
+      figure.script.contains(
+        "'' index 1 using 1:2 axes x1y2 with points pt 6 ps 1.4 lw 2 lc rgb '#b2182b' title 'paper'"))
+    // The paper's curve is the last data block, after our one series.
+    let blocks = figure.data.components(separatedBy: "\n\n\n")
+    #expect(blocks.count == 2)
+    #expect(
+      blocks[1].hasPrefix("# series 1 (paper, y2 axis): paper: MNIST test error (%); columns: x y\n0 1.6\n0.5 1.25\n"))
+    #expect(ExperimentPage.markdown(for: Self.withPaper()).contains("Open red circles (\"paper\", right axis)"))
+    // Without paper points, nothing of the second axis.
+    for results in [Fixtures.numeric(), Fixtures.arms(), Fixtures.regime(gap: 5, lateRise: 0.2)] {
+      let plain = Figure(results: results)
+      #expect(!plain.script.contains("axes x1y2"))
+      #expect(!plain.script.contains("y2tics"))
+      #expect(!plain.data.contains("paper, y2 axis"))
+      #expect(!ExperimentPage.markdown(for: results).contains("Open red circles"))
+    }
   }
 }
 
@@ -87,9 +117,10 @@ struct FigureRenderTests {
     }
   }
 
-  @Test(arguments: ["numeric", "arms"])
+  @Test(arguments: ["numeric", "arms", "paper"])
   func rendersFromRepoRootAndFromFiguresDirectory(_ which: String) throws {
-    let results = which == "numeric" ? Fixtures.numeric() : Fixtures.arms()
+    let results =
+      which == "numeric" ? Fixtures.numeric() : which == "arms" ? Fixtures.arms() : FigureDataTests.withPaper()
     let (root, figures) = try prepare(results)
     defer { try? FileManager.default.removeItem(at: root) }
     let id = results.experimentID

@@ -68,6 +68,40 @@ import Testing
     #expect(readme.contains("(toy-p-sweep.md)"))
   }
 
+  /// The pages and table show the verdict recomputed from the stored runs, not the stored one (here deliberately
+  /// wrong, and missing the regime gate); the results themselves are left as they were.
+  @Test func rendersTheReevaluatedVerdict() throws {
+    let dir = try Fixtures.temporaryDirectory("writer-reevaluate")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var stale = Fixtures.numeric()
+    stale.verdict = ClaimEvaluation(
+      verdict: .fails, explanation: "Stale verdict from an older build.", metric: "test_accuracy")
+    var ungated = Fixtures.regime(gap: 0.5, lateRise: 1.5)
+    ungated.verdict = evaluate(ungated.spec.claim.check, points: ungated.spec.sweep.points(), runs: ungated.runs)
+    #expect(ungated.verdict.verdict == .holds)
+    let before = [stale, ungated]
+    let summary = try ReportWriter.writeAll(results: before, to: dir, taxonomy: taxonomy, render: false)
+    #expect(summary.changedVerdicts == ["toy-p-sweep: fails → holds", "toy-regime: holds → proxy invalid"])
+    let page = try String(contentsOf: dir.appendingPathComponent("toy-p-sweep.md"), encoding: .utf8)
+    #expect(page.hasPrefix("# [Re] "))
+    #expect(page.contains("## Verdict: [Re] holds"))
+    #expect(!page.contains("Stale verdict"))
+    let gated = try String(contentsOf: dir.appendingPathComponent("toy-regime.md"), encoding: .utf8)
+    #expect(gated.contains("## Verdict: [Re?] proxy invalid"))
+    #expect(gated.contains("### Regime"))
+    let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+    #expect(readme.contains("| [Re] holds | default, 3 seeds |"))
+    #expect(readme.contains("| [Re?] proxy invalid | default, 3 seeds |"))
+    #expect(!readme.contains("[¬Re] fails |"))
+    #expect(readme.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid."))
+    // Nothing else is written: no results directory appears, and the inputs keep their stored verdicts.
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("results").path))
+    #expect(before[0].verdict.verdict == .fails && before[1].verdict.verdict == .holds)
+    // Stored verdicts that are current change nothing.
+    let current = try ReportWriter.writeAll(results: [Fixtures.numeric()], to: dir, taxonomy: taxonomy, render: false)
+    #expect(current.changedVerdicts.isEmpty)
+  }
+
   /// Pages and figures of an experiment whose results are gone are deleted; hand-written files, the bench page and
   /// the mask figures (no marker) are kept.
   @Test func removesGeneratedFilesOfExperimentsWithoutResults() throws {

@@ -41,7 +41,24 @@ import Testing
     #expect(a.contains("## How to read this"))
     #expect(a.contains("95% Student-t interval"))
     #expect(a.contains("paired differences"))
-    #expect(a.contains("80% power"))
-    #expect(a.contains("2 claims: 2 holds, 0 fails, 0 inconclusive."))
+    #expect(a.contains("2.5% per side") && a.contains("Holm"))
+    #expect(a.contains("2 claims: 2 holds, 0 fails, 0 inconclusive, 0 proxy invalid."))
+  }
+
+  @Test func paperColumnShowsTheEffectAndProxyInvalidHasItsBadge() throws {
+    let unmet = Fixtures.regime(gap: 0.5, lateRise: 1.5, effect: "+1.3 pt error (Fig. 1 arms)")
+    let md = VerdictTable.markdown(for: [Fixtures.numeric(), unmet], taxonomy: taxonomy)
+    #expect(md.contains("| claim | method | taxonomy | paper | ours | verdict | scale / seeds |"))
+    let row = try #require(md.split(separator: "\n").first { $0.hasPrefix("| [Dropout helps an over-fitting MLP]") })
+    // The effect replaces the result when the spec gives one; the verdict is the gate's, with its badge.
+    #expect(row.contains("| +1.3 pt error (Fig. 1 arms) (Fig. 1) |"))
+    #expect(!row.contains("dropout lowers error"))
+    #expect(row.contains("| [Re?] proxy invalid |"))
+    #expect(md.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid."))
+    #expect(md.contains("[Re?] proxy invalid: the proxy is not in the regime the claim is about"))
+    // Without an effect the result stands in, as before.
+    let met = VerdictTable.row(Fixtures.regime(gap: 5, lateRise: 0.2), taxonomy: taxonomy)
+    #expect(met.contains("| dropout lowers error (Fig. 1) |"))
+    #expect(met.contains("| [Re] holds |"))
   }
 }

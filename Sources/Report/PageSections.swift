@@ -1,0 +1,136 @@
+import Experiments
+import Foundation
+
+/// The parts of an experiment page that put the verdict in context: the paper's effect beside ours, the regime
+/// the claim needs (and whether the proxy is in it), and how much the fixed test set itself could move the numbers.
+extension ExperimentPage {
+  /// At most this many of our comparisons beside the paper's effect; the Comparisons table has them all.
+  static let maxEffectRows = 8
+
+  /// "Paper beside ours": the paper's effect (`paper.effect`, else `paper.result`) and ours, the verdict's paired
+  /// differences with their 95% intervals (or, for a check without intervals, the best point per series), so a
+  /// reader can set the sizes side by side and not only the verdicts.
+  static func paperBesideOurs(_ results: ExperimentResults) -> String {
+    let paper = results.spec.paper
+    var s = "### Paper beside ours\n\n| | effect |\n|---|---|\n"
+    let source = "paper" + (paper.where.map { " (\($0))" } ?? "")
+    s += "| \(Fmt.cell(source)) | \(Fmt.cell(paper.effect ?? paper.result ?? "not stated")) |\n"
+    let ours = ourEffects(results.verdict)
+    if ours.isEmpty {
+      s += "| ours | \(Fmt.cell(VerdictTable.ours(results))) |\n"
+    } else {
+      for (label, effect) in ours.prefix(maxEffectRows) { s += "| ours: \(Fmt.cell(label)) | \(effect) |\n" }
+      if ours.count > maxEffectRows { s += "| ours | \(ours.count - maxEffectRows) more under Comparisons |\n" }
+    }
+    s += "\n"
+    if results.verdict.verdict == .proxyInvalid {
+      s += "Our numbers come from a proxy outside the claim's regime (see Regime below): they describe the proxy, "
+      s += "not the paper's effect.\n\n"
+    }
+    return s
+  }
+
+  /// (comparison label, "+3.83 pt [3.12, 4.55], n = 3") for every comparison with a mean difference and a 95%
+  /// interval; variance ratios and comparisons decided without numbers have no interval and are left to the
+  /// Comparisons table.
+  static func ourEffects(_ verdict: ClaimEvaluation) -> [(String, String)] {
+    let metric = verdict.metric.components(separatedBy: ", ").first ?? verdict.metric
+    let unit = Fmt.isPercent(metric) ? " pt" : ""
+    return collectComparisons(verdict, prefix: "").compactMap { label, c in
+      guard let d = c.meanDiff, let lo = c.ciLow, let hi = c.ciHigh else { return nil }
+      let interval = "[\(Fmt.metric(lo, metric)), \(Fmt.metric(hi, metric))]"
+      return (label, "\(Fmt.signed(d, Fmt.decimals(for: metric)))\(unit) \(interval), n = \(c.n)")
+    }
+  }
+
+  /// The regime the claim needs, as measured: its summary, and per grid point the train and test metric, their
+  /// gap, the late gain of the train metric, and which conditions hold. When the gate replaced the verdict, says
+  /// plainly that the check's outcome is about the proxy, not the paper.
+  static func regimeSection(_ verdict: ClaimEvaluation, layout: ExperimentLayout) -> String {
+    guard let regime = verdict.regime else { return "" }
+    // The gate measures the sweep's points in grid order, as the layout lists them first; naming rows by the
+    // layout's labels keeps them the same as the Results table's, before and after a JSON round trip.
+    let gridCount = layout.results.spec.sweep.points().count
+    let sameGrid = regime.rows.count == gridCount && gridCount <= layout.rows.count
+    var s = "### Regime\n\n" + regime.summary + "\n\n"
+    if verdict.verdict == .proxyInvalid {
+      let check = verdict.checkVerdict.map { "\($0.badge) \($0.rawValue)" } ?? "none"
+      s += "**Not a verdict on the paper.** The claim is about nets that over-fit and have been trained to "
+      s += "convergence, and this proxy is not in that regime. The check alone says \(check) on these runs; that "
+      s += "outcome describes the proxy and says nothing about the paper's claim either way.\n\n"
+    }
+    let train = regime.trainMetric
+    let test = regime.testMetric
+    s += "| point | `\(train)` | `\(test)` | gap (train − test) | late gain | over-fits | converged |\n"
+    s += "|---|--:|--:|--:|--:|:-:|:-:|\n"
+    func value(_ v: Double?, _ metric: String) -> String { v.map { Fmt.metric($0, metric) } ?? "–" }
+    func mark(_ b: Bool?) -> String { b.map { $0 ? "✓" : "✗" } ?? "–" }
+    for (i, row) in regime.rows.enumerated() {
+      var gap = "–"
+      if let a = row.train, let b = row.test { gap = Fmt.signed(a - b, Fmt.decimals(for: test)) }
+      let name = sameGrid ? layout.rows[i].point.label : row.label
+      let label = name + (row.isReference && regime.overfitGap != nil ? " (reference)" : "")
+      let cells = [
+        Fmt.cell(label), value(row.train, train), value(row.test, test), gap,
+        row.lateGain.map { Fmt.signed($0, Fmt.decimals(for: train)) } ?? "–", mark(row.overfits), mark(row.converged),
+      ]
+      s += "| " + cells.joined(separator: " | ") + " |\n"
+    }
+    var legend = ["Means over the finished seeds."]
+    if let gap = regime.overfitGap {
+      legend.append(
+        "A reference point over-fits when train − test is at least \(Fmt.axis(gap)) pt (other points: –).")
+    }
+    let percent = Int((regime.over * 100).rounded())
+    legend.append("Late gain: the rise of `\(train)` over the last \(percent)% of the epochs.")
+    if let plateau = regime.plateau {
+      legend.append("A point has converged when its late gain is at most \(Fmt.axis(plateau)) pt.")
+    }
+    return s + "\n" + legend.joined(separator: " ") + "\n\n"
+  }
+
+  /// Full test-split sizes, used when a run's config leaves `dataset.test_size` unset (the whole split). They
+  /// mirror the Data module's registry, which Report does not depend on.
+  static let fullTestSizes = ["fashion-mnist": 10_000, "mnist-5k": 1_000]
+
+  /// What the seed intervals leave out: every run is scored on one fixed test set, so its own sampling error is in
+  /// no interval. For classifiers, the binomial standard error √(p(1 − p)/N) at the mean test accuracy p; for
+  /// segmentation, only that the intervals are over seeds. Stated beside the intervals, never added to them.
+  static func testSetSampling(_ results: ExperimentResults) -> String {
+    let finished = results.runs.filter { $0.status == .ok }
+    guard !finished.isEmpty else { return "" }
+    if finished.contains(where: { $0.final["dice"] != nil }) {
+      let sizes = Set(finished.compactMap { $0.config[path: "dataset.test_size"]?.asInt }).sorted()
+      let size = sizes.count == 1 ? " of \(Fmt.count(sizes[0])) images" : ""
+      return "Test-set sampling: Dice and IoU intervals are over seeds on one fixed test set\(size); they do not "
+        + "include the test set's own sampling error (another draw of test images would move every arm).\n"
+    }
+    // One group per dataset and test-set size, since each has its own N and its own mean accuracy.
+    // p is the best grid point's mean accuracy in each group: the regime the claims are about (a collapsed arm
+    // at chance would otherwise pull p towards 50% and overstate the error).
+    var groups: [String: (name: String, size: Int?, values: [[String: ConfigValue]: [Double]])] = [:]
+    for run in finished {
+      guard let accuracy = metricValue("test_accuracy", in: run.final), accuracy.isFinite else { continue }
+      let name = run.config[path: "dataset.name"]?.asString
+      let size = run.config[path: "dataset.test_size"]?.asInt ?? name.flatMap { fullTestSizes[$0] }
+      let key = "\(name ?? "")\u{0}\(size.map(String.init) ?? "")"
+      groups[key, default: (name ?? "test set", size, [:])].values[run.point, default: []].append(accuracy)
+    }
+    guard !groups.isEmpty else { return "" }
+    let parts = groups.keys.sorted().map { key -> String in
+      let g = groups[key]!
+      let p = (g.values.values.map { Statistics.mean($0) }.max() ?? 0) / 100
+      let prefix = groups.count > 1 ? "\(g.name): " : ""
+      guard let n = g.size, n > 0 else {
+        return prefix + "mean test accuracy \(Fmt.fixed(p * 100, 2))%, test-set size not recorded"
+      }
+      let se = (p * (1 - p) / Double(n)).squareRoot() * 100
+      return prefix + "p = \(Fmt.fixed(p * 100, 2))%, N = \(Fmt.count(n)) test images: \(Fmt.fixed(se, 2)) pt"
+    }
+    var s = "Test-set sampling: the intervals are over training seeds on one fixed test set, so they do not include "
+    s += "the test set's own sampling error. Its binomial standard error √(p(1 − p)/N) at the best point's mean "
+    s += "test accuracy p and the test-set size N is " + parts.joined(separator: "; ") + ". "
+    s += "It is stated here only; no interval on this page includes it.\n"
+    return s
+  }
+}
