@@ -128,14 +128,14 @@ extension CheckContext {
     return .success(Comparison(label: label, differences: differences))
   }
 
-  /// The paired differences of a two-sided check, or the evaluation to return when there are none.
-  private func paired(_ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint])
-    -> Result<Comparison, ClaimEvaluationBox>
-  {
+  /// Decides on the paired differences of `a` and `b`, or says why they cannot be paired.
+  private func onPaired(
+    _ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint],
+    decide: (Comparison) -> ClaimEvaluation
+  ) -> ClaimEvaluation {
     switch pairedDifference(a: a, b: b, points: points) {
-    case .failure(let problem):
-      return .failure(ClaimEvaluationBox(finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])))
-    case .success(let c): return .success(c)
+    case .failure(let problem): return finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])
+    case .success(let c): return decide(c)
     }
   }
 
@@ -144,19 +144,16 @@ extension CheckContext {
   func betterThan(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
     -> ClaimEvaluation
   {
-    let c: Comparison
-    switch paired(a, b, points) {
-    case .failure(let box): return box.evaluation
-    case .success(let comparison): c = comparison
+    onPaired(a, b, points) { c in
+      let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
+      let sentence = "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: true) }
+      let up = H.oneSample(c.differences, against: margin)
+      let down = H.oneSample(c.differences, against: 0)
+      let verdict: Verdict =
+        (up?.greater ?? 1) < H.sideLevel ? .holds : (down?.less ?? 1) < H.sideLevel ? .fails : .inconclusive
+      return finish(verdict, sentence, [c], pFails: down?.less)
     }
-    let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
-    let sentence = "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
-    guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: true) }
-    let up = H.oneSample(c.differences, against: margin)
-    let down = H.oneSample(c.differences, against: 0)
-    let verdict: Verdict =
-      (up?.greater ?? 1) < H.sideLevel ? .holds : (down?.less ?? 1) < H.sideLevel ? .fails : .inconclusive
-    return finish(verdict, sentence, [c], pFails: down?.less)
   }
 
   /// `not_better_than`: "a gives no gain over b": holds when a − b is below `margin` at 2.5% one-sided (the upper
@@ -165,19 +162,16 @@ extension CheckContext {
   func notBetterThan(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
     -> ClaimEvaluation
   {
-    let c: Comparison
-    switch paired(a, b, points) {
-    case .failure(let box): return box.evaluation
-    case .success(let comparison): c = comparison
+    onPaired(a, b, points) { c in
+      let sentence =
+        "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
+        + "\(number(margin))\(percent ? " pt" : "")."
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: false) }
+      let t = H.oneSample(c.differences, against: margin)
+      let verdict: Verdict =
+        (t?.less ?? 1) < H.equivalenceLevel ? .holds : (t?.greater ?? 1) < H.sideLevel ? .fails : .inconclusive
+      return finish(verdict, sentence, [c], pFails: t?.greater)
     }
-    let sentence =
-      "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
-      + "\(number(margin))\(percent ? " pt" : "")."
-    guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: false) }
-    let t = H.oneSample(c.differences, against: margin)
-    let verdict: Verdict =
-      (t?.less ?? 1) < H.equivalenceLevel ? .holds : (t?.greater ?? 1) < H.sideLevel ? .fails : .inconclusive
-    return finish(verdict, sentence, [c], pFails: t?.greater)
   }
 
   /// `equivalent`: holds when |a − b| < margin by two one-sided tests at 2.5% (the 95% interval lies inside
@@ -185,19 +179,16 @@ extension CheckContext {
   func equivalent(a: [String: ConfigValue], b: [String: ConfigValue], margin: Double, points: [GridPoint])
     -> ClaimEvaluation
   {
-    let c: Comparison
-    switch paired(a, b, points) {
-    case .failure(let box): return box.evaluation
-    case .success(let comparison): c = comparison
+    onPaired(a, b, points) { c in
+      let sentence =
+        "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
+        + "\(percent ? " pt" : "")."
+      guard c.meanDiff != nil else {
+        return finish(c.outcome == .neither ? .inconclusive : .fails, sentence, [c], pFails: c.outcome == .neither ? 1 : 0)
+      }
+      let (holds, pFails) = tost(c.differences, margin: margin)
+      return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
     }
-    let sentence =
-      "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
-      + "\(percent ? " pt" : "")."
-    guard c.meanDiff != nil else {
-      return finish(c.outcome == .neither ? .inconclusive : .fails, sentence, [c], pFails: c.outcome == .neither ? 1 : 0)
-    }
-    let (holds, pFails) = tost(c.differences, margin: margin)
-    return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
   }
 
   /// TOST on paired differences: (both one-sided tests reject at `equivalenceLevel`, p of the more significant
@@ -305,7 +296,7 @@ extension CheckContext {
       return finish(.inconclusive, "less_variable needs exactly one point on each side (use where).", [])
     }
     if pa.collapsed || pb.collapsed {
-      return finish(pa.collapsed ? .fails : .holds, "\(pa.collapsed ? pa.point.label : pb.point.label) mostly diverged.",
+      return finish(pa.collapsed ? .fails : .holds, "\(pa.collapsed ? pa.point.label : pb.point.label) mostly diverged or stalled.",
         [], pFails: pa.collapsed ? 0 : 1)
     }
     return varianceTest(pa, pb)
@@ -339,7 +330,7 @@ extension CheckContext {
       return finish(.inconclusive, "No point has \(x) = \(expected).", [])
     }
     if target.collapsed {
-      return finish(.fails, "Expected most stable \(shortName(x)) \(xText(expected)) mostly diverged.", [], pFails: 0)
+      return finish(.fails, "Expected most stable \(shortName(x)) \(xText(expected)) mostly diverged or stalled.", [], pFails: 0)
     }
     let others = summaries.filter { $0.point != target.point && !$0.collapsed }
     let parts = others.map { varianceTest(target, $0) }
@@ -369,10 +360,4 @@ extension CheckContext {
 /// Why a check's a and b sides could not be paired.
 struct PairingProblem: Error {
   var text: String
-}
-
-/// An evaluation carried through a `Result` failure.
-struct ClaimEvaluationBox: Error {
-  var evaluation: ClaimEvaluation
-  init(_ evaluation: ClaimEvaluation) { self.evaluation = evaluation }
 }

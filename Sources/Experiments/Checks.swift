@@ -196,14 +196,15 @@ struct CheckContext {
       .joined(separator: "; ")
     }
     var parts: [String] = []
-    if nDiverged > 0 { parts.append("\(nDiverged) diverged (\(list(diverged, \.divergedSeeds)))") }
+    if nDiverged > 0 { parts.append("\(nDiverged) diverged or stalled (\(list(diverged, \.divergedSeeds)))") }
     if nFailed > 0 { parts.append("\(nFailed) failed or lacked \(metric) (\(list(failed, \.failedSeeds)))") }
     var text =
       "Excluded \(nDiverged + nFailed) run\(nDiverged + nFailed == 1 ? "" : "s"): " + parts.joined(separator: ", ")
       + "."
     let collapsed = summaries.filter(\.collapsed).map(\.point.label)
     if !collapsed.isEmpty {
-      text += " Ranked last because more than half of their runs diverged: \(collapsed.joined(separator: "; "))."
+      text +=
+        " Ranked last because more than half of their runs diverged or stalled: \(collapsed.joined(separator: "; "))."
     }
     return text
   }

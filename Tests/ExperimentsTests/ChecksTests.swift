@@ -60,8 +60,8 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
     let result = evaluate(peak, points: lengths, runs: records)
     #expect(result.verdict == .holds, "\(result.explanation)")
     #expect(result.explanation.hasPrefix("Best interior 4"))
-    #expect(result.explanation.contains("Excluded 3 runs: 3 diverged (regularizer.length=8: seeds 0, 1, 2)."))
-    #expect(result.explanation.contains("more than half of their runs diverged: regularizer.length=8"))
+    #expect(result.explanation.contains("Excluded 3 runs: 3 diverged or stalled (regularizer.length=8: seeds 0, 1, 2)."))
+    #expect(result.explanation.contains("more than half of their runs diverged or stalled: regularizer.length=8"))
     let summary = result.summaries.first { length($0.point) == 8 }!
     #expect(summary.nDiverged == 3 && summary.n == 2 && summary.collapsed)
   }
