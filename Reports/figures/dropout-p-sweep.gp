@@ -21,8 +21,8 @@ set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
 set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'dropout-p-sweep.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'fashion-mnist', \
-     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'mnist-5k'
+plot 'dropout-p-sweep.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'mnist-5k', \
+     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'fashion-mnist'
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
