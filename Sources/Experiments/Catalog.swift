@@ -114,10 +114,5 @@ public struct Catalog: Sendable {
   }
 
   /// Final metrics a run reports for a task; accuracies, errors, Dice and IoU are in percent (0–100).
-  public static func metrics(forTask task: String) -> [String] {
-    switch task {
-    case "segmentation": return ["dice", "iou", "test_loss"]
-    default: return ["test_accuracy", "test_error", "train_accuracy", "test_loss"]
-    }
-  }
+  public static func metrics(forTask task: String) -> [String] { MetricRegistry.names(forTask: task) }
 }

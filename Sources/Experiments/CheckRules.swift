@@ -104,8 +104,18 @@ extension CheckContext {
     let byPoint = Dictionary(summaries.map { ($0.point, $0) }, uniquingKeysWith: { first, _ in first })
     let sa = pairs.map { $0.a.map { byPoint[$0]! } }
     let sb = pairs.map { $0.b.map { byPoint[$0]! } }
-    func names(_ side: [[PointSummary]]) -> String { side.flatMap { $0 }.map(\.point.label).joined(separator: "; ") }
-    let label = "\(names(sa)) vs \(names(sb))"
+    // A side of several points (a range) is named by its selection, not by listing every point.
+    func names(_ side: [[PointSummary]], _ selection: [String: ConfigValue]) -> String {
+      if side.allSatisfy({ $0.count == 1 }) { return side.joined().map(\.point.label).joined(separator: "; ") }
+      let rest = Set(side.joined().map { p in p.point.label }).count
+      return "mean of " + selection.keys.sorted().map { key in
+        if case .map(let m)? = selection[key], case .list(let b)? = m["in"], b.count == 2 {
+          return "\(key) in [\(b[0]), \(b[1])]"
+        }
+        return "\(key)=\(selection[key]!)"
+      }.joined(separator: ", ") + " (\(rest) points)"
+    }
+    let label = "\(names(sa, a)) vs \(names(sb, b))"
     let aCollapsed = sa.joined().contains(where: \.collapsed)
     let bCollapsed = sb.joined().contains(where: \.collapsed)
     if aCollapsed || bCollapsed {

@@ -1,13 +1,14 @@
 import Foundation
 
-/// Decides whether a claim holds on our runs.
+/// Decides whether a claim holds on our runs: the check's verdict, then the regime gate — when the claim states a
+/// regime and the runs are not in it, the verdict is `proxy invalid` and the check's own outcome is kept beside it.
 ///
 /// Runs are matched to points by their sweep coordinates and read from `RunRecord.final[metric]` (percentages
 /// for accuracy, error, Dice and IoU). A point's statistics use only its finished seeds; paired comparisons use
-/// only seeds finished in both points, and are significant when the 95% t-interval of the mean per-seed
-/// difference excludes 0. A point where more than half of the runs diverged ranks below every other point and
-/// loses every comparison. `where` restricts the points first; `by` evaluates each group separately and combines
-/// the groups like `all`: holds if all hold, fails if any fails, else inconclusive.
+/// only seeds finished in both points. Each rule is a hypothesis test at 2.5% per side (`CheckRules.swift`). A
+/// point where more than half of the runs diverged or stalled ranks below every other point and loses every
+/// comparison. `where` restricts the points first; `by` evaluates each group separately and combines the groups
+/// like `all` (intersection–union for holds, Holm for fails).
 public func evaluate(_ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [RunRecord]) -> ClaimEvaluation {
   var evaluation = evaluate(claim.check, points: points, runs: runs)
   guard let regime = claim.regime else { return evaluation }
@@ -122,7 +123,7 @@ struct CheckContext {
   let summaries: [PointSummary]
 
   /// Accuracy, error, Dice and IoU are percentages, shown with "%" and differences in "pt".
-  var percent: Bool { ["accuracy", "error", "dice", "iou"].contains { metric.contains($0) } }
+  var percent: Bool { metric.split(separator: ",").allSatisfy { isPercentMetric($0.trimmingCharacters(in: .whitespaces)) } }
 
   func value(_ v: Double) -> String { percent ? String(format: "%.2f%%", v) : String(format: "%.4g", v) }
 

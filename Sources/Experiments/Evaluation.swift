@@ -179,7 +179,3 @@ public func metricValue(_ metric: String, in final: [String: Double]) -> Double?
   return nil
 }
 
-/// Which way is better: lower for errors and losses, higher otherwise (accuracy, Dice, IoU).
-public func naturalGoal(of metric: String) -> ClaimCheck.Goal {
-  metric.contains("error") || metric.contains("loss") ? .min : .max
-}

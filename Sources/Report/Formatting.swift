@@ -49,9 +49,7 @@ public enum Fmt {
   }
 
   /// Accuracies, errors, Dice and IoU are percentages: values read "91.20", differences "+0.60 pt".
-  static func isPercent(_ metric: String) -> Bool {
-    ["accuracy", "error", "dice", "iou"].contains { metric.contains($0) }
-  }
+  static func isPercent(_ metric: String) -> Bool { isPercentMetric(metric) }
 
   /// A human name for a metric: "test accuracy (%)", "train loss".
   static func metricName(_ metric: String) -> String {

@@ -89,8 +89,11 @@ public enum VerdictTable {
       }
       if !phrases.isEmpty { return phrases.joined(separator: "; ") }
     }
+    // At most four comparisons in a table cell (a plateau alone has one per pair of points); the page has all.
     let comparisons = pairedComparisons(r.verdict)
-    if !comparisons.isEmpty { return comparisons.joined(separator: "; ") }
+    let shown = comparisons.prefix(4).joined(separator: "; ")
+    if comparisons.count > 4 { return shown + "; … (\(comparisons.count - 4) more on the page)" }
+    if !comparisons.isEmpty { return shown }
     return firstClause(r.verdict.explanation)
   }
 

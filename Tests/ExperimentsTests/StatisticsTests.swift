@@ -97,3 +97,15 @@ import Testing
     #expect(lines[2].needed == nil && lines[2].note?.contains("no power rule") == true)
   }
 }
+
+@Suite struct MetricRegistryTests {
+  /// Direction and unit come from the registry, not from the metric's name.
+  @Test func directionsAndUnits() {
+    #expect(naturalGoal(of: "test_accuracy") == .max && naturalGoal(of: "dice") == .max)
+    #expect(naturalGoal(of: "test_error") == .min && naturalGoal(of: "train_loss") == .min)
+    #expect(isPercentMetric("train_dice") && !isPercentMetric("test_loss"))
+    #expect(MetricRegistry.names(forTask: "segmentation").contains("train_dice"))
+    #expect(!MetricRegistry.names(forTask: "classification").contains("dice"))
+    #expect(Set(MetricRegistry.all.map(\.name)).count == MetricRegistry.all.count)
+  }
+}

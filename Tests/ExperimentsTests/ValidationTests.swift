@@ -74,7 +74,7 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
     BrokenSpec(
       name: "metric of another task", replacements: ["metric: test_accuracy}": "metric: dice}"],
       keyPath: "claim.check.metric",
-      message: "unknown metric 'dice' (choices: test_accuracy, test_error, test_loss, train_accuracy)"),
+      message: "unknown metric 'dice' (choices: test_accuracy, test_error, test_loss, train_accuracy, train_loss)"),
     BrokenSpec(
       name: "drop rate of 1",
       replacements: [
@@ -102,10 +102,28 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
       message: "at site 'conv2' (shape [14, 14, 64]): block_size 20 is larger than the 14×14 feature map"),
     BrokenSpec(
       name: "zero epochs", replacements: ["epochs: 15": "epochs: 0"], keyPath: "base.train.epochs",
-      message: "must be positive, got 0"),
+      message: "must be in [1, 10000], got 0"),
+    BrokenSpec(
+      name: "epochs that overflow an estimate", replacements: ["epochs: 15": "epochs: 9223372036854775807"],
+      keyPath: "base.train.epochs", message: "must be in [1, 10000], got 9223372036854775807"),
+    BrokenSpec(
+      name: "epochs as a huge double", replacements: ["epochs: 15": "epochs: 1e12"], keyPath: "base.train.epochs",
+      message: "must be in [1, 10000], got 1000000000000"),
+    BrokenSpec(
+      name: "negative steps", replacements: ["epochs: 15,": "epochs: 15, steps: -10,"], keyPath: "base.train.steps",
+      message: "must be in [1, 100000000], got -10"),
+    BrokenSpec(
+      name: "zero steps", replacements: ["epochs: 15,": "epochs: 15, steps: 0,"], keyPath: "base.train.steps",
+      message: "must be in [1, 100000000], got 0"),
+    BrokenSpec(
+      name: "negative subset seed", replacements: ["test_size: 10000}": "test_size: 10000, subset_seed: -1}"],
+      keyPath: "base.dataset.subset_seed", message: "must be in [0, 4294967295], got -1"),
+    BrokenSpec(
+      name: "negative seed", replacements: ["seeds: [0, 1, 2, 3, 4]": "seeds: [0, -5]"], keyPath: "seeds[1]",
+      message: "must be in [0, 4294967295], got -5"),
     BrokenSpec(
       name: "negative batch", replacements: ["batch: 128": "batch: -1"], keyPath: "base.train.batch",
-      message: "must be positive, got -1"),
+      message: "must be in [1, 65536], got -1"),
     BrokenSpec(
       name: "zero lr", replacements: ["lr: 0.05": "lr: 0"], keyPath: "base.train.lr", message: "must be positive, got 0"
     ),
@@ -190,7 +208,7 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
     BrokenSpec(
       name: "error only in the full scale", replacements: ["full: {train.epochs: 60,": "full: {train.epochs: -60,"],
       keyPath: "base.train.epochs",
-      message: "must be positive, got -60", scale: "full"),
+      message: "must be in [1, 10000], got -60", scale: "full"),
   ]
 
   @Test(arguments: cases) func brokenSpecGivesOneClearError(_ broken: BrokenSpec) {

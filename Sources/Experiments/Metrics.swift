@@ -1,0 +1,63 @@
+/// Every metric a run records or a check can read, with which way is better and its unit. One table instead of
+/// guessing from the name (a name without "error" or "loss" was taken as higher-is-better, which would mis-rank a
+/// train–test gap or an MSE).
+public struct MetricInfo: Sendable, Equatable {
+  public enum Direction: Sendable, Equatable {
+    case higherIsBetter, lowerIsBetter
+  }
+
+  public var name: String
+  public var direction: Direction
+  /// Percent (0–100): values read "91.20", differences "+0.60 pt".
+  public var percent: Bool
+  /// Which tasks record it; a check on another task's metric is a spec error.
+  public var tasks: Set<String>
+  public var doc: String
+}
+
+public enum MetricRegistry {
+  public static let all: [MetricInfo] = [
+    MetricInfo(
+      name: "test_accuracy", direction: .higherIsBetter, percent: true, tasks: ["classification"],
+      doc: "accuracy on the test split"),
+    MetricInfo(
+      name: "test_error", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
+      doc: "100 − test_accuracy"),
+    MetricInfo(
+      name: "test_loss", direction: .lowerIsBetter, percent: false, tasks: ["classification", "segmentation"],
+      doc: "mean loss on the test split"),
+    MetricInfo(
+      name: "train_accuracy", direction: .higherIsBetter, percent: true, tasks: ["classification"],
+      doc: "accuracy on the training set, evaluation mode"),
+    MetricInfo(
+      name: "train_loss", direction: .lowerIsBetter, percent: false, tasks: ["classification", "segmentation"],
+      doc: "mean loss on the training set, evaluation mode"),
+    MetricInfo(
+      name: "dice", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "mean per-image Dice on the test split"),
+    MetricInfo(
+      name: "iou", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "mean per-image IoU on the test split"),
+    MetricInfo(
+      name: "train_dice", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "Dice on the training set, evaluation mode"),
+    MetricInfo(
+      name: "train_iou", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "IoU on the training set, evaluation mode"),
+  ]
+
+  static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+  public static func info(_ name: String) -> MetricInfo? { byName[name] }
+
+  /// Metric names a task's runs record, in table order.
+  public static func names(forTask task: String) -> [String] { all.filter { $0.tasks.contains(task) }.map(\.name) }
+}
+
+/// Which way is better for a metric, from the registry (higher for a name it does not know, as before).
+public func naturalGoal(of metric: String) -> ClaimCheck.Goal {
+  MetricRegistry.info(metric)?.direction == .lowerIsBetter ? .min : .max
+}
+
+/// Whether a metric is a percentage, from the registry.
+public func isPercentMetric(_ metric: String) -> Bool { MetricRegistry.info(metric)?.percent ?? false }
