@@ -9,6 +9,10 @@ extension ExperimentSpec {
         "regularizer", method, choices: Array(catalog.regularizers.keys), file: file, keyPath: "method")
     }
     if seeds.isEmpty { throw SpecError(file: file, keyPath: "seeds", message: "needs at least one seed") }
+    for (i, seed) in seeds.enumerated() where !RunLimits.seeds.contains(seed) {
+      throw SpecError(
+        file: file, keyPath: "seeds[\(i)]", message: "must be in \(RunLimits.text(RunLimits.seeds)), got \(seed)")
+    }
     var seen: Set<Int> = []
     for seed in seeds where !seen.insert(seed).inserted {
       throw SpecError(

@@ -23,6 +23,13 @@ extension RunConfig {
     if let n = config.dataset.testSize, n < 1 || n > dataset.testMax {
       throw fail("dataset.test_size", "must be in [1, \(dataset.testMax)] for \(config.dataset.name), got \(n)")
     }
+    if !RunLimits.seeds.contains(config.dataset.subsetSeed) {
+      throw fail(
+        "dataset.subset_seed", "must be in \(RunLimits.text(RunLimits.seeds)), got \(config.dataset.subsetSeed)")
+    }
+    if !RunLimits.seeds.contains(config.seed) {
+      throw fail("seed", "must be in \(RunLimits.text(RunLimits.seeds)), got \(config.seed)")
+    }
 
     guard let model = catalog.models[config.model.name] else {
       throw SpecError.unknown(
@@ -40,7 +47,17 @@ extension RunConfig {
       config.model.params, specs: model.parameters, owner: "model '\(config.model.name)'", path: key("model"),
       file: file)
 
+    try validateWidths(config.model, fail: fail)
     try validateTrain(config.train, fail: fail)
+    let bytes = RunLimits.memoryEstimate(
+      config.model, sites: model.siteShapes(dataset.imageShape, config.model.params), input: dataset.imageShape,
+      classes: dataset.classes, batch: config.train.batch)
+    if bytes > RunLimits.memoryBytes {
+      throw fail(
+        "model",
+        "needs about \(RunLimits.gib(bytes)) GiB for weights, optimiser state and one batch's activations "
+          + "(batch \(config.train.batch)); the limit is \(RunLimits.gib(RunLimits.memoryBytes)) GiB")
+    }
 
     guard let regularizer = catalog.regularizers[config.regularizer.name] else {
       throw SpecError.unknown(
@@ -82,19 +99,44 @@ extension RunConfig {
     return config
   }
 
+  /// Widths index the model's stages (resnet and unet-tiny have three), and a zero or negative width would reach
+  /// the engine as an empty or negative allocation.
+  private static func validateWidths(_ m: ModelConfig, fail: (String, String) -> SpecError) throws(SpecError) {
+    guard case .list(let items)? = m.params["widths"] else { return }
+    let widths = items.compactMap(\.asInt)
+    let stages = ["resnet": 3, "unet-tiny": 3][m.name]
+    if let stages, widths.count != stages {
+      throw fail("model.widths", "\(m.name) takes exactly \(stages) widths (one per stage), got \(widths.count)")
+    }
+    if widths.isEmpty { throw fail("model.widths", "needs at least one width") }
+    for (i, w) in widths.enumerated() where !RunLimits.width.contains(w) {
+      throw fail("model.widths[\(i)]", "must be in \(RunLimits.text(RunLimits.width)), got \(w)")
+    }
+  }
+
   private static func validateTrain(_ t: TrainConfig, fail: (String, String) -> SpecError) throws(SpecError) {
-    if t.epochs <= 0 { throw fail("train.epochs", "must be positive, got \(t.epochs)") }
-    if t.batch <= 0 { throw fail("train.batch", "must be positive, got \(t.batch)") }
-    if t.evalEvery <= 0 { throw fail("train.eval_every", "must be positive, got \(t.evalEvery)") }
-    if t.evalBatch <= 0 { throw fail("train.eval_batch", "must be positive, got \(t.evalBatch)") }
+    func limit(_ key: String, _ value: Int, _ range: ClosedRange<Int>) throws(SpecError) {
+      if !range.contains(value) { throw fail(key, "must be in \(RunLimits.text(range)), got \(value)") }
+    }
+    try limit("train.epochs", t.epochs, RunLimits.epochs)
+    try limit("train.batch", t.batch, RunLimits.batch)
+    try limit("train.eval_every", t.evalEvery, RunLimits.epochs)
+    try limit("train.eval_batch", t.evalBatch, RunLimits.batch)
+    if let steps = t.steps { try limit("train.steps", steps, RunLimits.steps) }
     if !(t.lr > 0) || !t.lr.isFinite { throw fail("train.lr", "must be positive, got \(formatNumber(t.lr))") }
     if !(0..<1).contains(t.momentum) {
       throw fail("train.momentum", "must be in [0, 1), got \(formatNumber(t.momentum))")
     }
     if !(t.weightDecay >= 0) { throw fail("train.weight_decay", "must be ≥ 0, got \(formatNumber(t.weightDecay))") }
     if !(t.gamma > 0) { throw fail("train.gamma", "must be positive, got \(formatNumber(t.gamma))") }
-    if t.warmupEpochs < 0 { throw fail("train.warmup_epochs", "must be ≥ 0, got \(formatNumber(t.warmupEpochs))") }
-    if let c = t.maxNorm, !(c > 0) { throw fail("train.max_norm", "must be positive, got \(formatNumber(c))") }
+    if !(t.warmupEpochs >= 0 && t.warmupEpochs <= Double(RunLimits.epochs.upperBound)) {
+      throw fail(
+        "train.warmup_epochs",
+        "must be in [0, \(RunLimits.epochs.upperBound)], got \(formatNumber(t.warmupEpochs))")
+    }
+    if let c = t.maxNorm, !(c > 0 && c.isFinite) {
+      throw fail("train.max_norm", "must be positive and finite, got \(formatNumber(c))")
+    }
     if !(0..<1).contains(t.adamBeta1) {
       throw fail("train.adam_beta1", "must be in [0, 1), got \(formatNumber(t.adamBeta1))")
     }
@@ -109,6 +151,45 @@ extension RunConfig {
         throw fail("train.milestones", "milestones must increase, got \(t.milestones)")
       }
     }
+  }
+}
+
+/// Bounds on what one run may ask for. They are far beyond every spec's full scale and keep arithmetic on them
+/// (epochs × training-set size, steps × batch, widths × widths) inside 64 bits and the run inside this machine.
+public enum RunLimits {
+  /// Seeds are labels of replicates; they become 64-bit RNG keys, and negative ones cannot.
+  public static let seeds = 0...Int(UInt32.max)
+  public static let epochs = 1...10_000
+  public static let steps = 1...100_000_000
+  public static let batch = 1...65_536
+  public static let width = 1...65_536
+  /// Estimated memory of one run (see `memoryEstimate`).
+  public static let memoryBytes = 2 << 30
+
+  static func text(_ r: ClosedRange<Int>) -> String { "[\(r.lowerBound), \(r.upperBound)]" }
+
+  static func gib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / Double(1 << 30)) }
+
+  /// Float32 bytes of weights (×4: weights, gradients and up to two optimiser moments) plus one training batch's
+  /// activations (×8: each site's output, its mask and gradients, the layers around it; ×blocks per resnet stage).
+  /// An estimate for refusing configs that could never run, not a prediction of peak memory.
+  static func memoryEstimate(
+    _ m: ModelConfig, sites: [String: [Int]], input: [Int], classes: Int, batch: Int
+  ) -> Int {
+    var widths: [Int] = []
+    if case .list(let items)? = m.params["widths"] { widths = items.compactMap(\.asInt) }
+    let blocks = m.params["blocks"]?.asInt ?? 1
+    var weights = 0.0
+    if m.name == "mlp" {
+      let layers = [Double(input.reduce(1, *))] + widths.map(Double.init) + [Double(classes)]
+      for i in 1..<layers.count { weights += layers[i - 1] * layers[i] + layers[i] }
+    } else {
+      // Two 3×3 convolutions per block; unet-tiny has each level twice (encoder and decoder).
+      weights = widths.reduce(0.0) { $0 + 18 * Double(blocks) * 2 * Double($1) * Double($1) }
+    }
+    let activations = sites.values.reduce(0.0) { $0 + $1.reduce(1.0) { $0 * Double($1) } }
+    let bytes = 4 * (4 * weights + 8 * Double(batch) * Double(blocks) * activations)
+    return bytes >= Double(Int.max / 2) ? Int.max / 2 : Int(bytes)
   }
 }
 

@@ -51,7 +51,20 @@ public enum AtomicFile {
   }
 
   /// Writes via a unique temporary file in the same directory, then `rename(2)`: atomic on POSIX filesystems.
+  /// A critical section for `Interrupts`: Ctrl-C waits for the rename instead of leaving the temporary file. In a
+  /// worker (default dispositions) SIGINT/SIGTERM are held for the same span and take effect right after it.
   public static func write(_ data: Data, to url: URL) throws {
+    var held = sigset_t()
+    var previous = sigset_t()
+    sigemptyset(&held)
+    sigaddset(&held, SIGINT)
+    sigaddset(&held, SIGTERM)
+    pthread_sigmask(SIG_BLOCK, &held, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    try Interrupts.critical { try writeNow(data, to: url) }
+  }
+
+  private static func writeNow(_ data: Data, to url: URL) throws {
     let temp = url.deletingLastPathComponent().appendingPathComponent(
       ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(nextSerial()).tmp")
     try data.write(to: temp)

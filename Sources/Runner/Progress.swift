@@ -62,14 +62,15 @@ public final class ProgressDisplay: @unchecked Sendable {
     }
   }
 
-  func end(experiment id: String, verdict: String?) {
+  /// The experiment's summary: every run counted once, as trained, cached, failed or not attempted.
+  func end(experiment id: String, tally: RunTally, verdict: String?) {
     lock.lock()
     defer { lock.unlock() }
     if interactive { write("\r\u{1B}[K") }
     if let verdict {
-      write("\(id): \(done)/\(total) runs, verdict: \(verdict)\n")
+      write("\(id): \(tally.summary); verdict: \(verdict)\n")
     } else {
-      write("\(id): \(done)/\(total) runs available; results are written once every run is cached\n")
+      write("\(id): \(tally.summary); results are written once every run is cached\n")
     }
   }
 

@@ -60,6 +60,10 @@ public enum Shell {
     process.standardOutput = out
     process.standardError = err
     do { try process.run() } catch { return (127, Data(), "\(command): \(error)") }
+    // A long child (a bench workload) must not go on alone after Ctrl-C or SIGTERM ended this process.
+    let pid = process.processIdentifier
+    let registration = Interrupts.onInterrupt { kill(pid, SIGTERM) }
+    defer { registration.cancel() }
     let data = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -33,11 +33,15 @@ public enum WorkerLoop {
       data.append(0x0A)
       output.write(data)
     }
+    // Tests crash a worker on purpose, as a segfault or the OOM killer would: the pool must fail that run only and
+    // hand the rest to a fresh worker. Read once, so the check costs nothing per run.
+    let crashSeed = ProcessInfo.processInfo.environment["DROPBENCH_TEST_CRASH_SEED"].flatMap { Int($0) }
     while let line = readLine(strippingNewline: true) {
       guard let job = try? JSONDecoder().decode(WorkerJob.self, from: Data(line.utf8)) else {
         send(WorkerMessage(kind: .failed, key: "", error: "malformed job line"))
         continue
       }
+      if let crashSeed, job.config.seed == crashSeed { kill(getpid(), SIGKILL) }
       var lastReport = Date.distantPast
       do {
         let record = try executor.execute(
@@ -62,94 +66,180 @@ public enum WorkerLoop {
 }
 
 /// A pool of `dropbench worker` processes fed from one queue. Each worker trains one run at a time on one thread.
+/// A worker that dies during a run (a crash, the OOM killer) fails that run only: a fresh worker takes the rest.
 final class WorkerPool: @unchecked Sendable {
   private let executable: URL
   private let jobs: Int
   private let lock = NSLock()
   private var processes: [Process] = []
+  private var pending = JobQueue([])
+  private var stopped = false
 
   init(executable: URL, jobs: Int) {
     self.executable = executable
     self.jobs = jobs
   }
 
-  /// Trains `queue` on up to `processes` fresh workers with Ctrl-C / SIGTERM stopping them (then throws
-  /// `RunnerError.interrupted`); `onMessage` sees every message. Returns the failed jobs as (key, error).
+  /// Trains `queue` on up to `processes` workers; Ctrl-C / SIGTERM stop them (`Interrupts`: the process then exits
+  /// 130 and this never returns). `onMessage` sees every message. Returns the failed jobs as (key, error); jobs
+  /// neither done nor failed were not attempted (every worker failed to start).
   static func train(
     _ queue: [WorkerJob], executable: URL, processes: Int, onMessage: @escaping @Sendable (WorkerMessage) -> Void
   ) throws -> [(key: String, error: String)] {
     let failures = FailureLog()
     let pool = WorkerPool(executable: executable, jobs: processes)
-    let interrupt = InterruptHandler.install { pool.terminate() }
-    defer { interrupt.cancel() }
-    try pool.run(queue) { message in
+    let registration = Interrupts.onInterrupt { pool.stop() }
+    defer { registration.cancel() }
+    pool.run(queue) { message in
       if message.kind == .failed { failures.add(message.key, message.error ?? "unknown error") }
       onMessage(message)
     }
-    if InterruptHandler.wasInterrupted { throw RunnerError.interrupted }
+    Interrupts.parkIfInterrupted()
     return failures.entries.map { (key: $0.0, error: $0.1) }
   }
 
   /// Runs every job; `onMessage` is called (serialised) for each worker message. Returns when all jobs answered.
-  func run(_ queue: [WorkerJob], onMessage: @escaping @Sendable (WorkerMessage) -> Void) throws {
-    let pending = JobQueue(queue)
+  func run(_ queue: [WorkerJob], onMessage: @escaping @Sendable (WorkerMessage) -> Void) {
+    lock.lock()
+    pending = JobQueue(queue)
+    lock.unlock()
     let group = DispatchGroup()
-    var launchError: Error?
     for _ in 0..<min(jobs, queue.count) {
-      let process = Process()
-      process.executableURL = executable
-      process.arguments = ["worker"]
-      let input = Pipe()
-      let output = Pipe()
-      process.standardInput = input
-      process.standardOutput = output
-      process.standardError = FileHandle.standardError
-      do { try process.run() } catch {
-        launchError = error
-        break
-      }
-      lock.lock()
-      processes.append(process)
-      lock.unlock()
       group.enter()
-      Thread.detachNewThread { [lock] in
+      Thread.detachNewThread { [self] in
         defer { group.leave() }
-        let reader = LineReader(output.fileHandleForReading)
-        while let job = pending.next() {
-          var data = (try? JSONEncoder().encode(job)) ?? Data()
-          data.append(0x0A)
-          input.fileHandleForWriting.write(data)
-          var answered = false
-          while let line = reader.next() {
-            guard let message = try? JSONDecoder().decode(WorkerMessage.self, from: Data(line.utf8)) else { continue }
-            lock.lock()
-            onMessage(message)
-            lock.unlock()
-            if message.kind != .progress {
-              answered = true
-              break
-            }
-          }
-          if !answered {
-            lock.lock()
-            onMessage(WorkerMessage(kind: .failed, key: job.key, error: "worker exited during the run"))
-            lock.unlock()
-            return
-          }
-        }
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        serve(onMessage)
       }
     }
     group.wait()
-    if let launchError { throw RunnerError.workerFailed("\(launchError)") }
   }
 
-  /// Stops every worker (on Ctrl-C); what they finished is already in the cache.
-  func terminate() {
+  /// One slot of the pool: hands jobs to its worker, starting a fresh one whenever the last has died.
+  private func serve(_ onMessage: @escaping @Sendable (WorkerMessage) -> Void) {
+    func report(_ message: WorkerMessage) {
+      lock.lock()
+      onMessage(message)
+      lock.unlock()
+    }
+    var worker: Connection?
+    while let job = nextJob() {
+      if worker == nil {
+        do { worker = try launch() } catch {
+          if !isStopped {
+            report(WorkerMessage(kind: .failed, key: job.key, error: "could not start a worker: \(error)"))
+          }
+          return
+        }
+      }
+      guard let connection = worker else { return }
+      if let message = connection.train(job, onProgress: report) {
+        report(message)
+        continue
+      }
+      // The worker died during the run. Killed by SIGINT/SIGTERM usually means Ctrl-C reached the whole process
+      // group: give the signal thread a moment to record it, so the run is not misreported as a failure.
+      let death = connection.waitForExit()
+      if death.bySignal && [SIGINT, SIGTERM].contains(death.code) {
+        for _ in 0..<50 where !Interrupts.wasInterrupted && !isStopped { usleep(10_000) }
+      }
+      if Interrupts.wasInterrupted || isStopped { return }
+      report(WorkerMessage(kind: .failed, key: job.key, error: "worker \(death) during the run (replaced)"))
+      worker = nil
+    }
+    worker?.finish()
+  }
+
+  private var isStopped: Bool {
     lock.lock()
     defer { lock.unlock() }
-    for p in processes where p.isRunning { p.terminate() }
+    return stopped
+  }
+
+  private func nextJob() -> WorkerJob? {
+    lock.lock()
+    let queue = pending
+    let halted = stopped
+    lock.unlock()
+    return halted ? nil : queue.next()
+  }
+
+  private func launch() throws -> Connection {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = ["worker"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.standardError
+    lock.lock()
+    defer { lock.unlock() }
+    // Checked under the lock `stop()` takes, so no worker starts after an interrupt has stopped the others.
+    if stopped { throw RunnerError.interrupted }
+    try process.run()
+    processes.append(process)
+    return Connection(process: process, input: input, output: output)
+  }
+
+  /// Stops handing out jobs and stops every worker (on Ctrl-C); what they finished is already in the cache.
+  /// Waits up to two seconds for them to exit, then kills what is left, so no run goes on training unseen.
+  func stop() {
+    lock.lock()
+    stopped = true
+    let running = processes.filter(\.isRunning)
+    lock.unlock()
+    for p in running { kill(p.processIdentifier, SIGTERM) }
+    let deadline = Date().addingTimeInterval(2)
+    while running.contains(where: \.isRunning) && Date() < deadline { usleep(10_000) }
+    for p in running where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+  }
+}
+
+/// One worker process and its pipes.
+final class Connection {
+  let process: Process
+  private let input: Pipe
+  private let reader: LineReader
+
+  init(process: Process, input: Pipe, output: Pipe) {
+    self.process = process
+    self.input = input
+    reader = LineReader(output.fileHandleForReading)
+  }
+
+  /// Sends `job` and reads progress until its answer (done or failed); nil when the worker died first.
+  func train(_ job: WorkerJob, onProgress: (WorkerMessage) -> Void) -> WorkerMessage? {
+    var data = (try? JSONEncoder().encode(job)) ?? Data()
+    data.append(0x0A)
+    // A dead worker's pipe would raise SIGPIPE; the write then fails and the read below sees end of file.
+    signal(SIGPIPE, SIG_IGN)
+    try? input.fileHandleForWriting.write(contentsOf: data)
+    while let line = reader.next() {
+      guard let message = try? JSONDecoder().decode(WorkerMessage.self, from: Data(line.utf8)) else { continue }
+      if message.kind == .progress {
+        onProgress(message)
+      } else {
+        return message
+      }
+    }
+    return nil
+  }
+
+  struct Death: CustomStringConvertible {
+    var bySignal: Bool
+    var code: Int32
+    var description: String { bySignal ? "killed by signal \(code)" : "exited with status \(code)" }
+  }
+
+  func waitForExit() -> Death {
+    process.waitUntilExit()
+    return Death(bySignal: process.terminationReason == .uncaughtSignal, code: process.terminationStatus)
+  }
+
+  /// No more jobs: closing stdin ends the worker's loop.
+  func finish() {
+    try? input.fileHandleForWriting.close()
+    process.waitUntilExit()
   }
 }
 

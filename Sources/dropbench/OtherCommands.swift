@@ -68,7 +68,8 @@ struct Check: ParsableCommand {
       for path in specs {
         let (spec, _) = try SpecFiles.load(path)
         var counts: [String] = []
-        for scale in spec.scales.keys.sorted() {
+        // `default` too when the spec lists no such scale: it is what `run` plans without --scale.
+        for scale in Set(spec.scales.keys).union(["default"]).sorted() {
           let plan = try spec.plan(scale: scale, overrides: parsed, catalog: CatalogBuilder.catalog)
           counts.append("\(scale) \(plan.runs.count) runs")
         }
@@ -107,7 +108,8 @@ struct ReportCommand: ParsableCommand {
 
   func run() throws {
     try guarded {
-      try ReportGeneration.writeAll(paths: paths, render: !noRender)
+      // Ctrl-C waits for the last page, so Reports/ is never half old, half new (then exit 130).
+      try Interrupts.critical { try ReportGeneration.writeAll(paths: paths, render: !noRender) }
       print("wrote \(paths.reports)/README.md")
     }
   }
@@ -126,6 +128,13 @@ struct Seeds: ParsableCommand {
   @Argument(help: "Experiment ids (default: every experiment with stored results).") var experiments: [String] = []
   @Option(help: "Largest seed count considered.") var limit = 1000
   @OptionGroup var paths: Paths
+
+  // Fewer than two seeds have no spread to plan with.
+  func validate() throws {
+    if limit < 2 {
+      throw ValidationError("--limit must be at least 2 (a paired comparison needs two seeds), got \(limit)")
+    }
+  }
 
   func run() throws {
     try guarded {
@@ -224,6 +233,14 @@ struct Bench: ParsableCommand {
   @Flag(help: "With --workload: print per-layer forward/backward milliseconds per training step instead.")
   var layers = false
   @OptionGroup var paths: Paths
+
+  func validate() throws {
+    if let workload, !Benchmark.workloads.contains(workload) {
+      throw ValidationError(
+        "unknown workload '\(workload)' for --workload; choices: \(Benchmark.workloads.joined(separator: ", "))")
+    }
+    if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+  }
 
   func run() throws {
     try guarded {

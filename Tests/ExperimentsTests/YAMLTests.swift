@@ -58,4 +58,41 @@ import Testing
       return e.line != nil && e.description.hasPrefix("x.yaml:") && e.message.hasPrefix("invalid YAML")
     }
   }
+
+  /// Deep nesting is refused before the parser, which recurses per level, can overflow the stack; the line says
+  /// where. Quoted text and comments do not count.
+  @Test func deepNestingIsRefusedBeforeParsing() throws {
+    for text in [
+      "x: " + String(repeating: "[", count: 100_000), "x: " + String(repeating: "{a: ", count: 65),
+      "a: 1\nx:\n" + String(repeating: "- ", count: 65) + "1",
+    ] {
+      #expect {
+        try ConfigValue.parseYAML(text, file: "deep.yaml")
+      } throws: { error in
+        let e = error as! SpecError
+        return e.file == "deep.yaml" && e.line != nil && e.message.contains("at most 64 levels")
+      }
+    }
+    let fine = try ConfigValue.parseYAML(
+      "a: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\" # [[[[\nb: it's [1]")
+    #expect(fine[path: "b"] == .string("it's [1]"))
+    #expect(try ConfigValue.parseYAML(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)) != .null)
+  }
+
+  /// A few hundred bytes of anchors and aliases stand for billions of values: conversion stops at a budget.
+  @Test func aliasBombIsRefused() throws {
+    let bomb = (0..<9).map { i in
+      i == 0
+        ? "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"
+        : "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 9).joined(separator: ", ") + "]"
+    }.joined(separator: "\n")
+    #expect(bomb.utf8.count < 600)
+    #expect {
+      try ConfigValue.parseYAML(bomb, file: "bomb.yaml")
+    } throws: { error in
+      (error as! SpecError).message.contains("more than 100000 values")
+    }
+    // A small alias is still fine.
+    #expect(try ConfigValue.parseYAML("a: &x [1, 2]\nb: *x")[path: "b"] == .list([.int(1), .int(2)]))
+  }
 }
