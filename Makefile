@@ -11,7 +11,7 @@ MNIST5K      := $(DATA_DIR)/mnist_5k.csv.gz
 MNIST5K_SHA  := 846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d
 APT_PACKAGES := gnuplot-nox libopenblas-dev libdnnl-dev dataset-fashion-mnist zlib1g-dev
 
-.PHONY: deps apt-deps build test replicate experiment report diff verify bench clean
+.PHONY: deps apt-deps build test test-slurm replicate experiment report diff verify bench clean
 
 deps: apt-deps $(MNIST5K)
 
@@ -38,6 +38,10 @@ build: deps
 # The engine's loops are many times slower unoptimised, so tests run on the release build (with testability).
 test: build
 	$(SWIFT) test $(RELEASE)
+
+# `dropbench submit` on a real single-node Slurm started and stopped by the script (installs Slurm when missing).
+test-slurm: build
+	bash Tests/Slurm/test-slurm.sh
 
 replicate: build
 	$(BIN) replicate --scale $(SCALE) --jobs $(JOBS)

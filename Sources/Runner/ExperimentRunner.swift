@@ -6,7 +6,8 @@ import Tensor
 /// Options of `dropbench run` / `replicate`.
 public struct RunOptions: Sendable {
   public var jobs: Int
-  /// Run only runs with `index % count == shard` (for Slurm job arrays over a shared cache).
+  /// Run only this shard's runs (for Slurm job arrays over a shared cache): runs are dealt to shards longest
+  /// estimated first, each to the least-loaded shard (`ShardPlan`), so no task gets all the slow runs.
   public var shard: (index: Int, count: Int)?
   public var cache: RunCache
   public var resultsDirectory: URL
@@ -32,6 +33,8 @@ public struct ExperimentOutcome: Sendable {
   public var cached: Int
   public var trained: Int
   public var failed: [String]
+  /// Runs left untrained: other shards' runs, or runs no worker could take.
+  public var notAttempted: Int
   /// The results written to `Reports/results/<id>.json`; nil when a shard left runs for other shards.
   public var results: ExperimentResults?
 }
@@ -70,20 +73,34 @@ public enum ExperimentRunner {
     let keyed = try keyedRuns(plan, kernels: kernels.selection)
     var records: [String: RunRecord] = [:]
     var todo: [WorkerJob] = []
-    for (index, k) in keyed.enumerated() {
+    var otherShards = 0
+    // Cost-balanced shards: every task computes the same split from the whole plan (cached runs included) with
+    // estimates that read no cache, so the tasks of an array agree without talking to each other.
+    let mine = options.shard.map { shard in
+      ShardPlan.keys(
+        of: shard.index, count: shard.count,
+        runs: keyed.map { (key: $0.key, seconds: RunCost.seconds($0.run.config, catalog: CatalogBuilder.catalog)) })
+    }
+    for k in keyed {
       if let record = options.cache.load(k.key) {
         records[k.key] = record
-      } else if options.shard.map({ index % $0.count == $0.index }) ?? true {
+      } else if mine?.contains(k.key) ?? true {
         todo.append(
           WorkerJob(
             key: k.key, config: k.run.config, configTree: k.run.configTree, point: k.run.point.coordinates,
             cacheDirectory: options.cache.directory.path))
+      } else {
+        otherShards += 1
       }
     }
     let labels = Dictionary(
       keyed.map { ($0.key, "\($0.run.point.label) seed \($0.run.seed)") }, uniquingKeysWith: { a, _ in a })
-    progress.begin(experiment: plan.spec.id, total: keyed.count, cached: records.count, toRun: todo.count)
+    let cachedKeys = Set(records.keys)
+    progress.begin(
+      experiment: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count - otherShards,
+      toRun: todo.count)
     var failures: [(key: String, error: String)] = []
+    var trainedNow = 0
     if !todo.isEmpty {
       failures = try WorkerPool.train(todo, executable: options.executable, processes: options.jobs) { message in
         let label = labels[message.key] ?? message.key
@@ -97,14 +114,19 @@ public enum ExperimentRunner {
         }
       }
       for job in todo { if let r = options.cache.load(job.key) { records[job.key] = r } }
+      trainedNow = todo.filter { records[$0.key] != nil }.count
     }
-    let failed = failures.map { "\(labels[$0.key] ?? $0.key): \($0.error)" }
-    let trained = todo.count - failed.count
+    // A worker may die after storing its run and before saying so: that run is trained, not failed.
+    let failed = failures.filter { records[$0.key] == nil }.map { "\(labels[$0.key] ?? $0.key): \($0.error)" }
+    let cached = keyed.filter { cachedKeys.contains($0.key) }.count
+    let tally = RunTally(
+      total: keyed.count, cached: cached, trained: trainedNow, failed: failed.count,
+      notAttempted: keyed.count - cached - trainedNow - failed.count)
     guard keyed.allSatisfy({ records[$0.key] != nil }) else {
-      progress.end(experiment: plan.spec.id, verdict: nil)
+      progress.end(experiment: plan.spec.id, tally: tally, verdict: nil)
       return ExperimentOutcome(
-        id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed,
-        results: nil)
+        id: plan.spec.id, total: keyed.count, cached: cached, trained: trainedNow, failed: failed,
+        notAttempted: tally.notAttempted, results: nil)
     }
     // The cache is keyed by config alone, so a record may have been trained for another experiment's grid (two
     // specs sharing an arm): its coordinates are this plan's, not the ones stored with it.
@@ -122,10 +144,21 @@ public enum ExperimentRunner {
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
     try AtomicFile.write(
       JSON.encode(results), to: options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json"))
-    progress.end(experiment: plan.spec.id, verdict: evaluation.verdict.rawValue)
+    progress.end(experiment: plan.spec.id, tally: tally, verdict: evaluation.verdict.rawValue)
     return ExperimentOutcome(
-      id: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count, trained: trained, failed: failed,
+      id: plan.spec.id, total: keyed.count, cached: cached, trained: trainedNow, failed: failed, notAttempted: 0,
       results: results)
+  }
+}
+
+/// What happened to every run of one experiment: each is exactly one of cached, trained, failed, not attempted.
+public struct RunTally: Sendable {
+  public var total, cached, trained, failed, notAttempted: Int
+
+  public var summary: String {
+    var parts = ["\(trained) trained", "\(cached) cached", "\(failed) failed"]
+    if notAttempted > 0 { parts.append("\(notAttempted) not attempted") }
+    return "\(total) runs: " + parts.joined(separator: ", ")
   }
 }
 
@@ -137,33 +170,5 @@ final class FailureLog: @unchecked Sendable {
     lock.lock()
     entries.append((key, error))
     lock.unlock()
-  }
-}
-
-/// Ctrl-C / SIGTERM: stop the workers, keep what is cached, exit 130 from the caller.
-public final class InterruptHandler: @unchecked Sendable {
-  nonisolated(unsafe) public private(set) static var wasInterrupted = false
-  private let sources: [DispatchSourceSignal]
-
-  private init(sources: [DispatchSourceSignal]) { self.sources = sources }
-
-  public static func install(_ onInterrupt: @escaping @Sendable () -> Void) -> InterruptHandler {
-    let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-      signal(sig, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-      source.setEventHandler {
-        wasInterrupted = true
-        onInterrupt()
-      }
-      source.resume()
-      return source
-    }
-    return InterruptHandler(sources: sources)
-  }
-
-  public func cancel() {
-    for s in sources { s.cancel() }
-    signal(SIGINT, SIG_DFL)
-    signal(SIGTERM, SIG_DFL)
   }
 }

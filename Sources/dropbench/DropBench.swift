@@ -18,17 +18,56 @@ struct DropBench: ParsableCommand {
       """,
     subcommands: [
       List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Verify.self,
-      Seeds.self, Bench.self, Worker.self,
+      Seeds.self, Bench.self, Submit.self, Status.self, Worker.self,
     ])
 
   /// Checks the CPU before any engine code runs: the engine targets are compiled for AVX2 + FMA (Package.swift),
   /// and on an older CPU their first instruction would kill the process with SIGILL and no explanation.
   static func main() {
+    // Before anything else, so no thread and no worker ever runs with a signal neither handled nor defaulted.
+    let command = CommandLine.arguments.dropFirst().first
+    if command == "worker" {
+      Interrupts.restoreDefaults()
+    } else {
+      // Set before the handler exists, so a signal during start-up already gets the command's own line.
+      switch command {
+      case "run", "replicate":
+        Interrupts.setMessage("interrupted: finished runs are cached; run the same command to resume")
+      case "verify": Interrupts.setMessage("interrupted: verification stopped, nothing was kept")
+      default: break
+      }
+      Interrupts.install()
+    }
     if let problem = BuildTarget.unsupportedCPU() {
       FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
       Foundation.exit(2)
     }
-    main(nil)
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      Foundation.exit(report(error))
+    }
+  }
+
+  /// The exit code for an error out of parsing or a command, after printing it. Commands print their own line and
+  /// throw `ExitCode`; a usage error becomes one `error:` line and exit 2 (swift-argument-parser's own default is
+  /// the message plus the whole usage block, and exit 64); `--help` prints the help and exits 0.
+  static func report(_ error: Error) -> Int32 {
+    let code = exitCode(for: error)
+    if let exit = error as? ExitCode { return exit.rawValue }
+    if code == .success {
+      print(fullMessage(for: error))
+      return 0
+    }
+    let text = message(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }
+    let line = text.joined(separator: " ").replacingOccurrences(of: "Error: ", with: "")
+    let names = configuration.subcommands.map { $0._commandName }
+    let command = CommandLine.arguments.dropFirst().first.flatMap { names.contains($0) ? " \($0)" : nil } ?? ""
+    let hint = "see dropbench\(command) --help"
+    FileHandle.standardError.write(Data("error: \(line.isEmpty ? "\(error)" : line) (\(hint))\n".utf8))
+    return 2
   }
 }
 
@@ -88,8 +127,8 @@ extension ParsableCommand {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
       throw ExitCode(2)
     } catch RunnerError.interrupted {
-      FileHandle.standardError.write(
-        Data("interrupted: finished runs are cached; run the same command to resume\n".utf8))
+      Interrupts.parkIfInterrupted()  // the signal thread prints the line and exits 130
+      FileHandle.standardError.write(Data("interrupted\n".utf8))
       throw ExitCode(130)
     } catch let error as DataError {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))

@@ -11,16 +11,29 @@ struct RunFlags: ParsableArguments {
   @Option(name: .customLong("set"), help: "Override a spec key, Hydra-style: --set train.epochs=3 (repeatable).")
   var overrides: [String] = []
   @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
-  @Option(help: "Run only shard i of n (i/n, 0-based): runs with index % n == i. For Slurm job arrays.")
+  @Option(help: "Run only shard i of n (i/n, 0-based), runs dealt by estimated cost. For Slurm job arrays.")
   var shard: String?
   @Flag(help: "Print the runs and an estimated time; train nothing.") var dryRun = false
   @Option(help: "OpenBLAS core type (default: SkylakeX with AVX-512, else Haswell). Changes result bits.")
   var blasCore: String?
   @Flag(help: "No live progress bar, even on a terminal.") var plain = false
 
+  /// OpenBLAS's x86-64 core types (`OPENBLAS_CORETYPE` of a DYNAMIC_ARCH build). Checked while parsing, so a typo is
+  /// a usage error listing these instead of a kernel-mismatch error after OpenBLAS has loaded.
+  static let blasCores = [
+    "Prescott", "Core2", "Nehalem", "Sandybridge", "Haswell", "SkylakeX", "Cooperlake", "SapphireRapids", "Atom",
+    "Barcelona", "Bulldozer", "Piledriver", "Steamroller", "Excavator", "Zen",
+  ]
+
   func validate() throws {
-    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-    if shard != nil, parsedShard == nil { throw ValidationError("--shard takes i/n with 0 <= i < n, e.g. --shard 0/8") }
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    if let shard, parsedShard == nil {
+      throw ValidationError("--shard takes i/n with 0 <= i < n, e.g. --shard 0/8; got '\(shard)'")
+    }
+    if let blasCore, !Self.blasCores.contains(where: { $0.lowercased() == blasCore.lowercased() }) {
+      throw ValidationError(
+        "unknown OpenBLAS core type '\(blasCore)' for --blas-core; choices: \(Self.blasCores.joined(separator: ", "))")
+    }
   }
 
   var parsedShard: (index: Int, count: Int)? {
@@ -68,15 +81,19 @@ enum Execution {
       resultsDirectory: paths.resultsURL)
     var failed: [String] = []
     var changed: [String] = []
+    var wroteResults = false
     for (plan, hash) in plans {
       let outcome = try ExperimentRunner.run(
         plan, specHash: hash, options: options, kernels: kernels, progress: progress)
       failed += outcome.failed
+      wroteResults = wroteResults || outcome.results != nil
       if let verdict = outcome.results?.verdict.verdict.rawValue, let old = committed[outcome.id], old != verdict {
         changed.append("\(outcome.id): \(old) → \(verdict)")
       }
     }
-    try ReportGeneration.writeAll(paths: paths)
+    // Ctrl-C while the pages are written waits for the last one, so Reports/ is never half old, half new. With no
+    // new results (failed runs, a shard) the pages would not change, and there may be no results directory yet.
+    if wroteResults { try Interrupts.critical { try ReportGeneration.writeAll(paths: paths) } }
     for f in failed { FileHandle.standardError.write(Data("failed: \(f)\n".utf8)) }
     for c in changed { FileHandle.standardError.write(Data("verdict changed: \(c)\n".utf8)) }
     if !failed.isEmpty { return 1 }
@@ -200,8 +217,8 @@ struct Verify: ParsableCommand {
   @OptionGroup var paths: Paths
 
   func validate() throws {
-    if sample < 1 { throw ValidationError("--sample must be at least 1") }
-    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    if sample < 1 { throw ValidationError("--sample must be at least 1, got \(sample)") }
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
   }
 
   func run() throws {
@@ -228,24 +245,22 @@ struct Verify: ParsableCommand {
       let kernels = try configureKernels()
       let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
         "dropbench-verify-\(UUID().uuidString)")
-      defer { try? FileManager.default.removeItem(at: scratch) }
+      let cleanup = Interrupts.onInterrupt { try? FileManager.default.removeItem(at: scratch) }
+      defer {
+        cleanup.cancel()
+        try? FileManager.default.removeItem(at: scratch)
+      }
       var differing = 0
       var failed = 0
       for (plan, stored) in work {
-        let report: Verification.Report
-        do {
-          report = try Verification.verify(
-            plan, stored: stored, sample: sample, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-            scratch: scratch.appendingPathComponent(plan.spec.id), kernels: kernels,
-            onFinish: { label, error in
-              let what = error.map { "failed: \($0)" } ?? "re-trained"
-              FileHandle.standardError.write(Data("  \(plan.spec.id): \(label) \(what)\n".utf8))
-            }
-          )
-        } catch RunnerError.interrupted {
-          // Nothing of a verification is kept (its cache is scratch): say so instead of the usual resume hint.
-          throw UserFacingError(message: "interrupted: verification stopped, nothing was kept", code: 130)
-        }
+        let report = try Verification.verify(
+          plan, stored: stored, sample: sample, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+          scratch: scratch.appendingPathComponent(plan.spec.id), kernels: kernels,
+          onFinish: { label, error in
+            let what = error.map { "failed: \($0)" } ?? "re-trained"
+            FileHandle.standardError.write(Data("  \(plan.spec.id): \(label) \(what)\n".utf8))
+          }
+        )
         print("\(plan.spec.id): \(report.identical)/\(report.checks.count) sampled runs bit-identical")
         for c in report.caveats { print("  note: \(c)") }
         for c in report.differing { print("  differs: \(c.label): \(c.difference!)") }

@@ -1,0 +1,71 @@
+import Experiments
+import Foundation
+
+/// Cost-balanced assignment of runs to the shards of a Slurm job array.
+///
+/// `index % n` gives every shard the same number of runs, but a sweep's runs differ in cost by orders of magnitude
+/// (a U-Net run against an MLP run, 60k images against 512), so one task can run for hours after the others end.
+/// Longest-processing-time-first puts each run, longest first, on the shard with the least work so far: its
+/// longest shard is within 4/3 of the best possible.
+///
+/// Every task of an array computes its own share independently, so the assignment must be a pure function of the
+/// plan: it takes every run of the plan (cached or not, in plan order) with an estimate that does not read the
+/// cache, and breaks ties by plan position, then shard index — never by key, since keys hash the node's kernels.
+public enum ShardPlan {
+  /// The run keys of each shard (`count` lists, each in input order). A key listed twice (two grid points with
+  /// one config) is one run: it goes where its first occurrence goes.
+  public static func assign(_ runs: [(key: String, seconds: Double)], shards count: Int) -> [[String]] {
+    precondition(count >= 1, "a shard plan needs at least one shard")
+    var seen = Set<String>()
+    var unique: [(index: Int, key: String, seconds: Double)] = []
+    for (index, run) in runs.enumerated() where seen.insert(run.key).inserted {
+      // A negative or non-finite estimate would corrupt the loads; such a run costs nothing known.
+      unique.append((index, run.key, run.seconds.isFinite ? max(run.seconds, 0) : 0))
+    }
+    let order = unique.sorted { a, b in a.seconds != b.seconds ? a.seconds > b.seconds : a.index < b.index }
+    var load = [Double](repeating: 0, count: count)
+    var shardOf: [Int: Int] = [:]
+    for run in order {
+      // The first least-loaded shard: ties go to the lowest index, so equal-cost runs fill shards in order.
+      var best = 0
+      for s in 1..<count where load[s] < load[best] { best = s }
+      load[best] += run.seconds
+      shardOf[run.index] = best
+    }
+    var shards = [[String]](repeating: [], count: count)
+    for run in unique { shards[shardOf[run.index]!].append(run.key) }
+    return shards
+  }
+
+  /// The keys shard `index` of `count` trains, as a set for membership tests.
+  public static func keys(
+    of index: Int, count: Int, runs: [(key: String, seconds: Double)]
+  ) -> Set<String> {
+    Set(assign(runs, shards: count)[index])
+  }
+
+  /// The estimated total seconds of each shard under `assign`, for `submit` to size time limits.
+  public static func loads(_ runs: [(key: String, seconds: Double)], shards count: Int) -> [Double] {
+    let cost = Dictionary(runs.map { ($0.key, $0.seconds) }, uniquingKeysWith: { a, _ in a })
+    return assign(runs, shards: count).map { $0.reduce(0) { $0 + (cost[$1] ?? 0) } }
+  }
+}
+
+/// A run's estimated single-thread seconds from its config alone: training images over a nominal per-model rate.
+/// It deliberately ignores measured rates in the cache: shards of one array see different caches and must agree.
+/// Only the ratios between runs matter for balancing.
+public enum RunCost {
+  /// Nominal single-thread training rates (images/s), the same as `dropbench run --dry-run` starts from.
+  public static let nominalRates = ["mlp": 10_000.0, "cnn": 4_500, "resnet": 2_000, "unet-tiny": 250]
+
+  /// Training images a run processes: the step budget when `train.steps` is set, else epochs × training-set size.
+  public static func images(_ config: RunConfig, catalog: Catalog) -> Double {
+    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.trainMax ?? 0
+    if let steps = config.train.steps { return Double(steps * min(config.train.batch, max(size, 1))) }
+    return Double(config.train.epochs * size)
+  }
+
+  public static func seconds(_ config: RunConfig, catalog: Catalog) -> Double {
+    images(config, catalog: catalog) / (nominalRates[config.model.name] ?? 1_000)
+  }
+}

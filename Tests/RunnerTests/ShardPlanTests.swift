@@ -1,0 +1,101 @@
+import Experiments
+import Foundation
+import Testing
+
+@testable import Runner
+
+@Suite struct ShardPlanTests {
+  @Test func everyRunLandsOnExactlyOneShard() {
+    let runs = (0..<23).map { (key: "k\($0)", seconds: Double(($0 * 37) % 11 + 1)) }
+    for count in [1, 2, 3, 8, 30] {
+      let shards = ShardPlan.assign(runs, shards: count)
+      #expect(shards.count == count)
+      #expect(shards.flatMap { $0 }.sorted() == runs.map(\.key).sorted())
+    }
+  }
+
+  @Test func longestFirstBalancesWhatModuloDoesNot() {
+    // Index % 2 would give shard 0 both 100 s runs; LPT splits them.
+    let runs = [("a", 100.0), ("b", 1), ("c", 100), ("d", 1)].map { (key: $0.0, seconds: $0.1) }
+    #expect(ShardPlan.assign(runs, shards: 2) == [["a", "b"], ["c", "d"]])
+    #expect(ShardPlan.loads(runs, shards: 2) == [101, 101])
+  }
+
+  @Test func longestShardIsWithinTheLPTBound() {
+    // Graham's bound: LPT's longest shard is at most (4/3 - 1/(3n)) of the optimum, and the optimum is at least
+    // both the mean load and the longest run.
+    var state: UInt64 = 42
+    let runs = (0..<200).map { i -> (key: String, seconds: Double) in
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return ("run\(i)", Double((state >> 40) % 1000) / 1000 + 0.01)
+    }
+    for n in [2, 5, 16] {
+      let loads = ShardPlan.loads(runs, shards: n)
+      let lower = max(runs.map(\.seconds).reduce(0, +) / Double(n), runs.map(\.seconds).max()!)
+      #expect(loads.max()! <= lower * (4.0 / 3.0 - 1.0 / (3.0 * Double(n))) + 1e-9)
+    }
+  }
+
+  @Test func assignmentDependsOnPositionsAndCostsNotOnKeyValues() {
+    // Keys hash the node's kernel selection; two tasks must agree on the split even if their keys differed.
+    let runs = (0..<12).map { (key: "k\($0)", seconds: Double($0 % 4)) }
+    let renamed = runs.map { (key: "other-\($0.key)", seconds: $0.seconds) }
+    let a = ShardPlan.assign(runs, shards: 3)
+    let b = ShardPlan.assign(renamed, shards: 3)
+    #expect(a.map { $0.map { "other-\($0)" } } == b)
+    #expect(ShardPlan.assign(runs, shards: 3) == a)
+    #expect(ShardPlan.keys(of: 1, count: 3, runs: runs) == Set(a[1]))
+  }
+
+  @Test func duplicateKeysAreOneRunAndBadEstimatesCostNothing() {
+    let runs = [("x", 5.0), ("y", .nan), ("x", 5), ("z", -3)].map { (key: $0.0, seconds: $0.1) }
+    let shards = ShardPlan.assign(runs, shards: 2)
+    #expect(shards.flatMap { $0 }.sorted() == ["x", "y", "z"])
+    #expect(shards[0] == ["x"])
+  }
+
+  @Test func moreShardsThanRunsLeavesSomeEmpty() {
+    let shards = ShardPlan.assign([(key: "only", seconds: 1)], shards: 4)
+    #expect(shards == [["only"], [], [], []])
+  }
+
+  /// The wiring proposed for `ExperimentRunner.run` (keys of this task's shard from the whole plan), on every
+  /// committed spec at full scale over 8 tasks: never a longer longest task than `index % n`.
+  @Test(arguments: ["default", "full"]) func balancedShardsOfTheRealSpecsBeatModulo(scale: String) throws {
+    let specs = try FileManager.default.contentsOfDirectory(atPath: "Experiments").filter { $0.hasSuffix(".yaml") }
+    #expect(!specs.isEmpty)
+    for file in specs.sorted() {
+      let plan = try ExperimentSpec.load(path: "Experiments/\(file)").plan(
+        scale: scale, catalog: CatalogBuilder.catalog)
+      // Real keys need the dataset files; distinct stand-ins exercise the same expression.
+      let keyed = plan.runs.enumerated().map { KeyedRun(run: $1, key: "run\($0)", datasetChecksums: [:]) }
+      let n = 8
+      let costs = keyed.map { (key: $0.key, seconds: RunCost.seconds($0.run.config, catalog: CatalogBuilder.catalog)) }
+      let balanced = (0..<n).map { i in
+        ShardPlan.keys(of: i, count: n, runs: costs).reduce(0.0) { total, key in
+          total + costs.first { $0.key == key }!.seconds
+        }
+      }
+      let modulo = (0..<n).map { i in
+        costs.enumerated().filter { $0.offset % n == i }.reduce(0.0) { $0 + $1.element.seconds }
+      }
+      #expect(balanced.max()! <= modulo.max()! + 1e-9, "\(file)")
+      let total: Double = modulo.reduce(0, +)
+      let balancedTotal: Double = balanced.reduce(0, +)
+      #expect(abs(balancedTotal - total) <= 1e-6 * total)
+    }
+  }
+
+  @Test func costFollowsImagesAndModel() throws {
+    let catalog = CatalogBuilder.catalog
+    var config = try RunConfig(
+      tree: [
+        "dataset": ["name": "fashion-mnist", "train_size": 1000], "model": ["name": "mlp", "widths": [64]],
+        "regularizer": ["name": "none"], "train": ["epochs": 2, "batch": 100, "lr": 0.1], "seed": 0,
+      ])
+    #expect(RunCost.images(config, catalog: catalog) == 2000)
+    #expect(RunCost.seconds(config, catalog: catalog) == 0.2)
+    config.train.steps = 7
+    #expect(RunCost.images(config, catalog: catalog) == 700)
+  }
+}
