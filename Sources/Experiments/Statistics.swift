@@ -1,6 +1,6 @@
 import Foundation
 
-/// Seed-level statistics in Double: means, spreads, Student-t and F distributions, confidence intervals and
+/// Seed-level statistics in Double: means, spreads, the Student-t distribution, confidence intervals and
 /// the minimum detectable effect of a paired comparison. Written out rather than imported so the numbers in
 /// every report can be traced to a few dozen lines.
 public enum Statistics {
@@ -70,28 +70,17 @@ public enum Statistics {
 
   /// The p-quantile of Student's t with `df` degrees of freedom (e.g. `studentTQuantile(0.975, df: 4)` ≈ 2.776).
   public static func studentTQuantile(_ p: Double, df: Double) -> Double {
-    invert(p, lower: -1, upper: 1, canGoNegative: true) { studentTCDF($0, df: df) }
-  }
-
-  /// P(F ≤ f) for the F distribution with (d1, d2) degrees of freedom.
-  public static func fCDF(_ f: Double, d1: Double, d2: Double) -> Double {
-    guard f > 0 else { return 0 }
-    return regularizedIncompleteBeta(d1 * f / (d1 * f + d2), a: d1 / 2, b: d2 / 2)
-  }
-
-  /// The p-quantile of the F distribution (e.g. `fQuantile(0.95, d1: 4, d2: 4)` ≈ 6.388).
-  public static func fQuantile(_ p: Double, d1: Double, d2: Double) -> Double {
-    invert(p, lower: 0, upper: 1, canGoNegative: false) { fCDF($0, d1: d1, d2: d2) }
+    invert(p, lower: -1, upper: 1) { studentTCDF($0, df: df) }
   }
 
   /// Bisection on a CDF: widen the bracket until it holds p, then halve it to machine precision.
-  private static func invert(_ p: Double, lower: Double, upper: Double, canGoNegative: Bool, cdf: (Double) -> Double)
+  private static func invert(_ p: Double, lower: Double, upper: Double, cdf: (Double) -> Double)
     -> Double
   {
     precondition(p > 0 && p < 1, "a quantile needs 0 < p < 1")
     var lo = lower
     var hi = upper
-    while canGoNegative, cdf(lo) > p, lo > -1e12 { lo *= 2 }
+    while cdf(lo) > p, lo > -1e12 { lo *= 2 }
     while cdf(hi) < p, hi < 1e12 { hi *= 2 }
     for _ in 0..<200 {
       let mid = (lo + hi) / 2

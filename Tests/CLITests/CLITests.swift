@@ -15,11 +15,19 @@ import Testing
     var status: Int32
     var stdout: String
     var stderr: String
+    /// Killed at the deadline: a hang.
+    var timedOut = false
+    /// Ended by a signal (a crash) rather than an exit.
+    var signalled = false
+    var lines: [String] { stderr.split(separator: "\n").map(String.init) }
   }
 
+  /// Runs the binary, reading stdout and stderr concurrently (a full stderr pipe cannot block it); a run past
+  /// `timeout` seconds is killed and reported as timed out.
   @discardableResult
   static func run(
-    _ arguments: [String], in directory: URL, executable: URL = binary, environment: [String: String] = [:]
+    _ arguments: [String], in directory: URL, executable: URL = binary, environment: [String: String] = [:],
+    timeout: Double = 600
   ) throws -> Result {
     let process = Process()
     process.executableURL = executable
@@ -33,12 +41,29 @@ import Testing
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let group = DispatchGroup()
+    nonisolated(unsafe) var o = Data()
+    nonisolated(unsafe) var e = Data()
+    group.enter()
+    DispatchQueue.global().async {
+      o = out.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    group.enter()
+    DispatchQueue.global().async {
+      e = err.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(5_000) }
+    let timedOut = process.isRunning
+    if timedOut { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
+    group.wait()
     return Result(
       status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-      stderr: String(decoding: e, as: UTF8.self))
+      stderr: String(decoding: e, as: UTF8.self), timedOut: timedOut,
+      signalled: process.terminationReason == .uncaughtSignal)
   }
 
   static let tinySpec = """

@@ -6,48 +6,11 @@ import Testing
 /// with the same line as `run`. The bulk of the spec corpus runs in-process (RunnerTests' MalformedSpecCorpusTests);
 /// this is a sample of it plus every class of argument error.
 @Suite(.serialized) struct RobustnessTests {
-  struct Outcome {
-    var status: Int32
-    var timedOut: Bool
-    var signalled: Bool
-    var stderr: String
-    var stdout: String
-    var lines: [String] { stderr.split(separator: "\n").map(String.init) }
-  }
+  typealias Outcome = CLITests.Result
 
-  /// Runs the binary with a deadline; a run past it is killed and reported as a hang.
+  /// Runs the binary with a short deadline; a run past it is killed and reported as a hang.
   static func run(_ arguments: [String], in directory: URL, timeout: Double = 20) throws -> Outcome {
-    let process = Process()
-    process.executableURL = CLITests.binary
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var o = Data()
-    nonisolated(unsafe) var e = Data()
-    group.enter()
-    DispatchQueue.global().async {
-      o = out.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    group.enter()
-    DispatchQueue.global().async {
-      e = err.fileHandleForReading.readDataToEndOfFile()
-      group.leave()
-    }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(5_000) }
-    let timedOut = process.isRunning
-    if timedOut { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    group.wait()
-    return Outcome(
-      status: process.terminationStatus, timedOut: timedOut, signalled: process.terminationReason == .uncaughtSignal,
-      stderr: String(decoding: e, as: UTF8.self), stdout: String(decoding: o, as: UTF8.self))
+    try CLITests.run(arguments, in: directory, timeout: timeout)
   }
 
   static func expectRejected(
