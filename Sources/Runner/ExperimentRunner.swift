@@ -71,6 +71,7 @@ public enum ExperimentRunner {
   ) throws -> ExperimentOutcome {
     let start = Date()
     let keyed = try keyedRuns(plan, kernels: kernels.selection)
+    try options.cache.open()
     var records: [String: RunRecord] = [:]
     var todo: [WorkerJob] = []
     var otherShards = 0
@@ -82,8 +83,10 @@ public enum ExperimentRunner {
         runs: keyed.map { (key: $0.key, seconds: RunCost.seconds($0.run.config, catalog: CatalogBuilder.catalog)) })
     }
     for k in keyed {
-      if let record = options.cache.load(k.key) {
+      if let record = options.cache.loadForRun(k.key) {
         records[k.key] = record
+      } else if todo.contains(where: { $0.key == k.key }) {
+        continue  // two grid points with one config are one run: train it once
       } else if mine?.contains(k.key) ?? true {
         todo.append(
           WorkerJob(
@@ -101,10 +104,16 @@ public enum ExperimentRunner {
       toRun: todo.count)
     var failures: [(key: String, error: String)] = []
     var trainedNow = 0
+    // Runs another process sharing the cache finished while this one waited for them: cached, not trained here.
+    let elsewhere = KeySet()
     if !todo.isEmpty {
       failures = try WorkerPool.train(todo, executable: options.executable, processes: options.jobs) { message in
         let label = labels[message.key] ?? message.key
         switch message.kind {
+        case .cached:
+          elsewhere.insert(message.key)
+          progress.finished(key: message.key, label: "\(label) (trained by another process)", failed: nil)
+        case .busy: break  // the pool sets it aside and waits
         case .progress:
           progress.update(
             key: message.key, label: label, epoch: message.epoch ?? 0, epochs: message.epochs ?? 0,
@@ -114,11 +123,12 @@ public enum ExperimentRunner {
         }
       }
       for job in todo { if let r = options.cache.load(job.key) { records[job.key] = r } }
-      trainedNow = todo.filter { records[$0.key] != nil }.count
+      let notCached = keyed.filter { !cachedKeys.contains($0.key) && !elsewhere.contains($0.key) }
+      trainedNow = notCached.filter { records[$0.key] != nil }.count
     }
     // A worker may die after storing its run and before saying so: that run is trained, not failed.
     let failed = failures.filter { records[$0.key] == nil }.map { "\(labels[$0.key] ?? $0.key): \($0.error)" }
-    let cached = keyed.filter { cachedKeys.contains($0.key) }.count
+    let cached = keyed.filter { cachedKeys.contains($0.key) || elsewhere.contains($0.key) }.count
     let tally = RunTally(
       total: keyed.count, cached: cached, trained: trainedNow, failed: failed.count,
       notAttempted: keyed.count - cached - trainedNow - failed.count)
@@ -159,6 +169,23 @@ public struct RunTally: Sendable {
     var parts = ["\(trained) trained", "\(cached) cached", "\(failed) failed"]
     if notAttempted > 0 { parts.append("\(notAttempted) not attempted") }
     return "\(total) runs: " + parts.joined(separator: ", ")
+  }
+}
+
+final class KeySet: @unchecked Sendable {
+  private let lock = NSLock()
+  private var keys = Set<String>()
+
+  func insert(_ key: String) {
+    lock.lock()
+    keys.insert(key)
+    lock.unlock()
+  }
+
+  func contains(_ key: String) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return keys.contains(key)
   }
 }
 

@@ -113,8 +113,8 @@ public enum Verification {
     }
     let failures = try WorkerPool.train(work, executable: executable, processes: jobs) { message in
       switch message.kind {
-      case .progress: break
-      case .done: onFinish(labels[message.key] ?? message.key, nil)
+      case .progress, .busy: break
+      case .done, .cached: onFinish(labels[message.key] ?? message.key, nil)
       case .failed: onFinish(labels[message.key] ?? message.key, message.error ?? "unknown error")
       }
     }

@@ -12,7 +12,9 @@ struct WorkerJob: Codable {
 }
 
 struct WorkerMessage: Codable {
-  enum Kind: String, Codable { case progress, done, failed }
+  /// `busy`: another process holds the run's lock (it is training it); `cached`: another process finished it
+  /// before this worker got the lock. Neither trains anything here.
+  enum Kind: String, Codable { case progress, done, failed, busy, cached }
   var kind: Kind
   var key: String
   var epoch: Int?
@@ -22,8 +24,9 @@ struct WorkerMessage: Codable {
   var error: String?
 }
 
-/// The loop a `dropbench worker` process runs: read a job, train, store the result in the cache, answer.
-/// The result file is complete before the answer is sent, so a killed runner loses nothing finished.
+/// The loop a `dropbench worker` process runs: read a job, lock it, train, store the result in the cache, answer.
+/// The result file is complete before the answer is sent, so a killed runner loses nothing finished. The run's lock
+/// is held from before training until after the result is stored, so no other process trains it meanwhile.
 public enum WorkerLoop {
   public static func run() {
     let executor = RunExecutor()
@@ -41,6 +44,24 @@ public enum WorkerLoop {
         send(WorkerMessage(kind: .failed, key: "", error: "malformed job line"))
         continue
       }
+      let cache = RunCache(directory: URL(fileURLWithPath: job.cacheDirectory))
+      let lock: RunLock
+      do {
+        guard let acquired = try RunLock.acquire(cache.lockURL(for: job.key)) else {
+          send(WorkerMessage(kind: .busy, key: job.key))
+          continue
+        }
+        lock = acquired
+      } catch {
+        send(WorkerMessage(kind: .failed, key: job.key, error: "\(error)"))
+        continue
+      }
+      defer { lock.release() }
+      // Finished by another process between the runner's look at the cache and this lock.
+      if cache.load(job.key) != nil {
+        send(WorkerMessage(kind: .cached, key: job.key))
+        continue
+      }
       if let crashSeed, job.config.seed == crashSeed { kill(getpid(), SIGKILL) }
       var lastReport = Date.distantPast
       do {
@@ -56,9 +77,11 @@ public enum WorkerLoop {
                 totalSteps: p.totalSteps
               ))
           })
-        try RunCache(directory: URL(fileURLWithPath: job.cacheDirectory)).store(record)
+        try cache.store(record)
+        lock.release()  // before the answer: the runner may look at the lock as soon as it reads it
         send(WorkerMessage(kind: .done, key: job.key))
       } catch {
+        lock.release()
         send(WorkerMessage(kind: .failed, key: job.key, error: "\(error)"))
       }
     }
@@ -122,7 +145,7 @@ final class WorkerPool: @unchecked Sendable {
       lock.unlock()
     }
     var worker: Connection?
-    while let job = nextJob() {
+    while let job = nextJob(report) {
       if worker == nil {
         do { worker = try launch() } catch {
           if !isStopped {
@@ -133,7 +156,11 @@ final class WorkerPool: @unchecked Sendable {
       }
       guard let connection = worker else { return }
       if let message = connection.train(job, onProgress: report) {
-        report(message)
+        if message.kind == .busy {
+          pending.setAside(job)
+        } else {
+          report(message)
+        }
         continue
       }
       // The worker died during the run. Killed by SIGINT/SIGTERM usually means Ctrl-C reached the whole process
@@ -155,12 +182,32 @@ final class WorkerPool: @unchecked Sendable {
     return stopped
   }
 
-  private func nextJob() -> WorkerJob? {
-    lock.lock()
-    let queue = pending
-    let halted = stopped
-    lock.unlock()
-    return halted ? nil : queue.next()
+  /// The next job to train: a queued one, else one set aside because another process held its lock, once that
+  /// lock is gone without a result. A set-aside run that another process finished is reported `cached` here. nil
+  /// when nothing is left (or the pool stopped); a slot stays while runs are set aside, to train them if need be.
+  private func nextJob(_ report: (WorkerMessage) -> Void) -> WorkerJob? {
+    while !isStopped {
+      switch pending.take() {
+      case .job(let job): return job
+      case .done: return nil
+      case .wait: usleep(100_000)
+      case .poll(let waiting):
+        var free: [WorkerJob] = []
+        var held: [WorkerJob] = []
+        for job in waiting {
+          let cache = RunCache(directory: URL(fileURLWithPath: job.cacheDirectory))
+          if cache.load(job.key) != nil {
+            report(WorkerMessage(kind: .cached, key: job.key))
+          } else if RunLock.isHeld(cache.lockURL(for: job.key)) {
+            held.append(job)
+          } else {
+            free.append(job)  // its trainer died or failed: train it here
+          }
+        }
+        pending.polled(free: free, held: held)
+      }
+    }
+    return nil
   }
 
   private func launch() throws -> Connection {
@@ -243,17 +290,53 @@ final class Connection {
   }
 }
 
-/// The jobs not yet handed to a worker.
+/// The jobs not yet handed to a worker, and those set aside while another process trains them.
 final class JobQueue: @unchecked Sendable {
+  /// How often set-aside runs are looked at: their cache file, or their lock released without one.
+  static let pollInterval: TimeInterval = 0.5
+
+  enum Take {
+    case job(WorkerJob)
+    /// Look at these set-aside jobs, then hand them back with `polled`.
+    case poll([WorkerJob])
+    /// Nothing to train now, but set-aside jobs remain: ask again shortly.
+    case wait
+    case done
+  }
+
   private let lock = NSLock()
   private var jobs: ArraySlice<WorkerJob>
+  private var waiting: [WorkerJob] = []
+  private var polling = false
+  private var nextPoll = Date.distantPast
 
   init(_ jobs: [WorkerJob]) { self.jobs = jobs[...] }
 
-  func next() -> WorkerJob? {
+  func take() -> Take {
     lock.lock()
     defer { lock.unlock() }
-    return jobs.popFirst()
+    if let job = jobs.popFirst() { return .job(job) }
+    if !waiting.isEmpty && !polling && Date() >= nextPoll {
+      polling = true
+      defer { waiting = [] }
+      return .poll(waiting)
+    }
+    return waiting.isEmpty && !polling ? .done : .wait
+  }
+
+  func setAside(_ job: WorkerJob) {
+    lock.lock()
+    waiting.append(job)
+    lock.unlock()
+  }
+
+  func polled(free: [WorkerJob], held: [WorkerJob]) {
+    lock.lock()
+    jobs.append(contentsOf: free)
+    waiting += held
+    polling = false
+    nextPoll = Date().addingTimeInterval(Self.pollInterval)
+    lock.unlock()
   }
 }
 

@@ -141,11 +141,12 @@ enum Sbatch {
 
 struct Status: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Runs done (cached) and missing per experiment, locally or while a Slurm array runs.",
+    abstract: "Runs done (cached), running and missing per experiment, locally or while a Slurm array runs.",
     discussion: """
-      Reads the cache only. Cache keys include the kernel selection of this machine: on a cluster, run it on a \
-      node of the compute nodes' CPU type (or set DROPBENCH_BLAS_CORETYPE and DROPBENCH_DNNL_ISA to theirs). \
-      Exit 0; with --require-complete, exit 1 when a run is missing.
+      Reads the cache only; a run is running while a process holds its lock file (<cache>/<key>.lock). Cache keys \
+      include the kernel selection of this machine: on a cluster, run it on a node of the compute nodes' CPU type \
+      (or set DROPBENCH_BLAS_CORETYPE and DROPBENCH_DNNL_ISA to theirs). \
+      Exit 0; with --require-complete, exit 1 when a run is not done (running or missing).
       """)
   @Argument(help: "Experiment ids or spec paths (default: every spec).") var experiments: [String] = []
   @Option(help: "Scale of every spec: smoke, default or full.") var scale = "default"
@@ -169,10 +170,13 @@ struct Status: ParsableCommand {
         for k in try ExperimentRunner.keyedRuns(plan, kernels: kernels) where seen.insert(k.key).inserted {
           keys.append(k.key)
         }
-        let done = keys.filter { cache.load($0) != nil }.count  // a damaged file is redone, as `run` would
-        missing += keys.count - done
-        // No "running" column: workers leave no lock or progress file in the cache to read it from.
-        print("\(plan.spec.id) [\(scale)]: \(done)/\(keys.count) runs done, \(keys.count - done) missing")
+        let left = keys.filter { cache.load($0) == nil }  // a damaged file is redone, as `run` would
+        // A worker holds `<key>.lock` while it trains the run, and the lock dies with its process.
+        let running = left.filter { RunLock.isHeld(cache.lockURL(for: $0)) }.count
+        missing += left.count
+        print(
+          "\(plan.spec.id) [\(scale)]: \(keys.count - left.count)/\(keys.count) runs done, \(running) running, "
+            + "\(left.count - running) missing")
       }
     }
     if requireComplete && missing > 0 { throw ExitCode(1) }

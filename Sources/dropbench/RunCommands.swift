@@ -73,6 +73,7 @@ enum Execution {
       for (plan, _) in plans { DryRun.print(plan, cache: cache, jobs: flags.jobCount) }
       return 0
     }
+    try OutputPaths.check(paths, experimentIDs: plans.map(\.0.spec.id))
     let kernels = try flags.configureKernels()
     let committed = strict ? loadCommittedVerdicts(paths) : [:]
     let progress = ProgressDisplay(interactive: !flags.plain && isatty(STDERR_FILENO) != 0)
