@@ -22,11 +22,21 @@ struct List: ParsableCommand {
 
   func run() throws {
     try guarded {
-      let verdicts = Dictionary(
-        ((try? ResultsStore.loadAll(from: paths.resultsURL)) ?? []).map {
-          ($0.experimentID, $0.verdict.verdict.rawValue)
-        },
-        uniquingKeysWith: { a, _ in a })
+      // One damaged results file must not hide the others' verdicts: each file is read on its own, and a bad one
+      // is named on stderr and listed as unreadable.
+      var verdicts: [String: String] = [:]
+      let fm = FileManager.default
+      let names = ((try? fm.contentsOfDirectory(atPath: paths.resultsURL.path)) ?? []).filter { $0.hasSuffix(".json") }
+      for name in names.sorted() {
+        let url = paths.resultsURL.appendingPathComponent(name)
+        do throws(ResultsStoreError) {
+          let results = try ResultsStore.decode(fm.contents(atPath: url.path) ?? Data(), file: url.path)
+          verdicts[results.experimentID] = results.verdict.verdict.rawValue
+        } catch {
+          FileHandle.standardError.write(Data("warning: \(error.description)\n".utf8))
+          verdicts[String(name.dropLast(5))] = "unreadable results"
+        }
+      }
       var rows: [Row] = []
       for path in try SpecFiles.all(in: paths.experiments) {
         let (spec, _) = try SpecFiles.load(path)
@@ -211,6 +221,12 @@ struct Diff: ParsableCommand {
       let repo = URL(fileURLWithPath: ".")
       let a = try GitResults.load(revision: revA, repo: repo)
       let b = try GitResults.load(revision: revB, repo: repo)
+      // A side without any results is not "no significant change": there is nothing to compare.
+      for (results, label) in [(a, revA), (b, revB ?? "working tree")] where results.isEmpty {
+        throw UserFacingError(
+          message: "no results at \(label) (Reports/results is empty or missing there); pick a revision with results",
+          code: 2)
+      }
       let report = DiffReport.compare(a, b, labelA: revA, labelB: revB ?? "working tree")
       print(format == .json ? try report.json() : report.markdown(), terminator: "")
       regression = report.hasRegression

@@ -81,6 +81,30 @@ import Testing
 
   /// A bad base value that only the smoke scale overrides: `run` (default scale) refuses it, so `check` must too,
   /// even though the spec lists no `default` scale.
+  /// A damaged results file is named and listed as unreadable, not as "not run"; `diff` against a revision with no
+  /// results is an error, not "no significant change".
+  @Test func damagedResultsAndEmptyRevisionsAreSaidPlainly() throws {
+    let dir = try CLITests.workspace()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let results = dir.appendingPathComponent("Reports/results")
+    try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
+    try "garbage".write(to: results.appendingPathComponent("tiny.json"), atomically: true, encoding: .utf8)
+    let list = try Self.run(["list"], in: dir)
+    #expect(list.status == 0)
+    #expect(list.stdout.contains("| tiny |") && list.stdout.contains("unreadable results"), "\(list.stdout)")
+    #expect(list.lines.count == 1 && list.stderr.contains("tiny.json"), "\(list.stderr)")
+    try FileManager.default.removeItem(at: results.appendingPathComponent("tiny.json"))
+    for args in [["init", "-q"], ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "x"]] {
+      let git = Process()
+      git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      git.arguments = ["git"] + args
+      git.currentDirectoryURL = dir
+      try git.run()
+      git.waitUntilExit()
+    }
+    Self.expectRejected(try Self.run(["diff", "HEAD"], in: dir), "diff without results", naming: "no results at HEAD")
+  }
+
   @Test func checkCoversTheDefaultScaleAlways() throws {
     let spec = CLITests.tinySpec.replacingOccurrences(of: "epochs: 2,", with: "epochs: 0,")
       .replacingOccurrences(of: "  smoke: {}\n  default: {}", with: "  smoke: {train.epochs: 1}")
