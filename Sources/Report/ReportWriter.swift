@@ -55,6 +55,7 @@ public enum ReportWriter {
   ) throws -> Summary {
     let figures = reportsDirectory.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
+    for directory in [reportsDirectory, figures] { sweepTemporaries(in: directory) }
     var summary = Summary(written: [], unchanged: [], rendered: [])
     let results = stored.map { $0.reevaluated() }
     for (old, new) in zip(stored, results) where old.verdict.verdict != new.verdict.verdict {
@@ -121,8 +122,29 @@ public enum ReportWriter {
   @discardableResult
   public static func writeIfChanged(_ data: Data, to url: URL) throws -> Bool {
     if let existing = FileManager.default.contents(atPath: url.path), existing == data { return false }
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try data.write(to: url, options: .atomic)
+    let directory = url.deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    // Our own temporary name (with the pid), renamed into place, so a killed writer's leftover is recognisable and
+    // the next `writeAll` removes it (`sweepTemporaries`).
+    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent)\(temporaryMarker)\(getpid())")
+    try data.write(to: temporary)
+    guard rename(temporary.path, url.path) == 0 else {
+      try? FileManager.default.removeItem(at: temporary)
+      throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+    }
     return true
+  }
+
+  static let temporaryMarker = ".dropbench-tmp-"
+
+  /// Removes temporary files left in `directory` by report writers that are gone (killed mid-write).
+  static func sweepTemporaries(in directory: URL) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    for name in names where name.hasPrefix(".") && name.contains(temporaryMarker) {
+      guard let pid = Int32(name.components(separatedBy: temporaryMarker).last ?? ""),
+        pid != getpid(), kill(pid, 0) != 0
+      else { continue }
+      try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+    }
   }
 }

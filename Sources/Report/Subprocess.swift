@@ -9,26 +9,30 @@ enum Subprocess {
   }
 
   /// Runs `/usr/bin/env <arguments…>` in `directory` (the current directory when nil).
-  /// Standard error goes to a temporary file, so a chatty program cannot block on a full pipe while stdout is read.
+  /// Stdout and stderr are read concurrently, so a chatty program cannot block on a full pipe, and no temporary
+  /// file is left behind if this process is killed.
   static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
-    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-stderr-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    defer { try? FileManager.default.removeItem(at: errURL) }
-    let errHandle = try FileHandle(forWritingTo: errURL)
-    defer { try? errHandle.close() }
     let out = Pipe()
+    let err = Pipe()
     process.standardOutput = out
-    process.standardError = errHandle
+    process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let group = DispatchGroup()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+      errData = err.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
     let data = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
     process.waitUntilExit()
-    let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-    return Output(status: process.terminationStatus, stdout: data, stderr: err)
+    return Output(status: process.terminationStatus, stdout: data, stderr: String(decoding: errData, as: UTF8.self))
   }
 
   /// True when `name` is an executable file in a `PATH` directory.

@@ -143,3 +143,22 @@ import Testing
     #expect(second.rendered.isEmpty)
   }
 }
+
+@Suite struct ReportTemporaryFileTests {
+  /// A writer killed mid-write leaves `.<name>.dropbench-tmp-<pid>`; the next `writeAll` removes it (its pid is
+  /// gone), and a live writer's file is kept.
+  @Test func abandonedTemporariesAreSwept() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-tmp-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let dead = dir.appendingPathComponent(".x.md\(ReportWriter.temporaryMarker)999999999")
+    let live = dir.appendingPathComponent(".y.md\(ReportWriter.temporaryMarker)1")
+    for url in [dead, live] { try Data("partial".utf8).write(to: url) }
+    ReportWriter.sweepTemporaries(in: dir)
+    #expect(!FileManager.default.fileExists(atPath: dead.path))
+    #expect(FileManager.default.fileExists(atPath: live.path), "pid 1 is alive: its file stays")
+    #expect(try ReportWriter.writeIfChanged(Data("page".utf8), to: dir.appendingPathComponent("z.md")))
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("z.md") }
+    #expect(left == ["z.md"])
+  }
+}
