@@ -21,8 +21,7 @@ set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
 set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'dropblock-schedule.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'regularizer.schedule=fixed', \
-     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'regularizer.schedule=linear'
+plot 'dropblock-schedule.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
