@@ -110,16 +110,6 @@ enum Execution {
 
 /// `--dry-run`: the runs a command would train, which are cached, and an estimated wall time.
 enum DryRun {
-  /// Nominal single-thread training rates (images/s) used until this machine has cached runs of a model.
-  static let nominalRates = ["mlp": 10_000.0, "cnn": 4_500, "resnet": 2_000, "unet-tiny": 250]
-
-  /// Training images a run processes: the step budget when `train.steps` is set, else epochs × training-set size.
-  static func images(_ config: RunConfig, catalog: Catalog) -> Double {
-    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.trainMax ?? 0
-    if let steps = config.train.steps { return Double(steps * min(config.train.batch, max(size, 1))) }
-    return Double(config.train.epochs * size)
-  }
-
   /// Measured images/s per model from the finished runs in the cache (wall time includes evaluation). Runs of
   /// fewer than 20,000 training images are skipped: start-up and evaluation dominate them, so they would
   /// understate the rate by orders of magnitude.
@@ -130,7 +120,7 @@ enum DryRun {
       guard let record = cache.load(String(file.dropLast(5))), record.status == .ok, record.wallSeconds > 0,
         let config = try? RunConfig(tree: record.config)
       else { continue }
-      let trained = images(config, catalog: catalog)
+      let trained = RunCost.images(config, catalog: catalog)
       guard trained >= 20_000 else { continue }
       let t = totals[config.model.name] ?? (0, 0)
       totals[config.model.name] = (t.images + trained, t.seconds + record.wallSeconds)
@@ -140,14 +130,15 @@ enum DryRun {
 
   static func print(_ plan: ExperimentPlan, cache: RunCache, jobs: Int) {
     let catalog = CatalogBuilder.catalog
-    let rates = nominalRates.merging(measuredRates(cache: cache, catalog: catalog)) { $1 }
+    // RunCost's nominal rates (the ones shards balance by) until this machine has cached runs of a model.
+    let rates = RunCost.nominalRates.merging(measuredRates(cache: cache, catalog: catalog)) { $1 }
     let keys = (try? ExperimentRunner.keyedRuns(plan, kernels: KernelSelection.automatic()))?.map(\.key)
     var seconds = 0.0
     var cached = 0
     var lines: [String] = []
     for (i, run) in plan.runs.enumerated() {
       let isCached = keys.map { cache.load($0[i]) != nil } ?? false
-      let estimate = images(run.config, catalog: catalog) / (rates[run.config.model.name] ?? 1_000)
+      let estimate = RunCost.images(run.config, catalog: catalog) / (rates[run.config.model.name] ?? 1_000)
       if isCached { cached += 1 } else { seconds += estimate }
       lines.append(
         "  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), "
