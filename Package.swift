@@ -17,6 +17,9 @@ import PackageDescription
 let cpuFlags = targetCPU.isEmpty ? [] : ["-target-cpu", targetCPU]
 let numeric: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"] + cpuFlags, .when(configuration: .release))]
 let executable: [SwiftSetting] = targetCPU == "haswell" ? [.define("DROPBENCH_NEEDS_AVX2")] : []
+// The Runner records the compile target CPU in cache keys and provenance (it can change result bits).
+let runner: [SwiftSetting] =
+  targetCPU == "haswell" ? [.define("DROPBENCH_TARGET_HASWELL")] : targetCPU.isEmpty ? [] : [.define("DROPBENCH_TARGET_OTHER")]
 
 let package = Package(
   name: "DropBench",
@@ -33,8 +36,9 @@ let package = Package(
     .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN"], swiftSettings: numeric),
     .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: numeric),
-    .target(name: "Experiments", dependencies: ["NN", "Regularizers", "Data", "Yams"]),
-    .target(name: "Runner", dependencies: ["Experiments"]),
+    // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
+    .target(name: "Experiments", dependencies: ["Yams"]),
+    .target(name: "Runner", dependencies: ["Experiments", "Tensor", "NN", "Regularizers", "Data"], swiftSettings: runner),
     .target(name: "Report", dependencies: ["Experiments"]),
     .executableTarget(
       name: "dropbench",

@@ -51,6 +51,20 @@ public struct DatasetInfo: Sendable {
   }
 }
 
+/// A site of a model as the spec layer sees it: its name, kind (`activation`, `weights`, `branch`) and per-sample
+/// shape (the matrix `[out, in]` for weights).
+public struct SiteInfo: Sendable, Hashable {
+  public var name: String
+  public var kind: String
+  public var shape: [Int]
+
+  public init(name: String, kind: String = "activation", shape: [Int]) {
+    self.name = name
+    self.kind = kind
+    self.shape = shape
+  }
+}
+
 /// What the spec layer needs to know about a model builder.
 public struct ModelInfo: Sendable {
   public var parameters: [ParameterSpec]
@@ -61,15 +75,22 @@ public struct ModelInfo: Sendable {
   /// Site name → per-sample shape there ([H, W, C] for feature maps, [features] for vectors), given the input
   /// image shape and the model's resolved parameters.
   public var siteShapes: @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [String: [Int]]
+  /// Every site of every kind, in the model's build order.
+  public var sites: @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [SiteInfo]
 
   public init(
     parameters: [ParameterSpec], task: String, defaultSites: [String],
-    siteShapes: @escaping @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [String: [Int]]
+    siteShapes: @escaping @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [String: [Int]],
+    sites: (@Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [SiteInfo])? = nil
   ) {
     self.parameters = parameters
     self.task = task
     self.defaultSites = defaultSites
     self.siteShapes = siteShapes
+    self.sites =
+      sites ?? { shape, params in
+        siteShapes(shape, params).sorted { $0.key < $1.key }.map { SiteInfo(name: $0.key, shape: $0.value) }
+      }
   }
 }
 
@@ -80,20 +101,24 @@ public struct RegularizerInfo: Sendable {
   public var taxonomy: String
   public var summary: String
   /// Sites this method plugs into when the spec gives no `at` (e.g. `["input"]` for Cutout); nil means the
-  /// model's default sites.
+  /// model's default sites (activation methods) or every site of the method's kind (weights, branches).
   public var defaultSites: [String]?
-  /// Checks parameters that depend on the site (e.g. block size against the feature map): nil when valid,
-  /// else a sentence saying what is wrong.
-  public var validate: @Sendable (_ params: [String: ConfigValue], _ siteShape: [Int]) -> String?
+  /// The kind of site the method acts on: `activation`, `weights` or `branch`.
+  public var siteKind: String
+  /// Checks the placement and the parameters that depend on the site (e.g. block size against the feature map):
+  /// nil when valid, else a sentence saying what is wrong.
+  public var validate: @Sendable (_ params: [String: ConfigValue], _ site: SiteInfo) -> String?
 
   public init(
     parameters: [ParameterSpec], taxonomy: String, summary: String, defaultSites: [String]? = nil,
-    validate: @escaping @Sendable (_ params: [String: ConfigValue], _ siteShape: [Int]) -> String? = { _, _ in nil }
+    siteKind: String = "activation",
+    validate: @escaping @Sendable (_ params: [String: ConfigValue], _ site: SiteInfo) -> String? = { _, _ in nil }
   ) {
     self.parameters = parameters
     self.taxonomy = taxonomy
     self.summary = summary
     self.defaultSites = defaultSites
+    self.siteKind = siteKind
     self.validate = validate
   }
 }

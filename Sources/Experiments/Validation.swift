@@ -49,9 +49,15 @@ extension RunConfig {
 
     try validateWidths(config.model, fail: fail)
     try validateTrain(config.train, fail: fail)
-    let bytes = RunLimits.memoryEstimate(
-      config.model, sites: model.siteShapes(dataset.imageShape, config.model.params), input: dataset.imageShape,
-      classes: dataset.classes, batch: config.train.batch)
+    // Weights first, from the parameters alone: the sites come from building the model, which must not be tried
+    // with weights that would not fit.
+    var bytes = RunLimits.memoryEstimate(
+      config.model, sites: [:], input: dataset.imageShape, classes: dataset.classes, batch: config.train.batch)
+    if bytes <= RunLimits.memoryBytes {
+      bytes = RunLimits.memoryEstimate(
+        config.model, sites: model.siteShapes(dataset.imageShape, config.model.params), input: dataset.imageShape,
+        classes: dataset.classes, batch: config.train.batch)
+    }
     if bytes > RunLimits.memoryBytes {
       throw fail(
         "model",
@@ -71,32 +77,71 @@ extension RunConfig {
       config.regularizer.at = []
       return config
     }
-    if config.regularizer.at.isEmpty { config.regularizer.at = regularizer.defaultSites ?? model.defaultSites }
-    let shapes = model.siteShapes(dataset.imageShape, config.model.params)
+    let sites = model.sites(dataset.imageShape, config.model.params).filter { $0.kind == regularizer.siteKind }
+    if config.regularizer.at.isEmpty {
+      config.regularizer.at =
+        regularizer.defaultSites ?? (regularizer.siteKind == "activation" ? model.defaultSites : sites.map(\.name))
+    }
+    config.regularizer.at = try expandPatterns(
+      config.regularizer.at, sites: sites, kind: regularizer.siteKind, model: config.model.name, path: key("regularizer.at"),
+      file: file)
     for site in config.regularizer.siteParams.keys.sorted() where !config.regularizer.at.contains(site) {
       throw SpecError(
         file: file, keyPath: key("regularizer.site_params.\(site)"),
         message: "site_params names site '\(site)', which is not in regularizer.at",
         suggestion: "sites in at: \(config.regularizer.at.joined(separator: ", "))")
     }
-    for site in config.regularizer.at {
-      guard let shape = shapes[site] else {
-        throw SpecError(
-          file: file, keyPath: key("regularizer.at"), message: "unknown site '\(site)' in model '\(config.model.name)'",
-          suggestion: choiceSuggestion(for: site, choices: Array(shapes.keys)))
-      }
+    for name in config.regularizer.at {
+      let site = sites.first { $0.name == name }!
       var params = config.regularizer.params
-      if let overrides = config.regularizer.siteParams[site] {
+      if let overrides = config.regularizer.siteParams[name] {
         params = try resolveParameters(
-          config.regularizer.params(at: site), specs: regularizer.parameters,
-          owner: "regularizer '\(config.regularizer.name)'", path: key("regularizer.site_params.\(site)"), file: file)
-        config.regularizer.siteParams[site] = params.filter { overrides[$0.key] != nil }
+          config.regularizer.params(at: name), specs: regularizer.parameters,
+          owner: "regularizer '\(config.regularizer.name)'", path: key("regularizer.site_params.\(name)"), file: file)
+        config.regularizer.siteParams[name] = params.filter { overrides[$0.key] != nil }
       }
-      if let problem = regularizer.validate(params, shape) {
-        throw fail("regularizer", "at site '\(site)' (shape \(shape)): \(problem)")
+      if let problem = regularizer.validate(params, site) {
+        throw fail("regularizer", "at site '\(name)' (shape \(site.shape)): \(problem)")
       }
     }
     return config
+  }
+
+  /// `at` with every pattern (`block*`, `block*_skip`: `*` matches any run of characters) replaced by the
+  /// model's sites of the method's kind that match it, in build order; every plain name must be such a site.
+  static func expandPatterns(
+    _ at: [String], sites: [SiteInfo], kind: String, model: String, path: String, file: String
+  ) throws(SpecError) -> [String] {
+    var out: [String] = []
+    for entry in at {
+      let matches = sites.map(\.name).filter { sitePattern(entry, matches: $0) }
+      guard !matches.isEmpty else {
+        throw SpecError(
+          file: file, keyPath: path,
+          message: entry.contains("*")
+            ? "the pattern '\(entry)' matches no \(kind) site of model '\(model)'"
+            : "unknown site '\(entry)' in model '\(model)'" + (kind == "activation" ? "" : " (\(kind) sites)"),
+          suggestion: sites.isEmpty
+            ? "model '\(model)' has no \(kind) sites" : choiceSuggestion(for: entry, choices: sites.map(\.name)))
+      }
+      for name in matches where !out.contains(name) { out.append(name) }
+    }
+    return out
+  }
+
+  /// Whether `name` matches `pattern`, where `*` stands for any (possibly empty) run of characters.
+  static func sitePattern(_ pattern: String, matches name: String) -> Bool {
+    let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+    guard parts.count > 1 else { return pattern == name }
+    guard name.hasPrefix(parts[0]), name.hasSuffix(parts.last!),
+      name.count >= parts[0].count + parts.last!.count
+    else { return false }
+    var rest = Substring(name.dropFirst(parts[0].count).dropLast(parts.last!.count))
+    for middle in parts.dropFirst().dropLast() where !middle.isEmpty {
+      guard let range = rest.range(of: middle) else { return false }
+      rest = rest[range.upperBound...]
+    }
+    return true
   }
 
   /// Widths index the model's stages (resnet and unet-tiny have three), and a zero or negative width would reach

@@ -15,16 +15,44 @@ public struct StepContext: Sendable {
   /// linearly decreasing keep probability).
   public var step: Int
   public var progress: Double
+  /// Evaluation-only settings (ignored in training): the width a structurally trained net is evaluated at, the
+  /// inference rule of a method that has several.
+  public var evaluation: EvaluationSettings
 
-  public init(mode: Mode, key: RandomKey, step: Int = 0, progress: Double = 1) {
+  public init(
+    mode: Mode, key: RandomKey, step: Int = 0, progress: Double = 1, evaluation: EvaluationSettings = .standard
+  ) {
     self.mode = mode
     self.key = key
     self.step = step
     self.progress = progress
+    self.evaluation = evaluation
   }
 
   /// Evaluation: no randomness is drawn, so the key is irrelevant.
   public static let evaluation = StepContext(mode: .eval, key: RandomKey(k0: 0, k1: 0))
+
+  /// Evaluation with `settings`.
+  public static func evaluation(_ settings: EvaluationSettings) -> StepContext {
+    StepContext(mode: .eval, key: RandomKey(k0: 0, k1: 0), evaluation: settings)
+  }
+}
+
+/// Settings that change only how a trained network is evaluated (a spec's `eval.*` keys). Regularizer layers read
+/// the ones they understand; the others leave them alone.
+public struct EvaluationSettings: Sendable, Hashable {
+  /// Fraction of a layer's features kept at evaluation (Structural Dropout's "any width" nets); 1 = all.
+  public var width: Double
+  /// The inference rule: `standard` (each method's declared rule) or a method's alternative, e.g. DropConnect's
+  /// `gaussian` moment matching.
+  public var inference: String
+
+  public init(width: Double = 1, inference: String = "standard") {
+    self.width = width
+    self.inference = inference
+  }
+
+  public static let standard = EvaluationSettings()
 }
 
 /// A trainable tensor with its accumulated gradient.
@@ -80,20 +108,3 @@ public final class Sequential: Layer {
 
   public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 }
-
-/// Where a regularizer can be plugged into a model: a named point with the per-sample shape of what flows there
-/// (`[H, W, C]` for feature maps, `[features]` after flattening), and a unique index for the site's random stream.
-public struct Site: Sendable, Hashable {
-  public var name: String
-  public var shape: [Int]
-  public var index: Int
-
-  public init(name: String, shape: [Int], index: Int) {
-    self.name = name
-    self.shape = shape
-    self.index = index
-  }
-}
-
-/// Builds the regularizer layer to insert at a site, or nil to insert nothing there.
-public typealias RegularizerInsertion = (Site) throws -> Layer?

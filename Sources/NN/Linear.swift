@@ -7,6 +7,10 @@ public final class Linear: Layer {
   private var input = Tensor(shape: [0])
   /// False for a network's first layer when nothing before it needs a gradient (its input is data).
   public var computesInputGradient = true
+  /// A regularizer acting on the weights (DropConnect, Targeted Dropout), plugged in at the layer's weight site.
+  public var weightMask: WeightMask?
+  /// The weights of the last training forward when a mask replaced them (the backward pass needs them).
+  private var maskedWeight: Tensor?
 
   /// Normal weights with std √(gain/in), zero bias, drawn from `key`. The default gain 2 is He's, for a layer
   /// whose output feeds a ReLU; a network's last (logit) layer has no ReLU after it and uses gain 1 (LeCun), so
@@ -29,9 +33,20 @@ public final class Linear: Layer {
     let n = x.rows
     precondition(x.rowLength == inFeatures, "Linear: expected \(inFeatures) features, got \(x.rowLength)")
     if context.mode == .train { input = x }
+    var used = weight.value
+    if let weightMask {
+      let effective = weightMask.effectiveWeights(weight.value, context)
+      if context.mode == .eval,
+        let y = weightMask.evaluate(input: x, weight: effective ?? weight.value, bias: bias.value, context)
+      {
+        return y
+      }
+      if let effective { used = effective }
+      if context.mode == .train { maskedWeight = effective }
+    }
     var y = Tensor(shape: [n, outFeatures])
     x.withUnsafeBufferPointer { a in
-      weight.value.withUnsafeBufferPointer { w in
+      used.withUnsafeBufferPointer { w in
         y.withUnsafeMutableBufferPointer { out in
           BLAS.sgemm(
             transA: false, transB: true, m: n, n: outFeatures, k: inFeatures,
@@ -52,20 +67,36 @@ public final class Linear: Layer {
   public func backward(_ dy: Tensor) -> Tensor {
     let n = dy.rows
     var dx = Tensor(shape: computesInputGradient ? input.shape : [0])
+    let masked = weightMask == nil ? nil : maskedWeight
     dy.withUnsafeBufferPointer { g in
-      input.withUnsafeBufferPointer { a in
-        weight.grad.withUnsafeMutableBufferPointer { gw in
-          BLAS.sgemm(
-            transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
-            a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, beta: 1,
-            c: gw.baseAddress!, ldc: inFeatures)
+      if let masked, let weightMask {
+        // Gradient with respect to the masked weights, mapped back to the raw ones by the mask.
+        var gMasked = Tensor(shape: masked.shape)
+        input.withUnsafeBufferPointer { a in
+          gMasked.withUnsafeMutableBufferPointer { gw in
+            BLAS.sgemm(
+              transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
+              a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, c: gw.baseAddress!,
+              ldc: inFeatures)
+          }
+        }
+        let raw = weightMask.rawGradient(gMasked)
+        weight.grad.withUnsafeMutableBufferPointer { gw in raw.withUnsafeBufferPointer { Elementwise.axpy(1, $0, gw) } }
+      } else {
+        input.withUnsafeBufferPointer { a in
+          weight.grad.withUnsafeMutableBufferPointer { gw in
+            BLAS.sgemm(
+              transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
+              a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, beta: 1,
+              c: gw.baseAddress!, ldc: inFeatures)
+          }
         }
       }
       bias.grad.withUnsafeMutableBufferPointer { gb in
         Elementwise.addColumnSums(g, channels: outFeatures, into: gb.baseAddress!)
       }
       guard computesInputGradient else { return }
-      weight.value.withUnsafeBufferPointer { w in
+      (masked ?? weight.value).withUnsafeBufferPointer { w in
         dx.withUnsafeMutableBufferPointer { out in
           BLAS.sgemm(
             transA: false, transB: false, m: n, n: inFeatures, k: outFeatures,

@@ -3,37 +3,69 @@ import Tensor
 /// CIFAR-style ResNet basic block: conv3×3(stride)–BN–ReLU–conv3×3–BN, plus the shortcut (identity, or a 1×1
 /// strided projection with BN when the shape changes), then ReLU. The first ReLU is fused into its BN, and the
 /// final add and ReLU are one pass (both exactly as separate layers).
+///
+/// Plug-in points: layers `mid` (after the first BN–ReLU), `branchEnd` (after the branch's last BN) and `skip`
+/// (on the shortcut path, before the add) — DropBlock's placements — and a `gate` deciding per forward whether the
+/// branch is computed and how it is scaled (Stochastic Depth, DropPath). A dropped branch is never computed.
 public final class BasicBlock: Layer {
   let branch: Sequential
   let shortcut: Sequential?
+  let gate: BranchGate?
   /// The latest training output (the final ReLU's mask).
   private var output = Tensor(shape: [0])
+  /// The branch decision of the latest training forward.
+  private var decision: BranchDecision = .keep(1)
 
-  public init(inChannels: Int, outChannels: Int, stride: Int, key: RandomKey) {
-    branch = Sequential([
-      Conv2d(
-        inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false,
-        key: key.fold(0)),
-      BatchNorm(channels: outChannels, relu: true),
-      Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false, key: key.fold(1)),
-      BatchNorm(channels: outChannels),
-    ])
-    if stride != 1 || inChannels != outChannels {
-      shortcut = Sequential([
+  public init(
+    inChannels: Int, outChannels: Int, stride: Int, key: RandomKey, mid: [Layer] = [], branchEnd: [Layer] = [],
+    skip: [Layer] = [], gate: BranchGate? = nil
+  ) {
+    branch = Sequential(
+      [
         Conv2d(
-          inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride, bias: false, key: key.fold(2)),
+          inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false,
+          key: key.fold(0)),
+        BatchNorm(channels: outChannels, relu: true),
+      ] + mid + [
+        Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false, key: key.fold(1)),
         BatchNorm(channels: outChannels),
-      ])
+      ] + branchEnd)
+    if stride != 1 || inChannels != outChannels {
+      shortcut = Sequential(
+        [
+          Conv2d(
+            inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride, bias: false, key: key.fold(2)),
+          BatchNorm(channels: outChannels),
+        ] + skip)
     } else {
-      shortcut = nil
+      shortcut = skip.isEmpty ? nil : Sequential(skip)
     }
+    self.gate = gate
+    precondition(gate == nil || shortcut != nil || inChannels == outChannels, "a gated block needs a skip path")
   }
 
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
-    var sum = branch.forward(x, context)
-    let skip = shortcut?.forward(x, context) ?? x
-    sum.withUnsafeMutableBufferPointer { s in skip.withUnsafeBufferPointer { Elementwise.addReLU($0, s) } }
-    if context.mode == .train { output = sum }
+    let decision = gate?.decide(batch: x.rows, context) ?? .keep(1)
+    var sum: Tensor
+    switch decision {
+    case .drop:
+      let skip = shortcut?.forward(x, context) ?? x
+      sum = Tensor(shape: skip.shape) { out in skip.withUnsafeBufferPointer { Elementwise.relu($0, out) } }
+    case .keep(let factor):
+      sum = branch.forward(x, context)
+      if factor != 1 { sum.withUnsafeMutableBufferPointer { Elementwise.scale(factor, $0) } }
+      let skip = shortcut?.forward(x, context) ?? x
+      sum.withUnsafeMutableBufferPointer { s in skip.withUnsafeBufferPointer { Elementwise.addReLU($0, s) } }
+    case .perSample(let factors):
+      sum = branch.forward(x, context)
+      Self.scaleRows(&sum, factors)
+      let skip = shortcut?.forward(x, context) ?? x
+      sum.withUnsafeMutableBufferPointer { s in skip.withUnsafeBufferPointer { Elementwise.addReLU($0, s) } }
+    }
+    if context.mode == .train {
+      output = sum
+      self.decision = decision
+    }
     return sum
   }
 
@@ -42,10 +74,37 @@ public final class BasicBlock: Layer {
       output.withUnsafeBufferPointer { y in dy.withUnsafeBufferPointer { Elementwise.reluBackward(output: y, $0, out) }
       }
     }
-    var dx = branch.backward(g)
     let dskip = shortcut?.backward(g) ?? g
+    var dx: Tensor
+    switch decision {
+    case .drop:
+      return dskip
+    case .keep(let factor):
+      if factor == 1 {
+        dx = branch.backward(g)
+      } else {
+        var scaled = g
+        scaled.withUnsafeMutableBufferPointer { Elementwise.scale(factor, $0) }
+        dx = branch.backward(scaled)
+      }
+    case .perSample(let factors):
+      var scaled = g
+      Self.scaleRows(&scaled, factors)
+      dx = branch.backward(scaled)
+    }
     dx.withUnsafeMutableBufferPointer { d in dskip.withUnsafeBufferPointer { Elementwise.axpy(1, $0, d) } }
     return dx
+  }
+
+  /// Multiplies sample n's values by `factors[n]`.
+  static func scaleRows(_ t: inout Tensor, _ factors: [Float]) {
+    let length = t.rowLength
+    precondition(factors.count == t.rows, "\(factors.count) branch factors for a batch of \(t.rows)")
+    t.withUnsafeMutableBufferPointer { v in
+      for (n, f) in factors.enumerated() where f != 1 {
+        Elementwise.scale(f, UnsafeMutableBufferPointer(rebasing: v[(n * length)..<((n + 1) * length)]))
+      }
+    }
   }
 
   public var parameters: [Parameter] { branch.parameters + (shortcut?.parameters ?? []) }

@@ -17,12 +17,9 @@ public final class UNet: Layer {
   let head: Conv2d
   let pool1 = MaxPool2d()
   let pool2 = MaxPool2d()
-  let sites: [String: Layer]
   let widths: [Int]
 
-  public init(inChannels: Int, widths: [Int], key: RandomKey, insert: RegularizerInsertion, height: Int, width: Int)
-    throws
-  {
+  public init(inChannels: Int, widths: [Int], key: RandomKey, sites: SiteRecorder, height: Int, width: Int) throws {
     precondition(widths.count == 3)
     self.widths = widths
     let (w1, w2, w3) = (widths[0], widths[1], widths[2])
@@ -41,11 +38,8 @@ public final class UNet: Layer {
         BatchNorm(channels: cout, relu: true),
       ])
     }
-    var siteLayers: [String: Layer] = [:]
-    func site(_ name: String, _ index: Int, _ shape: [Int]) throws -> [Layer] {
-      guard let layer = try insert(Site(name: name, shape: shape, index: index)) else { return [] }
-      siteLayers[name] = layer
-      return [layer]
+    func site(_ name: String, _ stream: Int, _ shape: [Int]) throws -> [Layer] {
+      try sites.activation(name, shape: shape, legacyStream: stream)
     }
     let (h, w) = (height, width)
     let inputSite = try site("input", 0, [h, w, inChannels])
@@ -54,7 +48,7 @@ public final class UNet: Layer {
     let bottleneckSite = try site("bottleneck", 3, [h / 4, w / 4, w3])
     let dec2Site = try site("dec2", 4, [h / 2, w / 2, w2])
     let dec1Site = try site("dec1", 5, [h, w, w1])
-    // Between the two convolutions of each stage (Heuristic Dropout's placement); indices after the others.
+    // Between the two convolutions of each stage (Heuristic Dropout's placement); streams after the others'.
     let enc1Mid = try site("enc1_mid", 6, [h, w, w1])
     let enc2Mid = try site("enc2_mid", 7, [h / 2, w / 2, w2])
     let bottleneckMid = try site("bottleneck_mid", 8, [h / 4, w / 4, w3])
@@ -68,13 +62,7 @@ public final class UNet: Layer {
     up1 = upConv(w2, w1, key.fold(6))
     dec1 = Sequential(double(2 * w1, w1, key.fold(7), mid: dec1Mid) + dec1Site)
     head = Conv2d(inChannels: w1, outChannels: 1, kernel: 1, key: key.fold(8))
-    sites = siteLayers
   }
-
-  public static let siteNames = [
-    "input", "enc1", "enc2", "bottleneck", "dec2", "dec1", "enc1_mid", "enc2_mid", "bottleneck_mid", "dec2_mid",
-    "dec1_mid",
-  ]
 
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     let s1 = enc1.forward(x, context)

@@ -63,7 +63,7 @@ public enum Benchmark {
 
   static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
     let shape = [28, 28, 1]
-    func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> RegularizerInsertion {
+    func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> (Site) -> Plug {
       let d = RegularizerRegistry.descriptor(name)!
       let values = try CatalogBuilder.parameterValues(params, descriptor: d)
       return { site in d.make(values, site) }
@@ -71,33 +71,33 @@ public enum Benchmark {
     let dropout = try regularizer("dropout", ["rate": .double(0.5)])
     switch workload {
     case "W1":
-      let m = try ModelZoo.build(
+      let m = try ModelRegistry.build(
         ModelRequest(
           name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key,
-          insert: { site in
-            site.name.hasPrefix("hidden") ? try dropout(site) : nil
+          plug: { site in
+            site.kind == .activation && site.name.hasPrefix("hidden") ? dropout(site) : nil
           }))
       return (m.network, "mlp 784-1024-1024-10 + dropout 0.5")
     case "W2":
-      let m = try ModelZoo.build(
+      let m = try ModelRegistry.build(
         ModelRequest(
           name: "cnn", inputShape: shape, classes: 10, key: key,
-          insert: { site in
-            site.name == "fc1" ? try dropout(site) : nil
+          plug: { site in
+            site.kind == .activation && site.name == "fc1" ? dropout(site) : nil
           }))
       return (m.network, "cnn + dropout 0.5")
     case "W3":
       return (
-        try ModelZoo.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network,
+        try ModelRegistry.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network,
         "resnet8"
       )
     case "W3d":
       let dropBlock = try regularizer("dropblock", ["rate": .double(0.1), "block_size": .int(3)])
-      let m = try ModelZoo.build(
+      let m = try ModelRegistry.build(
         ModelRequest(
           name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key,
-          insert: { site in
-            ["stage2", "stage3"].contains(site.name) ? try dropBlock(site) : nil
+          plug: { site in
+            ["stage2", "stage3"].contains(site.name) ? dropBlock(site) : nil
           }))
       return (m.network, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
     default:

@@ -1,4 +1,5 @@
 import Data
+import Foundation
 import Experiments
 import NN
 import Regularizers
@@ -17,55 +18,63 @@ public enum CatalogBuilder {
           )
         }
       }),
-    models: Dictionary(uniqueKeysWithValues: ModelZoo.names.map { ($0, modelInfo($0)) }),
+    models: Dictionary(uniqueKeysWithValues: ModelRegistry.all.map { ($0.name, modelInfo($0)) }),
     regularizers: Dictionary(uniqueKeysWithValues: RegularizerRegistry.all.map { ($0.name, regularizerInfo($0)) }))
 
-  static func modelInfo(_ name: String) -> ModelInfo {
+  static func modelInfo(_ model: any ModelDefinition) -> ModelInfo {
     var parameters: [ParameterSpec] = []
-    if let widths = ModelZoo.defaultWidths[name] {
+    if let widths = model.defaultWidths {
       parameters.append(
         ParameterSpec(
           name: "widths", kind: .intList, defaultValue: .list(widths.map(ConfigValue.int)),
           doc: "layer widths (mlp hidden layers, resnet stages, unet levels)"))
     }
-    if name == "resnet" {
+    if model.takesBlocks {
       parameters.append(
         ParameterSpec(
           name: "blocks", kind: .int(min: 1, max: 18), defaultValue: .int(1), doc: "BasicBlocks per stage (depth 6n+2)")
       )
     }
-    let defaultSites: [String] =
-      switch name {
-      case "mlp": ["hidden1", "hidden2"]
-      case "cnn": ["fc1"]
-      case "resnet": ["stage2", "stage3"]
-      default: ["bottleneck"]
+    let name = model.name
+    let sites: @Sendable ([Int], [String: ConfigValue]) -> [SiteInfo] = { shape, params in
+      var widths: [Int]? = nil
+      if case .list(let items)? = params["widths"] { widths = items.compactMap(\.intValue) }
+      var blocks: Int? = nil
+      if case .int(let b)? = params["blocks"] { blocks = b }
+      return SiteTable.sites(name, inputShape: shape, widths: widths, blocks: blocks).map {
+        SiteInfo(name: $0.name, kind: $0.kind.rawValue, shape: $0.shape)
       }
+    }
     return ModelInfo(
-      parameters: parameters, task: name == "unet-tiny" ? "segmentation" : "classification",
-      defaultSites: defaultSites,
+      parameters: parameters, task: model.task.rawValue, defaultSites: model.defaultSites,
+      // The memory estimate counts the stage-level activation sites and scales by the blocks itself, so the sites
+      // inside residual blocks (`block<k>_…`) are left out here.
       siteShapes: { shape, params in
-        var widths: [Int]? = nil
-        if case .list(let items)? = params["widths"] { widths = items.compactMap(\.intValue) }
-        var blocks: Int? = nil
-        if case .int(let b)? = params["blocks"] { blocks = b }
-        return Dictionary(
-          uniqueKeysWithValues: ModelZoo.sites(name, inputShape: shape, widths: widths, blocks: blocks).map {
-            ($0.0, $0.1)
-          })
-      })
+        Dictionary(
+          sites(shape, params).filter { $0.kind == "activation" && !$0.name.hasPrefix("block") }.map {
+            ($0.name, $0.shape)
+          }
+        ) { a, _ in a }
+      },
+      sites: sites)
   }
 
   static func regularizerInfo(_ d: RegularizerDescriptor) -> RegularizerInfo {
     RegularizerInfo(
       parameters: d.parameters.map(parameterSpec), taxonomy: d.taxonomy.rawValue, summary: d.summary,
-      validate: { params, shape in
+      defaultSites: d.defaultSites, siteKind: d.plugPoint.siteKind.rawValue,
+      validate: { params, site in
         do {
-          return d.validate(try parameterValues(params, descriptor: d), shape)
+          return d.validate(try parameterValues(params, descriptor: d), engineSite(site))
         } catch {
           return "\(error)"
         }
       })
+  }
+
+  /// The engine's site for a spec-layer site (the stream is irrelevant to validation).
+  static func engineSite(_ s: SiteInfo) -> Site {
+    Site(name: s.name, kind: SiteKind(rawValue: s.kind) ?? .activation, shape: s.shape, stream: 0)
   }
 
   static func parameterSpec(_ p: ParameterDescription) -> ParameterSpec {
@@ -108,5 +117,22 @@ public enum CatalogBuilder {
     case .success(let resolved): return resolved
     case .failure(let message): throw RunnerError.badParameter(d.name, message.description)
     }
+  }
+}
+
+/// Sites of a model for given parameters, built once per distinct request and remembered: validation asks for them
+/// for every planned run.
+enum SiteTable {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var memo: [String: [Site]] = [:]
+
+  static func sites(_ name: String, inputShape: [Int], widths: [Int]?, blocks: Int?) -> [Site] {
+    let key = "\(name)|\(inputShape)|\(widths ?? [])|\(blocks ?? 0)"
+    lock.lock()
+    defer { lock.unlock() }
+    if let known = memo[key] { return known }
+    let sites = ModelRegistry.sites(name, inputShape: inputShape, widths: widths, blocks: blocks)
+    memo[key] = sites
+    return sites
   }
 }

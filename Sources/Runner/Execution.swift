@@ -40,11 +40,11 @@ public final class RunExecutor {
     let start = Date()
     let data = try dataset(for: config)
     let root = RandomKey(seed: UInt64(config.seed))
-    let model = try ModelZoo.build(
+    let model = try ModelRegistry.build(
       ModelRequest(
         name: config.model.name, inputShape: Array(data.train.images.shape.dropFirst()), classes: data.classes,
         widths: config.model.params["widths"]?.intList, blocks: config.model.params["blocks"]?.intValue,
-        key: root.fold(.initialization), insert: try Self.insertion(config.regularizer)))
+        key: root.fold(.initialization), plug: try Self.plugs(config.regularizer)))
     let t = config.train
     let optimizer: NN.Optimizer =
       t.optimizer == "adam"
@@ -95,8 +95,8 @@ public final class RunExecutor {
     }
   }
 
-  /// The insertion closure that places `regularizer` at its sites.
-  static func insertion(_ regularizer: RegularizerConfig) throws -> RegularizerInsertion {
+  /// What to plug in at each site: `regularizer` at the sites of its kind listed in `at`, nothing elsewhere.
+  static func plugs(_ regularizer: RegularizerConfig) throws -> (Site) throws -> Plug? {
     guard regularizer.name != "none" else { return { _ in nil } }
     guard let descriptor = RegularizerRegistry.descriptor(regularizer.name) else {
       throw RunnerError.unknownRegularizer(regularizer.name)
@@ -105,7 +105,12 @@ public final class RunExecutor {
     for site in regularizer.at {
       parameters[site] = try CatalogBuilder.parameterValues(regularizer.params(at: site), descriptor: descriptor)
     }
-    return { site in parameters[site.name].flatMap { descriptor.make($0, site) } }
+    let kind = descriptor.plugPoint.siteKind
+    return { site in
+      guard site.kind == kind, let values = parameters[site.name] else { return nil }
+      if let problem = descriptor.validate(values, site) { throw RunnerError.badParameter(descriptor.name, problem) }
+      return descriptor.make(values, site)
+    }
   }
 }
 

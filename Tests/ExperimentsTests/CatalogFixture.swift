@@ -67,7 +67,7 @@ extension Catalog {
         parameters: [rate(0.5)], taxonomy: "architecture", summary: "Bernoulli unit mask"),
       "spatial-dropout": RegularizerInfo(
         parameters: [rate(0.1)], taxonomy: "architecture", summary: "drop whole channels",
-        validate: { _, shape in shape.count == 3 ? nil : "needs a spatial feature map" }),
+        validate: { _, site in site.shape.count == 3 ? nil : "needs a spatial feature map" }),
       "dropblock": RegularizerInfo(
         parameters: [
           rate(0.1),
@@ -76,7 +76,8 @@ extension Catalog {
             name: "schedule", kind: .choice(["fixed", "linear"]), defaultValue: .string("fixed"), doc: "rate schedule"),
         ],
         taxonomy: "architecture", summary: "contiguous blocks",
-        validate: { params, shape in
+        validate: { params, site in
+          let shape = site.shape
           guard shape.count == 3 else { return "DropBlock needs a spatial feature map" }
           let size = params["block_size"]?.asInt ?? 0
           return size > min(shape[0], shape[1])

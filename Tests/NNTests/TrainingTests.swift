@@ -33,7 +33,7 @@ enum SyntheticProblem {
   let test = SyntheticProblem.classification(count: 64, key: RandomKey(seed: 2))
 
   func model(_ name: String, widths: [Int]? = nil, seed: UInt64 = 3) throws -> Layer {
-    try ModelZoo.build(
+    try ModelRegistry.build(
       ModelRequest(
         name: name, inputShape: [8, 8, 1], classes: 4, widths: widths, blocks: 1, key: RandomKey(seed: seed))
     ).network
@@ -159,7 +159,7 @@ enum SyntheticProblem {
   @Test func unetLearnsASegmentation() throws {
     let train = SyntheticProblem.segmentation(count: 32, key: RandomKey(seed: 8))
     let held = SyntheticProblem.segmentation(count: 8, key: RandomKey(seed: 9))
-    let net = try ModelZoo.build(
+    let net = try ModelRegistry.build(
       ModelRequest(name: "unet-tiny", inputShape: [8, 8, 1], classes: 1, widths: [2, 3, 4], key: RandomKey(seed: 3))
     ).network
     let outcome = Trainer.train(

@@ -6,8 +6,8 @@ import Testing
 @Suite struct UNetTests {
   let key = RandomKey(seed: 81)
 
-  func unet(insert: RegularizerInsertion = { _ in nil }) throws -> UNet {
-    try UNet(inChannels: 1, widths: [2, 3, 4], key: key.fold(0), insert: insert, height: 8, width: 8)
+  func unet(sites: SiteRecorder = SiteRecorder()) throws -> UNet {
+    try UNet(inChannels: 1, widths: [2, 3, 4], key: key.fold(0), sites: sites, height: 8, width: 8)
   }
 
   @Test func outputIsOneLogitPerPixel() throws {
@@ -31,19 +31,20 @@ import Testing
   }
 
   @Test func sitesAreInsertedWithTheirShapes() throws {
-    nonisolated(unsafe) var seen: [Site] = []
-    let net = try unet { site in
-      seen.append(site)
-      return nil
-    }
-    #expect(seen.map(\.name) == UNet.siteNames)
-    // The `_mid` sites were added after the others: every older site kept its index (and so its masks).
-    #expect(seen.map(\.index) == Array(0..<11))
+    let recorder = SiteRecorder()
+    _ = try unet(sites: recorder)
+    let seen = recorder.sites.sorted { $0.stream < $1.stream }
+    #expect(
+      seen.map(\.name) == [
+        "input", "enc1", "enc2", "bottleneck", "dec2", "dec1", "enc1_mid", "enc2_mid", "bottleneck_mid", "dec2_mid",
+        "dec1_mid",
+      ])
+    // The `_mid` sites were added after the others: every older site kept its stream (and so its masks).
+    #expect(seen.map(\.stream) == Array(0..<11))
     #expect(
       seen.map(\.shape) == [
         [8, 8, 1], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3], [8, 8, 2], [8, 8, 2], [4, 4, 3], [2, 2, 4], [4, 4, 3],
         [8, 8, 2],
       ])
-    #expect(net.sites.isEmpty)
   }
 }

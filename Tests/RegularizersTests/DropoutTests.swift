@@ -44,10 +44,10 @@ import Testing
 
   @Test func sameKeySameMaskAndStepsOrSitesDiffer() {
     let x = Tensor(shape: [2, 8, 8, 4], repeating: 1)
-    let a = Dropout(rate: 0.5, siteIndex: 2)
-    let b = Dropout(rate: 0.5, siteIndex: 2)
+    let a = Dropout(rate: 0.5, stream: 2)
+    let b = Dropout(rate: 0.5, stream: 2)
     #expect(a.forward(x, training(step: 5)) == b.forward(x, training(step: 5)))
     #expect(a.forward(x, training(step: 5)) != a.forward(x, training(step: 6)))
-    #expect(a.forward(x, training(step: 5)) != Dropout(rate: 0.5, siteIndex: 3).forward(x, training(step: 5)))
+    #expect(a.forward(x, training(step: 5)) != Dropout(rate: 0.5, stream: 3).forward(x, training(step: 5)))
   }
 }

@@ -180,7 +180,7 @@ private func featureMaps(_ shape: [Int], seed: UInt64) -> Tensor {
 
   @Test func probabilisticChoiceIsDeterministicPerKey() {
     let x = featureMaps([4, 6, 6, 20], seed: 5)
-    let layer = HeuristicDropout(fraction: 0.2, selection: .probabilistic, siteIndex: 1)
+    let layer = HeuristicDropout(fraction: 0.2, selection: .probabilistic, stream: 1)
     let a = layer.forward(x, training(step: 1))
     #expect(a == layer.forward(x, training(step: 1)))
     #expect(a != layer.forward(x, training(step: 2)))

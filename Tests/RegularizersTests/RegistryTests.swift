@@ -10,8 +10,9 @@ import Testing
     #expect(Set(names).count == names.count)
     #expect(names == ["none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout"])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
-    #expect(RegularizerRegistry.descriptor("cutout")?.placement == .input)
-    #expect(RegularizerRegistry.descriptor("dropblock")?.placement == .featureMap)
+    #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)
+    #expect(RegularizerRegistry.descriptor("cutout")?.defaultSites == ["input"])
+    #expect(RegularizerRegistry.descriptor("dropblock")?.plugPoint == .featureMap)
     for name in ["dropout", "spatial-dropout", "dropblock", "heuristic-dropout"] {
       #expect(RegularizerRegistry.descriptor(name)?.taxonomy == .architecture)
     }
@@ -24,10 +25,26 @@ import Testing
     }
   }
 
+  /// An activation site named `input` (so Cutout may go there) of per-sample `shape`.
+  static func site(_ shape: [Int], name: String = "input") -> Site { Site(name: name, shape: shape, stream: 0) }
+
   @Test func defaultsAreValidAtAFeatureMapSite() {
-    for descriptor in RegularizerRegistry.all {
-      #expect(descriptor.validate([:], [28, 28, 16]) == nil, "\(descriptor.name)")
+    for descriptor in RegularizerRegistry.all where descriptor.plugPoint.siteKind == .activation {
+      #expect(descriptor.validate([:], Self.site([28, 28, 16])) == nil, "\(descriptor.name)")
     }
+  }
+
+  /// Placement is checked in one place, from the descriptor's plug point: a Cutout at a hidden site, a feature-map
+  /// method at a vector site, an activation method at a weight site are each one sentence naming the method.
+  @Test func placementIsCheckedAgainstThePlugPoint() throws {
+    let cutout = try #require(RegularizerRegistry.descriptor("cutout"))
+    let hidden = try #require(cutout.validate([:], Self.site([14, 14, 32], name: "conv1")))
+    #expect(hidden.hasPrefix("cutout") && hidden.contains("input images only"))
+    let dropblock = try #require(RegularizerRegistry.descriptor("dropblock"))
+    #expect(dropblock.validate([:], Self.site([128], name: "fc1"))?.contains("[H, W, C]") == true)
+    let dropout = try #require(RegularizerRegistry.descriptor("dropout"))
+    let weights = Site(name: "hidden1", kind: .weights, shape: [16, 784], stream: 0)
+    #expect(dropout.validate([:], weights)?.contains("activation sites") == true)
   }
 
   @Test(arguments: [
@@ -54,7 +71,7 @@ import Testing
     throws
   {
     let descriptor = try #require(RegularizerRegistry.descriptor(name))
-    let message = try #require(descriptor.validate(params, site))
+    let message = try #require(descriptor.validate(params, Self.site(site)))
     #expect(message.contains(mentions), "\(message)")
     #expect(message.hasPrefix(name))
   }
@@ -64,8 +81,8 @@ import Testing
     #expect(ParameterValue.double(8).intValue == 8)
     #expect(ParameterValue.double(8.5).intValue == nil)
     let dropblock = RegularizerRegistry.descriptor("dropblock")!
-    #expect(dropblock.validate(["rate": .int(0), "block_size": .double(5)], [14, 14, 8]) == nil)
-    #expect(dropblock.validate(["block_size": .double(5.5)], [14, 14, 8]) != nil)
+    #expect(dropblock.validate(["rate": .int(0), "block_size": .double(5)], Self.site([14, 14, 8])) == nil)
+    #expect(dropblock.validate(["block_size": .double(5.5)], Self.site([14, 14, 8])) != nil)
     let filled = try? dropblock.resolve(["block_size": .double(5)]).get()
     #expect(filled?["block_size"] == .int(5))
     #expect(filled?["shared_mask"] == .bool(false))
@@ -73,30 +90,36 @@ import Testing
   }
 
   @Test func madeLayersUseTheSiteStreamAndParameters() {
-    let site = Site(name: "stage2", shape: [10, 10, 6], index: 3)
+    let site = Site(name: "stage2", shape: [10, 10, 6], stream: 3)
     let x = normalTensor([4, 10, 10, 6], seed: 1)
     let context = training(step: 2)
     let cases: [(String, [String: ParameterValue], Layer)] = [
-      ("dropout", ["rate": .double(0.3)], Dropout(rate: 0.3, siteIndex: 3)),
-      ("spatial-dropout", ["rate": .double(0.3)], SpatialDropout(rate: 0.3, siteIndex: 3)),
+      ("dropout", ["rate": .double(0.3)], Dropout(rate: 0.3, stream: 3)),
+      ("spatial-dropout", ["rate": .double(0.3)], SpatialDropout(rate: 0.3, stream: 3)),
       (
         "dropblock", ["block_size": .int(3), "shared_mask": .bool(true)],
-        DropBlock(rate: 0.1, blockSize: 3, sharedMask: true, siteIndex: 3)
+        DropBlock(rate: 0.1, blockSize: 3, sharedMask: true, stream: 3)
       ),
-      ("cutout", ["length": .int(4)], Cutout(length: 4, siteIndex: 3)),
+      ("cutout", ["length": .int(4)], Cutout(length: 4, stream: 3)),
       (
         "heuristic-dropout", ["fraction": .double(0.5), "selection": .string("probabilistic")],
-        HeuristicDropout(fraction: 0.5, selection: .probabilistic, siteIndex: 3)
+        HeuristicDropout(fraction: 0.5, selection: .probabilistic, stream: 3)
       ),
     ]
     for (name, params, expected) in cases {
-      let made = RegularizerRegistry.descriptor(name)!.make(params, site)
+      guard case .layer(let made) = RegularizerRegistry.descriptor(name)!.make(params, site) else {
+        Issue.record("\(name) did not make a layer")
+        continue
+      }
       let y = made.forward(x, context)
       #expect(y == expected.forward(x, context), "\(name)")
       #expect(y != x, "\(name)")
       #expect(made.forward(x, .evaluation) == x, "\(name)")
     }
-    let none = RegularizerRegistry.none.make([:], site)
+    guard case .layer(let none) = RegularizerRegistry.none.make([:], site) else {
+      Issue.record("none did not make a layer")
+      return
+    }
     #expect(none.forward(x, context) == x)
     #expect(none.backward(x) == x)
   }

@@ -11,11 +11,17 @@ import Testing
     let config = RegularizerConfig(
       name: "dropout", at: ["input", "hidden1"], params: ["rate": .double(0.5)],
       siteParams: ["input": ["rate": .double(0.2)]])
-    let insert = try RunExecutor.insertion(config)
-    let input = try #require(try insert(Site(name: "input", shape: [784], index: 0)) as? Dropout)
-    let hidden = try #require(try insert(Site(name: "hidden1", shape: [16], index: 1)) as? Dropout)
+    let plug = try RunExecutor.plugs(config)
+    func layer(_ site: Site) throws -> Dropout? {
+      guard case .layer(let l)? = try plug(site) else { return nil }
+      return l as? Dropout
+    }
+    let input = try #require(try layer(Site(name: "input", shape: [784], stream: 0)))
+    let hidden = try #require(try layer(Site(name: "hidden1", shape: [16], stream: 1)))
     #expect(input.rate == 0.2 && hidden.rate == 0.5)
-    #expect(try insert(Site(name: "hidden2", shape: [16], index: 2)) == nil)
+    #expect(try plug(Site(name: "hidden2", shape: [16], stream: 2)) == nil)
+    // A site of another kind with the same name gets nothing: dropout acts on activations.
+    #expect(try plug(Site(name: "hidden1", kind: .weights, shape: [16, 784], stream: 9)) == nil)
     #expect(config.params(at: "input")["rate"] == .double(0.2))
   }
 

@@ -7,17 +7,14 @@ import Tensor
 /// Each unit is zeroed independently with probability `rate` (the paper's `p` is the retention probability,
 /// `1 − rate`); kept units are scaled by `1/(1 − rate)` (inverted dropout) so evaluation is the identity.
 /// Elementwise, so it works on any shape. Taxonomy: architecture.
-public final class Dropout: Layer {
+public final class Dropout: MaskLayer {
   public let rate: Double
-  public let siteIndex: Int
-  /// The scaled mask of the last training forward, or nil when that forward was the identity.
-  private var scaledMask: [Float]?
 
   /// `rate` must be in [0, 1) (see `descriptor.validate`).
-  public init(rate: Double, siteIndex: Int = 0) {
+  public init(rate: Double, stream: UInt64 = 0) {
     precondition(rate >= 0 && rate < 1, "Dropout: rate \(rate) outside [0, 1)")
     self.rate = rate
-    self.siteIndex = siteIndex
+    super.init(stream: stream)
   }
 
   /// The keep mask (1 kept, 0 dropped) for `count` units: unit `i` is dropped when uniform draw `i` of `key`
@@ -34,21 +31,11 @@ public final class Dropout: Layer {
   /// The factor applied to kept units.
   public static func keepScale(rate: Double) -> Float { Float(1 / (1 - rate)) }
 
-  public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
-    guard context.mode == .train, rate > 0 else {
-      scaledMask = nil
-      return x
-    }
-    let scale = Self.keepScale(rate: rate)
-    var mask = Self.mask(count: x.count, rate: rate, key: context.key.fold(siteIndex))
-    mask.withUnsafeMutableBufferPointer { Elementwise.scale(scale, $0) }
-    scaledMask = mask
-    return Masking.multiply(x, mask)
-  }
-
-  public func backward(_ dy: Tensor) -> Tensor {
-    guard let scaledMask else { return dy }
-    return Masking.multiply(dy, scaledMask)
+  public override func mask(shape: [Int], context: StepContext, key: RandomKey) -> Mask? {
+    guard context.mode == .train, rate > 0 else { return nil }
+    var mask = Self.mask(count: shape.reduce(1, *), rate: rate, key: key)
+    mask.withUnsafeMutableBufferPointer { Elementwise.scale(Self.keepScale(rate: rate), $0) }
+    return .elementwise(mask)
   }
 }
 
@@ -63,6 +50,10 @@ extension Dropout {
         defaultValue: .double(0.5),
         doc: "drop probability of each unit (the paper's retention p is 1 − rate); 0 is the identity.")
     ],
-    placement: .activation,
-    build: { params, site in Dropout(rate: params.double("rate"), siteIndex: site.index) })
+    plugsInto: .activation,
+    expectations: { params, _ in
+      let rate = params.double("rate")
+      return [.dropFraction(rate), .keptValue(1 / (1 - rate)), .evaluationIdentity]
+    },
+    build: { params, site in .layer(Dropout(rate: params.double("rate"), stream: site.stream)) })
 }

@@ -20,15 +20,15 @@ public final class Cutout: Layer {
   }
 
   public let length: Int
-  public let siteIndex: Int
+  public let stream: UInt64
   /// The patches of the last training forward, or nil when that forward was the identity.
   private var patches: [Patch]?
 
   /// `length` in [0, min(H, W)] (see `descriptor.validate`).
-  public init(length: Int, siteIndex: Int = 0) {
+  public init(length: Int, stream: UInt64 = 0) {
     precondition(length >= 0, "Cutout: negative length \(length)")
     self.length = length
-    self.siteIndex = siteIndex
+    self.stream = stream
   }
 
   /// The patch of side `length` centred at (`centreRow`, `centreColumn`), clipped to a `height × width` image.
@@ -71,7 +71,7 @@ public final class Cutout: Layer {
     }
     precondition(x.rank == 4, "Cutout: expected images [N, H, W, C], got \(x.shape)")
     let drawn = Self.patches(
-      batch: x.rows, height: x.shape[1], width: x.shape[2], length: length, key: context.key.fold(siteIndex))
+      batch: x.rows, height: x.shape[1], width: x.shape[2], length: length, key: context.key.fold(stream))
     patches = drawn
     return Self.apply(drawn, to: x)
   }
@@ -93,15 +93,33 @@ extension Cutout {
         name: "length", kind: .int(min: 0, max: nil), defaultValue: .int(16),
         doc: "side of the square patch in pixels (CIFAR-10 best 16 of 32); 0 is the identity.")
     ],
-    placement: .input,
-    check: { params, siteShape in
+    plugsInto: .input,
+    check: { params, site in
       let length = params.int("length")
-      let side = min(siteShape[0], siteShape[1])
+      let side = min(site.shape[0], site.shape[1])
       guard length <= side else {
-        return "cutout: length \(length) is larger than the \(siteShape[0])×\(siteShape[1]) input images; "
+        return "cutout: length \(length) is larger than the \(site.shape[0])×\(site.shape[1]) input images; "
           + "use length ≤ \(side)."
       }
       return nil
     },
-    build: { params, site in Cutout(length: params.int("length"), siteIndex: site.index) })
+    expectations: { params, site in
+      [
+        .dropFraction(expectedDropFraction(length: params.int("length"), height: site.shape[0], width: site.shape[1])),
+        .keptValue(1), .evaluationIdentity,
+      ]
+    },
+    build: { params, site in .layer(Cutout(length: params.int("length"), stream: site.stream)) })
+
+  /// The expected fraction of an image a patch zeroes, from the centre being uniform over all H·W pixels and the
+  /// patch clipped at the borders: the mean over centres of (clipped rows × clipped columns) / (H·W).
+  public static func expectedDropFraction(length: Int, height h: Int, width w: Int) -> Double {
+    func clipped(_ centre: Int, _ extent: Int) -> Int {
+      let start = centre - length / 2
+      return max(0, min(extent, start + length) - max(0, start))
+    }
+    let rows = (0..<h).map { clipped($0, h) }.reduce(0, +)
+    let columns = (0..<w).map { clipped($0, w) }.reduce(0, +)
+    return Double(rows * columns) / Double(h * w * h * w)
+  }
 }

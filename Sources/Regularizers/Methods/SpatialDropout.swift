@@ -8,17 +8,14 @@ import Tensor
 /// H × W, kept channels scaled by `1/(1 − rate)`. On a vector site `[N, F]` every feature is its own channel,
 /// so it degenerates to element dropout (with the same draws as `Dropout` for the same key). Taxonomy:
 /// architecture.
-public final class SpatialDropout: Layer {
+public final class SpatialDropout: MaskLayer {
   public let rate: Double
-  public let siteIndex: Int
-  /// Scaled `[N, C]` mask of the last training forward, or nil when that forward was the identity.
-  private var scaledMask: [Float]?
 
   /// `rate` must be in [0, 1) (see `descriptor.validate`).
-  public init(rate: Double, siteIndex: Int = 0) {
+  public init(rate: Double, stream: UInt64 = 0) {
     precondition(rate >= 0 && rate < 1, "SpatialDropout: rate \(rate) outside [0, 1)")
     self.rate = rate
-    self.siteIndex = siteIndex
+    super.init(stream: stream)
   }
 
   /// The channel keep mask, `batch × channels` values (row-major `[N, C]`, 1 kept, 0 dropped).
@@ -26,21 +23,12 @@ public final class SpatialDropout: Layer {
     Dropout.mask(count: batch * channels, rate: rate, key: key)
   }
 
-  public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
-    guard context.mode == .train, rate > 0 else {
-      scaledMask = nil
-      return x
-    }
-    let channels = x.shape.last ?? 1
-    var mask = Self.mask(batch: x.rows, channels: channels, rate: rate, key: context.key.fold(siteIndex))
+  public override func mask(shape: [Int], context: StepContext, key: RandomKey) -> Mask? {
+    guard context.mode == .train, rate > 0 else { return nil }
+    let channels = shape.last ?? 1
+    var mask = Self.mask(batch: shape[0], channels: channels, rate: rate, key: key)
     mask.withUnsafeMutableBufferPointer { Elementwise.scale(Dropout.keepScale(rate: rate), $0) }
-    scaledMask = mask
-    return Masking.multiplyBroadcast(x, rowChannelMask: mask, channels: channels)
-  }
-
-  public func backward(_ dy: Tensor) -> Tensor {
-    guard let scaledMask else { return dy }
-    return Masking.multiplyBroadcast(dy, rowChannelMask: scaledMask, channels: dy.shape.last ?? 1)
+    return .perChannel(mask, channels: channels)
   }
 }
 
@@ -55,6 +43,13 @@ extension SpatialDropout {
         defaultValue: .double(0.2),
         doc: "drop probability of each (sample, channel); 0 is the identity.")
     ],
-    placement: .activation,
-    build: { params, site in SpatialDropout(rate: params.double("rate"), siteIndex: site.index) })
+    plugsInto: .activation,
+    expectations: { params, site in
+      let rate = params.double("rate")
+      return [
+        .dropFraction(rate), .keptValue(1 / (1 - rate)), .channelStructure,
+        .evaluationIdentity,
+      ]
+    },
+    build: { params, site in .layer(SpatialDropout(rate: params.double("rate"), stream: site.stream)) })
 }

@@ -29,17 +29,17 @@ public final class HeuristicDropout: Layer {
   public let k: Double
   public let fraction: Double
   public let selection: Selection
-  public let siteIndex: Int
+  public let stream: UInt64
   /// Channels replaced per sample in the last training forward, or nil when that forward was the identity.
   private var chosen: [[Int]]?
 
   /// `k ≥ 0`, `fraction` in (0, 1] (see `descriptor.validate`).
-  public init(k: Double = 2, fraction: Double = 0.1, selection: Selection = .top, siteIndex: Int = 0) {
+  public init(k: Double = 2, fraction: Double = 0.1, selection: Selection = .top, stream: UInt64 = 0) {
     precondition(k >= 0 && fraction > 0 && fraction <= 1, "HeuristicDropout: k \(k) or fraction \(fraction) invalid")
     self.k = k
     self.fraction = fraction
     self.selection = selection
-    self.siteIndex = siteIndex
+    self.stream = stream
   }
 
   /// Scores of an NHWC tensor `[N, H, W, C]`, row-major `[N, C]`.
@@ -173,7 +173,7 @@ public final class HeuristicDropout: Layer {
     }
     let selected = Self.selectChannels(
       scores: Self.scores(x, k: k), channels: x.shape[3], fraction: fraction, selection: selection,
-      key: context.key.fold(siteIndex))
+      key: context.key.fold(stream))
     chosen = selected
     return Self.laplacian(x, channels: selected)
   }
@@ -201,10 +201,12 @@ extension HeuristicDropout {
         name: "selection", kind: .choice(Selection.allCases.map(\.rawValue)), defaultValue: .string("top"),
         doc: "top: the highest scores (reference code); probabilistic: sampled in proportion to the score."),
     ],
-    placement: .featureMap,
+    plugsInto: .featureMap,
+    expectations: { _, _ in [.evaluationIdentity] },
     build: { params, site in
-      HeuristicDropout(
-        k: params.double("k"), fraction: params.double("fraction"),
-        selection: Selection(rawValue: params.string("selection"))!, siteIndex: site.index)
+      .layer(
+        HeuristicDropout(
+          k: params.double("k"), fraction: params.double("fraction"),
+          selection: Selection(rawValue: params.string("selection"))!, stream: site.stream))
     })
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NN
 import Tensor
 
@@ -17,7 +18,7 @@ import Tensor
 /// `sharedMask = false` (default) draws one mask per channel, like the TF reference; `true` draws one spatial mask
 /// per sample for all channels, like timm's default. `schedule = .linear` lowers keep_prob linearly from 1 at
 /// progress 0 to `1 − rate` at progress 1. Taxonomy: architecture.
-public final class DropBlock: Layer {
+public final class DropBlock: MaskLayer {
   public enum Schedule: String, Sendable, CaseIterable {
     case fixed
     case linear
@@ -27,18 +28,15 @@ public final class DropBlock: Layer {
   public let blockSize: Int
   public let sharedMask: Bool
   public let schedule: Schedule
-  public let siteIndex: Int
-  /// The mask times the renormalisation factor from the last training forward; nil after an identity forward.
-  private var scaledMask: [Float]?
 
   /// `rate` in [0, 1), `blockSize ≥ 1` and no larger than the map at the site (see `descriptor.validate`).
-  public init(rate: Double, blockSize: Int, sharedMask: Bool = false, schedule: Schedule = .fixed, siteIndex: Int = 0) {
+  public init(rate: Double, blockSize: Int, sharedMask: Bool = false, schedule: Schedule = .fixed, stream: UInt64 = 0) {
     precondition(rate >= 0 && rate < 1 && blockSize >= 1, "DropBlock: rate \(rate) or block size \(blockSize) invalid")
     self.rate = rate
     self.blockSize = blockSize
     self.sharedMask = sharedMask
     self.schedule = schedule
-    self.siteIndex = siteIndex
+    super.init(stream: stream)
   }
 
   /// Rows (and columns) a block extends above (left of) its centre.
@@ -108,24 +106,13 @@ public final class DropBlock: Layer {
     return ones == 0 ? 0 : Float(Double(mask.count) / ones)
   }
 
-  public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
+  public override func mask(shape: [Int], context: StepContext, key: RandomKey) -> Mask? {
     let current = Self.effectiveRate(rate: rate, schedule: schedule, progress: context.progress)
-    guard context.mode == .train, current > 0 else {
-      scaledMask = nil
-      return x
-    }
-    var mask = Self.mask(
-      shape: x.shape, rate: current, blockSize: blockSize, shared: sharedMask,
-      key: context.key.fold(siteIndex))
+    guard context.mode == .train, current > 0 else { return nil }
+    var mask = Self.mask(shape: shape, rate: current, blockSize: blockSize, shared: sharedMask, key: key)
     let scale = Self.renormalisation(mask)
     mask.withUnsafeMutableBufferPointer { Elementwise.scale(scale, $0) }
-    scaledMask = mask
-    return Masking.multiply(x, mask)
-  }
-
-  public func backward(_ dy: Tensor) -> Tensor {
-    guard let scaledMask else { return dy }
-    return Masking.multiply(dy, scaledMask)
+    return .elementwise(mask)
   }
 }
 
@@ -149,18 +136,40 @@ extension DropBlock {
         name: "schedule", kind: .choice(Schedule.allCases.map(\.rawValue)), defaultValue: .string("fixed"),
         doc: "fixed: keep_prob = 1 − rate throughout; linear: keep_prob falls from 1 to 1 − rate over training."),
     ],
-    placement: .featureMap,
-    check: { params, siteShape in
+    plugsInto: .featureMap,
+    check: { params, site in
       let bs = params.int("block_size")
-      guard bs <= siteShape[0], bs <= siteShape[1] else {
-        return "dropblock: block_size \(bs) does not fit the \(siteShape[0])×\(siteShape[1]) feature map at this "
-          + "site; use block_size ≤ \(min(siteShape[0], siteShape[1]))."
+      guard bs <= site.shape[0], bs <= site.shape[1] else {
+        return "dropblock: block_size \(bs) does not fit the \(site.shape[0])×\(site.shape[1]) feature map at '\(site.name)'; "
+          + "use block_size ≤ \(min(site.shape[0], site.shape[1]))."
       }
       return nil
     },
+    expectations: { params, site in
+      let (rate, bs) = (params.double("rate"), params.int("block_size"))
+      return [
+        .dropFraction(expectedDropFraction(rate: rate, blockSize: bs, height: site.shape[0], width: site.shape[1])),
+        .keptValueRenormalised, .blockStructure(bs), .evaluationIdentity,
+      ]
+    },
     build: { params, site in
-      DropBlock(
-        rate: params.double("rate"), blockSize: params.int("block_size"), sharedMask: params.bool("shared_mask"),
-        schedule: Schedule(rawValue: params.string("schedule"))!, siteIndex: site.index)
+      .layer(
+        DropBlock(
+          rate: params.double("rate"), blockSize: params.int("block_size"), sharedMask: params.bool("shared_mask"),
+          schedule: Schedule(rawValue: params.string("schedule"))!, stream: site.stream))
     })
+
+  /// The expected fraction of units a mask drops, restated from the paper independently of `gamma` and `mask`
+  /// (the gate compares the two): seeds at valid centres with γ = rate/bs² · HW/((H − bs + 1)(W − bs + 1)); a unit
+  /// covered by c(i, j) valid centres' blocks survives with probability (1 − γ)^c.
+  public static func expectedDropFraction(rate: Double, blockSize bs: Int, height h: Int, width w: Int) -> Double {
+    guard rate > 0 else { return 0 }
+    let gamma = min(1, rate / Double(bs * bs) * Double(h * w) / Double((h - bs + 1) * (w - bs + 1)))
+    func covering(_ i: Int, _ extent: Int) -> Int { min(i, extent - bs) - max(0, i - bs + 1) + 1 }
+    var total = 0.0
+    for i in 0..<h {
+      for j in 0..<w { total += 1 - Foundation.pow(1 - gamma, Double(covering(i, h) * covering(j, w))) }
+    }
+    return total / Double(h * w)
+  }
 }

@@ -1,0 +1,36 @@
+import Tensor
+
+/// Fully connected ReLU network: flatten, hidden Linear–ReLU layers of `widths`, a Linear to the logits.
+///
+/// Sites: activations `input` (the flattened image) and `hidden<i>` (after ReLU i); weights `hidden<i>` (the
+/// Linear computing hidden layer i) and `output` (the logit layer).
+public struct MLPModel: ModelDefinition {
+  public let name = "mlp"
+  public let summary = "fully connected ReLU network (Srivastava et al.'s MNIST nets)"
+  public let task = ModelTask.classification
+  public let defaultWidths: [Int]? = [1024, 1024]
+  public let takesBlocks = false
+  public let defaultSites = ["hidden1", "hidden2"]
+
+  public init() {}
+
+  public func build(_ r: ModelRequest, _ sites: SiteRecorder) throws -> Layer {
+    let (h, w, c) = (r.inputShape[0], r.inputShape[1], r.inputShape[2])
+    let widths = r.widths ?? defaultWidths!
+    let input = try sites.activation("input", shape: [h * w * c], legacyStream: 0)
+    var layers: [Layer] = [Flatten()] + input
+    var fanIn = h * w * c
+    for (i, width) in widths.enumerated() {
+      let linear = Linear(inFeatures: fanIn, outFeatures: width, key: r.key.fold(i))
+      linear.computesInputGradient = i > 0 || !input.isEmpty
+      try sites.weights("hidden\(i + 1)", of: linear, followedByReLU: true)
+      layers += [linear, ReLU()]
+      layers += try sites.activation("hidden\(i + 1)", shape: [width], legacyStream: i + 1)
+      fanIn = width
+    }
+    let output = Linear(inFeatures: fanIn, outFeatures: r.classes, key: r.key.fold(1000), gain: 1)
+    try sites.weights("output", of: output, followedByReLU: false)
+    layers.append(output)
+    return Sequential(layers)
+  }
+}

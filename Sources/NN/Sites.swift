@@ -1,0 +1,167 @@
+import Tensor
+
+/// What kind of point a site is, and so which regularizers can plug in there.
+public enum SiteKind: String, Sendable, CaseIterable, Hashable {
+  /// A tensor flowing between layers (per-sample shape `[H, W, C]` or `[features]`): dropout, DropBlock, Cutout…
+  case activation
+  /// The weight matrix of a fully connected layer (shape `[out, in]`): DropConnect, Targeted Dropout.
+  case weights
+  /// A residual branch that can be skipped or scaled (shape: the block's per-sample output): Stochastic Depth,
+  /// DropPath.
+  case branch
+}
+
+/// A named point of a model where a regularizer can act, recorded while the model is built.
+public struct Site: Sendable, Hashable {
+  public var name: String
+  public var kind: SiteKind
+  /// Per-sample shape of what flows there (activation, branch), or the weight matrix `[out, in]` (weights).
+  public var shape: [Int]
+  /// The site's random stream: a stochastic layer draws from `stepKey.fold(stream)`. Fixed per site (see
+  /// `SiteRecorder`), so adding a site never changes another site's masks.
+  public var stream: UInt64
+  /// Branch sites: 1-based depth ℓ of the block among `depthCount` blocks (Stochastic Depth's linear decay).
+  public var depth: Int
+  public var depthCount: Int
+  /// Weight sites: a ReLU follows the layer (DropConnect's Gaussian inference averages it).
+  public var followedByReLU: Bool
+
+  public init(
+    name: String, kind: SiteKind = .activation, shape: [Int], stream: UInt64, depth: Int = 0, depthCount: Int = 0,
+    followedByReLU: Bool = false
+  ) {
+    self.name = name
+    self.kind = kind
+    self.shape = shape
+    self.stream = stream
+    self.depth = depth
+    self.depthCount = depthCount
+    self.followedByReLU = followedByReLU
+  }
+
+  /// The stream of a site with no legacy number: a 64-bit FNV-1a hash of `kind:name` with the top bit set, so it
+  /// never collides with the small legacy numbers and depends on nothing but the site itself.
+  public static func namedStream(_ kind: SiteKind, _ name: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in "\(kind.rawValue):\(name)".utf8 {
+      hash ^= UInt64(byte)
+      hash = hash &* 0x100_0000_01b3
+    }
+    return hash | (1 << 63)
+  }
+}
+
+/// A residual branch's fate for one forward pass.
+public enum BranchDecision: Sendable, Equatable {
+  /// Compute the branch and multiply it by this factor (1: the plain block).
+  case keep(Float)
+  /// Skip the branch: it is not computed at all (Stochastic Depth's training-time saving).
+  case drop
+  /// Compute the branch and multiply sample n's branch by `scales[n]` (0 drops it for that sample).
+  case perSample([Float])
+}
+
+/// Decides, per forward pass, what a residual block does with its branch. Asked in training and in evaluation
+/// (a method's own test-time rule, e.g. Stochastic Depth's "scale by the survival probability").
+public protocol BranchGate: AnyObject {
+  func decide(batch: Int, _ context: StepContext) -> BranchDecision
+}
+
+/// Masks or transforms the weights a fully connected layer uses.
+public protocol WeightMask: AnyObject {
+  /// The weights this forward pass uses in place of `weight` (same shape), or nil to use `weight` itself.
+  /// Called in training and evaluation; `backward` follows a training call.
+  func effectiveWeights(_ weight: Tensor, _ context: StepContext) -> Tensor?
+  /// The gradient with respect to the raw weights, given the gradient with respect to the effective weights
+  /// of the last training forward (e.g. `g ⊙ mask`).
+  func rawGradient(_ gradient: Tensor) -> Tensor
+  /// A method's own evaluation rule on the whole layer (`y` from `x`, `W`, `b`), or nil for `x·Wᵀ + b` with the
+  /// effective weights. DropConnect's Gaussian moment matching lives here.
+  func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor?
+}
+
+extension WeightMask {
+  public func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor? { nil }
+}
+
+/// What a regularizer puts at a site; the case must match the site's kind.
+public enum Plug {
+  case layer(Layer)
+  case weights(WeightMask)
+  case gate(BranchGate)
+}
+
+/// Records a model's sites as its builder reaches them and asks `plug` what to put at each. Model builders call
+/// it; nothing else keeps a list of site names.
+public final class SiteRecorder {
+  public private(set) var sites: [Site] = []
+  private let plug: (Site) throws -> Plug?
+
+  public init(plug: @escaping (Site) throws -> Plug? = { _ in nil }) { self.plug = plug }
+
+  /// An activation site: the layers to insert there (none, or the regularizer's layer).
+  ///
+  /// `legacyStream`: the stream number the site had when sites were numbered by position. Sites that existed then
+  /// keep it, so committed results stay bit-identical; every new site leaves it nil and streams by its name.
+  public func activation(_ name: String, shape: [Int], legacyStream: Int? = nil) throws -> [Layer] {
+    let site = record(
+      Site(name: name, kind: .activation, shape: shape, stream: stream(.activation, name, legacyStream)))
+    switch try plug(site) {
+    case nil: return []
+    case .layer(let layer)?: return [layer]
+    case let other?: throw SiteError.wrongPlug(site: name, kind: .activation, got: other)
+    }
+  }
+
+  /// The weights of `layer` (whose output feeds a ReLU or not).
+  public func weights(_ name: String, of layer: Linear, followedByReLU: Bool) throws {
+    let site = record(
+      Site(
+        name: name, kind: .weights, shape: layer.weight.value.shape, stream: stream(.weights, name, nil),
+        followedByReLU: followedByReLU))
+    switch try plug(site) {
+    case nil: return
+    case .weights(let mask)?: layer.weightMask = mask
+    case let other?: throw SiteError.wrongPlug(site: name, kind: .weights, got: other)
+    }
+  }
+
+  /// A residual branch, block `depth` of `count`, whose output has per-sample `shape`.
+  public func branch(_ name: String, shape: [Int], depth: Int, of count: Int) throws -> BranchGate? {
+    let site = record(
+      Site(
+        name: name, kind: .branch, shape: shape, stream: stream(.branch, name, nil), depth: depth, depthCount: count))
+    switch try plug(site) {
+    case nil: return nil
+    case .gate(let gate)?: return gate
+    case let other?: throw SiteError.wrongPlug(site: name, kind: .branch, got: other)
+    }
+  }
+
+  private func stream(_ kind: SiteKind, _ name: String, _ legacy: Int?) -> UInt64 {
+    legacy.map { UInt64($0) } ?? Site.namedStream(kind, name)
+  }
+
+  private func record(_ site: Site) -> Site {
+    precondition(!sites.contains { $0.name == site.name && $0.kind == site.kind }, "site \(site.name) recorded twice")
+    sites.append(site)
+    return site
+  }
+}
+
+public enum SiteError: Error, CustomStringConvertible {
+  case wrongPlug(site: String, kind: SiteKind, got: Plug)
+
+  public var description: String {
+    switch self {
+    case .wrongPlug(let site, let kind, let got):
+      let what =
+        switch got {
+        case .layer: "a layer"
+        case .weights: "a weight mask"
+        case .gate: "a branch gate"
+        }
+      return "site '\(site)' is a\(kind == .activation ? "n" : "") \(kind.rawValue) site; \(what) cannot plug in there"
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import NN
+import Tensor
+
+/// One property a regularizer promises, checked by the conformance gate on a probe input at a real site.
+public enum Expectation: Sendable, Equatable {
+  /// In training, the mean fraction of values zeroed (or, at a branch site, of samples whose branch is dropped)
+  /// is this.
+  case dropFraction(Double)
+  /// In training, every value not zeroed is the input times this factor (1: no rescaling).
+  case keptValue(Double)
+  /// In training, every value not zeroed is the input times count / count-of-kept of its draw (DropBlock's and
+  /// Structural Dropout's renormalisation).
+  case keptValueRenormalised
+  /// In training, all positions of one (sample, channel) of a feature map share their factor.
+  case channelStructure
+  /// In training, every zero lies in an all-zero `size × size` square of its channel.
+  case blockStructure(Int)
+  /// Evaluation returns the input unchanged.
+  case evaluationIdentity
+  /// Evaluation returns the input times this factor (a method's own test-time rule).
+  case evaluationScale(Double)
+
+  public var name: String {
+    switch self {
+    case .dropFraction(let f): "drop fraction \(Conformance.format(f))"
+    case .keptValue(let s): s == 1 ? "no rescaling" : "kept values scaled by \(Conformance.format(s))"
+    case .keptValueRenormalised: "kept values renormalised by count / kept"
+    case .channelStructure: "whole channels"
+    case .blockStructure(let b): "\(b)×\(b) blocks"
+    case .evaluationIdentity: "evaluation is the identity"
+    case .evaluationScale(let s): "evaluation scales by \(Conformance.format(s))"
+    }
+  }
+}
+
+/// The outcome of one expectation.
+public struct ConformanceResult: Sendable {
+  public var property: String
+  public var passed: Bool
+  /// What was measured, in one phrase.
+  public var measured: String
+}
+
+/// The conformance gate: runs a regularizer at a site on a probe input for many training steps and checks each of
+/// its `expectations`. Deterministic (fixed keys), and fast: a few hundred small forward passes.
+public enum Conformance {
+  /// Training draws per check, and samples per draw.
+  static let draws = 200
+  static let batch = 8
+
+  /// Every expectation of `descriptor` with `parameters` at `site`, checked. A method that declares none is not
+  /// gated (nothing to check) and returns no results.
+  public static func check(_ descriptor: RegularizerDescriptor, _ parameters: [String: ParameterValue], at site: Site)
+    -> [ConformanceResult]
+  {
+    guard case .success(let filled) = descriptor.resolve(parameters) else { return [] }
+    let expectations = descriptor.expectations(filled, site)
+    guard !expectations.isEmpty else { return [] }
+    let plug = descriptor.make(filled, site)
+    let probe = Probe(site: site)
+    let training = (0..<draws).map { step in probe.train(plug, step: step) }
+    let evaluated = probe.evaluate(plug)
+    return expectations.map { judge($0, training: training, evaluation: evaluated, probe: probe) }
+  }
+
+  /// The failing properties of every site a run uses, as one sentence, or nil when all pass.
+  public static func failures(_ results: [ConformanceResult]) -> String? {
+    let failed = results.filter { !$0.passed }
+    guard !failed.isEmpty else { return nil }
+    return failed.map { "\($0.property) (measured \($0.measured))" }.joined(separator: "; ")
+  }
+
+  static func judge(_ e: Expectation, training: [Draw], evaluation: Draw, probe: Probe) -> ConformanceResult {
+    switch e {
+    case .dropFraction(let expected):
+      let fractions = training.map { d in Double(d.factors.filter { $0 == 0 }.count) / Double(max(1, d.factors.count)) }
+      let mean = fractions.reduce(0, +) / Double(fractions.count)
+      let variance = fractions.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, fractions.count - 1))
+      let se = (variance / Double(fractions.count)).squareRoot()
+      // A difference must be both statistically clear (|z| > 4; the draws are deterministic, so this is about
+      // telling a mistake from sampling noise, not about a false-alarm rate) and larger than half a point.
+      let off = abs(mean - expected)
+      let passed = off <= 0.005 || off <= 4 * se
+      return ConformanceResult(
+        property: e.name, passed: passed, measured: "\(format(mean)) ± \(format(se)) over \(training.count) draws")
+    case .keptValue(let factor):
+      let worst = training.flatMap { $0.factors.filter { $0 != 0 } }.map { abs(Double($0) - factor) }.max() ?? 0
+      return ConformanceResult(
+        property: e.name, passed: worst <= 1e-4 * max(1, factor), measured: "largest deviation \(format(worst))")
+    case .keptValueRenormalised:
+      var worst = 0.0
+      for d in training {
+        let kept = d.factors.filter { $0 != 0 }
+        guard !kept.isEmpty else { continue }
+        let expected = Double(d.factors.count) / Double(kept.count)
+        worst = max(worst, kept.map { abs(Double($0) - expected) / expected }.max() ?? 0)
+      }
+      return ConformanceResult(property: e.name, passed: worst <= 1e-4, measured: "largest relative deviation \(format(worst))")
+    case .channelStructure:
+      let broken = training.filter { !probe.channelsUniform($0.factors) }.count
+      return ConformanceResult(property: e.name, passed: broken == 0, measured: "\(broken) draws with mixed channels")
+    case .blockStructure(let size):
+      let broken = training.prefix(20).filter { !probe.zerosInBlocks($0.factors, size: size) }.count
+      return ConformanceResult(
+        property: e.name, passed: broken == 0, measured: "\(broken) of 20 draws with zeros outside a full block")
+    case .evaluationIdentity, .evaluationScale:
+      let factor: Double = if case .evaluationScale(let s) = e { s } else { 1 }
+      let worst = evaluation.factors.map { abs(Double($0) - factor) }.max() ?? 0
+      return ConformanceResult(
+        property: e.name, passed: worst <= 1e-5 * max(1, factor), measured: "largest deviation \(format(worst))")
+    }
+  }
+
+  static func format(_ x: Double) -> String {
+    let r = (x * 10_000).rounded() / 10_000
+    return r == r.rounded() ? String(Int(r)) : String(r)
+  }
+}
+
+/// One application of a plug: the factor (output / probe input) of every value it touched. Activation sites:
+/// `[batch] + shape` values; weight sites: the matrix; branch sites: one factor per sample.
+struct Draw {
+  var factors: [Float]
+}
+
+/// Drives a plug of any kind on a deterministic probe.
+struct Probe {
+  let site: Site
+  /// Positive inputs in [0.5, 1.5), so a factor is output / input and a zero is a drop.
+  let input: Tensor
+
+  init(site: Site) {
+    self.site = site
+    let shape = site.kind == .weights ? site.shape : [Conformance.batch] + site.shape
+    var x = Tensor(shape: shape)
+    let u = RandomKey(seed: 0x6A7E).fold(.test).uniforms(x.count)
+    x.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = 0.5 + u[i] } }
+    input = x
+  }
+
+  func train(_ plug: Plug, step: Int) -> Draw {
+    // Progress 1: a scheduled method is checked at its target strength.
+    let context = StepContext(mode: .train, key: RandomKey(seed: 0xC0FFEE).fold(.mask).fold(step), step: step)
+    return apply(plug, context)
+  }
+
+  func evaluate(_ plug: Plug) -> Draw { apply(plug, .evaluation) }
+
+  private func apply(_ plug: Plug, _ context: StepContext) -> Draw {
+    switch plug {
+    case .layer(let layer): return ratio(layer.forward(input, context))
+    case .weights(let mask): return ratio(mask.effectiveWeights(input, context) ?? input)
+    case .gate(let gate):
+      switch gate.decide(batch: Conformance.batch, context) {
+      case .keep(let f): return Draw(factors: Array(repeating: f, count: Conformance.batch))
+      case .drop: return Draw(factors: Array(repeating: 0, count: Conformance.batch))
+      case .perSample(let f): return Draw(factors: f)
+      }
+    }
+  }
+
+  private func ratio(_ y: Tensor) -> Draw {
+    precondition(y.shape == input.shape, "a plug changed the shape \(input.shape) → \(y.shape)")
+    var factors = [Float](repeating: 0, count: y.count)
+    y.withUnsafeBufferPointer { ys in
+      input.withUnsafeBufferPointer { xs in for i in xs.indices { factors[i] = ys[i] / xs[i] } }
+    }
+    return Draw(factors: factors)
+  }
+
+  /// Every (sample, channel) of an `[N, H, W, C]` draw has one factor.
+  func channelsUniform(_ f: [Float]) -> Bool {
+    guard site.shape.count == 3 else { return true }
+    let (positions, c) = (site.shape[0] * site.shape[1], site.shape[2])
+    for n in 0..<Conformance.batch {
+      for ch in 0..<c {
+        let first = f[n * positions * c + ch]
+        for p in 1..<positions where f[(n * positions + p) * c + ch] != first { return false }
+      }
+    }
+    return true
+  }
+
+  /// Every zero of an `[N, H, W, C]` draw lies in some all-zero `size × size` square of its channel.
+  func zerosInBlocks(_ f: [Float], size: Int) -> Bool {
+    guard site.shape.count == 3 else { return true }
+    let (h, w, c) = (site.shape[0], site.shape[1], site.shape[2])
+    func zero(_ n: Int, _ i: Int, _ j: Int, _ ch: Int) -> Bool { f[((n * h + i) * w + j) * c + ch] == 0 }
+    for n in 0..<Conformance.batch {
+      for ch in 0..<c {
+        for i in 0..<h {
+          for j in 0..<w where zero(n, i, j, ch) {
+            var covered = false
+            search: for top in max(0, i - size + 1)...min(i, h - size) {
+              for left in max(0, j - size + 1)...min(j, w - size) {
+                var all = true
+                check: for a in top..<(top + size) {
+                  for b in left..<(left + size) where !zero(n, a, b, ch) {
+                    all = false
+                    break check
+                  }
+                }
+                if all {
+                  covered = true
+                  break search
+                }
+              }
+            }
+            if !covered { return false }
+          }
+        }
+      }
+    }
+    return true
+  }
+}

@@ -1,0 +1,151 @@
+import NN
+
+/// Kukačka, Golkov & Cremers (2017), "Regularization for Deep Learning: A Taxonomy": where a method acts.
+/// Dropout-family masks on activations are `architecture` (a stochastic transformation of the network);
+/// input-space augmentation such as Cutout is `data`.
+public enum Taxonomy: String, Sendable, CaseIterable {
+  case data
+  case architecture
+  case errorTerm = "error-term"
+  case regularizationTerm = "regularization-term"
+  case optimization
+}
+
+/// Where a regularizer acts. Each case names the kind of model site it plugs into; placement is checked in one
+/// place (`RegularizerDescriptor.validate`) against the site's kind and shape.
+public enum PlugPoint: String, Sendable, CaseIterable {
+  /// Any activation site, feature map (`[H, W, C]`) or vector (`[F]`).
+  case activation
+  /// Activation sites whose per-sample shape is `[H, W, C]`.
+  case featureMap = "feature-map"
+  /// Only the activation site named "input" (the normalised images, `[H, W, C]`).
+  case input
+  /// The weight matrix of a fully connected layer.
+  case weights
+  /// A residual branch.
+  case branch
+
+  public var siteKind: SiteKind {
+    switch self {
+    case .activation, .featureMap, .input: .activation
+    case .weights: .weights
+    case .branch: .branch
+    }
+  }
+}
+
+/// What a regularizer does when the network is evaluated, as the contract tests and the gate check it.
+public enum EvaluationRule: Sendable, Equatable {
+  /// Evaluation is the identity (inverted scaling during training, or nothing to undo).
+  case identity
+  /// The method's own test-time rule, described in one sentence (Stochastic Depth's "scale each branch by its
+  /// survival probability"); the method's `Expectation`s say what it must produce.
+  case own(String)
+}
+
+/// Everything the rest of DropBench needs to know about one regularizer, keyed by its spec name.
+public struct RegularizerDescriptor: Sendable {
+  public let name: String
+  public let taxonomy: Taxonomy
+  public let summary: String
+  public let citation: String
+  public let parameters: [ParameterDescription]
+  public let plugPoint: PlugPoint
+  public let evaluationRule: EvaluationRule
+  /// Sites used when a spec gives no `at`: nil means the model's default activation sites (activation methods)
+  /// or every site of the plug point's kind (weights, branches).
+  public let defaultSites: [String]?
+  /// The file that implements the method (its `#filePath`): the run cache keys a run by the bytes of the files of
+  /// the regularizers it uses, so adding or editing one method invalidates no other method's runs.
+  public let sourceFile: String
+  /// nil when `parameters` (defaults filled for missing keys) are valid at `site`, otherwise one sentence
+  /// naming the regularizer, the key and the valid choices.
+  public let validate: @Sendable ([String: ParameterValue], _ site: Site) -> String?
+  /// Builds what goes at a site. Parameters must have passed `validate`; missing ones take their defaults.
+  public let make: @Sendable ([String: ParameterValue], Site) -> Plug
+  /// What the method promises, for the conformance gate (`Conformance.check`): drop fraction, scaling,
+  /// structure, evaluation rule, at a given site.
+  public let expectations: @Sendable ([String: ParameterValue], Site) -> [Expectation]
+
+  init(
+    name: String, taxonomy: Taxonomy, summary: String, citation: String, parameters: [ParameterDescription],
+    plugsInto plugPoint: PlugPoint, evaluation: EvaluationRule = .identity, defaultSites: [String]? = nil,
+    file: String = #filePath,
+    check: @escaping @Sendable ([String: ParameterValue], _ site: Site) -> String? = { _, _ in nil },
+    expectations: @escaping @Sendable ([String: ParameterValue], Site) -> [Expectation] = { _, _ in [] },
+    build: @escaping @Sendable ([String: ParameterValue], Site) -> Plug
+  ) {
+    self.name = name
+    self.taxonomy = taxonomy
+    self.summary = summary
+    self.citation = citation
+    self.parameters = parameters
+    self.plugPoint = plugPoint
+    self.evaluationRule = evaluation
+    self.defaultSites = defaultSites ?? (plugPoint == .input ? ["input"] : nil)
+    self.sourceFile = file
+    self.expectations = expectations
+    self.validate = { values, site in
+      switch Self.resolve(values, name: name, parameters: parameters) {
+      case .failure(let message): return message.description
+      case .success(let filled):
+        if let problem = Self.placementProblem(name: name, plugPoint: plugPoint, site: site) { return problem }
+        return check(filled, site)
+      }
+    }
+    self.make = { values, site in
+      guard case .success(let filled) = Self.resolve(values, name: name, parameters: parameters) else {
+        preconditionFailure("\(name): make called with parameters that fail validation: \(values)")
+      }
+      return build(filled, site)
+    }
+  }
+
+  /// Why `site` is no place for a method plugging into `plugPoint`, or nil.
+  static func placementProblem(name: String, plugPoint: PlugPoint, site: Site) -> String? {
+    guard site.kind == plugPoint.siteKind else {
+      return "\(name) acts on \(plugPoint.siteKind.rawValue) sites; '\(site.name)' is a\(site.kind == .activation ? "n" : "") "
+        + "\(site.kind.rawValue) site."
+    }
+    switch plugPoint {
+    case .input where site.name != "input":
+      return "\(name) acts on the input images only (at: [input]); '\(site.name)' is a hidden site."
+    case .input, .featureMap:
+      if site.shape.count != 3 {
+        return "\(name) needs an image or feature-map site of shape [H, W, C]; '\(site.name)' has shape \(site.shape)."
+      }
+      return nil
+    default: return nil
+    }
+  }
+
+  /// The parameters with defaults filled in and values normalised to their kinds, or the validation message.
+  public func resolve(_ values: [String: ParameterValue]) -> Result<[String: ParameterValue], ValidationMessage> {
+    Self.resolve(values, name: name, parameters: parameters)
+  }
+
+  public struct ValidationMessage: Error, Sendable, CustomStringConvertible {
+    public let description: String
+  }
+
+  private static func resolve(
+    _ values: [String: ParameterValue], name: String, parameters: [ParameterDescription]
+  ) -> Result<[String: ParameterValue], ValidationMessage> {
+    let known = parameters.map(\.name)
+    for key in values.keys.sorted() where !known.contains(key) {
+      let valid = known.isEmpty ? "it takes no parameters" : "valid parameters: \(known.joined(separator: ", "))"
+      return .failure(ValidationMessage(description: "\(name) has no parameter '\(key)'; \(valid)."))
+    }
+    var filled: [String: ParameterValue] = [:]
+    for parameter in parameters {
+      let value = values[parameter.name] ?? parameter.defaultValue
+      guard let accepted = parameter.kind.accept(value) else {
+        return .failure(
+          ValidationMessage(
+            description: "\(name): \(parameter.name) must be \(parameter.kind.range) (got \(value)); \(parameter.doc)"))
+      }
+      filled[parameter.name] = accepted
+    }
+    return .success(filled)
+  }
+}
