@@ -50,7 +50,7 @@ public struct Override: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ExperimentSpec {
-  static let baseSections = ["dataset", "model", "regularizer", "train"]
+  static let baseSections = ["dataset", "model", "regularizer", "train", "eval"]
 
   /// The spec with a named scale's overrides applied (`default` may be absent, meaning no change).
   /// A scale may add keys that the base does not set.

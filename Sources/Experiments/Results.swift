@@ -76,12 +76,19 @@ public struct Provenance: Codable, Sendable, Equatable {
   public var dnnlISA: String
   public var dnnlVersion: String
   public var cpuModel: String
+  /// The compile target CPU of the numeric code (`haswell`, `baseline`, `custom`); nil in results from before it
+  /// was recorded.
+  public var targetCPU: String?
+  /// The version (file hash) of each regularizer the experiment uses; nil in older results.
+  public var regularizerVersions: [String: String]?
 
   public init(
     gitCommit: String, gitDirty: Bool, specHash: String, engineVersion: String, datasetChecksums: [String: String],
     swiftVersion: String, blasCoreType: String, blasConfig: String, dnnlISA: String, dnnlVersion: String,
-    cpuModel: String
+    cpuModel: String, targetCPU: String? = nil, regularizerVersions: [String: String]? = nil
   ) {
+    self.targetCPU = targetCPU
+    self.regularizerVersions = regularizerVersions
     self.gitCommit = gitCommit
     self.gitDirty = gitDirty
     self.specHash = specHash

@@ -8,24 +8,39 @@ public struct RunConfig: Codable, Sendable, Hashable {
   public var model: ModelConfig
   public var regularizer: RegularizerConfig
   public var train: TrainConfig
+  /// How the trained network is evaluated for the run's final metrics. Grid points that differ only here share one
+  /// training (the runner trains once and evaluates each).
+  public var eval: EvalConfig
   public var seed: Int
 
   public init(
-    dataset: DatasetConfig, model: ModelConfig, regularizer: RegularizerConfig, train: TrainConfig, seed: Int
+    dataset: DatasetConfig, model: ModelConfig, regularizer: RegularizerConfig, train: TrainConfig,
+    eval: EvalConfig = EvalConfig(), seed: Int
   ) {
     self.dataset = dataset
     self.model = model
     self.regularizer = regularizer
     self.train = train
+    self.eval = eval
     self.seed = seed
   }
 
-  /// The config as a spec-shaped tree (snake_case keys; unset optionals omitted).
+  /// The config as a spec-shaped tree (snake_case keys; unset optionals omitted; `eval` only when not the default,
+  /// so configs from before it existed keep their tree and cache key).
   public var tree: ConfigValue {
-    .map([
+    var m: [String: ConfigValue] = [
       "dataset": dataset.tree, "model": model.tree, "regularizer": regularizer.tree, "train": train.tree,
       "seed": .int(seed),
-    ])
+    ]
+    if !eval.isStandard { m["eval"] = eval.tree }
+    return .map(m)
+  }
+
+  /// The tree of the training alone: `tree` without `eval`. Runs with the same training tree train identically.
+  public var trainingTree: ConfigValue {
+    guard case .map(var m) = tree else { return tree }
+    m["eval"] = nil
+    return .map(m)
   }
 
   /// Decodes the structure of a run tree and fills the training defaults. This does not consult a catalog:
@@ -33,12 +48,15 @@ public struct RunConfig: Codable, Sendable, Hashable {
   /// which also validates against the catalog.
   public init(tree: ConfigValue, file: String = "", path: String = "") throws(SpecError) {
     let top = try MapReader(tree, path: path, file: file)
-    try top.checkKeys(["dataset", "model", "regularizer", "train", "seed"])
+    try top.checkKeys(["dataset", "model", "regularizer", "train", "eval", "seed"])
     dataset = try DatasetConfig(tree: try top.required("dataset"), path: top.keyPath("dataset"), file: file)
     model = try ModelConfig(tree: try top.required("model"), path: top.keyPath("model"), file: file)
     regularizer = try RegularizerConfig(
       tree: top.map["regularizer"] ?? .string("none"), path: top.keyPath("regularizer"), file: file)
     train = try TrainConfig(tree: try top.required("train"), path: top.keyPath("train"), file: file)
+    eval = try top.map["eval"].map { v throws(SpecError) in
+      try EvalConfig(tree: v, path: top.keyPath("eval"), file: file)
+    } ?? EvalConfig()
     seed = try top.optionalInt("seed") ?? 0
   }
 
@@ -275,5 +293,63 @@ public struct TrainConfig: Sendable, Hashable {
       maxNorm: try r.optionalDouble("max_norm"), adamBeta1: try r.optionalDouble("adam_beta1") ?? 0.9,
       adamBeta2: try r.optionalDouble("adam_beta2") ?? 0.999, evalEvery: try r.optionalInt("eval_every") ?? 1,
       steps: try r.optionalInt("steps"))
+  }
+}
+
+/// Evaluation-only settings: each changes how the trained network is evaluated, never how it trains, so a sweep
+/// over them trains once (`eval.*` sweep keys). The defaults are the standard evaluation.
+public struct EvalConfig: Sendable, Hashable {
+  /// Fraction of each layer's weights pruned by magnitude before evaluation (Targeted Dropout's axis), in [0, 1).
+  /// The logit layer is never pruned.
+  public var prune: Double
+  /// `weight`: in each unit, the smallest-|w| fraction of its incoming weights; `unit`: the fraction of units with
+  /// the smallest L2 norm of their incoming weights.
+  public var pruneBy: String
+  /// Fraction of features kept at evaluation by a width-aware method (Structural Dropout), in (0, 1].
+  public var width: Double
+  /// The inference rule: `standard` (each method's declared rule) or `gaussian` (DropConnect's moment matching).
+  public var inference: String
+
+  public init(prune: Double = 0, pruneBy: String = "weight", width: Double = 1, inference: String = "standard") {
+    self.prune = prune
+    self.pruneBy = pruneBy
+    self.width = width
+    self.inference = inference
+  }
+
+  public static let pruneCriteria = ["weight", "unit"]
+  public static let inferenceRules = ["standard", "gaussian"]
+  static let keys = ["prune", "prune_by", "width", "inference"]
+
+  /// The standard evaluation: nothing pruned, full width, each method's own rule.
+  public var isStandard: Bool { self == EvalConfig() }
+
+  var tree: ConfigValue {
+    .map([
+      "prune": .double(prune), "prune_by": .string(pruneBy), "width": .double(width), "inference": .string(inference),
+    ])
+  }
+
+  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+    let r = try MapReader(tree, path: path, file: file)
+    try r.checkKeys(Self.keys)
+    let pruneBy = try r.optionalString("prune_by") ?? "weight"
+    guard Self.pruneCriteria.contains(pruneBy) else {
+      throw SpecError.unknown("prune_by", pruneBy, choices: Self.pruneCriteria, file: file, keyPath: r.keyPath("prune_by"))
+    }
+    let inference = try r.optionalString("inference") ?? "standard"
+    guard Self.inferenceRules.contains(inference) else {
+      throw SpecError.unknown(
+        "inference", inference, choices: Self.inferenceRules, file: file, keyPath: r.keyPath("inference"))
+    }
+    let prune = try r.optionalDouble("prune") ?? 0
+    guard prune >= 0 && prune < 1 else {
+      throw SpecError(file: file, keyPath: r.keyPath("prune"), message: "must be in [0, 1), got \(formatNumber(prune))")
+    }
+    let width = try r.optionalDouble("width") ?? 1
+    guard width > 0 && width <= 1 else {
+      throw SpecError(file: file, keyPath: r.keyPath("width"), message: "must be in (0, 1], got \(formatNumber(width))")
+    }
+    self.init(prune: prune, pruneBy: pruneBy, width: width, inference: inference)
   }
 }

@@ -95,6 +95,8 @@ public enum Plug {
 /// it; nothing else keeps a list of site names.
 public final class SiteRecorder {
   public private(set) var sites: [Site] = []
+  /// The layer of every weight site, by site name (evaluation-time pruning reaches the weights through it).
+  public private(set) var weightLayers: [String: Linear] = [:]
   private let plug: (Site) throws -> Plug?
 
   public init(plug: @escaping (Site) throws -> Plug? = { _ in nil }) { self.plug = plug }
@@ -119,6 +121,7 @@ public final class SiteRecorder {
       Site(
         name: name, kind: .weights, shape: layer.weight.value.shape, stream: stream(.weights, name, nil),
         followedByReLU: followedByReLU))
+    weightLayers[name] = layer
     switch try plug(site) {
     case nil: return
     case .weights(let mask)?: layer.weightMask = mask

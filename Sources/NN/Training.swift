@@ -129,9 +129,11 @@ public enum Trainer {
   /// Evaluation-mode metrics on the training set, named `train_accuracy`, `train_loss` (labels) or `train_dice`,
   /// `train_iou`, `train_loss` (masks): with the test metrics of the same epoch they give the train–test gap and
   /// the convergence of every run, which a claim's regime gate reads.
-  static func trainingMetrics(_ network: Layer, _ train: TrainingData, batch: Int) -> [String: Double] {
+  public static func trainingMetrics(
+    _ network: Layer, _ train: TrainingData, batch: Int, settings: EvaluationSettings = .standard
+  ) -> [String: Double] {
     var out: [String: Double] = [:]
-    for (name, value) in evaluate(network, train, batch: batch) where name != "test_error" {
+    for (name, value) in evaluate(network, train, batch: batch, settings: settings) where name != "test_error" {
       out[name.hasPrefix("test_") ? "train_" + name.dropFirst(5) : "train_" + name] = value
     }
     return out
@@ -148,7 +150,10 @@ public enum Trainer {
 
   /// Evaluation-mode metrics on `data`: `test_accuracy`, `test_error` (percent) and `test_loss` for labels;
   /// `dice`, `iou` (per image at threshold 0.5, averaged; percent) and `test_loss` for masks.
-  public static func evaluate(_ network: Layer, _ data: TrainingData, batch: Int) -> [String: Double] {
+  public static func evaluate(
+    _ network: Layer, _ data: TrainingData, batch: Int, settings: EvaluationSettings = .standard
+  ) -> [String: Double] {
+    let context = settings == .standard ? StepContext.evaluation : .evaluation(settings)
     var lossSum = 0.0
     var correct = 0
     var diceSum = 0.0
@@ -156,7 +161,7 @@ public enum Trainer {
     var start = 0
     while start < data.count {
       let range = start..<min(data.count, start + batch)
-      let output = network.forward(data.images.slice(rows: range), .evaluation)
+      let output = network.forward(data.images.slice(rows: range), context)
       switch data.targets {
       case .labels(let labels):
         let slice = labels[range]

@@ -93,12 +93,15 @@ public struct RunCache: Sendable {
     try AtomicFile.write(JSON.encode(record), to: url(for: record.key))
   }
 
-  /// The cache key of a run: everything that decides its numbers.
+  /// The cache key of a run: everything that decides its numbers — the config, the core engine, the file of the
+  /// regularizer it uses, the data, the kernels and the compile target CPU.
   public static func key(configTree: ConfigValue, datasetChecksums: [String: String], kernels: String) -> String {
+    let regularizer = configTree[path: "regularizer.name"]?.asString ?? "none"
     let material = [
       "config=" + configTree.canonicalJSON, "engine=" + EngineVersion.current,
+      "regularizer=" + regularizer + ":" + EngineVersion.regularizer(regularizer),
       "data=" + datasetChecksums.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","),
-      "kernels=" + kernels,
+      "kernels=" + kernels, "target=" + EngineVersion.targetCPU,
     ].joined(separator: "\n")
     return String(SHA256.hex(material).prefix(24))
   }

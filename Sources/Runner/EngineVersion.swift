@@ -1,35 +1,95 @@
 import Data
 import Foundation
+import Regularizers
 
-/// The version of everything that decides a run's numbers: the source of the engine, regularizers, datasets and
-/// this module's execution code, hashed from the source tree this binary was built from (found through
-/// `#filePath`). Any edit there changes every cache key; edits to the CLI, reporting or docs do not.
+/// The version of everything that decides a run's numbers, hashed from the source tree this binary was built from
+/// (found through `#filePath`): the core engine — tensors, layers, models, datasets, the regularizer core and
+/// registry, and this module's execution code — plus, per run, the file of the regularizer it uses. Editing the
+/// core changes every cache key; editing or adding one method changes only that method's keys; edits to the CLI,
+/// reporting or docs change none.
 public enum EngineVersion {
   static let hashedTargets = ["Tensor", "NN", "Regularizers", "Data", "CDNNL", "CZlib"]
-  static let hashedRunnerFiles = ["Execution.swift", "CatalogBuilder.swift"]
+  static let hashedRunnerFiles = ["Execution.swift", "CatalogBuilder.swift", "EngineVersion.swift"]
+  /// Per-method files: hashed into the keys of the runs that use the method, not into the core.
+  static let methodsDirectory = "Regularizers/Methods"
 
   public static let current: String = compute()
 
+  /// The compile target CPU of the numeric targets (Package.swift's `-target-cpu`): it can change result bits.
+  public static let targetCPU: String = {
+    #if DROPBENCH_TARGET_HASWELL
+      return "haswell"
+    #elseif DROPBENCH_TARGET_OTHER
+      return "custom"
+    #else
+      return "baseline"
+    #endif
+  }()
+
+  static var sourcesDirectory: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+  }
+
   static func compute() -> String {
-    let runnerDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    let sources = runnerDirectory.deletingLastPathComponent()
-    var files: [URL] = hashedRunnerFiles.map { runnerDirectory.appendingPathComponent($0) }
+    let sources = sourcesDirectory
+    let runner = sources.appendingPathComponent("Runner")
+    var files: [URL] = hashedRunnerFiles.map { runner.appendingPathComponent($0) }
     for target in hashedTargets {
-      let dir = sources.appendingPathComponent(target)
-      let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-      files += names.sorted().map { dir.appendingPathComponent($0) }
+      files += swiftFiles(under: sources.appendingPathComponent(target)).filter {
+        !relative($0, to: sources).hasPrefix(methodsDirectory + "/")
+      }
     }
+    return hash(files, relativeTo: sources) ?? "unknown-source"
+  }
+
+  /// Every regular file under `directory`, recursively, in a fixed order.
+  static func swiftFiles(under directory: URL) -> [URL] {
+    guard let names = FileManager.default.subpaths(atPath: directory.path) else { return [] }
+    return names.sorted().map { directory.appendingPathComponent($0) }.filter {
+      var isDirectory: ObjCBool = false
+      return FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+  }
+
+  static func relative(_ file: URL, to sources: URL) -> String {
+    String(file.path.dropFirst(sources.path.count + 1))
+  }
+
+  /// SHA-256 (16 hex digits) of the files' relative paths and bytes, or nil when none could be read — a binary
+  /// copied away from its source tree, which can vouch for no version.
+  static func hash(_ files: [URL], relativeTo sources: URL) -> String? {
     var hasher = SHA256.Hasher()
     var found = 0
     for file in files {
       guard let bytes = FileManager.default.contents(atPath: file.path) else { continue }
       found += 1
-      hasher.update(Array(file.path.dropFirst(sources.path.count).utf8))
+      hasher.update(Array(("/" + relative(file, to: sources)).utf8))
       hasher.update([0])
       hasher.update(Array(bytes))
     }
-    // Without the source tree (a binary copied elsewhere) no version can be vouched for: say so in every key.
-    guard found > 0 else { return "unknown-source" }
-    return String(hasher.finalizeHex().prefix(16))
+    return found > 0 ? String(hasher.finalizeHex().prefix(16)) : nil
+  }
+
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var methodVersions: [String: String] = [:]
+
+  /// The version of one regularizer: the hash of the file that implements it, or "core" for a method that lives
+  /// in the core (`none`).
+  public static func regularizer(_ name: String) -> String {
+    lock.lock()
+    defer { lock.unlock() }
+    if let known = methodVersions[name] { return known }
+    var version = "unknown"
+    if let descriptor = RegularizerRegistry.descriptor(name) {
+      let file = URL(fileURLWithPath: descriptor.sourceFile)
+      let sources = sourcesDirectory
+      if file.path.hasPrefix(sources.path + "/" + methodsDirectory + "/") {
+        version = hash([file], relativeTo: sources) ?? "unknown-source"
+      } else {
+        version = "core"
+      }
+    }
+    methodVersions[name] = version
+    return version
   }
 }

@@ -32,11 +32,36 @@ public final class RunExecutor {
       subsetSeed: UInt64(config.dataset.subsetSeed))
   }
 
+  /// Another evaluation of the same training: a run whose config differs from the trained one only in `eval`.
+  public struct Sibling: Sendable, Codable {
+    public var key: String
+    public var config: RunConfig
+    public var configTree: ConfigValue
+    public var point: [String: ConfigValue]
+
+    public init(key: String, config: RunConfig, configTree: ConfigValue, point: [String: ConfigValue]) {
+      self.key = key
+      self.config = config
+      self.configTree = configTree
+      self.point = point
+    }
+  }
+
   /// Runs `config` to completion (or divergence). `progress` is called after every optimisation step.
   public func execute(
     _ config: RunConfig, key cacheKey: String, point: [String: ConfigValue], configTree: ConfigValue,
     progress: (TrainingProgress) -> Void = { _ in }
   ) throws -> RunRecord {
+    try execute(config, key: cacheKey, point: point, configTree: configTree, siblings: [], progress: progress)[0]
+  }
+
+  /// Trains `config` once and returns its record followed by one record per sibling, each evaluated with its own
+  /// `eval` settings. Every record is what executing its config alone would give, bit for bit: the training is
+  /// the same, and evaluation changes nothing in the network (pruned weights are restored).
+  public func execute(
+    _ config: RunConfig, key cacheKey: String, point: [String: ConfigValue], configTree: ConfigValue,
+    siblings: [Sibling], progress: (TrainingProgress) -> Void = { _ in }
+  ) throws -> [RunRecord] {
     let start = Date()
     let data = try dataset(for: config)
     let root = RandomKey(seed: UInt64(config.seed))
@@ -70,17 +95,48 @@ public final class RunExecutor {
         epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
         warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
       progress: progress)
-    var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
-    if status == .ok, data.task == .classification, let fit = outcome.final["train_accuracy"],
-      fit <= Self.stalledAccuracy(classes: data.classes)
-    {
-      status = .stalled
+    let trainingSeconds = Date().timeIntervalSince(start)
+    let train = Self.trainingData(data.train, data.task)
+    let test = Self.trainingData(data.test, data.task)
+    let members = [Sibling(key: cacheKey, config: config, configTree: configTree, point: point)] + siblings
+    return members.map { member in
+      let evaluationStart = Date()
+      var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
+      var final = outcome.final
+      if status == .ok, !member.config.eval.isStandard {
+        final = Self.evaluate(model, member.config.eval, test: test, train: train, batch: t.evalBatch)
+      }
+      if status == .ok, data.task == .classification, let fit = final["train_accuracy"],
+        fit <= Self.stalledAccuracy(classes: data.classes)
+      {
+        status = .stalled
+      }
+      return RunRecord(
+        key: member.key, point: member.point, seed: config.seed, config: member.configTree,
+        status: status, divergedAtStep: outcome.divergedAtStep,
+        epochs: outcome.epochs.map { EpochMetrics(epoch: $0.epoch, trainLoss: $0.trainLoss, metrics: $0.metrics) },
+        final: final, wallSeconds: trainingSeconds + Date().timeIntervalSince(evaluationStart))
     }
-    return RunRecord(
-      key: cacheKey, point: point, seed: config.seed, config: configTree,
-      status: status, divergedAtStep: outcome.divergedAtStep,
-      epochs: outcome.epochs.map { EpochMetrics(epoch: $0.epoch, trainLoss: $0.trainLoss, metrics: $0.metrics) },
-      final: outcome.final, wallSeconds: Date().timeIntervalSince(start))
+  }
+
+  /// Test and training-set metrics of the trained `model` under evaluation settings `e`: weights pruned (every
+  /// weight site but the logit layer, restored afterwards), then evaluated with the width and inference rule.
+  static func evaluate(_ model: Model, _ e: EvalConfig, test: TrainingData, train: TrainingData, batch: Int)
+    -> [String: Double]
+  {
+    var saved: [(Linear, Tensor)] = []
+    if e.prune > 0 {
+      let criterion = Pruning.Criterion(rawValue: e.pruneBy) ?? .weight
+      for (name, layer) in model.weightLayers.sorted(by: { $0.key < $1.key }) where name != "output" {
+        saved.append((layer, layer.weight.value))
+        layer.weight.value = Pruning.pruned(layer.weight.value, fraction: e.prune, by: criterion)
+      }
+    }
+    defer { for (layer, weights) in saved { layer.weight.value = weights } }
+    let settings = EvaluationSettings(width: e.width, inference: e.inference)
+    var metrics = Trainer.evaluate(model.network, test, batch: batch, settings: settings)
+    metrics.merge(Trainer.trainingMetrics(model.network, train, batch: batch, settings: settings)) { a, _ in a }
+    return metrics
   }
 
   /// A classifier whose final training-set accuracy is at most chance + 5 points never trained (seen: a cnn at a

@@ -43,6 +43,8 @@ public struct ExperimentOutcome: Sendable {
 public struct KeyedRun: Sendable {
   public var run: PlannedRun
   public var key: String
+  /// The key of the training alone (`eval` left out): runs sharing it train once.
+  public var trainingKey: String
   public var datasetChecksums: [String: String]
 }
 
@@ -60,6 +62,7 @@ public enum ExperimentRunner {
       let sums = checksums[tag]!
       return KeyedRun(
         run: run, key: RunCache.key(configTree: run.configTree, datasetChecksums: sums, kernels: kernelTag),
+        trainingKey: RunCache.key(configTree: run.config.trainingTree, datasetChecksums: sums, kernels: kernelTag),
         datasetChecksums: Dictionary(
           uniqueKeysWithValues: sums.map { ("\(run.config.dataset.name)/\($0.key)", $0.value) }))
     }
@@ -80,14 +83,23 @@ public enum ExperimentRunner {
     let mine = options.shard.map { shard in
       ShardPlan.keys(
         of: shard.index, count: shard.count,
-        runs: keyed.map { (key: $0.key, seconds: RunCost.seconds($0.run.config, catalog: CatalogBuilder.catalog)) })
+        runs: keyed.map {
+          (key: $0.trainingKey, seconds: RunCost.seconds($0.run.config, catalog: CatalogBuilder.catalog))
+        })
     }
+    // Runs differing only in `eval` are one training: the first uncached one is the job, the others its siblings.
+    var jobIndex: [String: Int] = [:]
     for k in keyed {
       if let record = options.cache.loadForRun(k.key) {
         records[k.key] = record
-      } else if todo.contains(where: { $0.key == k.key }) {
-        continue  // two grid points with one config are one run: train it once
-      } else if mine?.contains(k.key) ?? true {
+      } else if let index = jobIndex[k.trainingKey] {
+        if todo[index].keys.contains(k.key) { continue }  // two grid points with one config are one run
+        todo[index].siblings = (todo[index].siblings ?? []) + [
+          RunExecutor.Sibling(
+            key: k.key, config: k.run.config, configTree: k.run.configTree, point: k.run.point.coordinates)
+        ]
+      } else if mine?.contains(k.trainingKey) ?? true {
+        jobIndex[k.trainingKey] = todo.count
         todo.append(
           WorkerJob(
             key: k.key, config: k.run.config, configTree: k.run.configTree, point: k.run.point.coordinates,
@@ -96,33 +108,41 @@ public enum ExperimentRunner {
         otherShards += 1
       }
     }
+    let queued = todo.reduce(0) { $0 + $1.keys.count }
     let labels = Dictionary(
       keyed.map { ($0.key, "\($0.run.point.label) seed \($0.run.seed)") }, uniquingKeysWith: { a, _ in a })
     let cachedKeys = Set(records.keys)
     progress.begin(
-      experiment: plan.spec.id, total: keyed.count, cached: keyed.count - todo.count - otherShards,
-      toRun: todo.count)
+      experiment: plan.spec.id, total: keyed.count, cached: keyed.count - queued - otherShards,
+      toRun: queued)
     var failures: [(key: String, error: String)] = []
     var trainedNow = 0
     // Runs another process sharing the cache finished while this one waited for them: cached, not trained here.
     let elsewhere = KeySet()
     if !todo.isEmpty {
+      // A job's siblings are stored with it: whatever the worker says of the job holds for them too.
+      let siblingsOf = Dictionary(todo.map { ($0.key, ($0.siblings ?? []).map(\.key)) }) { a, _ in a }
       failures = try WorkerPool.train(todo, executable: options.executable, processes: options.jobs) { message in
-        let label = labels[message.key] ?? message.key
-        switch message.kind {
-        case .cached:
-          elsewhere.insert(message.key)
-          progress.finished(key: message.key, label: "\(label) (trained by another process)", failed: nil)
-        case .busy: break  // the pool sets it aside and waits
-        case .progress:
-          progress.update(
-            key: message.key, label: label, epoch: message.epoch ?? 0, epochs: message.epochs ?? 0,
-            step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
-        case .done: progress.finished(key: message.key, label: label, failed: nil)
-        case .failed: progress.finished(key: message.key, label: label, failed: message.error)
+        for key in [message.key] + (siblingsOf[message.key] ?? []) {
+          let label = labels[key] ?? key
+          switch message.kind {
+          case .cached:
+            elsewhere.insert(key)
+            progress.finished(key: key, label: "\(label) (trained by another process)", failed: nil)
+          case .busy: break  // the pool sets it aside and waits
+          case .progress:
+            if key == message.key {
+              progress.update(
+                key: key, label: label, epoch: message.epoch ?? 0, epochs: message.epochs ?? 0,
+                step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
+            }
+          case .done: progress.finished(key: key, label: label, failed: nil)
+          case .failed: progress.finished(key: key, label: label, failed: message.error)
+          }
         }
       }
-      for job in todo { if let r = options.cache.load(job.key) { records[job.key] = r } }
+      failures = failures.flatMap { f in [f] + (siblingsOf[f.key] ?? []).map { (key: $0, error: f.error) } }
+      for key in todo.flatMap(\.keys) { if let r = options.cache.load(key) { records[key] = r } }
       let notCached = keyed.filter { !cachedKeys.contains($0.key) && !elsewhere.contains($0.key) }
       trainedNow = notCached.filter { records[$0.key] != nil }.count
     }
@@ -149,7 +169,9 @@ public enum ExperimentRunner {
     let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs)
     let results = ExperimentResults(
       experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
-      provenance: ProvenanceCollector.collect(specHash: specHash, datasetChecksums: checksums, kernels: kernels),
+      provenance: ProvenanceCollector.collect(
+        specHash: specHash, datasetChecksums: checksums, kernels: kernels,
+        regularizers: Array(Set(keyed.map(\.run.config.regularizer.name))).sorted()),
       totalWallSeconds: Date().timeIntervalSince(start))
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
     try AtomicFile.write(

@@ -4,7 +4,9 @@ import Tensor
 
 /// Facts about where and how results were produced. Recorded, never compared bit for bit.
 public enum ProvenanceCollector {
-  public static func collect(specHash: String, datasetChecksums: [String: String], kernels: KernelInfo) -> Provenance {
+  public static func collect(
+    specHash: String, datasetChecksums: [String: String], kernels: KernelInfo, regularizers: [String] = []
+  ) -> Provenance {
     let commit = Shell.run("git", ["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     // Reports/ is written by the run itself, so it does not make the code dirty.
     let status =
@@ -13,7 +15,9 @@ public enum ProvenanceCollector {
       gitCommit: commit.isEmpty ? "unknown" : commit, gitDirty: !status.isEmpty, specHash: specHash,
       engineVersion: EngineVersion.current, datasetChecksums: datasetChecksums, swiftVersion: swiftVersion,
       blasCoreType: kernels.selection.blasCoreType, blasConfig: kernels.blasConfig, dnnlISA: kernels.selection.dnnlISA,
-      dnnlVersion: kernels.dnnlVersion, cpuModel: kernels.cpuModel)
+      dnnlVersion: kernels.dnnlVersion, cpuModel: kernels.cpuModel, targetCPU: EngineVersion.targetCPU,
+      regularizerVersions: regularizers.isEmpty
+        ? nil : Dictionary(regularizers.map { ($0, EngineVersion.regularizer($0)) }) { a, _ in a })
   }
 
   /// The compiler that built this binary.

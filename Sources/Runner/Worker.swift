@@ -9,6 +9,11 @@ struct WorkerJob: Codable {
   var configTree: ConfigValue
   var point: [String: ConfigValue]
   var cacheDirectory: String
+  /// Runs that differ from this one only in `eval`: trained once with it, each evaluated and stored under its key.
+  var siblings: [RunExecutor.Sibling]? = nil
+
+  /// Every cache key this job stores.
+  var keys: [String] { [key] + (siblings ?? []).map(\.key) }
 }
 
 struct WorkerMessage: Codable {
@@ -65,8 +70,8 @@ public enum WorkerLoop {
       if let crashSeed, job.config.seed == crashSeed { kill(getpid(), SIGKILL) }
       var lastReport = Date.distantPast
       do {
-        let record = try executor.execute(
-          job.config, key: job.key, point: job.point, configTree: job.configTree,
+        let records = try executor.execute(
+          job.config, key: job.key, point: job.point, configTree: job.configTree, siblings: job.siblings ?? [],
           progress: { p in
             let now = Date()
             guard now.timeIntervalSince(lastReport) > 0.25 || p.step == p.totalSteps else { return }
@@ -77,7 +82,8 @@ public enum WorkerLoop {
                 totalSteps: p.totalSteps
               ))
           })
-        try cache.store(record)
+        // Siblings first: the job's own record is what marks the whole group done.
+        for record in records.reversed() { try cache.store(record) }
         lock.release()  // before the answer: the runner may look at the lock as soon as it reads it
         send(WorkerMessage(kind: .done, key: job.key))
       } catch {

@@ -18,7 +18,7 @@ struct DropBench: ParsableCommand {
       """,
     subcommands: [
       List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Verify.self,
-      Seeds.self, Bench.self, Submit.self, Status.self, Worker.self,
+      Seeds.self, GateCommand.self, Bench.self, Submit.self, Status.self, Worker.self,
     ])
 
   /// Checks the CPU before any engine code runs: the engine targets are compiled for AVX2 + FMA (Package.swift),

@@ -73,6 +73,13 @@ enum Execution {
       for (plan, _) in plans { DryRun.print(plan, cache: cache, jobs: flags.jobCount) }
       return 0
     }
+    // A regularizer that does not do what it declares (drop fraction, scaling, structure, evaluation rule) would
+    // make every number it produces meaningless: refuse before training.
+    for (plan, _) in plans {
+      if let failure = try Gate.check(plan).compactMap(\.failureLine).first {
+        throw UserFacingError(message: "\(plan.spec.id): \(failure)", code: 2)
+      }
+    }
     try OutputPaths.check(paths, experimentIDs: plans.map(\.0.spec.id))
     let kernels = try flags.configureKernels()
     let committed = strict ? loadCommittedVerdicts(paths) : [:]

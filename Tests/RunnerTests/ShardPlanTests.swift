@@ -68,7 +68,7 @@ import Testing
       let plan = try ExperimentSpec.load(path: "Experiments/\(file)").plan(
         scale: scale, catalog: CatalogBuilder.catalog)
       // Real keys need the dataset files; distinct stand-ins exercise the same expression.
-      let keyed = plan.runs.enumerated().map { KeyedRun(run: $1, key: "run\($0)", datasetChecksums: [:]) }
+      let keyed = plan.runs.enumerated().map { KeyedRun(run: $1, key: "run\($0)", trainingKey: "run\($0)", datasetChecksums: [:]) }
       let n = 8
       let costs = keyed.map { (key: $0.key, seconds: RunCost.seconds($0.run.config, catalog: CatalogBuilder.catalog)) }
       let balanced = (0..<n).map { i in

@@ -32,6 +32,8 @@ public struct ModelRequest {
 public struct Model {
   public var network: Layer
   public var sites: [Site]
+  /// The fully connected layer at each weight site.
+  public var weightLayers: [String: Linear] = [:]
 
   public var siteNames: [String] { sites.map(\.name) }
 }
@@ -69,7 +71,7 @@ public enum ModelRegistry {
     guard let definition = definition(request.name) else { throw ModelError.unknownModel(request.name) }
     let recorder = SiteRecorder(plug: request.plug)
     let network = try definition.build(request, recorder)
-    return Model(network: network, sites: recorder.sites)
+    return Model(network: network, sites: recorder.sites, weightLayers: recorder.weightLayers)
   }
 
   /// The sites of a model for input `[H, W, C]`, found by building it with nothing plugged in (milliseconds).

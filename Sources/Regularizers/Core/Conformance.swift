@@ -44,7 +44,8 @@ public struct ConformanceResult: Sendable {
 /// The conformance gate: runs a regularizer at a site on a probe input for many training steps and checks each of
 /// its `expectations`. Deterministic (fixed keys), and fast: a few hundred small forward passes.
 public enum Conformance {
-  /// Training draws per check, and samples per draw.
+  /// Training draws per check, and at most this many samples per draw (fewer on large sites, so a draw holds
+  /// about 32K values and a gate stays well under a second).
   static let draws = 200
   static let batch = 8
 
@@ -58,9 +59,25 @@ public enum Conformance {
     guard !expectations.isEmpty else { return [] }
     let plug = descriptor.make(filled, site)
     let probe = Probe(site: site)
-    let training = (0..<draws).map { step in probe.train(plug, step: step) }
+    let needsTraining = expectations.contains { e in
+      switch e {
+      case .evaluationIdentity, .evaluationScale: false
+      default: true
+      }
+    }
+    let training = needsTraining ? (0..<draws).map { step in probe.train(plug, step: step) } : []
     let evaluated = probe.evaluate(plug)
     return expectations.map { judge($0, training: training, evaluation: evaluated, probe: probe) }
+  }
+
+  /// A site where every method of the plug point can act with its default parameters.
+  public static func representativeSite(_ plugPoint: PlugPoint) -> Site {
+    switch plugPoint {
+    case .activation, .featureMap: Site(name: "feature-map", shape: [16, 16, 8], stream: 7)
+    case .input: Site(name: "input", shape: [28, 28, 1], stream: 0)
+    case .weights: Site(name: "hidden", kind: .weights, shape: [64, 128], stream: 7, followedByReLU: true)
+    case .branch: Site(name: "block3", kind: .branch, shape: [8, 8, 4], stream: 7, depth: 3, depthCount: 6)
+    }
   }
 
   /// The failing properties of every site a run uses, as one sentence, or nil when all pass.
@@ -126,12 +143,15 @@ struct Draw {
 /// Drives a plug of any kind on a deterministic probe.
 struct Probe {
   let site: Site
+  /// Samples per draw.
+  let batch: Int
   /// Positive inputs in [0.5, 1.5), so a factor is output / input and a zero is a drop.
   let input: Tensor
 
   init(site: Site) {
     self.site = site
-    let shape = site.kind == .weights ? site.shape : [Conformance.batch] + site.shape
+    batch = max(2, min(Conformance.batch, 32_768 / max(1, site.shape.reduce(1, *))))
+    let shape = site.kind == .weights ? site.shape : [batch] + site.shape
     var x = Tensor(shape: shape)
     let u = RandomKey(seed: 0x6A7E).fold(.test).uniforms(x.count)
     x.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = 0.5 + u[i] } }
@@ -151,9 +171,9 @@ struct Probe {
     case .layer(let layer): return ratio(layer.forward(input, context))
     case .weights(let mask): return ratio(mask.effectiveWeights(input, context) ?? input)
     case .gate(let gate):
-      switch gate.decide(batch: Conformance.batch, context) {
-      case .keep(let f): return Draw(factors: Array(repeating: f, count: Conformance.batch))
-      case .drop: return Draw(factors: Array(repeating: 0, count: Conformance.batch))
+      switch gate.decide(batch: batch, context) {
+      case .keep(let f): return Draw(factors: Array(repeating: f, count: batch))
+      case .drop: return Draw(factors: Array(repeating: 0, count: batch))
       case .perSample(let f): return Draw(factors: f)
       }
     }
@@ -172,43 +192,47 @@ struct Probe {
   func channelsUniform(_ f: [Float]) -> Bool {
     guard site.shape.count == 3 else { return true }
     let (positions, c) = (site.shape[0] * site.shape[1], site.shape[2])
-    for n in 0..<Conformance.batch {
+    for n in 0..<batch {
       for ch in 0..<c {
         let first = f[n * positions * c + ch]
-        for p in 1..<positions where f[(n * positions + p) * c + ch] != first { return false }
+        // Factors are output / input in Float: equal up to rounding.
+        for p in 1..<positions where abs(f[(n * positions + p) * c + ch] - first) > 1e-5 * max(1, abs(first)) {
+          return false
+        }
       }
     }
     return true
   }
 
-  /// Every zero of an `[N, H, W, C]` draw lies in some all-zero `size × size` square of its channel.
+  /// Every zero of an `[N, H, W, C]` draw lies in some all-zero `size × size` square of its channel. Per
+  /// (sample, channel): a summed-area table of the zeros finds every all-zero square in O(1) each, the squares
+  /// mark what they cover, and no zero may be left unmarked.
   func zerosInBlocks(_ f: [Float], size: Int) -> Bool {
     guard site.shape.count == 3 else { return true }
     let (h, w, c) = (site.shape[0], site.shape[1], site.shape[2])
-    func zero(_ n: Int, _ i: Int, _ j: Int, _ ch: Int) -> Bool { f[((n * h + i) * w + j) * c + ch] == 0 }
-    for n in 0..<Conformance.batch {
+    guard size <= h, size <= w else { return false }
+    var table = [Int](repeating: 0, count: (h + 1) * (w + 1))
+    var covered = [Bool](repeating: false, count: h * w)
+    for n in 0..<batch {
       for ch in 0..<c {
+        func zero(_ i: Int, _ j: Int) -> Bool { f[((n * h + i) * w + j) * c + ch] == 0 }
         for i in 0..<h {
-          for j in 0..<w where zero(n, i, j, ch) {
-            var covered = false
-            search: for top in max(0, i - size + 1)...min(i, h - size) {
-              for left in max(0, j - size + 1)...min(j, w - size) {
-                var all = true
-                check: for a in top..<(top + size) {
-                  for b in left..<(left + size) where !zero(n, a, b, ch) {
-                    all = false
-                    break check
-                  }
-                }
-                if all {
-                  covered = true
-                  break search
-                }
-              }
-            }
-            if !covered { return false }
+          for j in 0..<w {
+            table[(i + 1) * (w + 1) + j + 1] =
+              (zero(i, j) ? 1 : 0) + table[i * (w + 1) + j + 1] + table[(i + 1) * (w + 1) + j] - table[i * (w + 1) + j]
           }
         }
+        for i in covered.indices { covered[i] = false }
+        for top in 0...(h - size) {
+          for left in 0...(w - size) {
+            let (b, r) = (top + size, left + size)
+            let zeros = table[b * (w + 1) + r] - table[top * (w + 1) + r] - table[b * (w + 1) + left]
+              + table[top * (w + 1) + left]
+            guard zeros == size * size else { continue }
+            for a in top..<b { for x in left..<r { covered[a * w + x] = true } }
+          }
+        }
+        for i in 0..<h { for j in 0..<w where zero(i, j) && !covered[i * w + j] { return false } }
       }
     }
     return true

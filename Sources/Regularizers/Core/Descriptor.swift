@@ -63,6 +63,9 @@ public struct RegularizerDescriptor: Sendable {
   public let validate: @Sendable ([String: ParameterValue], _ site: Site) -> String?
   /// Builds what goes at a site. Parameters must have passed `validate`; missing ones take their defaults.
   public let make: @Sendable ([String: ParameterValue], Site) -> Plug
+  /// Parameters at which the method is exactly the identity in training (zero strength: `rate: 0`), or nil when
+  /// it has none (Heuristic Dropout always replaces some channels). The contract tests check it.
+  public let identityParameters: [String: ParameterValue]?
   /// What the method promises, for the conformance gate (`Conformance.check`): drop fraction, scaling,
   /// structure, evaluation rule, at a given site.
   public let expectations: @Sendable ([String: ParameterValue], Site) -> [Expectation]
@@ -70,7 +73,7 @@ public struct RegularizerDescriptor: Sendable {
   init(
     name: String, taxonomy: Taxonomy, summary: String, citation: String, parameters: [ParameterDescription],
     plugsInto plugPoint: PlugPoint, evaluation: EvaluationRule = .identity, defaultSites: [String]? = nil,
-    file: String = #filePath,
+    identity: [String: ParameterValue]? = nil, file: String = #filePath,
     check: @escaping @Sendable ([String: ParameterValue], _ site: Site) -> String? = { _, _ in nil },
     expectations: @escaping @Sendable ([String: ParameterValue], Site) -> [Expectation] = { _, _ in [] },
     build: @escaping @Sendable ([String: ParameterValue], Site) -> Plug
@@ -84,6 +87,7 @@ public struct RegularizerDescriptor: Sendable {
     self.evaluationRule = evaluation
     self.defaultSites = defaultSites ?? (plugPoint == .input ? ["input"] : nil)
     self.sourceFile = file
+    self.identityParameters = identity
     self.expectations = expectations
     self.validate = { values, site in
       switch Self.resolve(values, name: name, parameters: parameters) {

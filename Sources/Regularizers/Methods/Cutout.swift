@@ -94,6 +94,7 @@ extension Cutout {
         doc: "side of the square patch in pixels (CIFAR-10 best 16 of 32); 0 is the identity.")
     ],
     plugsInto: .input,
+    identity: ["length": .int(0)],
     check: { params, site in
       let length = params.int("length")
       let side = min(site.shape[0], site.shape[1])

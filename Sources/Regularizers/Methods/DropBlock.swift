@@ -137,6 +137,7 @@ extension DropBlock {
         doc: "fixed: keep_prob = 1 − rate throughout; linear: keep_prob falls from 1 to 1 − rate over training."),
     ],
     plugsInto: .featureMap,
+    identity: ["rate": .double(0)],
     check: { params, site in
       let bs = params.int("block_size")
       guard bs <= site.shape[0], bs <= site.shape[1] else {

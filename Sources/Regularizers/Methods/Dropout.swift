@@ -51,6 +51,7 @@ extension Dropout {
         doc: "drop probability of each unit (the paper's retention p is 1 − rate); 0 is the identity.")
     ],
     plugsInto: .activation,
+    identity: ["rate": .double(0)],
     expectations: { params, _ in
       let rate = params.double("rate")
       return [.dropFraction(rate), .keptValue(1 / (1 - rate)), .evaluationIdentity]

@@ -44,6 +44,7 @@ extension SpatialDropout {
         doc: "drop probability of each (sample, channel); 0 is the identity.")
     ],
     plugsInto: .activation,
+    identity: ["rate": .double(0)],
     expectations: { params, site in
       let rate = params.double("rate")
       return [

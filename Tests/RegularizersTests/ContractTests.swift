@@ -1,0 +1,147 @@
+import NN
+import Tensor
+import Testing
+
+@testable import Regularizers
+
+/// The contract every registry entry keeps, run over the whole registry: a new method is covered the moment its
+/// registry line exists. Each method at its kind's representative site with default parameters.
+@Suite struct ContractTests {
+  static let methods = RegularizerRegistry.all.filter { $0.name != "none" }.map(\.name)
+
+  static func descriptor(_ name: String) -> RegularizerDescriptor { RegularizerRegistry.descriptor(name)! }
+
+  static func site(_ d: RegularizerDescriptor, stream: UInt64 = 7) -> Site {
+    var site = Conformance.representativeSite(d.plugPoint)
+    site.stream = stream
+    return site
+  }
+
+  /// A probe input for the plug's kind: a batch at activation sites, the matrix at weight sites, nil for branches.
+  static func input(_ site: Site, seed: UInt64 = 3) -> Tensor {
+    site.kind == .weights ? normalTensor(site.shape, seed: seed) : normalTensor([4] + site.shape, seed: seed, offset: 1)
+  }
+
+  /// What the plug does to `x` in `context`: activation output, effective weights, or branch factors.
+  static func apply(_ plug: Plug, _ x: Tensor, _ context: StepContext) -> [Float] {
+    switch plug {
+    case .layer(let layer): return layer.forward(x, context).storage
+    case .weights(let mask): return (mask.effectiveWeights(x, context) ?? x).storage
+    case .gate(let gate):
+      switch gate.decide(batch: 4, context) {
+      case .keep(let f): return Array(repeating: f, count: 4)
+      case .drop: return Array(repeating: 0, count: 4)
+      case .perSample(let f): return f
+      }
+    }
+  }
+
+  static func make(_ d: RegularizerDescriptor, _ site: Site, _ params: [String: ParameterValue] = [:]) -> Plug {
+    d.make(params, site)
+  }
+
+  @Test(arguments: methods) func defaultsAreValidAndPlugTheRightKind(_ name: String) {
+    let d = Self.descriptor(name)
+    let site = Self.site(d)
+    #expect(d.validate([:], site) == nil)
+    switch (Self.make(d, site), site.kind) {
+    case (.layer, .activation), (.weights, .weights), (.gate, .branch): break
+    default: Issue.record("\(name) made the wrong kind of plug for a \(site.kind) site")
+    }
+  }
+
+  @Test(arguments: methods) func shapeIsKept(_ name: String) {
+    let d = Self.descriptor(name)
+    let site = Self.site(d)
+    let x = Self.input(site)
+    let count = site.kind == .branch ? 4 : x.count
+    #expect(Self.apply(Self.make(d, site), x, training(step: 1)).count == count)
+    #expect(Self.apply(Self.make(d, site), x, .evaluation).count == count)
+  }
+
+  /// The declared evaluation rule holds: the identity, or the method's own rule (its gate expectations).
+  @Test(arguments: methods) func evaluationRuleAsDeclared(_ name: String) {
+    let d = Self.descriptor(name)
+    let site = Self.site(d)
+    let x = Self.input(site)
+    let evaluated = Self.apply(Self.make(d, site), x, .evaluation)
+    let expectations = d.expectations(try! d.resolve([:]).get(), site)
+    if d.evaluationRule == .identity {
+      #expect(expectations.contains(.evaluationIdentity), "\(name) declares an identity evaluation; its gate must test it")
+      #expect(evaluated == (site.kind == .branch ? Array(repeating: 1, count: 4) : x.storage))
+    } else {
+      #expect(
+        expectations.contains { if case .evaluationScale = $0 { true } else { false } }
+          || expectations.contains(.evaluationIdentity), "\(name) declares its own evaluation rule but no expectation of it")
+    }
+  }
+
+  @Test(arguments: methods) func zeroStrengthIsTheIdentity(_ name: String) throws {
+    let d = Self.descriptor(name)
+    guard let identity = d.identityParameters else { return }
+    let site = Self.site(d)
+    #expect(d.validate(identity, site) == nil)
+    let x = Self.input(site)
+    for step in 0..<5 {
+      let y = Self.apply(Self.make(d, site, identity), x, training(step: step))
+      #expect(y == (site.kind == .branch ? Array(repeating: 1, count: 4) : x.storage), "\(name) step \(step)")
+    }
+  }
+
+  @Test(arguments: methods) func sameKeySameDrawOtherSiteOrStepAnother(_ name: String) {
+    let d = Self.descriptor(name)
+    let site = Self.site(d)
+    let x = Self.input(site)
+    let a = Self.apply(Self.make(d, site), x, training(step: 3))
+    #expect(a == Self.apply(Self.make(d, site), x, training(step: 3)), "\(name): same key, same draw")
+    // Randomised methods (those that declare a drop fraction) draw anew per step and per site stream.
+    let randomised = d.expectations(try! d.resolve([:]).get(), site).contains { if case .dropFraction = $0 { true } else { false } }
+    guard randomised else { return }
+    func differs(_ other: (Int) -> [Float]) -> Bool { (0..<8).contains { other($0) != Self.apply(Self.make(d, site), x, training(step: 10 + $0)) } }
+    #expect(differs { Self.apply(Self.make(d, site), x, training(step: 11 + $0)) }, "\(name): steps share draws")
+    let elsewhere = Self.site(d, stream: 8)
+    #expect(differs { Self.apply(Self.make(d, elsewhere), x, training(step: 10 + $0)) }, "\(name): sites share draws")
+  }
+
+  /// Backward agrees with forward: for activation plugs, the gradient of ⟨r, y(x)⟩ against central differences
+  /// with the step's key fixed (so the same mask is drawn on both sides), at sampled coordinates.
+  @Test(arguments: methods) func backwardMatchesFiniteDifferences(_ name: String) {
+    let d = Self.descriptor(name)
+    let site = Self.site(d)
+    guard site.kind == .activation, case .layer(let layer) = Self.make(d, site) else { return }
+    let x = normalTensor([2] + site.shape, seed: 11, offset: 0.5)
+    let r = normalTensor(x.shape, seed: 12)
+    let context = training(step: 2)
+    func f(_ v: Tensor) -> Double {
+      let y = layer.forward(v, context)
+      return zip(y.storage, r.storage).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    _ = layer.forward(x, context)
+    let g = layer.backward(r)
+    let h: Float = 1e-2
+    var worst = 0.0
+    for i in stride(from: 0, to: x.count, by: max(1, x.count / 40)) {
+      var plus = x
+      var minus = x
+      plus.storage[i] += h
+      minus.storage[i] -= h
+      let numeric = (f(plus) - f(minus)) / Double(plus.storage[i] - minus.storage[i])
+      worst = max(worst, abs(numeric - Double(g.storage[i])) / max(1, abs(numeric)))
+    }
+    #expect(worst < 1e-2, "\(name): backward differs from finite differences by \(worst)")
+  }
+
+  /// Every method's statistical self-test passes with its defaults at its representative site.
+  @Test(arguments: methods) func passesItsGate(_ name: String) {
+    let d = Self.descriptor(name)
+    let results = Conformance.check(d, [:], at: Self.site(d))
+    #expect(!results.isEmpty, "\(name) declares no testable property")
+    #expect(Conformance.failures(results) == nil, "\(name): \(Conformance.failures(results) ?? "")")
+  }
+
+  /// Every method names the file that implements it, so its runs are keyed by that file alone.
+  @Test(arguments: methods) func sourceFileIsItsMethodFile(_ name: String) {
+    let file = Self.descriptor(name).sourceFile
+    #expect(file.contains("/Regularizers/Methods/") && file.hasSuffix(".swift"), "\(file)")
+  }
+}

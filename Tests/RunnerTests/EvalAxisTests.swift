@@ -1,0 +1,90 @@
+import Data
+import Experiments
+import Foundation
+import NN
+import Tensor
+import Testing
+
+@testable import Runner
+
+/// `eval.*` sweep keys are evaluation-only: grid points differing only there share one training, and each record
+/// is exactly what running its config alone would give.
+@Suite struct EvalAxisTests {
+  static let yaml = """
+    id: eval-axis
+    title: pruning axis
+    method: dropout
+    paper: {cite: c, where: w, result: r}
+    claim:
+      text: t
+      check: {kind: better_than, metric: test_accuracy, a: {eval.prune: 0.0}, b: {eval.prune: 0.75}}
+    setting: {paper: p, ours: o}
+    base:
+      dataset: {name: fashion-mnist, train_size: 128, test_size: 64}
+      model: {name: mlp, widths: [16]}
+      regularizer: {name: dropout, rate: 0.2, at: [hidden1]}
+      train: {epochs: 2, batch: 32, lr: 0.1}
+    sweep:
+      eval.prune: [0.0, 0.75]
+    seeds: [0, 1]
+    scales: {default: {}}
+    """
+
+  @Test func pointsDifferingOnlyInEvalShareTheirTrainingKey() throws {
+    let spec = try ExperimentSpec.parse(yaml: Self.yaml, fileName: "eval-axis.yaml")
+    let plan = try spec.plan(scale: "default", catalog: CatalogBuilder.catalog)
+    let keyed = try ExperimentRunner.keyedRuns(plan, kernels: try BLAS.info().selection)
+    #expect(keyed.count == 4)
+    #expect(Set(keyed.map(\.key)).count == 4)
+    #expect(Set(keyed.map(\.trainingKey)).count == 2)  // one training per seed
+    // The standard evaluation keeps the tree of a config without `eval` (so old cache keys stay valid).
+    #expect(keyed[0].run.configTree[path: "eval"] == nil)
+    #expect(keyed[2].run.configTree[path: "eval.prune"] == .double(0.75))
+  }
+
+  @Test func siblingsAreBitIdenticalToRunningAlone() throws {
+    let spec = try ExperimentSpec.parse(yaml: Self.yaml, fileName: "eval-axis.yaml")
+    let plan = try spec.plan(scale: "default", catalog: CatalogBuilder.catalog)
+    _ = try configureForTests()
+    let keyed = try ExperimentRunner.keyedRuns(plan, kernels: try BLAS.info().selection).filter { $0.run.seed == 0 }
+    let (standard, pruned) = (keyed[0], keyed[1])
+    let executor = RunExecutor()
+    let together = try executor.execute(
+      standard.run.config, key: standard.key, point: standard.run.point.coordinates,
+      configTree: standard.run.configTree,
+      siblings: [
+        RunExecutor.Sibling(
+          key: pruned.key, config: pruned.run.config, configTree: pruned.run.configTree,
+          point: pruned.run.point.coordinates)
+      ])
+    let alone = try RunExecutor().execute(
+      pruned.run.config, key: pruned.key, point: pruned.run.point.coordinates, configTree: pruned.run.configTree)
+    func same(_ a: RunRecord, _ b: RunRecord) -> Bool {
+      var a = a
+      a.wallSeconds = b.wallSeconds
+      return a == b
+    }
+    #expect(together.count == 2)
+    #expect(same(together[1], alone))
+    #expect(together[0].epochs == together[1].epochs)  // one training
+    #expect(together[0].final["test_accuracy"] != together[1].final["test_accuracy"])  // pruned 75% of weights
+    #expect(together[0].final == together[0].epochs.last?.metrics)  // standard evaluation: the last epoch's
+  }
+
+  func configureForTests() throws -> KernelInfo { try BLAS.info() }
+}
+
+@Suite struct PruningTests {
+  @Test func weightPruningZeroesTheSmallestInEveryUnit() {
+    let w = Tensor(shape: [2, 4], storage: [0.5, -0.1, 0.3, -0.9, 0.2, 0.2, -0.05, 1])
+    let p = Pruning.pruned(w, fraction: 0.5, by: .weight)
+    #expect(p.storage == [0.5, 0, 0, -0.9, 0, 0.2, 0, 1])  // ties: the lower index goes first
+    #expect(Pruning.pruned(w, fraction: 0.2, by: .weight) == w)  // ⌊0.2 · 4⌋ = 0
+  }
+
+  @Test func unitPruningZeroesTheWeakestUnits() {
+    let w = Tensor(shape: [3, 2], storage: [1, 1, 0.1, 0.2, -2, 0])
+    #expect(Pruning.pruned(w, fraction: 0.34, by: .unit).storage == [1, 1, 0, 0, -2, 0])
+    #expect(Pruning.pruned(w, fraction: 0.67, by: .unit).storage == [0, 0, 0, 0, -2, 0])
+  }
+}
