@@ -38,19 +38,26 @@ let package = Package(
     .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: numeric),
     // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
     .target(name: "Experiments", dependencies: ["Yams"]),
-    .target(name: "Runner", dependencies: ["Experiments", "Tensor", "NN", "Regularizers", "Data"], swiftSettings: runner),
-    .target(name: "Report", dependencies: ["Experiments"]),
+    // Running other programs (git, gnuplot, bench workloads): one helper for every module.
+    .target(name: "Support"),
+    .target(
+      name: "Runner", dependencies: ["Experiments", "Support", "Tensor", "NN", "Regularizers", "Data"],
+      swiftSettings: runner),
+    .target(name: "Report", dependencies: ["Experiments", "Support"]),
     .executableTarget(
       name: "dropbench",
-      dependencies: ["Runner", "Report", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Runner", "Report", "Support", "Experiments", "Tensor", "Data",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       swiftSettings: executable),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-    .testTarget(name: "NNTests", dependencies: ["NN"]),
-    .testTarget(name: "RegularizersTests", dependencies: ["Regularizers"]),
-    .testTarget(name: "DataTests", dependencies: ["Data"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
+    .testTarget(name: "RegularizersTests", dependencies: ["Regularizers", "NN", "Tensor"]),
+    .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
-    .testTarget(name: "RunnerTests", dependencies: ["Runner"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report"]),
+    .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Data", "NN", "Regularizers", "Tensor"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "Experiments", "Support"]),
     .testTarget(name: "CLITests", dependencies: []),
   ]
 )

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Support
 import NN
 import Regularizers
 import Tensor
@@ -114,10 +115,10 @@ public enum MaskGallery {
   }
 
   static func renderScript(_ script: URL) throws {
-    let (status, _, stderr) = Shell.capture("gnuplot", [script.path])
-    if status != 0 {
+    let output = try Subprocess.run(["gnuplot", script.path])
+    if output.status != 0 {
       throw RunnerError.workerFailed(
-        "gnuplot \(script.lastPathComponent) failed (\(status)): \(stderr) — `make deps` installs gnuplot-nox")
+        "gnuplot \(script.lastPathComponent) failed (\(output.status)): \(output.stderr) — `make deps` installs gnuplot-nox")
     }
   }
 }

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import Support
 import Tensor
 
 /// Facts about where and how results were produced. Recorded, never compared bit for bit.
@@ -7,10 +8,10 @@ public enum ProvenanceCollector {
   public static func collect(
     specHash: String, datasetChecksums: [String: String], kernels: KernelInfo, regularizers: [String] = []
   ) -> Provenance {
-    let commit = Shell.run("git", ["rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+    let commit = Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     // Reports/ is written by the run itself, so it does not make the code dirty.
     let status =
-      Shell.run("git", ["status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)Reports"]) ?? ""
+      Subprocess.text(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)Reports"]) ?? ""
     return Provenance(
       gitCommit: commit.isEmpty ? "unknown" : commit, gitDirty: !status.isEmpty, specHash: specHash,
       engineVersion: EngineVersion.current, datasetChecksums: datasetChecksums, swiftVersion: swiftVersion,
@@ -34,43 +35,12 @@ public enum ProvenanceCollector {
   }
 }
 
-/// Runs a command and returns its standard output, or nil if it could not run or exited non-zero.
-public enum Shell {
-  public static func run(_ command: String, _ arguments: [String], in directory: URL? = nil) -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [command] + arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    return String(decoding: data, as: UTF8.self)
-  }
-
-  /// Runs a command and returns (exit status, stdout, stderr).
-  public static func capture(_ command: String, _ arguments: [String], in directory: URL? = nil) -> (
-    Int32, Data, String
-  ) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [command] + arguments
-    if let directory { process.currentDirectoryURL = directory }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do { try process.run() } catch { return (127, Data(), "\(command): \(error)") }
-    // A long child (a bench workload) must not go on alone after Ctrl-C or SIGTERM ended this process.
-    let pid = process.processIdentifier
-    let registration = Interrupts.onInterrupt { kill(pid, SIGTERM) }
-    defer { registration.cancel() }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, data, String(decoding: errData, as: UTF8.self))
+extension Subprocess {
+  /// Runs a long child and forwards Ctrl-C / SIGTERM to it, so it does not go on alone after this process ends.
+  public static func runForwardingInterrupts(_ arguments: [String]) throws -> Output {
+    try run(arguments) { pid in
+      let registration = Interrupts.onInterrupt { kill(pid, SIGTERM) }
+      return { registration.cancel() }
+    }
   }
 }

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import Support
 import Testing
 
 @testable import Report

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Runs are matched to points by their sweep coordinates and read from `RunRecord.final[metric]` (percentages
 /// for accuracy, error, Dice and IoU). A point's statistics use only its finished seeds; paired comparisons use
-/// only seeds finished in both points. Each rule is a hypothesis test at 2.5% per side (`CheckRules.swift`). A
+/// only seeds finished in both points. Each rule is a hypothesis test at 2.5% per side (`DecisionRules.swift`). A
 /// point where more than half of the runs diverged or stalled ranks below every other point and loses every
 /// comparison. `where` restricts the points first; `by` evaluates each group separately and combines the groups
 /// like `all` (intersection–union for holds, Holm for fails).

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Data
+import Experiments
+import Foundation
+import Report
+import Runner
+import Tensor
+
+struct List: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "List the experiments, their runs per scale and last verdict.")
+  @OptionGroup var paths: Paths
+  @Option(help: "Output format: md or json.") var format: OutputFormat = .md
+
+  struct Row: Codable {
+    var id: String
+    var method: String
+    var title: String
+    var runs: [String: Int]
+    var verdict: String?
+  }
+
+  func run() throws {
+    try guarded {
+      // One damaged results file must not hide the others' verdicts: each file is read on its own, and a bad one
+      // is named on stderr and listed as unreadable.
+      var verdicts: [String: String] = [:]
+      let fm = FileManager.default
+      let names = ((try? fm.contentsOfDirectory(atPath: paths.resultsURL.path)) ?? []).filter { $0.hasSuffix(".json") }
+      for name in names.sorted() {
+        let url = paths.resultsURL.appendingPathComponent(name)
+        do throws(ResultsStoreError) {
+          let results = try ResultsStore.decode(fm.contents(atPath: url.path) ?? Data(), file: url.path)
+          verdicts[results.experimentID] = results.verdict.verdict.rawValue
+        } catch {
+          FileHandle.standardError.write(Data("warning: \(error.description)\n".utf8))
+          verdicts[String(name.dropLast(5))] = "unreadable results"
+        }
+      }
+      var rows: [Row] = []
+      for path in try SpecFiles.all(in: paths.experiments) {
+        let (spec, _) = try SpecFiles.load(path)
+        var runs: [String: Int] = [:]
+        for scale in spec.scales.keys.sorted() {
+          runs[scale] = (try? spec.plan(scale: scale, overrides: [], catalog: CatalogBuilder.catalog))?.runs.count
+        }
+        rows.append(Row(id: spec.id, method: spec.method, title: spec.title, runs: runs, verdict: verdicts[spec.id]))
+      }
+      switch format {
+      case .json:
+        print(String(decoding: try Runner.JSON.encode(rows), as: UTF8.self), terminator: "")
+      case .md:
+        print("| experiment | method | smoke | default | full | last verdict |\n|---|---|---|---|---|---|")
+        for r in rows {
+          let counts = ["smoke", "default", "full"].map { r.runs[$0].map(String.init) ?? "–" }
+          print("| \(r.id) | \(r.method) | \(counts.joined(separator: " | ")) | \(r.verdict ?? "not run") |")
+        }
+      }
+    }
+  }
+}
+
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Validate specs without running them (all scales).",
+    discussion: "Unknown keys, names, out-of-range values and bad checks are errors naming the file and key path.")
+  @Argument(help: "Spec ids or paths (default: every spec).") var experiments: [String] = []
+  @OptionGroup var paths: Paths
+  @Option(name: .customLong("set"), help: "Overrides to validate along (repeatable).") var overrides: [String] = []
+
+  func run() throws {
+    try guarded {
+      let specs =
+        experiments.isEmpty
+        ? try SpecFiles.all(in: paths.experiments)
+        : try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
+      let parsed = try overrides.map { try Override.parse($0) }
+      for path in specs {
+        let (spec, _) = try SpecFiles.load(path)
+        var counts: [String] = []
+        // `default` too when the spec lists no such scale: it is what `run` plans without --scale.
+        for scale in Set(spec.scales.keys).union(["default"]).sorted() {
+          let plan = try spec.plan(scale: scale, overrides: parsed, catalog: CatalogBuilder.catalog)
+          counts.append("\(scale) \(plan.runs.count) runs")
+        }
+        print("ok  \(path): \(counts.joined(separator: ", "))")
+      }
+    }
+  }
+}
+
+/// Regenerates Reports/ from stored results.
+enum ReportGeneration {
+  static func writeAll(paths: Paths, render: Bool = true) throws {
+    let results = try ResultsStore.loadAll(from: paths.resultsURL)
+    let taxonomy = Dictionary(
+      CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
+    let summary = try ReportWriter.writeAll(
+      results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy, render: render)
+    for path in summary.removed {
+      FileHandle.standardError.write(Data("removed \(paths.reports)/\(path) (no results for it any more)\n".utf8))
+    }
+    // Pages show verdicts recomputed with this build's checks; say where they differ from the stored ones.
+    for change in summary.changedVerdicts {
+      FileHandle.standardError.write(
+        Data("verdict recomputed: \(change) (dropbench run <id> rewrites its results file; nothing is trained)\n".utf8))
+    }
+  }
+}
