@@ -10,6 +10,7 @@ public enum RegularizerRegistry {
     DropBlock.descriptor,
     Cutout.descriptor,
     HeuristicDropout.descriptor,
+    StochasticDepth.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

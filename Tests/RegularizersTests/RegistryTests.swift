@@ -8,7 +8,10 @@ import Testing
   @Test func namesAreUniqueAndTagged() {
     let names = RegularizerRegistry.names
     #expect(Set(names).count == names.count)
-    #expect(names == ["none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout"])
+    #expect(
+      names == [
+        "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
+      ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)
     #expect(RegularizerRegistry.descriptor("cutout")?.defaultSites == ["input"])
