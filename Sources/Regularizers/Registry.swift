@@ -11,6 +11,7 @@ public enum RegularizerRegistry {
     Cutout.descriptor,
     HeuristicDropout.descriptor,
     StochasticDepth.descriptor,
+    DropPath.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {
