@@ -12,6 +12,7 @@ public enum RegularizerRegistry {
     HeuristicDropout.descriptor,
     StochasticDepth.descriptor,
     DropPath.descriptor,
+    DropConnect.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

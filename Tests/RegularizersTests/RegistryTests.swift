@@ -11,7 +11,7 @@ import Testing
     #expect(
       names == [
         "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
-        "drop-path",
+        "drop-path", "dropconnect",
       ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)
@@ -20,7 +20,6 @@ import Testing
     for name in ["dropout", "spatial-dropout", "dropblock", "heuristic-dropout"] {
       #expect(RegularizerRegistry.descriptor(name)?.taxonomy == .architecture)
     }
-    #expect(RegularizerRegistry.descriptor("dropconnect") == nil)
     for descriptor in RegularizerRegistry.all {
       #expect(!descriptor.summary.isEmpty && !descriptor.citation.isEmpty)
       for parameter in descriptor.parameters {
