@@ -13,6 +13,7 @@ public enum RegularizerRegistry {
     StochasticDepth.descriptor,
     DropPath.descriptor,
     DropConnect.descriptor,
+    TargetedDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {
