@@ -14,6 +14,7 @@ public enum RegularizerRegistry {
     DropPath.descriptor,
     DropConnect.descriptor,
     TargetedDropout.descriptor,
+    StructuralDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {
