@@ -10,6 +10,11 @@ public enum RegularizerRegistry {
     DropBlock.descriptor,
     Cutout.descriptor,
     HeuristicDropout.descriptor,
+    StochasticDepth.descriptor,
+    DropPath.descriptor,
+    DropConnect.descriptor,
+    TargetedDropout.descriptor,
+    StructuralDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

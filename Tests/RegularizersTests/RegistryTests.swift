@@ -8,7 +8,11 @@ import Testing
   @Test func namesAreUniqueAndTagged() {
     let names = RegularizerRegistry.names
     #expect(Set(names).count == names.count)
-    #expect(names == ["none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout"])
+    #expect(
+      names == [
+        "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
+        "drop-path", "dropconnect", "targeted-dropout", "structural-dropout",
+      ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)
     #expect(RegularizerRegistry.descriptor("cutout")?.defaultSites == ["input"])
@@ -16,7 +20,6 @@ import Testing
     for name in ["dropout", "spatial-dropout", "dropblock", "heuristic-dropout"] {
       #expect(RegularizerRegistry.descriptor(name)?.taxonomy == .architecture)
     }
-    #expect(RegularizerRegistry.descriptor("dropconnect") == nil)
     for descriptor in RegularizerRegistry.all {
       #expect(!descriptor.summary.isEmpty && !descriptor.citation.isEmpty)
       for parameter in descriptor.parameters {
