@@ -73,6 +73,7 @@ extension StochasticDepth {
     ],
     plugsInto: .branch,
     evaluation: .own("scale each residual branch by its survival probability p_ℓ (the plain block when inverted)"),
+    identity: ["survival_last": .double(1)],
     expectations: { params, site in
       let p = survival(params, site)
       if params.bool("inverted") { return [.dropFraction(1 - p), .keptValue(1 / p), .evaluationIdentity] }

@@ -99,6 +99,7 @@ extension StructuralDropout {
         doc: "spacing of the cut indices c ∈ range(c_min, F, step)."),
     ],
     plugsInto: .activation,
+    identity: ["rate": .double(0)],
     expectations: { params, site in
       let f = site.shape.last ?? 1
       let drop = expectedDropFraction(

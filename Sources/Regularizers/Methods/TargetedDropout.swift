@@ -174,6 +174,7 @@ extension TargetedDropout {
     ],
     plugsInto: .weights,
     evaluation: .own("the raw weights (evaluation identity), or with evaluation prune the γ targets zeroed"),
+    identity: ["alpha": .double(0)],
     expectations: { params, site in
       let (gamma, alpha) = (params.double("gamma"), params.double("alpha"))
       let variant = Variant(rawValue: params.string("variant"))!
