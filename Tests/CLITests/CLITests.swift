@@ -128,6 +128,41 @@ import Testing
     #expect(epochs.status == 2 && epochs.stderr.contains("epochs"))
   }
 
+  /// `dropbench gate` passes every registered method, names each property, checks a spec's own sites, and an
+  /// unknown name is one error line with exit 2.
+  @Test func gatePassesEveryMethodAndChecksSpecs() throws {
+    let dir = try Self.workspace()
+    let all = try Self.run(["gate"], in: dir)
+    #expect(all.status == 0, "\(all.stdout)\(all.stderr)")
+    for name in ["dropout", "dropblock", "stochastic-depth", "dropconnect", "structural-dropout"] {
+      #expect(all.stdout.contains("ok   \(name) at"), "\(name) missing from\n\(all.stdout)")
+    }
+    #expect(all.stdout.contains("✓ drop fraction") && !all.stdout.contains("✗"))
+    let spec = try Self.run(["gate", "--experiment", "tiny"], in: dir)
+    #expect(spec.status == 0 && spec.stdout.contains("dropout at mlp.hidden1"), "\(spec.stdout)\(spec.stderr)")
+    let unknown = try Self.run(["gate", "dropblok"], in: dir)
+    #expect(unknown.status == 2 && unknown.lines.count == 1 && unknown.stderr.contains("dropblok"))
+  }
+
+  /// An `eval.*` axis trains once per seed and evaluates each value: two points, one training each.
+  @Test func evalAxisTrainsOncePerSeed() throws {
+    let dir = try Self.workspace()
+    let run = try Self.run(
+      ["run", "tiny", "--scale", "smoke", "--set", "+sweep.eval.prune=[0.0, 0.5]", "--jobs", "1", "--plain"], in: dir)
+    #expect(run.status == 0, "\(run.stderr)")
+    let data = try Data(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"))
+    let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    let runs = json["runs"] as! [[String: Any]]
+    let pruned = runs.filter { (($0["point"] as? [String: Any])?["eval.prune"] as? Double) == 0.5 }
+    let full = runs.filter { (($0["point"] as? [String: Any])?["eval.prune"] as? Double) == 0.0 }
+    #expect(!pruned.isEmpty && pruned.count == full.count)
+    // Same training: identical epoch curves, pairwise, for the same arm and seed.
+    func canonical(_ value: Any) throws -> Data { try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) }
+    for (a, b) in zip(full, pruned) {
+      #expect(try canonical(a["epochs"]!) == canonical(b["epochs"]!))
+    }
+  }
+
   /// The engine is compiled for AVX2 + FMA on x86-64 (Package.swift): on a CPU without them the binary stops with
   /// a message and exit 2 before any engine instruction runs, instead of dying of SIGILL.
   @Test func refusesACPUWithoutAVX2() throws {
