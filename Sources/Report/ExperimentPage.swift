@@ -56,6 +56,7 @@ public enum ExperimentPage {
     if layout.transform == .oneMinus && !layout.categorical { header.append(transformLabel) }
     header += ["n", "\(metric) mean ± 95% CI", "95% CI", "sd", "diverged"]
     header += layout.otherMetrics.map { "\($0) mean" }
+    header.append("run time, s")
     var s = "| " + header.joined(separator: " | ") + " |\n"
     s += "|" + header.enumerated().map { $0.offset == 0 ? "---" : "--:" }.joined(separator: "|") + "|\n"
     for row in layout.rows {
@@ -85,9 +86,18 @@ public enum ExperimentPage {
       for name in layout.otherMetrics {
         cells.append(row.isDiverged ? "–" : row.otherMeans[name].map { Fmt.metric($0, name) } ?? "–")
       }
+      cells.append(meanWallSeconds(layout.results, row.point.coordinates))
       s += "| " + cells.joined(separator: " | ") + " |\n"
     }
     return s
+  }
+
+  /// Mean wall time of the point's runs (training plus its evaluation; Stochastic Depth's saving shows here).
+  /// Runs of one spec share the machine and the `--jobs` setting, so compare within a page, not across.
+  static func meanWallSeconds(_ results: ExperimentResults, _ point: [String: ConfigValue]) -> String {
+    let times = results.runs.filter { $0.point == point }.map(\.wallSeconds)
+    guard !times.isEmpty else { return "–" }
+    return String(Int((times.reduce(0, +) / Double(times.count)).rounded()))
   }
 
   private static func divergedCell(_ row: PointRow) -> String {

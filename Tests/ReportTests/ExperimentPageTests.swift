@@ -29,7 +29,8 @@ import Testing
     let md = ExperimentPage.markdown(for: results)
     // set-a at rate 0.5: mean 91.00, sd 0.30, half-width t(0.975, 2) · 0.3 / √3 = 0.7452.
     let row = try #require(md.split(separator: "\n").first { $0.hasPrefix("| set-a, regularizer.rate=0.5 |") })
-    #expect(row == "| set-a, regularizer.rate=0.5 | 0.5 | 0.5 | 3 | 91.00 ± 0.75 | [90.25, 91.75] | 0.30 | 0 | 96.00 |")
+    #expect(row == "| set-a, regularizer.rate=0.5 | 0.5 | 0.5 | 3 | 91.00 ± 0.75 | [90.25, 91.75] | 0.30 | 0 | 96.00 | 3 |")
+    #expect(md.contains("| run time, s |"))  // the mean wall time of the point's runs (fixture: 3 s each)
     // Retention p = 1 − rate is shown next to the rate.
     #expect(md.contains("| set-a, regularizer.rate=0.9 | 0.9 | 0.1 | 2 | 85.25 ± "))
     #expect(md.contains("| `regularizer.rate` | retention p | n |"))

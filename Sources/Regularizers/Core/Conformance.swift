@@ -39,6 +39,12 @@ public struct ConformanceResult: Sendable {
   public var passed: Bool
   /// What was measured, in one phrase.
   public var measured: String
+
+  public init(property: String, passed: Bool, measured: String) {
+    self.property = property
+    self.passed = passed
+    self.measured = measured
+  }
 }
 
 /// The conformance gate: runs a regularizer at a site on a probe input for many training steps and checks each of
