@@ -65,7 +65,24 @@ public enum RunCost {
     return Double(config.train.epochs * size)
   }
 
+  /// The nominal rates are for the default sizes (mlp 784-1024-1024-10, resnet with one block per stage); other
+  /// sizes scale them by their multiply-adds per image: an mlp by its layer products, a resnet by its blocks.
   public static func seconds(_ config: RunConfig, catalog: Catalog) -> Double {
-    images(config, catalog: catalog) / (nominalRates[config.model.name] ?? 1_000)
+    var rate = nominalRates[config.model.name] ?? 1_000
+    switch config.model.name {
+    case "mlp":
+      let input = catalog.datasets[config.dataset.name]?.imageShape.reduce(1, *) ?? 784
+      let widths: [Int] =
+        if case .list(let items)? = config.model.params["widths"] { items.compactMap(\.asInt) } else { [1024, 1024] }
+      func macs(_ hidden: [Int]) -> Double {
+        let layers = [input] + hidden + [10]
+        return zip(layers, layers.dropFirst()).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+      }
+      rate *= macs([1024, 1024]) / max(1, macs(widths))
+    case "resnet":
+      rate /= Double(config.model.params["blocks"]?.asInt ?? 1)
+    default: break
+    }
+    return images(config, catalog: catalog) / rate
   }
 }

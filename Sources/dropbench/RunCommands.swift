@@ -139,17 +139,23 @@ enum DryRun {
     let catalog = CatalogBuilder.catalog
     // RunCost's nominal rates (the ones shards balance by) until this machine has cached runs of a model.
     let rates = RunCost.nominalRates.merging(measuredRates(cache: cache, catalog: catalog)) { $1 }
-    let keys = (try? ExperimentRunner.keyedRuns(plan, kernels: KernelSelection.automatic()))?.map(\.key)
+    let keyed = try? ExperimentRunner.keyedRuns(plan, kernels: KernelSelection.automatic())
     var seconds = 0.0
     var cached = 0
     var lines: [String] = []
+    var trainings: Set<String> = []
     for (i, run) in plan.runs.enumerated() {
-      let isCached = keys.map { cache.load($0[i]) != nil } ?? false
-      let estimate = RunCost.images(run.config, catalog: catalog) / (rates[run.config.model.name] ?? 1_000)
+      let isCached = keyed.map { cache.load($0[i].key) != nil } ?? false
+      // RunCost scales the nominal rate by the model's size; a measured rate replaces the nominal one.
+      let model = run.config.model.name
+      let scale = (RunCost.nominalRates[model] ?? 1_000) / (rates[model] ?? 1_000)
+      // Runs that differ only in `eval.*` share one training: the first is counted, the others are evaluations.
+      let sharesTraining = keyed.map { !trainings.insert($0[i].trainingKey).inserted } ?? false
+      let estimate = sharesTraining ? 0 : RunCost.seconds(run.config, catalog: catalog) * scale
       if isCached { cached += 1 } else { seconds += estimate }
       lines.append(
         "  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), "
-          + (isCached ? "cached" : "~\(ProgressDisplay.duration(estimate))"))
+          + (isCached ? "cached" : sharesTraining ? "evaluation of a shared training" : "~\(ProgressDisplay.duration(estimate))"))
     }
     Swift.print(
       "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = "
@@ -184,16 +190,21 @@ struct Run: ParsableCommand {
 struct Replicate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run every spec in Experiments/ and regenerate Reports/.",
-    discussion: "With --strict, exits 3 when a verdict differs from the one committed at HEAD.")
+    discussion: """
+      With --strict, exits 3 when a verdict differs from the one committed at HEAD. With --headline, only the \
+      specs marked `headline: true` (the headline claims, kept within 90 minutes on 2 cores at default scale).
+      """)
   @OptionGroup var flags: RunFlags
   @OptionGroup var paths: Paths
   @Flag(help: "Exit 3 if any verdict differs from the committed results.") var strict = false
+  @Flag(help: "Only the headline specs (`headline: true`).") var headline = false
 
   func run() throws {
     var code: Int32 = 0
     try guarded {
-      code = try Execution.run(
-        specPaths: try SpecFiles.all(in: paths.experiments), flags: flags, paths: paths, strict: strict)
+      var specs = try SpecFiles.all(in: paths.experiments)
+      if headline { specs = try specs.filter { try SpecFiles.load($0).0.headline } }
+      code = try Execution.run(specPaths: specs, flags: flags, paths: paths, strict: strict)
     }
     if code != 0 { throw ExitCode(code) }
   }

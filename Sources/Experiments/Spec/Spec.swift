@@ -71,6 +71,8 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
   /// Scale name → map of dotted overrides (`train.epochs: 1`, `seeds: [0]`, `sweep.<key>: [...]`).
   public var scales: [String: ConfigValue]
   public var report: ReportOptions?
+  /// One of the headline claims `dropbench replicate --headline` runs (the set kept within 90 minutes on 2 cores).
+  public var headline: Bool = false
   /// Where the spec was read from, for error messages; never encoded or compared.
   var source = SourceInfo()
 
@@ -95,7 +97,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
   }
 
   static let topKeys = [
-    "id", "title", "method", "paper", "claim", "setting", "base", "sweep", "seeds", "scales", "report",
+    "id", "title", "method", "paper", "claim", "setting", "base", "sweep", "seeds", "scales", "report", "headline",
   ]
 
   /// Reads and parses a spec file. The id must equal the file name stem.
@@ -164,7 +166,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     setting = Setting(paper: try s.string("paper"), ours: try s.string("ours"))
     base = try r.required("base")
     let baseReader = try MapReader(base, path: "base", file: file)
-    try baseReader.checkKeys(["dataset", "model", "regularizer", "train"])
+    try baseReader.checkKeys(["dataset", "model", "regularizer", "train", "eval"])
     sweep = try Sweep(tree: r.map["sweep"] ?? .null, keyOrder: keyOrder, path: "sweep", file: file)
     seeds = try Self.parseSeeds(try r.required("seeds"), path: "seeds", file: file)
     scales = [:]
@@ -177,6 +179,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     report = try r.map["report"].flatMap { v throws(SpecError) in
       v == .null ? nil : try ReportOptions(tree: v, file: file)
     }
+    headline = try r.optionalBool("headline") ?? false
   }
 
   static func parseSeeds(_ value: ConfigValue, path: String, file: String) throws(SpecError) -> [Int] {
@@ -206,6 +209,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       "sweep": sweep.tree, "seeds": .list(seeds.map(ConfigValue.int)), "scales": .map(scales),
     ]
     if let report { m["report"] = report.tree }
+    if headline { m["headline"] = .bool(true) }
     return .map(m)
   }
 
