@@ -93,7 +93,9 @@ enum MalformedCorpus {
           add("\(key) = \(value.canonicalJSON)", t)
         }
       }
-      if tree[path: "base.model.widths"] != nil || tree[path: "base.model.name"]?.asString == "mlp" {
+      if (tree[path: "base.model.widths"] != nil || tree[path: "base.model.name"]?.asString == "mlp")
+        && used("base.model.widths")
+      {
         for widths: ConfigValue in [[0], [-4], [100_000_000], [60_000, 60_000, 60_000], "wide"] {
           var t = tree
           t[path: "base.model.widths"] = widths

@@ -94,7 +94,14 @@ import Testing
         "regularizer": ["name": "none"], "train": ["epochs": 2, "batch": 100, "lr": 0.1], "seed": 0,
       ])
     #expect(RunCost.images(config, catalog: catalog) == 2000)
-    #expect(RunCost.seconds(config, catalog: catalog) == 0.2)
+    // The mlp rate is scaled by multiply-adds: 784-64-10 does 784·64 + 64·10 of the default 784-1024-1024-10's.
+    let defaultMACs: Double = 784 * 1024 + 1024 * 1024 + 1024 * 10
+    let smallMACs: Double = 784 * 64 + 64 * 10
+    let scale = defaultMACs / smallMACs
+    #expect(abs(RunCost.seconds(config, catalog: catalog) - 2000 / (10_000 * scale)) < 1e-12)
+    var resnet = config
+    resnet.model = ModelConfig(name: "resnet", params: ["blocks": 3])
+    #expect(abs(RunCost.seconds(resnet, catalog: catalog) - 2000 / (2_000.0 / 3)) < 1e-12)
     config.train.steps = 7
     #expect(RunCost.images(config, catalog: catalog) == 700)
   }
