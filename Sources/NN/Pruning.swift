@@ -34,4 +34,15 @@ public enum Pruning {
     }
     return out
   }
+
+  /// The weights with every unit (row) from `kept` on zeroed: the layer cut to its first `kept` units.
+  public static func keepingFirstUnits(_ weight: Tensor, _ kept: Int) -> Tensor {
+    let (rows, columns) = (weight.shape[0], weight.shape[1])
+    var out = weight
+    guard kept < rows else { return out }
+    out.withUnsafeMutableBufferPointer { w in
+      (w.baseAddress! + kept * columns).update(repeating: 0, count: (rows - kept) * columns)
+    }
+    return out
+  }
 }

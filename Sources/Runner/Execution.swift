@@ -132,7 +132,26 @@ public final class RunExecutor {
         layer.weight.value = Pruning.pruned(layer.weight.value, fraction: e.prune, by: criterion)
       }
     }
-    defer { for (layer, weights) in saved { layer.weight.value = weights } }
+    // Width: every hidden fully connected layer keeps its first c = max(1, round(width · units)) units, the others
+    // output zero — the plain net "cut to the same width"; a structural-dropout site then rescales the kept units by
+    // F/c as in its training (its own evaluation rule reads the same width).
+    var savedBiases: [(Linear, Tensor)] = []
+    if e.width < 1 {
+      for (name, layer) in model.weightLayers.sorted(by: { $0.key < $1.key }) where name != "output" {
+        let units = layer.outFeatures
+        let kept = max(1, Int((e.width * Double(units)).rounded()))
+        if !saved.contains(where: { $0.0 === layer }) { saved.append((layer, layer.weight.value)) }
+        savedBiases.append((layer, layer.bias.value))
+        layer.weight.value = Pruning.keepingFirstUnits(layer.weight.value, kept)
+        layer.bias.value.withUnsafeMutableBufferPointer { b in
+          for u in kept..<units { b[u] = 0 }
+        }
+      }
+    }
+    defer {
+      for (layer, weights) in saved { layer.weight.value = weights }
+      for (layer, bias) in savedBiases { layer.bias.value = bias }
+    }
     let settings = EvaluationSettings(width: e.width, inference: e.inference)
     var metrics = Trainer.evaluate(model.network, test, batch: batch, settings: settings)
     metrics.merge(Trainer.trainingMetrics(model.network, train, batch: batch, settings: settings)) { a, _ in a }

@@ -120,3 +120,31 @@ import Testing
     #expect(findings.allSatisfy { $0.passed })
   }
 }
+
+@Suite struct EvalWidthTests {
+  @Test func keepingFirstUnitsZeroesTheRest() {
+    let w = Tensor(shape: [3, 2], storage: [1, 2, 3, 4, 5, 6])
+    #expect(Pruning.keepingFirstUnits(w, 1).storage == [1, 2, 0, 0, 0, 0])
+    #expect(Pruning.keepingFirstUnits(w, 3) == w)
+  }
+
+  /// `eval.width` cuts a plain net too (its hidden units from ⌊w·F⌉ on output zero), and restores it afterwards.
+  @Test func widthCutsAPlainNetAndRestoresIt() throws {
+    let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions(trainSize: 64, testSize: 64))
+    let model = try ModelRegistry.build(
+      ModelRequest(name: "mlp", inputShape: [28, 28, 1], classes: 10, widths: [16, 8], key: RandomKey(seed: 4)))
+    let test = RunExecutor.trainingData(data.test, data.task)
+    let before = model.weightLayers.mapValues { $0.weight.value }
+    let full = RunExecutor.evaluate(model, EvalConfig(), test: test, train: test, batch: 64)
+    let quarter = RunExecutor.evaluate(model, EvalConfig(width: 0.25), test: test, train: test, batch: 64)
+    #expect(full["test_loss"] != quarter["test_loss"])
+    #expect(model.weightLayers.mapValues { $0.weight.value } == before)
+    // Cut by hand: hidden1 keeps 4 of 16 units, hidden2 2 of 8.
+    for (name, kept) in [("hidden1", 4), ("hidden2", 2)] {
+      let layer = model.weightLayers[name]!
+      layer.weight.value = Pruning.keepingFirstUnits(layer.weight.value, kept)
+      layer.bias.value.withUnsafeMutableBufferPointer { b in for u in kept..<b.count { b[u] = 0 } }
+    }
+    #expect(Trainer.evaluate(model.network, test, batch: 64)["test_loss"] == quarter["test_loss"])
+  }
+}

@@ -305,7 +305,9 @@ public struct EvalConfig: Sendable, Hashable {
   /// `weight`: in each unit, the smallest-|w| fraction of its incoming weights; `unit`: the fraction of units with
   /// the smallest L2 norm of their incoming weights.
   public var pruneBy: String
-  /// Fraction of features kept at evaluation by a width-aware method (Structural Dropout), in (0, 1].
+  /// Fraction of units every hidden fully connected layer keeps at evaluation (the first ones; the rest output
+  /// zero), in (0, 1]: a plain net cut to that width, and a Structural Dropout net at that width (its sites rescale
+  /// the kept features as in training).
   public var width: Double
   /// The inference rule: `standard` (each method's declared rule) or `gaussian` (DropConnect's moment matching).
   public var inference: String
