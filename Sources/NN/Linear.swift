@@ -69,28 +69,23 @@ public final class Linear: Layer {
     var dx = Tensor(shape: computesInputGradient ? input.shape : [0])
     let masked = weightMask == nil ? nil : maskedWeight
     dy.withUnsafeBufferPointer { g in
+      /// dW = dyᵀ·x into `c`, added to what is there when `accumulate`.
+      func weightGradient(into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        input.withUnsafeBufferPointer { a in
+          BLAS.sgemm(
+            transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
+            a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, beta: accumulate ? 1 : 0,
+            c: c, ldc: inFeatures)
+        }
+      }
       if let masked, let weightMask {
         // Gradient with respect to the masked weights, mapped back to the raw ones by the mask.
         var gMasked = Tensor(shape: masked.shape)
-        input.withUnsafeBufferPointer { a in
-          gMasked.withUnsafeMutableBufferPointer { gw in
-            BLAS.sgemm(
-              transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
-              a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, c: gw.baseAddress!,
-              ldc: inFeatures)
-          }
-        }
+        gMasked.withUnsafeMutableBufferPointer { weightGradient(into: $0.baseAddress!, accumulate: false) }
         let raw = weightMask.rawGradient(gMasked)
         weight.grad.withUnsafeMutableBufferPointer { gw in raw.withUnsafeBufferPointer { Elementwise.axpy(1, $0, gw) } }
       } else {
-        input.withUnsafeBufferPointer { a in
-          weight.grad.withUnsafeMutableBufferPointer { gw in
-            BLAS.sgemm(
-              transA: true, transB: false, m: outFeatures, n: inFeatures, k: n,
-              a: g.baseAddress!, lda: outFeatures, b: a.baseAddress!, ldb: inFeatures, beta: 1,
-              c: gw.baseAddress!, ldc: inFeatures)
-          }
-        }
+        weight.grad.withUnsafeMutableBufferPointer { weightGradient(into: $0.baseAddress!, accumulate: true) }
       }
       bias.grad.withUnsafeMutableBufferPointer { gb in
         Elementwise.addColumnSums(g, channels: outFeatures, into: gb.baseAddress!)
