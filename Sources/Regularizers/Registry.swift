@@ -1,10 +1,11 @@
 import NN
 
 /// The regularizers DropBench knows, by spec name. Adding a method: its file under `Methods/` (mask function,
-/// descriptor with parameters and expectations), one line here, its test file and its spec.
+/// descriptor with parameters and expectations), one line here, its test file and its spec. This list is not part
+/// of the engine version (`EngineVersion`): adding a line changes no cached run's key.
 public enum RegularizerRegistry {
   public static let all: [RegularizerDescriptor] = [
-    none,
+    NoRegularizer.descriptor,
     Dropout.descriptor,
     SpatialDropout.descriptor,
     DropBlock.descriptor,
@@ -23,8 +24,6 @@ public enum RegularizerRegistry {
 
   public static var names: [String] { all.map(\.name) }
 
-  /// `none`: the baseline arm; it plugs nothing in anywhere.
-  public static let none = RegularizerDescriptor(
-    name: "none", taxonomy: .architecture, summary: "No regularizer: the identity at every site.",
-    citation: "—", parameters: [], plugsInto: .activation, build: { _, _ in .layer(Identity()) })
+  /// The baseline arm (`none`).
+  public static var none: RegularizerDescriptor { NoRegularizer.descriptor }
 }

@@ -12,6 +12,8 @@ public enum EngineVersion {
   static let hashedRunnerFiles = ["Execution.swift", "CatalogBuilder.swift", "EngineVersion.swift"]
   /// Per-method files: hashed into the keys of the runs that use the method, not into the core.
   static let methodsDirectory = "Regularizers/Methods"
+  /// The registry only lists the methods: adding a line to it changes no run's numbers.
+  static let registryFile = "Regularizers/Registry.swift"
 
   public static let current: String = compute()
 
@@ -30,16 +32,20 @@ public enum EngineVersion {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
   }
 
-  static func compute() -> String {
+  static func compute() -> String { hash(coreFiles(), relativeTo: sourcesDirectory) ?? "unknown-source" }
+
+  /// The files of the core version, in a fixed order.
+  static func coreFiles() -> [URL] {
     let sources = sourcesDirectory
     let runner = sources.appendingPathComponent("Runner")
     var files: [URL] = hashedRunnerFiles.map { runner.appendingPathComponent($0) }
     for target in hashedTargets {
       files += swiftFiles(under: sources.appendingPathComponent(target)).filter {
-        !relative($0, to: sources).hasPrefix(methodsDirectory + "/")
+        let path = relative($0, to: sources)
+        return !path.hasPrefix(methodsDirectory + "/") && path != registryFile
       }
     }
-    return hash(files, relativeTo: sources) ?? "unknown-source"
+    return files
   }
 
   /// Every regular file under `directory`, recursively, in a fixed order.
@@ -73,8 +79,8 @@ public enum EngineVersion {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var methodVersions: [String: String] = [:]
 
-  /// The version of one regularizer: the hash of the file that implements it, or "core" for a method that lives
-  /// in the core (`none`).
+  /// The version of one regularizer: the hash of the file that implements it (every method, `none` included, lives
+  /// in its own file under `Regularizers/Methods/`).
   public static func regularizer(_ name: String) -> String {
     lock.lock()
     defer { lock.unlock() }

@@ -148,3 +148,19 @@ import Testing
     #expect(Trainer.evaluate(model.network, test, batch: 64)["test_loss"] == quarter["test_loss"])
   }
 }
+
+@Suite struct EngineVersionScopeTests {
+  /// The core version covers the engine but neither a method's file nor the registry's list, so adding a method
+  /// (its file and one registry line) changes no other run's key; each method is versioned by its own file.
+  @Test func coreLeavesMethodsAndTheRegistryOut() {
+    let sources = EngineVersion.sourcesDirectory
+    let core = EngineVersion.coreFiles().map { EngineVersion.relative($0, to: sources) }
+    #expect(core.contains("Regularizers/Core/MaskLayer.swift") && core.contains("NN/Models/ResNet.swift"))
+    #expect(core.contains("Runner/Execution.swift") && core.contains("Tensor/RNG.swift"))
+    #expect(!core.contains { $0.hasPrefix("Regularizers/Methods/") || $0 == "Regularizers/Registry.swift" })
+    let methods = RegularizerRegistry.all.map { EngineVersion.regularizer($0.name) }
+    #expect(methods.allSatisfy { $0.count == 16 })
+    #expect(Set(methods).count == methods.count)
+    #expect(EngineVersion.regularizer("no-such-method") == "unknown")
+  }
+}
