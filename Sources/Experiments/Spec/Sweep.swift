@@ -86,7 +86,7 @@ public struct Sweep: Codable, Sendable, Equatable {
       for (axis, i) in zip(axes, positions) {
         let pairs = axis.coordinates(at: i)
         for (key, value) in pairs { coordinates[key] = value }
-        labels.append(Self.label(pairs))
+        labels.append(Self.label(pairs, sharingName: Self.namesUsedTwice(axis)))
       }
       result.append(
         GridPoint(
@@ -103,12 +103,29 @@ public struct Sweep: Codable, Sendable, Equatable {
     }
   }
 
-  /// `regularizer.length=8`; a map value is named by its `name` field (`dropblock`).
-  static func label(_ pairs: [(String, ConfigValue)]) -> String {
+  /// `regularizer.length=8`; a map value is named by its `name` field (`dropblock`), followed by its other
+  /// scalar fields when another value of the same axis has the same name (`stochastic-depth survival_last=0.5`).
+  static func label(_ pairs: [(String, ConfigValue)], sharingName: Set<String> = []) -> String {
     pairs.map { key, value in
-      if case .map(let m) = value { return m["name"]?.description ?? value.description }
-      return "\(key)=\(value)"
+      guard case .map(let m) = value, let name = m["name"]?.description else { return "\(key)=\(value)" }
+      guard sharingName.contains(name) else { return name }
+      let fields = m.keys.sorted().filter { $0 != "name" && m[$0]?.asMap == nil && m[$0]?.asList == nil }
+      return ([name] + fields.map { "\($0)=\(m[$0]!)" }).joined(separator: " ")
     }.joined(separator: ", ")
+  }
+
+  /// The `name`s that more than one map value of `axis` carries.
+  static func namesUsedTwice(_ axis: Axis) -> Set<String> {
+    var seen: Set<String> = []
+    var twice: Set<String> = []
+    for i in 0..<axis.count {
+      for (_, value) in axis.coordinates(at: i) {
+        if case .map(let m) = value, let name = m["name"]?.description, !seen.insert(name).inserted {
+          twice.insert(name)
+        }
+      }
+    }
+    return twice
   }
 
   /// Parses the spec's `sweep`: a map (`keyOrder` gives its file order; sorted keys otherwise) or a list of
