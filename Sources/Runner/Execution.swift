@@ -124,33 +124,23 @@ public final class RunExecutor {
   static func evaluate(_ model: Model, _ e: EvalConfig, test: TrainingData, train: TrainingData, batch: Int)
     -> [String: Double]
   {
-    var saved: [(Linear, Tensor)] = []
-    if e.prune > 0 {
-      let criterion = Pruning.Criterion(rawValue: e.pruneBy) ?? .weight
-      for (name, layer) in model.weightLayers.sorted(by: { $0.key < $1.key }) where name != "output" {
-        saved.append((layer, layer.weight.value))
-        layer.weight.value = Pruning.pruned(layer.weight.value, fraction: e.prune, by: criterion)
+    // Every hidden fully connected layer (never the logit layer) is changed in place and restored afterwards.
+    let hidden = model.weightLayers.sorted { $0.key < $1.key }.filter { $0.key != "output" }.map(\.value)
+    let saved = hidden.map { ($0.weight.value, $0.bias.value) }
+    defer { for (layer, (weight, bias)) in zip(hidden, saved) { (layer.weight.value, layer.bias.value) = (weight, bias) } }
+    for layer in hidden {
+      if e.prune > 0 {
+        layer.weight.value = Pruning.pruned(
+          layer.weight.value, fraction: e.prune, by: Pruning.Criterion(rawValue: e.pruneBy) ?? .weight)
       }
-    }
-    // Width: every hidden fully connected layer keeps its first c = max(1, round(width · units)) units, the others
-    // output zero — the plain net "cut to the same width"; a structural-dropout site then rescales the kept units by
-    // F/c as in its training (its own evaluation rule reads the same width).
-    var savedBiases: [(Linear, Tensor)] = []
-    if e.width < 1 {
-      for (name, layer) in model.weightLayers.sorted(by: { $0.key < $1.key }) where name != "output" {
-        let units = layer.outFeatures
-        let kept = max(1, Int((e.width * Double(units)).rounded()))
-        if !saved.contains(where: { $0.0 === layer }) { saved.append((layer, layer.weight.value)) }
-        savedBiases.append((layer, layer.bias.value))
+      // Width: the layer keeps its first c = max(1, round(width · units)) units, the others output zero — the plain
+      // net "cut to the same width"; a structural-dropout site then rescales the kept units by F/c as in its
+      // training (its own evaluation rule reads the same width).
+      if e.width < 1 {
+        let kept = max(1, Int((e.width * Double(layer.outFeatures)).rounded()))
         layer.weight.value = Pruning.keepingFirstUnits(layer.weight.value, kept)
-        layer.bias.value.withUnsafeMutableBufferPointer { b in
-          for u in kept..<units { b[u] = 0 }
-        }
+        layer.bias.value.withUnsafeMutableBufferPointer { b in for u in kept..<b.count { b[u] = 0 } }
       }
-    }
-    defer {
-      for (layer, weights) in saved { layer.weight.value = weights }
-      for (layer, bias) in savedBiases { layer.bias.value = bias }
     }
     let settings = EvaluationSettings(width: e.width, inference: e.inference)
     var metrics = Trainer.evaluate(model.network, test, batch: batch, settings: settings)
