@@ -24,7 +24,10 @@ extension ExperimentPage {
     }
     s += "\n"
     if results.verdict.verdict == .proxyInvalid {
-      s += "Our numbers come from a proxy outside the claim's regime (see Regime below): they describe the proxy, "
+      let why =
+        results.verdict.regime.map { $0.met ? "a compared arm does not train at these settings" : "see Regime below" }
+        ?? "a compared arm does not train at these settings"
+      s += "Our numbers come from a proxy outside the claim's regime (\(why)): they describe the proxy, "
       s += "not the paper's effect.\n\n"
     }
     return s
@@ -53,39 +56,58 @@ extension ExperimentPage {
     let gridCount = layout.results.spec.sweep.points().count
     let sameGrid = regime.rows.count == gridCount && gridCount <= layout.rows.count
     var s = "### Regime\n\n" + regime.summary + "\n\n"
-    if verdict.verdict == .proxyInvalid {
-      let check = verdict.checkVerdict.map { "\($0.badge) \($0.rawValue)" } ?? "none"
+    if verdict.verdict == .proxyInvalid, !regime.met {
       s += "**Not a verdict on the paper.** The claim is about nets that over-fit and have been trained to "
-      s += "convergence, and this proxy is not in that regime. The check alone says \(check) on these runs; that "
-      s += "outcome describes the proxy and says nothing about the paper's claim either way.\n\n"
+      s += "convergence, and this proxy is not shown to be in that regime. "
+      if let check = verdict.checkVerdict {
+        s += "The check alone says \(check.badge) \(check.rawValue) on these runs; that outcome describes the proxy "
+        s += "and says nothing about the paper's claim either way.\n\n"
+      } else {
+        s += "The check itself could not compare the arms: one did not train at these settings.\n\n"
+      }
     }
     let train = regime.trainMetric
     let test = regime.testMetric
     s += "| point | `\(train)` | `\(test)` | gap (train − test) | late gain | over-fits | converged |\n"
     s += "|---|--:|--:|--:|--:|:-:|:-:|\n"
     func value(_ v: Double?, _ metric: String) -> String { v.map { Fmt.metric($0, metric) } ?? "–" }
-    func mark(_ b: Bool?) -> String { b.map { $0 ? "✓" : "✗" } ?? "–" }
+    func interval(_ low: Double?, _ high: Double?, _ metric: String) -> String {
+      guard let low, let high else { return "" }
+      let d = Fmt.decimals(for: metric)
+      return " [\(Fmt.signed(low, d)), \(Fmt.signed(high, d))]"
+    }
+    // ✓ shown, ✗ shown not to hold, ? not shown either way (the interval straddles the threshold).
+    func mark(_ shown: Bool?, refuted: Bool) -> String { shown.map { $0 ? "✓" : refuted ? "✗" : "?" } ?? "–" }
     for (i, row) in regime.rows.enumerated() {
       var gap = "–"
-      if let a = row.train, let b = row.test { gap = Fmt.signed(a - b, Fmt.decimals(for: test)) }
+      if let a = row.train, let b = row.test {
+        gap = Fmt.signed(a - b, Fmt.decimals(for: test)) + interval(row.gapLow, row.gapHigh, test)
+      }
       let name = sameGrid ? layout.rows[i].point.label : row.label
       let label = name + (row.isReference && regime.overfitGap != nil ? " (reference)" : "")
+      let gain = row.lateGain.map {
+        Fmt.signed($0, Fmt.decimals(for: train)) + interval(row.lateGainLow, row.lateGainHigh, train)
+      }
       let cells = [
-        Fmt.cell(label), value(row.train, train), value(row.test, test), gap,
-        row.lateGain.map { Fmt.signed($0, Fmt.decimals(for: train)) } ?? "–", mark(row.overfits), mark(row.converged),
+        Fmt.cell(label), value(row.train, train), value(row.test, test), gap, gain ?? "–",
+        mark(row.overfits, refuted: regime.overfitGap.map { row.shownNotToOverfit($0) } ?? false),
+        mark(row.converged, refuted: regime.plateau.map { row.shownStillRising($0) } ?? false),
       ]
       s += "| " + cells.joined(separator: " | ") + " |\n"
     }
-    var legend = ["Means over the finished seeds."]
+    var legend = ["Means over the finished seeds, with 95% intervals over seeds."]
     if let gap = regime.overfitGap {
       legend.append(
-        "A reference point over-fits when train − test is at least \(Fmt.axis(gap)) pt (other points: –).")
+        "A reference point over-fits when the lower bound of train − test is at least \(Fmt.axis(gap)) pt "
+          + "(other points: –).")
     }
     let percent = Int((regime.over * 100).rounded())
     legend.append("Late gain: the rise of `\(train)` over the last \(percent)% of the epochs.")
     if let plateau = regime.plateau {
-      legend.append("A point has converged when its late gain is at most \(Fmt.axis(plateau)) pt.")
+      legend.append("A point has converged when the upper bound of its late gain is at most \(Fmt.axis(plateau)) pt.")
     }
+    legend.append("✓ shown, ✗ shown not to hold, ? not shown either way (the interval straddles the threshold: "
+      + "the regime is not shown, so the proxy counts as invalid).")
     return s + "\n" + legend.joined(separator: " ") + "\n\n"
   }
 

@@ -11,8 +11,9 @@ public enum VerdictTable {
     s += "Each row is one claim from a paper, tested on a small proxy setting; the linked page has the table, "
     s += "figure, comparisons and provenance. Badges follow ReScience: \(Verdict.holds.badge) holds, "
     s += "\(Verdict.fails.badge) fails, \(Verdict.inconclusive.badge) inconclusive; "
-    s += "\(Verdict.proxyInvalid.badge) proxy invalid: the proxy is not in the regime the claim is about (it does not "
-    s += "over-fit, or has not converged), so the check's outcome on it says nothing about the paper.\n\n"
+    s += "\(Verdict.proxyInvalid.badge) proxy invalid: the proxy is not shown to be in the regime the claim is about "
+    s += "(it does not over-fit, has not converged, or a compared arm does not train at these settings), so the "
+    s += "check's outcome on it says nothing about the paper.\n\n"
     let counts = Verdict.allCases.map { v in
       "\(sorted.filter { $0.verdict.verdict == v }.count) \(v.rawValue)"
     }
@@ -30,8 +31,10 @@ public enum VerdictTable {
     s += "the parts of one claim are Holm-corrected, so false verdicts stay under 5% (measured in the test suite). "
     s += "Runs whose loss diverged are counted and shown as \"diverged at step S\", runs that never "
     s += "trained as \"stalled (never trained)\"; neither is averaged. A claim that states a regime (reference "
-    s += "points that over-fit, training that has converged) is checked in it first; outside it the verdict is "
-    s += "proxy invalid, and each page shows the regime table. The intervals are over training seeds on one fixed "
+    s += "points that over-fit, training that has converged) is checked in it first, each condition on its 95% "
+    s += "interval over seeds (a condition whose interval straddles its threshold is not shown); unless every "
+    s += "condition is shown the verdict is proxy invalid, and each page shows the regime table. A named arm that "
+    s += "mostly diverged or stalled makes a comparison proxy invalid too: its settings do not train it. The intervals are over training seeds on one fixed "
     s += "test set and leave out the test set's own sampling error; each page states its size. The \"paper\" "
     s += "column is the paper's effect in its own setting, beside ours on the proxy. "
     s += "Accuracies, errors, Dice and IoU are percentages. Verdicts are recomputed from the stored runs with the "
@@ -94,7 +97,18 @@ public enum VerdictTable {
     let shown = comparisons.prefix(4).joined(separator: "; ")
     if comparisons.count > 4 { return shown + "; … (\(comparisons.count - 4) more on the page)" }
     if !comparisons.isEmpty { return shown }
-    return firstClause(r.verdict.explanation)
+    return firstClause(checkExplanation(r.verdict))
+  }
+
+  /// The check's own explanation: without the regime summary and "The check alone would say …:" that the gate
+  /// puts in front.
+  static func checkExplanation(_ v: ClaimEvaluation) -> String {
+    var text = Substring(v.explanation)
+    if let regime = v.regime, text.hasPrefix(regime.summary) { text = text.dropFirst(regime.summary.count) }
+    text = text.drop { $0 == " " }
+    let lead = "The check alone would say "
+    if text.hasPrefix(lead), let colon = text.firstIndex(of: ":") { text = text[text.index(after: colon)...] }
+    return String(text.drop { $0 == " " })
   }
 
   /// "a vs b +0.65 [−0.09, 1.39]" for every paired difference with a 95% interval, of the claim and its parts

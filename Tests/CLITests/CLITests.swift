@@ -221,6 +221,31 @@ import Testing
     #expect(missing.status == 2 && !missing.stderr.isEmpty)
   }
 
+  /// `report` recomputes verdicts from the stored runs and writes them back into the results file, so the committed
+  /// results, the pages and `diff` agree after the statistics change; a current verdict leaves the file untouched.
+  @Test func reportWritesRecomputedVerdictsBackIntoTheResults() throws {
+    let dir = try Self.workspace()
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    let file = dir.appendingPathComponent("Reports/results/tiny.json")
+    let fresh = try Data(contentsOf: file)
+    var json = try #require(JSONSerialization.jsonObject(with: fresh) as? [String: Any])
+    var verdict = try #require(json["verdict"] as? [String: Any])
+    let current = try #require(verdict["verdict"] as? String)
+    let stale = current == "fails" ? "holds" : "fails"
+    verdict["verdict"] = stale
+    verdict["explanation"] = "Stale verdict from an older build."
+    json["verdict"] = verdict
+    try JSONSerialization.data(withJSONObject: json).write(to: file)
+    let report = try Self.run(["report", "--no-render"], in: dir)
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(report.stderr.contains("verdict recomputed: tiny: \(stale) → \(current)"), "\(report.stderr)")
+    let rewritten = try Data(contentsOf: file)
+    #expect(rewritten == fresh, "the rewritten results should equal what the run wrote")
+    let untouched = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+    #expect(try Self.run(["report", "--no-render"], in: dir).status == 0)
+    #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date == untouched)
+  }
+
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
     let a = try Self.workspace()
     let first = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)

@@ -72,6 +72,65 @@ import Testing
     #expect(gated.explanation.contains("The check alone would say holds"))
   }
 
+  /// Runs of one point whose late gain (epoch 20 → 40) is `gains[seed]`, over-fitting by ~10 pt.
+  func runs(_ point: GridPoint, gains: [Double]) -> [RunRecord] {
+    gains.enumerated().map { seed, g in run(point, seed: seed, train: [50, 89, 89 + g / 2, 89 + g], test: 80) }
+  }
+
+  @Test func aMeanUnderTheThresholdIsNotEnoughWhenItsIntervalReachesOver() {
+    let plateauOnly = Regime(plateau: 1)
+    let wide = runs(points[0], gains: [0.2, 1.8, 0.4, 1.6, 0.5])  // mean 0.9, upper bound ≈ 1.8
+    let report = plateauOnly.evaluate(points: [points[0]], runs: wide)
+    #expect(!report.met)
+    #expect(report.rows[0].converged == false && !report.rows[0].shownStillRising(1))
+    #expect(report.summary.contains("not shown to have converged"), "\(report.summary)")
+    let tight = runs(points[0], gains: [0.85, 0.95, 0.9, 0.88, 0.92])  // mean 0.9, upper bound ≈ 0.95
+    #expect(plateauOnly.evaluate(points: [points[0]], runs: tight).met)
+    // One seed shows nothing either way.
+    let single = plateauOnly.evaluate(points: [points[0]], runs: runs(points[0], gains: [0.1]))
+    #expect(!single.met && single.summary.contains("1 seed: no interval"), "\(single.summary)")
+  }
+
+  @Test func overfittingIsShownOnTheGapsLowerBound() {
+    let gapOnly = Regime(overfitGap: 2)
+    func seeds(_ gaps: [Double]) -> [RunRecord] {
+      gaps.enumerated().map { seed, gap in
+        RunRecord(
+          key: "\(seed)", point: points[0].coordinates, seed: seed, config: .null, status: .ok, epochs: [],
+          final: ["train_accuracy": 90 + gap, "test_accuracy": 90], wallSeconds: 0)
+      }
+    }
+    #expect(gapOnly.evaluate(points: [points[0]], runs: seeds([2.5, 2.6, 2.4, 2.55])).met)
+    let straddles = gapOnly.evaluate(points: [points[0]], runs: seeds([0.5, 4.5, 1, 4]))
+    #expect(!straddles.met && straddles.summary.contains("not shown to over-fit"), "\(straddles.summary)")
+    let short = gapOnly.evaluate(points: [points[0]], runs: seeds([0.5, 0.6, 0.4, 0.55]))
+    #expect(!short.met && short.summary.contains("do not over-fit"), "\(short.summary)")
+  }
+
+  /// "Converged" is a one-sided test at 2.5%: with the true late gain exactly at the threshold, it is shown in at
+  /// most 2.5% of experiments (+3 Monte-Carlo SE), at 5 and at 20 seeds; with no true gain it is shown most of the
+  /// time. So the gate cannot call an arm converged by chance, and more seeds only sharpen it.
+  @Test func convergenceIsAOneSidedTestAtTwoAndAHalfPercent() {
+    let plateauOnly = Regime(plateau: 1)
+    var normal = NullErrorRateTests.Normal(seed: 2026)
+    let experiments = 2000
+    let ceiling = 0.025 + 3 * (0.025 * 0.975 / Double(experiments)).squareRoot()
+    for n in [5, 20] {
+      func rate(_ trueGain: Double) -> Double {
+        var shown = 0
+        for _ in 0..<experiments {
+          let gains = (0..<n).map { _ in trueGain + 0.5 * normal.next() }
+          if plateauOnly.evaluate(points: [points[0]], runs: runs(points[0], gains: gains)).met { shown += 1 }
+        }
+        return Double(shown) / Double(experiments)
+      }
+      let atThreshold = rate(1)
+      #expect(atThreshold <= ceiling, "n = \(n): converged shown in \(atThreshold) at the threshold")
+      #expect(atThreshold >= 0.01, "n = \(n): \(atThreshold) — the test should be near its level, not far below")
+      #expect(rate(0) >= 0.85, "n = \(n): a flat arm should mostly be shown converged")
+    }
+  }
+
   @Test func parsesAndRejectsAnEmptyRegime() throws {
     let yaml = """
       id: x

@@ -32,10 +32,11 @@ import Testing
     // Means over seeds: test 85.00 / 86.07, train 0.5 pt above, risen 1.5 pt late; only rate 0 is a reference.
     #expect(
       try line(md, startingWith: "| regularizer.rate=0 (reference) |")
-        == "| regularizer.rate=0 (reference) | 85.50 | 85.00 | +0.50 | +1.50 | ✗ | ✗ |")
-    #expect(md.contains("\n| regularizer.rate=0.5 | 86.57 | 86.07 | +0.50 | +1.50 | – | ✗ |\n"))
-    #expect(md.contains("A reference point over-fits when train − test is at least 2 pt (other points: –)."))
-    #expect(md.contains("A point has converged when its late gain is at most 1 pt."))
+        == "| regularizer.rate=0 (reference) | 85.50 | 85.00 | +0.50 [+0.50, +0.50] | +1.50 [+1.50, +1.50] | ✗ | ✗ |")
+    #expect(md.contains("\n| regularizer.rate=0.5 | 86.57 | 86.07 | +0.50 [+0.50, +0.50] | +1.50 [+1.50, +1.50] | – | ✗ |\n"))
+    #expect(md.contains("A reference point over-fits when the lower bound of train − test is at least 2 pt (other points: –)."))
+    #expect(md.contains("A point has converged when the upper bound of its late gain is at most 1 pt."))
+    #expect(md.contains("? not shown either way"))
     // The regime comes before the comparisons, after the verdict.
     let regime = try #require(md.range(of: "### Regime"))
     let verdict = try #require(md.range(of: "## Verdict"))
@@ -50,7 +51,7 @@ import Testing
     #expect(!md.contains("Not a verdict on the paper"))
     #expect(
       try line(md, startingWith: "| regularizer.rate=0 (reference) |")
-        == "| regularizer.rate=0 (reference) | 90.00 | 85.00 | +5.00 | +0.20 | ✓ | ✓ |")
+        == "| regularizer.rate=0 (reference) | 90.00 | 85.00 | +5.00 [+5.00, +5.00] | +0.20 [+0.20, +0.20] | ✓ | ✓ |")
     // A claim without a regime has no such section.
     #expect(!ExperimentPage.markdown(for: Fixtures.numeric()).contains("### Regime"))
   }

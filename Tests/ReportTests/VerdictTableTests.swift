@@ -55,7 +55,7 @@ import Testing
     #expect(!row.contains("dropout lowers error"))
     #expect(row.contains("| [Re?] proxy invalid |"))
     #expect(md.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid."))
-    #expect(md.contains("[Re?] proxy invalid: the proxy is not in the regime the claim is about"))
+    #expect(md.contains("[Re?] proxy invalid: the proxy is not shown to be in the regime the claim is about"))
     // Without an effect the result stands in, as before.
     let met = VerdictTable.row(Fixtures.regime(gap: 5, lateRise: 0.2), taxonomy: taxonomy)
     #expect(met.contains("| dropout lowers error (Fig. 1) |"))

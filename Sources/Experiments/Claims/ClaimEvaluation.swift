@@ -15,10 +15,14 @@ public func evaluate(_ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [
   let report = regime.evaluate(points: points, runs: runs)
   evaluation.regime = report
   if !report.met {
-    evaluation.checkVerdict = evaluation.verdict
-    evaluation.verdict = .proxyInvalid
-    evaluation.explanation =
-      report.summary + " The check alone would say \(evaluation.checkVerdict!.rawValue): " + evaluation.explanation
+    if evaluation.verdict == .proxyInvalid {
+      evaluation.explanation = report.summary + " " + evaluation.explanation
+    } else {
+      evaluation.checkVerdict = evaluation.verdict
+      evaluation.verdict = .proxyInvalid
+      evaluation.explanation =
+        report.summary + " The check alone would say \(evaluation.checkVerdict!.rawValue): " + evaluation.explanation
+    }
   }
   return evaluation
 }
@@ -92,13 +96,18 @@ private func combine(_ parts: [ClaimEvaluation], metric: String, what: String) -
   let adjusted = HypothesisTests.holm(all.map { $0.pFails ?? 1 })
   let pFails = adjusted.min() ?? 1
   let holds = !parts.isEmpty && parts.allSatisfy { $0.verdict == .holds }
-  let verdict: Verdict = holds ? .holds : pFails < HypothesisTests.sideLevel ? .fails : .inconclusive
+  // A part the proxy cannot test (a named side that does not train) leaves the whole untestable unless another
+  // part fails on its own numbers.
+  let untestable = parts.contains { $0.verdict == .proxyInvalid }
+  let verdict: Verdict =
+    holds ? .holds : pFails < HypothesisTests.sideLevel ? .fails : untestable ? .proxyInvalid : .inconclusive
   func names(_ v: Verdict) -> String {
     let labels = parts.filter { $0.verdict == v }.map(\.label)
     return labels.isEmpty ? "" : " (\(labels.joined(separator: "; ")))"
   }
-  let counts = [Verdict.holds, .fails, .inconclusive].map { v in
-    "\(parts.filter { $0.verdict == v }.count) \(v.rawValue)\(v == .holds ? "" : names(v))"
+  let counts = [Verdict.holds, .fails, .inconclusive, .proxyInvalid].compactMap { v -> String? in
+    let n = parts.filter { $0.verdict == v }.count
+    return v == .proxyInvalid && n == 0 ? nil : "\(n) \(v.rawValue)\(v == .holds ? "" : names(v))"
   }
   let failedAlone = parts.filter { $0.verdict == .fails }.count
   let correction =

@@ -120,11 +120,12 @@ extension CheckContext {
     let bCollapsed = sb.joined().contains(where: \.collapsed)
     if aCollapsed || bCollapsed {
       let outcome: Comparison.Outcome = aCollapsed == bCollapsed ? .neither : aCollapsed ? .bBetter : .aBetter
-      let who = aCollapsed && bCollapsed ? "both sides" : aCollapsed ? "the a side" : "the b side"
+      var who: [String] = []
+      for p in (sa + sb).joined() where p.collapsed && !who.contains(p.point.label) { who.append(p.point.label) }
       return .success(
         Comparison(
           label: label, meanDiff: nil, ciLow: nil, ciHigh: nil, n: 0, mde: nil, outcome: outcome,
-          note: "\(who) mostly diverged or stalled"))
+          note: "\(who.joined(separator: " and ")) mostly diverged or stalled"))
     }
     var seeds = Set(sa[0][0].values.keys)
     for s in (sa + sb).joined() { seeds.formIntersection(s.values.keys) }
@@ -157,7 +158,7 @@ extension CheckContext {
     onPaired(a, b, points) { c in
       let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
       let sentence = "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: true) }
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
       let up = H.oneSample(c.differences, against: margin)
       let down = H.oneSample(c.differences, against: 0)
       let verdict: Verdict =
@@ -176,7 +177,7 @@ extension CheckContext {
       let sentence =
         "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
         + "\(number(margin))\(percent ? " pt" : "")."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence, aBetterHolds: false) }
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
       let t = H.oneSample(c.differences, against: margin)
       let verdict: Verdict =
         (t?.less ?? 1) < H.equivalenceLevel ? .holds : (t?.greater ?? 1) < H.sideLevel ? .fails : .inconclusive
@@ -193,9 +194,7 @@ extension CheckContext {
       let sentence =
         "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
         + "\(percent ? " pt" : "")."
-      guard c.meanDiff != nil else {
-        return finish(c.outcome == .neither ? .inconclusive : .fails, sentence, [c], pFails: c.outcome == .neither ? 1 : 0)
-      }
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
       let (holds, pFails) = tost(c.differences, margin: margin)
       return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
     }
@@ -222,7 +221,7 @@ extension CheckContext {
     let sentence =
       "\(describe(s, as: s.point.label.isEmpty ? metric : s.point.label)) against \(goal == .max ? "at least" : "at most") "
       + "\(self.value(value))."
-    if s.collapsed { return finish(.fails, sentence, [], pFails: 0) }
+    if s.collapsed { return untrainable(s) }
     let values = s.values.keys.sorted().map { sign(goal) * s.values[$0]! }
     guard let t = H.oneSample(values, against: sign(goal) * value) else {
       return finish(.inconclusive, sentence + " Needs 2 finished seeds.", [])
@@ -305,10 +304,7 @@ extension CheckContext {
     guard sideA.count == 1, sideB.count == 1, let pa = sideA.first, let pb = sideB.first else {
       return finish(.inconclusive, "less_variable needs exactly one point on each side (use where).", [])
     }
-    if pa.collapsed || pb.collapsed {
-      return finish(pa.collapsed ? .fails : .holds, "\(pa.collapsed ? pa.point.label : pb.point.label) mostly diverged or stalled.",
-        [], pFails: pa.collapsed ? 0 : 1)
-    }
+    if let dead = [pa, pb].first(where: \.collapsed) { return untrainable(dead) }
     return varianceTest(pa, pb)
   }
 
@@ -357,13 +353,29 @@ extension CheckContext {
     return finish(verdict, sentence, parts.flatMap(\.comparisons), pFails: pFails)
   }
 
-  /// A comparison whose side collapsed: decided, with pFails 0 or 1.
-  private func decidedWithoutNumbers(_ c: Comparison, _ sentence: String, aBetterHolds: Bool) -> ClaimEvaluation {
-    switch c.outcome {
-    case .aBetter: return finish(aBetterHolds ? .holds : .fails, sentence, [c], pFails: aBetterHolds ? 1 : 0)
-    case .bBetter: return finish(aBetterHolds ? .fails : .holds, sentence, [c], pFails: aBetterHolds ? 0 : 1)
-    case .neither: return finish(.inconclusive, sentence, [c])
-    }
+  /// A comparison with a side that mostly diverged or stalled. A named comparison (`better_than`,
+  /// `not_better_than`, `equivalent`, `less_variable`, `at_least`) is about methods that train: when the settings
+  /// do not train one side, the comparison cannot test the claim, so the verdict is `proxy invalid` — a finding
+  /// about the proxy's settings, not a loss for that side. (Sweep checks — `best_in`, `peak_interior`, `plateau`,
+  /// `monotone`, `most_stable` — still rank a collapsed point last: there, too much of a regularizer breaking
+  /// training is part of the curve the claim describes.)
+  private func decidedWithoutNumbers(_ c: Comparison, _ sentence: String) -> ClaimEvaluation {
+    // No interval for lack of paired seeds is not a side that failed to train.
+    if c.note == nil || c.note == Comparison.tooFewSeeds { return finish(.inconclusive, sentence, [c]) }
+    var evaluation = finish(.proxyInvalid, sentence, [c])
+    evaluation.explanation =
+      "\(c.note ?? "a side mostly diverged or stalled"): these "
+      + "settings do not train it, so the comparison cannot test the claim (proxy invalid, not a loss for that "
+      + "side). " + evaluation.explanation
+    return evaluation
+  }
+
+  /// A named point that mostly diverged or stalled: `proxy invalid` (see `decidedWithoutNumbers`).
+  private func untrainable(_ s: PointSummary) -> ClaimEvaluation {
+    finish(
+      .proxyInvalid,
+      "\(describe(s, as: s.point.label)): these settings do not train it, so the check cannot test the claim "
+        + "(proxy invalid, not a loss for that side).", [])
   }
 }
 

@@ -4,6 +4,15 @@ import Foundation
 /// have been trained to convergence; on a proxy that is under-trained or does not over-fit, `fails` would be built
 /// in, so the verdict is `proxy invalid` with the figures instead.
 ///
+/// The regime must be *shown*, by the same standard as a claim: each condition is decided on the 95% interval of
+/// its per-seed values, not on their mean. A reference point over-fits when the interval's lower bound of
+/// train − test is at least `overfit_gap`; a point has converged when the upper bound of its late gain is at most
+/// `plateau`. All conditions must be shown (an intersection–union test, so no correction across points is needed);
+/// a condition whose interval straddles its threshold is "not shown" and, like one shown to fail, leaves the proxy
+/// invalid. Deciding on the mean let a verdict flip with the seed count when a mean sat on the threshold (a late
+/// gain of 1.02 pt against 1 pt at 15 seeds, 0.98 at 20); with intervals, more seeds can only resolve an unshown
+/// condition, never flip a shown one by chance more often than 2.5%. One seed shows nothing.
+///
 /// Spec form (`claim.regime`):
 /// ```yaml
 /// regime:
@@ -69,8 +78,21 @@ public struct RegimeReport: Codable, Sendable, Equatable {
     public var test: Double?
     /// Mean over finished seeds of (train metric at the end − train metric `over` of the epochs earlier).
     public var lateGain: Double?
+    /// 95% interval of the late gain over seeds (nil with fewer than two seeds).
+    public var lateGainLow: Double?
+    public var lateGainHigh: Double?
+    /// 95% interval of the per-seed train − test gap (nil with fewer than two seeds).
+    public var gapLow: Double?
+    public var gapHigh: Double?
+    /// Reference points: shown to over-fit (the gap's lower bound reaches `overfitGap`); nil elsewhere.
     public var overfits: Bool?
+    /// Shown to have converged (the late gain's upper bound is within `plateau`).
     public var converged: Bool?
+
+    /// The gap is shown to fall short: even its upper bound is below `overfitGap`.
+    public func shownNotToOverfit(_ overfitGap: Double) -> Bool { gapHigh.map { $0 < overfitGap } ?? false }
+    /// Still rising: even the late gain's lower bound exceeds `plateau`.
+    public func shownStillRising(_ plateau: Double) -> Bool { lateGainLow.map { $0 > plateau } ?? false }
   }
 
   public var trainMetric: String
@@ -101,37 +123,66 @@ extension Regime {
       func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : Statistics.mean(values) }
       let trainMean = mean(pointRuns.compactMap { $0.final[train] })
       let testMean = mean(pointRuns.compactMap { metricValue(test, in: $0.final) })
-      let gain = mean(pointRuns.compactMap { lateGain($0, metric: train) })
+      let gains = pointRuns.compactMap { lateGain($0, metric: train) }
+      let gaps = pointRuns.compactMap { r in
+        r.final[train].flatMap { a in metricValue(test, in: r.final).map { a - $0 } }
+      }
       var row = RegimeReport.Row(
-        label: point.label, isReference: isReference, train: trainMean, test: testMean, lateGain: gain)
-      if let overfitGap, isReference, let a = trainMean, let b = testMean { row.overfits = a - b >= overfitGap }
-      if let plateau, let gain { row.converged = gain <= plateau }
+        label: point.label, isReference: isReference, train: trainMean, test: testMean, lateGain: mean(gains))
+      (row.lateGainLow, row.lateGainHigh) = Self.interval(gains)
+      (row.gapLow, row.gapHigh) = Self.interval(gaps)
+      if let overfitGap, isReference { row.overfits = row.gapLow.map { $0 >= overfitGap } ?? false }
+      if let plateau { row.converged = row.lateGainHigh.map { $0 <= plateau } ?? false }
       rows.append(row)
     }
     var problems: [String] = []
     if let overfitGap {
       let reference = rows.filter(\.isReference)
-      let short = reference.filter { $0.overfits != true }
       if reference.isEmpty {
         problems.append("no point matches the regime's reference")
-      } else if !short.isEmpty {
-        let list = short.prefix(4).map { r in
-          "\(r.label): \(gapText(r))"
-        }
+      }
+      let short = reference.filter { $0.shownNotToOverfit(overfitGap) }
+      let unshown = reference.filter {
+        $0.overfits != true && !$0.shownNotToOverfit(overfitGap) && $0.train != nil
+      }
+      func list(_ rows: [RegimeReport.Row]) -> String {
+        rows.prefix(4).map { "\($0.label): \(gapText($0))" }.joined(separator: "; ") + (rows.count > 4 ? "; …" : "")
+      }
+      if !short.isEmpty {
         problems.append(
           "\(short.count) of \(reference.count) reference point\(reference.count == 1 ? "" : "s") do not over-fit "
-            + "(train − test \(shortName(test)) below \(formatNumber(overfitGap)) pt: \(list.joined(separator: "; "))"
-            + (short.count > 4 ? "; …" : "") + ")")
+            + "(train − test \(shortName(test)) below \(formatNumber(overfitGap)) pt: \(list(short)))")
+      }
+      if !unshown.isEmpty {
+        problems.append(
+          "\(unshown.count) of \(reference.count) reference point\(reference.count == 1 ? " is" : "s are") not shown "
+            + "to over-fit (the 95% interval of train − test \(shortName(test)) reaches below "
+            + "\(formatNumber(overfitGap)) pt: \(list(unshown)))")
       }
     }
+    // A point with no finished run did not train at all: say so rather than "not shown to have converged".
+    let untrained = rows.filter { $0.train == nil }
+    if !untrained.isEmpty {
+      problems.append(
+        "\(untrained.count) point\(untrained.count == 1 ? " has" : "s have") no finished run (every run diverged or "
+          + "stalled): " + untrained.prefix(4).map(\.label).joined(separator: "; ") + (untrained.count > 4 ? "; …" : ""))
+    }
     if let plateau {
-      let moving = rows.filter { $0.converged == false }
+      let window = "over the last \(Int((over * 100).rounded()))% of training"
+      let moving = rows.filter { $0.shownStillRising(plateau) }
+      let unshown = rows.filter { $0.converged != true && !$0.shownStillRising(plateau) && $0.train != nil }
+      func list(_ rows: [RegimeReport.Row]) -> String {
+        rows.prefix(4).map { "\($0.label): \(gainText($0))" }.joined(separator: "; ") + (rows.count > 4 ? "; …" : "")
+      }
       if !moving.isEmpty {
-        let list = moving.prefix(4).map { "\($0.label): +\(String(format: "%.2f", $0.lateGain!))" }
         problems.append(
           "\(moving.count) point\(moving.count == 1 ? " has" : "s have") not converged (\(train) still rose by more "
-            + "than \(formatNumber(plateau)) pt over the last \(Int((over * 100).rounded()))% of training: "
-            + list.joined(separator: "; ") + (moving.count > 4 ? "; …" : "") + ")")
+            + "than \(formatNumber(plateau)) pt \(window): \(list(moving)))")
+      }
+      if !unshown.isEmpty {
+        problems.append(
+          "\(unshown.count) point\(unshown.count == 1 ? " is" : "s are") not shown to have converged (the 95% "
+            + "interval of \(train)'s rise \(window) reaches above \(formatNumber(plateau)) pt: \(list(unshown)))")
       }
     }
     let met = problems.isEmpty
@@ -139,9 +190,12 @@ extension Regime {
       met
       ? "Regime met: "
         + [
-          overfitGap.map { "every reference point over-fits by at least \(formatNumber($0)) pt (train − test)" },
+          overfitGap.map {
+            "every reference point over-fits by at least \(formatNumber($0)) pt (train − test, 95% lower bound)"
+          },
           plateau.map {
-            "every point's \(train) rose by at most \(formatNumber($0)) pt over the last \(Int((over * 100).rounded()))% of training"
+            "every point's \(train) rose by at most \(formatNumber($0)) pt over the last "
+              + "\(Int((over * 100).rounded()))% of training (95% upper bound)"
           },
         ].compactMap { $0 }.joined(separator: "; ") + "."
       : "Regime not met: " + problems.joined(separator: "; ") + "."
@@ -152,7 +206,24 @@ extension Regime {
 
   private func gapText(_ r: RegimeReport.Row) -> String {
     guard let a = r.train, let b = r.test else { return "no finished runs" }
-    return String(format: "%.2f − %.2f = %.2f", a, b, a - b)
+    return String(format: "%.2f − %.2f = %.2f", a, b, a - b) + intervalText(r.gapLow, r.gapHigh)
+  }
+
+  private func gainText(_ r: RegimeReport.Row) -> String {
+    guard let g = r.lateGain else { return "no late gain recorded" }
+    return (g >= 0 ? "+" : "") + String(format: "%.2f", g) + intervalText(r.lateGainLow, r.lateGainHigh)
+  }
+
+  private func intervalText(_ low: Double?, _ high: Double?) -> String {
+    guard let low, let high else { return " (1 seed: no interval)" }
+    return String(format: " [%.2f, %.2f]", low, high)
+  }
+
+  /// The 95% t interval of the mean of `values`; nil bounds with fewer than two values.
+  static func interval(_ values: [Double]) -> (Double?, Double?) {
+    guard let half = Statistics.ciHalfWidth95(values) else { return (nil, nil) }
+    let m = Statistics.mean(values)
+    return (m - half, m + half)
   }
 
   /// Train metric at the last evaluation minus its value at the last evaluation at or before `over` of the epochs
