@@ -35,6 +35,39 @@ public enum Losses {
     return LossResult(loss: total / Double(n), gradient: grad)
   }
 
+  /// Mean softmax cross-entropy against soft targets `[N, K]` (each row a distribution): −Σ_j t_j log softmax(z)_j,
+  /// gradient (softmax(z) − t) / N. With one-hot rows it equals `softmaxCrossEntropy` up to rounding.
+  public static func softCrossEntropy(logits: Tensor, targets: Tensor) -> LossResult {
+    precondition(targets.shape == logits.shape, "soft targets \(targets.shape) for logits \(logits.shape)")
+    let n = logits.rows
+    let k = logits.rowLength
+    var total = 0.0
+    let grad = Tensor(shape: logits.shape) { out in
+      logits.withUnsafeBufferPointer { z in
+        targets.withUnsafeBufferPointer { t in
+          for r in 0..<n {
+            let row = z.baseAddress! + r * k
+            var maxValue = row[0]
+            for j in 1..<k { maxValue = max(maxValue, row[j]) }
+            var sum: Float = 0
+            for j in 0..<k {
+              let e = expf32(row[j] - maxValue)
+              out[r * k + j] = e
+              sum += e
+            }
+            let logSum = logf32(sum)
+            for j in 0..<k {
+              let target = t[r * k + j]
+              if target != 0 { total -= Double(target) * Double(row[j] - maxValue - logSum) }
+              out[r * k + j] = (out[r * k + j] / sum - target) / Float(n)
+            }
+          }
+        }
+      }
+    }
+    return LossResult(loss: total / Double(n), gradient: grad)
+  }
+
   /// Binary cross-entropy on logits plus soft Dice (1 − Dice of σ(z), per image, averaged) for `[N, H, W, 1]`
   /// logits and {0, 1} masks: the usual segmentation loss, BCE for per-pixel calibration, Dice for the small target.
   public static func diceBCE(logits: Tensor, masks: Tensor, smooth: Double = 1) -> LossResult {

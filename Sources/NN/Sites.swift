@@ -9,6 +9,9 @@ public enum SiteKind: String, Sendable, CaseIterable, Hashable {
   /// A residual branch that can be skipped or scaled (shape: the block's per-sample output): Stochastic Depth,
   /// DropPath.
   case branch
+  /// The training loop itself (one site per model, `train`, shape: the per-sample input): batch transforms, loss
+  /// terms, after-step projections such as max-norm. See `TrainingHook`.
+  case training
 }
 
 /// A named point of a model where a regularizer can act, recorded while the model is built.
@@ -89,6 +92,7 @@ public enum Plug {
   case layer(Layer)
   case weights(WeightMask)
   case gate(BranchGate)
+  case hook(TrainingHook)
 }
 
 /// Records a model's sites as its builder reaches them and asks `plug` what to put at each. Model builders call
@@ -97,6 +101,9 @@ public final class SiteRecorder {
   public private(set) var sites: [Site] = []
   /// The layer of every weight site, by site name (evaluation-time pruning reaches the weights through it).
   public private(set) var weightLayers: [String: Linear] = [:]
+  /// What the training loop must call: the hook at the `train` site and every plugged layer that is a hook too, in
+  /// build order.
+  public private(set) var hooks: [TrainingHook] = []
   private let plug: (Site) throws -> Plug?
 
   public init(plug: @escaping (Site) throws -> Plug? = { _ in nil }) { self.plug = plug }
@@ -110,10 +117,29 @@ public final class SiteRecorder {
       Site(name: name, kind: .activation, shape: shape, stream: stream(.activation, name, legacyStream)))
     switch try plug(site) {
     case nil: return []
-    case .layer(let layer)?: return [layer]
+    case .layer(let layer)?:
+      if let hook = layer as? TrainingHook { hooks.append(hook) }
+      if let sequence = layer as? Sequential {
+        for inner in sequence.layers { if let hook = inner as? TrainingHook { hooks.append(hook) } }
+      }
+      return [layer]
     case let other?: throw SiteError.wrongPlug(site: name, kind: .activation, got: other)
     }
   }
+
+  /// The training loop's site, `train` (per-sample shape: the input's): recorded once per model, after its layers.
+  public func training(inputShape: [Int]) throws {
+    let site = record(
+      Site(name: Self.trainingSite, kind: .training, shape: inputShape, stream: stream(.training, Self.trainingSite, nil)))
+    switch try plug(site) {
+    case nil: return
+    case .hook(let hook)?: hooks.append(hook)
+    case let other?: throw SiteError.wrongPlug(site: site.name, kind: .training, got: other)
+    }
+  }
+
+  /// The name of every model's training-loop site.
+  public static let trainingSite = "train"
 
   /// The weights of `layer` (whose output feeds a ReLU or not).
   public func weights(_ name: String, of layer: Linear, followedByReLU: Bool) throws {
@@ -163,6 +189,7 @@ public enum SiteError: Error, CustomStringConvertible {
         case .layer: "a layer"
         case .weights: "a weight mask"
         case .gate: "a branch gate"
+        case .hook: "a training hook"
         }
       return "site '\(site)' is a\(kind == .activation ? "n" : "") \(kind.rawValue) site; \(what) cannot plug in there"
     }

@@ -79,9 +79,12 @@ public struct TrainingOutcome: Sendable {
 /// per epoch), forward, loss, backward, optimiser step, optional max-norm; test and training-set metrics at every
 /// evaluation epoch.
 public enum Trainer {
+  /// `hooks` act on the loop itself (batch transforms, loss terms, after-step projections, per-epoch refreshes; see
+  /// `TrainingHook` for the order); with none the loop is exactly the plain one.
   public static func train(
     _ network: Layer, optimizer: Optimizer, train: TrainingData, test: TrainingData, options o: TrainingOptions,
-    progress: (TrainingProgress) -> Void = { _ in }, epochEnd: (EpochReport) -> Void = { _ in }
+    hooks: [TrainingHook] = [], progress: (TrainingProgress) -> Void = { _ in },
+    epochEnd: (EpochReport) -> Void = { _ in }
   ) -> TrainingOutcome {
     let parameters = network.parameters
     let stepsPerEpoch = (train.count + o.batch - 1) / o.batch
@@ -96,23 +99,30 @@ public enum Trainer {
       var lossSum = 0.0
       for b in 0..<stepsPerEpoch {
         let indices = order[(b * o.batch)..<min(train.count, (b + 1) * o.batch)]
-        let x = train.images.gather(rows: indices)
         let context = StepContext(
           mode: .train, key: maskKey.fold(step), step: step, progress: Double(step) / Double(max(1, totalSteps)))
+        var batch = Batch(images: train.images.gather(rows: indices), targets: targets(train.targets, indices),
+          indices: Array(indices))
+        for hook in hooks { batch = hook.transform(batch, context) }
         for p in parameters { p.zeroGrad() }
-        let output = network.forward(x, context)
-        let loss = lossAndGradient(output, train.targets, indices)
+        let output = network.forward(batch.images, context)
+        var loss = lossAndGradient(output, batch.targets)
+        if loss.loss.isFinite {
+          _ = network.backward(loss.gradient)
+          for hook in hooks { loss.loss += hook.addLoss(context) }
+        }
         if !loss.loss.isFinite {
           return TrainingOutcome(epochs: reports, final: [:], divergedAtStep: step)
         }
         lossSum += loss.loss * Double(indices.count)
-        _ = network.backward(loss.gradient)
         let lr = o.schedule.rate(base: o.learningRate, step: step, totalSteps: totalSteps, warmupSteps: warmupSteps)
         optimizer.step(parameters, lr: Float(lr))
         if let c = o.maxNorm { MaxNorm.apply(parameters, c: c) }
+        for hook in hooks { hook.afterStep(parameters, context) }
         step += 1
         progress(TrainingProgress(epoch: epoch, epochs: o.epochs, step: step, totalSteps: totalSteps))
       }
+      for hook in hooks { hook.epochEnd(epoch) }
       guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
       var metrics = evaluate(network, test, batch: o.evalBatch)
       if o.evaluateTrainingSet { metrics.merge(trainingMetrics(network, train, batch: o.evalBatch)) { a, _ in a } }
@@ -139,12 +149,19 @@ public enum Trainer {
     return out
   }
 
-  static func lossAndGradient(_ output: Tensor, _ targets: Targets, _ indices: ArraySlice<Int>) -> LossResult {
+  /// The targets of the training rows `indices`, in batch order.
+  static func targets(_ targets: Targets, _ indices: ArraySlice<Int>) -> BatchTargets {
     switch targets {
-    case .labels(let labels):
-      return Losses.softmaxCrossEntropy(logits: output, labels: ArraySlice(indices.map { labels[$0] }))
-    case .masks(let masks):
-      return Losses.diceBCE(logits: output, masks: masks.gather(rows: indices))
+    case .labels(let labels): .labels(indices.map { labels[$0] })
+    case .masks(let masks): .masks(masks.gather(rows: indices))
+    }
+  }
+
+  static func lossAndGradient(_ output: Tensor, _ targets: BatchTargets) -> LossResult {
+    switch targets {
+    case .labels(let labels): Losses.softmaxCrossEntropy(logits: output, labels: ArraySlice(labels))
+    case .soft(let t): Losses.softCrossEntropy(logits: output, targets: t)
+    case .masks(let masks): Losses.diceBCE(logits: output, masks: masks)
     }
   }
 

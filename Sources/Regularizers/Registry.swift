@@ -16,6 +16,7 @@ public enum RegularizerRegistry {
     DropConnect.descriptor,
     TargetedDropout.descriptor,
     StructuralDropout.descriptor,
+    MaxNormConstraint.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

@@ -97,13 +97,19 @@ public struct RunCache: Sendable {
   /// regularizer it uses, the data, the kernels and the compile target CPU.
   public static func key(configTree: ConfigValue, datasetChecksums: [String: String], kernels: String) -> String {
     let regularizer = configTree[path: "regularizer.name"]?.asString ?? "none"
-    let material = [
+    var material = [
       "config=" + configTree.canonicalJSON, "engine=" + EngineVersion.current,
       "regularizer=" + regularizer + ":" + EngineVersion.regularizer(regularizer),
       "data=" + datasetChecksums.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","),
       "kernels=" + kernels, "target=" + EngineVersion.targetCPU,
-    ].joined(separator: "\n")
-    return String(SHA256.hex(material).prefix(24))
+    ]
+    // The files of the regularizers listed in `with` (none listed: the material, and so the key, is as before).
+    if case .list(let companions)? = configTree[path: "regularizer.with"] {
+      for name in companions.compactMap({ $0[path: "name"]?.asString }) {
+        material.append("with=" + name + ":" + EngineVersion.regularizer(name))
+      }
+    }
+    return String(SHA256.hex(material.joined(separator: "\n")).prefix(24))
   }
 }
 

@@ -94,7 +94,7 @@ public final class RunExecutor {
       options: TrainingOptions(
         epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
         warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
-      progress: progress)
+      hooks: model.hooks, progress: progress)
     let trainingSeconds = Date().timeIntervalSince(start)
     let train = Self.trainingData(data.train, data.task)
     let test = Self.trainingData(data.test, data.task)
@@ -160,21 +160,34 @@ public final class RunExecutor {
     }
   }
 
-  /// What to plug in at each site: `regularizer` at the sites of its kind listed in `at`, nothing elsewhere.
+  /// What to plug in at each site: each of the run's regularizers (the first and those in `with`) at the sites of
+  /// its kind listed in its `at`, nothing elsewhere. Where several name one activation site, their layers run in
+  /// the order listed; validation gives every other kind of site one regularizer at most.
   static func plugs(_ regularizer: RegularizerConfig) throws -> (Site) throws -> Plug? {
-    guard regularizer.name != "none" else { return { _ in nil } }
-    guard let descriptor = RegularizerRegistry.descriptor(regularizer.name) else {
-      throw RunnerError.unknownRegularizer(regularizer.name)
+    var entries: [(descriptor: RegularizerDescriptor, parameters: [String: [String: ParameterValue]])] = []
+    for r in regularizer.all {
+      guard let descriptor = RegularizerRegistry.descriptor(r.name) else { throw RunnerError.unknownRegularizer(r.name) }
+      var parameters: [String: [String: ParameterValue]] = [:]
+      for site in r.at {
+        parameters[site] = try CatalogBuilder.parameterValues(r.params(at: site), descriptor: descriptor)
+      }
+      entries.append((descriptor, parameters))
     }
-    var parameters: [String: [String: ParameterValue]] = [:]
-    for site in regularizer.at {
-      parameters[site] = try CatalogBuilder.parameterValues(regularizer.params(at: site), descriptor: descriptor)
-    }
-    let kind = descriptor.plugPoint.siteKind
+    guard !entries.isEmpty else { return { _ in nil } }
     return { site in
-      guard site.kind == kind, let values = parameters[site.name] else { return nil }
-      if let problem = descriptor.validate(values, site) { throw RunnerError.badParameter(descriptor.name, problem) }
-      return descriptor.make(values, site)
+      var plugs: [Plug] = []
+      for (descriptor, parameters) in entries {
+        guard site.kind == descriptor.plugPoint.siteKind, let values = parameters[site.name] else { continue }
+        if let problem = descriptor.validate(values, site) { throw RunnerError.badParameter(descriptor.name, problem) }
+        plugs.append(descriptor.make(values, site))
+      }
+      guard plugs.count > 1 else { return plugs.first }
+      let layers = plugs.compactMap { plug -> Layer? in if case .layer(let l) = plug { l } else { nil } }
+      guard layers.count == plugs.count else {
+        throw RunnerError.badParameter(
+          entries.map(\.descriptor.name).joined(separator: " + "), "site '\(site.name)' takes one regularizer")
+      }
+      return .layer(Sequential(layers))
     }
   }
 }

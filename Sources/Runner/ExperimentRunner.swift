@@ -171,7 +171,8 @@ public enum ExperimentRunner {
       experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
       provenance: ProvenanceCollector.collect(
         specHash: specHash, datasetChecksums: checksums, kernels: kernels,
-        regularizers: Array(Set(keyed.map(\.run.config.regularizer.name))).sorted()),
+        regularizers: Array(Set(keyed.flatMap { k in [k.run.config.regularizer] + k.run.config.regularizer.with }.map(\.name)))
+          .sorted()),
       totalWallSeconds: Date().timeIntervalSince(start))
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
     try AtomicFile.write(

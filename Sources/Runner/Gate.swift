@@ -28,27 +28,35 @@ public enum Gate {
   public static func check(_ plan: ExperimentPlan) throws -> [Finding] {
     var seen: Set<String> = []
     var findings: [Finding] = []
-    for run in plan.runs where run.config.regularizer.name != "none" {
-      let config = run.config
-      guard let descriptor = RegularizerRegistry.descriptor(config.regularizer.name),
-        let shape = CatalogBuilder.catalog.datasets[config.dataset.name]?.imageShape
-      else { continue }
-      let sites = SiteTable.sites(
-        config.model.name, inputShape: shape, widths: config.model.params["widths"]?.intList,
-        blocks: config.model.params["blocks"]?.intValue
-      ).filter { $0.kind == descriptor.plugPoint.siteKind }
-      for name in config.regularizer.at {
-        guard let site = sites.first(where: { $0.name == name }) else { continue }
-        let values = try CatalogBuilder.parameterValues(config.regularizer.params(at: name), descriptor: descriptor)
-        let text = describe(values)
-        guard seen.insert("\(descriptor.name)|\(config.model.name)|\(site)|\(text)").inserted else { continue }
-        findings.append(
-          Finding(
-            regularizer: descriptor.name, site: "\(config.model.name).\(name)", parameters: text,
-            results: Conformance.check(descriptor, values, at: site)))
+    for run in plan.runs {
+      for regularizer in run.config.regularizer.all {
+        try check(regularizer, run.config, seen: &seen, into: &findings)
       }
     }
     return findings
+  }
+
+  /// One regularizer of a run at each of its sites, unless that (method, model, site, parameters) was seen.
+  static func check(
+    _ regularizer: RegularizerConfig, _ config: RunConfig, seen: inout Set<String>, into findings: inout [Finding]
+  ) throws {
+    guard let descriptor = RegularizerRegistry.descriptor(regularizer.name),
+      let shape = CatalogBuilder.catalog.datasets[config.dataset.name]?.imageShape
+    else { return }
+    let sites = SiteTable.sites(
+      config.model.name, inputShape: shape, widths: config.model.params["widths"]?.intList,
+      blocks: config.model.params["blocks"]?.intValue
+    ).filter { $0.kind == descriptor.plugPoint.siteKind }
+    for name in regularizer.at {
+      guard let site = sites.first(where: { $0.name == name }) else { continue }
+      let values = try CatalogBuilder.parameterValues(regularizer.params(at: name), descriptor: descriptor)
+      let text = describe(values)
+      guard seen.insert("\(descriptor.name)|\(config.model.name)|\(site)|\(text)").inserted else { continue }
+      findings.append(
+        Finding(
+          regularizer: descriptor.name, site: "\(config.model.name).\(name)", parameters: text,
+          results: Conformance.check(descriptor, values, at: site)))
+    }
   }
 
   /// Each named regularizer (all when empty) with default parameters at a representative site of its kind.

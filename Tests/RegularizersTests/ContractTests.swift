@@ -25,6 +25,11 @@ import Testing
   /// What the plug does to `x` in `context`: activation output, effective weights, or branch factors.
   static func apply(_ plug: Plug, _ x: Tensor, _ context: StepContext) -> [Float] {
     switch plug {
+    case .hook(let hook):
+      // The training loop calls hooks in training only; there, what the batch transform does to the images.
+      guard context.mode == .train else { return x.storage }
+      let batch = Batch(images: x, targets: .labels(Array(repeating: 0, count: x.shape[0])), indices: Array(0..<x.shape[0]))
+      return hook.transform(batch, context).images.storage
     case .layer(let layer): return layer.forward(x, context).storage
     case .weights(let mask): return (mask.effectiveWeights(x, context) ?? x).storage
     case .gate(let gate):
@@ -45,7 +50,7 @@ import Testing
     let site = Self.site(d)
     #expect(d.validate([:], site) == nil)
     switch (Self.make(d, site), site.kind) {
-    case (.layer, .activation), (.weights, .weights), (.gate, .branch): break
+    case (.layer, .activation), (.weights, .weights), (.gate, .branch), (.hook, .training): break
     default: Issue.record("\(name) made the wrong kind of plug for a \(site.kind) site")
     }
   }

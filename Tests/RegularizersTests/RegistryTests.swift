@@ -11,7 +11,7 @@ import Testing
     #expect(
       names == [
         "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
-        "drop-path", "dropconnect", "targeted-dropout", "structural-dropout",
+        "drop-path", "dropconnect", "targeted-dropout", "structural-dropout", "max-norm",
       ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)

@@ -142,15 +142,28 @@ public struct RegularizerConfig: Sendable, Hashable {
   /// Per-site parameter overrides (`site_params: {input: {rate: 0.2}}`): Srivastava's input 0.2 + hidden 0.5 is
   /// one dropout with a different rate at `input`. Every key must be one of `at`.
   public var siteParams: [String: [String: ConfigValue]]
+  /// Further regularizers in the same run, each written like this one (name, at, parameters): Cutout with dropout,
+  /// dropout with max-norm (`with: [{name: max-norm, c: 3}]`). At an activation site that several of them name,
+  /// they apply in the order listed, this one first; a weight, branch or training site takes one regularizer only.
+  /// Empty (the default) leaves the config's tree, and so every cache key, as it was before `with` existed.
+  public var with: [RegularizerConfig]
 
   public init(
     name: String, at: [String] = [], params: [String: ConfigValue] = [:],
-    siteParams: [String: [String: ConfigValue]] = [:]
+    siteParams: [String: [String: ConfigValue]] = [:], with: [RegularizerConfig] = []
   ) {
     self.name = name
     self.at = at
     self.params = params
     self.siteParams = siteParams
+    self.with = with
+  }
+
+  /// This regularizer and its companions, in order, without `none`.
+  public var all: [RegularizerConfig] {
+    var first = self
+    first.with = []
+    return ([first] + with).filter { $0.name != "none" }
   }
 
   /// The parameters at one site: `params` with that site's overrides.
@@ -161,6 +174,7 @@ public struct RegularizerConfig: Sendable, Hashable {
   var tree: ConfigValue {
     var m = params.merging(["name": .string(name), "at": .list(at.map(ConfigValue.string))]) { _, new in new }
     if !siteParams.isEmpty { m["site_params"] = .map(siteParams.mapValues(ConfigValue.map)) }
+    if !with.isEmpty { m["with"] = .list(with.map(\.tree)) }
     return .map(m)
   }
 
@@ -174,6 +188,23 @@ public struct RegularizerConfig: Sendable, Hashable {
     params["name"] = nil
     params["at"] = nil
     params["site_params"] = nil
+    params["with"] = nil
+    var with: [RegularizerConfig] = []
+    if let given = r.map["with"] {
+      guard case .list(let items) = given else {
+        throw r.error("with", "expected a list of regularizers ([{name: …, …}]), got \(given)")
+      }
+      for (i, item) in items.enumerated() {
+        let companion = try RegularizerConfig(tree: item, path: "\(r.keyPath("with")).\(i)", file: file)
+        if !companion.with.isEmpty {
+          throw SpecError(
+            file: file, keyPath: "\(r.keyPath("with")).\(i).with",
+            message: "a regularizer listed in with cannot have its own with",
+            suggestion: "list every companion in the first regularizer's with")
+        }
+        with.append(companion)
+      }
+    }
     var siteParams: [String: [String: ConfigValue]] = [:]
     for (site, overrides) in try r.optionalMap("site_params") ?? [:] {
       guard case .map(let m) = overrides, !m.isEmpty else {
@@ -182,7 +213,8 @@ public struct RegularizerConfig: Sendable, Hashable {
       siteParams[site] = m
     }
     self.init(
-      name: try r.string("name"), at: try r.optionalStringList("at") ?? [], params: params, siteParams: siteParams)
+      name: try r.string("name"), at: try r.optionalStringList("at") ?? [], params: params, siteParams: siteParams,
+      with: with)
   }
 }
 

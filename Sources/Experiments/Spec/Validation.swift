@@ -65,46 +65,103 @@ extension RunConfig {
           + "(batch \(config.train.batch)); the limit is \(RunLimits.gib(RunLimits.memoryBytes)) GiB")
     }
 
-    guard let regularizer = catalog.regularizers[config.regularizer.name] else {
-      throw SpecError.unknown(
-        "regularizer", config.regularizer.name, choices: Array(catalog.regularizers.keys), file: file,
-        keyPath: key("regularizer.name"))
-    }
-    config.regularizer.params = try resolveParameters(
-      config.regularizer.params, specs: regularizer.parameters, owner: "regularizer '\(config.regularizer.name)'",
-      path: key("regularizer"), file: file)
-    if config.regularizer.name == "none" {
-      config.regularizer.at = []
-      return config
-    }
-    let sites = model.sites(dataset.imageShape, config.model.params).filter { $0.kind == regularizer.siteKind }
-    if config.regularizer.at.isEmpty {
-      config.regularizer.at =
-        regularizer.defaultSites ?? (regularizer.siteKind == "activation" ? model.defaultSites : sites.map(\.name))
-    }
-    config.regularizer.at = try expandPatterns(
-      config.regularizer.at, sites: sites, kind: regularizer.siteKind, model: config.model.name, path: key("regularizer.at"),
+    var primary = config.regularizer
+    primary.with = []
+    primary = try resolveRegularizer(
+      primary, path: key("regularizer"), model: model, dataset: dataset, modelConfig: config.model, catalog: catalog,
       file: file)
-    for site in config.regularizer.siteParams.keys.sorted() where !config.regularizer.at.contains(site) {
-      throw SpecError(
-        file: file, keyPath: key("regularizer.site_params.\(site)"),
-        message: "site_params names site '\(site)', which is not in regularizer.at",
-        suggestion: "sites in at: \(config.regularizer.at.joined(separator: ", "))")
+    var companions: [RegularizerConfig] = []
+    for (i, companion) in config.regularizer.with.enumerated() {
+      let path = key("regularizer.with.\(i)")
+      if companion.name == "none" {
+        throw SpecError(
+          file: file, keyPath: path + ".name", message: "none cannot be listed in with",
+          suggestion: "leave it out (with lists the regularizers that act besides the first)")
+      }
+      companions.append(
+        try resolveRegularizer(
+          companion, path: path, model: model, dataset: dataset, modelConfig: config.model, catalog: catalog,
+          file: file))
     }
-    for name in config.regularizer.at {
+    primary.with = companions
+    config.regularizer = primary
+    try checkSharedSites(config.regularizer, catalog: catalog, path: key("regularizer"), file: file)
+    return config
+  }
+
+  /// One regularizer of a run: known name, parameters in range with defaults filled, sites resolved (defaults,
+  /// patterns) and valid for the method, per-site overrides checked.
+  static func resolveRegularizer(
+    _ given: RegularizerConfig, path: String, model: ModelInfo, dataset: DatasetInfo, modelConfig: ModelConfig,
+    catalog: Catalog, file: String
+  ) throws(SpecError) -> RegularizerConfig {
+    var r = given
+    func fail(_ message: String) -> SpecError { SpecError(file: file, keyPath: path, message: message) }
+    guard let regularizer = catalog.regularizers[r.name] else {
+      throw SpecError.unknown(
+        "regularizer", r.name, choices: Array(catalog.regularizers.keys), file: file, keyPath: path + ".name")
+    }
+    r.params = try resolveParameters(
+      r.params, specs: regularizer.parameters, owner: "regularizer '\(r.name)'", path: path, file: file)
+    if r.name == "none" {
+      r.at = []
+      return r
+    }
+    let sites = model.sites(dataset.imageShape, modelConfig.params).filter { $0.kind == regularizer.siteKind }
+    if r.at.isEmpty {
+      r.at = regularizer.defaultSites ?? (regularizer.siteKind == "activation" ? model.defaultSites : sites.map(\.name))
+    }
+    r.at = try expandPatterns(
+      r.at, sites: sites, kind: regularizer.siteKind, model: modelConfig.name, path: path + ".at", file: file)
+    for site in r.siteParams.keys.sorted() where !r.at.contains(site) {
+      throw SpecError(
+        file: file, keyPath: "\(path).site_params.\(site)",
+        message: "site_params names site '\(site)', which is not in \(path.hasSuffix("regularizer") ? "regularizer.at" : "its at")",
+        suggestion: "sites in at: \(r.at.joined(separator: ", "))")
+    }
+    for name in r.at {
       let site = sites.first { $0.name == name }!
-      var params = config.regularizer.params
-      if let overrides = config.regularizer.siteParams[name] {
+      var params = r.params
+      if let overrides = r.siteParams[name] {
         params = try resolveParameters(
-          config.regularizer.params(at: name), specs: regularizer.parameters,
-          owner: "regularizer '\(config.regularizer.name)'", path: key("regularizer.site_params.\(name)"), file: file)
-        config.regularizer.siteParams[name] = params.filter { overrides[$0.key] != nil }
+          r.params(at: name), specs: regularizer.parameters, owner: "regularizer '\(r.name)'",
+          path: "\(path).site_params.\(name)", file: file)
+        r.siteParams[name] = params.filter { overrides[$0.key] != nil }
       }
       if let problem = regularizer.validate(params, site) {
-        throw fail("regularizer", "at site '\(name)' (shape \(site.shape)): \(problem)")
+        throw fail("at site '\(name)' (shape \(site.shape)): \(problem)")
       }
     }
-    return config
+    return r
+  }
+
+  /// Several regularizers in one run: each method once; a weight, branch or training site taken by one of them
+  /// only (activation sites compose, in the order listed).
+  static func checkSharedSites(_ regularizer: RegularizerConfig, catalog: Catalog, path: String, file: String)
+    throws(SpecError)
+  {
+    let all = [regularizer] + regularizer.with
+    var owner: [String: String] = [:]
+    var seen: Set<String> = []
+    for (i, r) in all.enumerated() where r.name != "none" {
+      let here = i == 0 ? path : "\(path).with.\(i - 1)"
+      if !seen.insert(r.name).inserted {
+        throw SpecError(
+          file: file, keyPath: here + ".name", message: "\(r.name) is listed twice in one run",
+          suggestion: "use one entry with site_params for different settings at different sites")
+      }
+      let kind = catalog.regularizers[r.name]?.siteKind ?? "activation"
+      guard kind != "activation" else { continue }
+      for site in r.at {
+        if let other = owner["\(kind):\(site)"] {
+          throw SpecError(
+            file: file, keyPath: here + ".at",
+            message: "\(kind) site '\(site)' is taken by both \(other) and \(r.name); a \(kind) site takes one regularizer",
+            suggestion: "give them different sites")
+        }
+        owner["\(kind):\(site)"] = r.name
+      }
+    }
   }
 
   /// `at` with every pattern (`block*`, `block*_skip`: `*` matches any run of characters) replaced by the

@@ -34,6 +34,8 @@ public struct Model {
   public var sites: [Site]
   /// The fully connected layer at each weight site.
   public var weightLayers: [String: Linear] = [:]
+  /// What the training loop calls besides the network (see `TrainingHook`).
+  public var hooks: [TrainingHook] = []
 
   public var siteNames: [String] { sites.map(\.name) }
 }
@@ -71,7 +73,8 @@ public enum ModelRegistry {
     guard let definition = definition(request.name) else { throw ModelError.unknownModel(request.name) }
     let recorder = SiteRecorder(plug: request.plug)
     let network = try definition.build(request, recorder)
-    return Model(network: network, sites: recorder.sites, weightLayers: recorder.weightLayers)
+    try recorder.training(inputShape: request.inputShape)
+    return Model(network: network, sites: recorder.sites, weightLayers: recorder.weightLayers, hooks: recorder.hooks)
   }
 
   /// The sites of a model for input `[H, W, C]`, found by building it with nothing plugged in (milliseconds).

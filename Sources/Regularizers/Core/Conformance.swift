@@ -19,6 +19,9 @@ public enum Expectation: Sendable, Equatable {
   case evaluationIdentity
   /// Evaluation returns the input times this factor (a method's own test-time rule).
   case evaluationScale(Double)
+  /// After an optimiser step, every unit's incoming weight vector has L2 norm at most this; a vector already
+  /// within it is unchanged, one beyond it is scaled as a whole (max-norm's projection).
+  case unitNormAtMost(Double)
 
   public var name: String {
     switch self {
@@ -29,6 +32,7 @@ public enum Expectation: Sendable, Equatable {
     case .blockStructure(let b): "\(b)×\(b) blocks"
     case .evaluationIdentity: "evaluation is the identity"
     case .evaluationScale(let s): "evaluation scales by \(Conformance.format(s))"
+    case .unitNormAtMost(let c): "unit norms projected to at most \(Conformance.format(c))"
     }
   }
 }
@@ -67,13 +71,16 @@ public enum Conformance {
     let probe = Probe(site: site)
     let needsTraining = expectations.contains { e in
       switch e {
-      case .evaluationIdentity, .evaluationScale: false
+      case .evaluationIdentity, .evaluationScale, .unitNormAtMost: false
       default: true
       }
     }
     let training = needsTraining ? (0..<draws).map { step in probe.train(plug, step: step) } : []
     let evaluated = probe.evaluate(plug)
-    return expectations.map { judge($0, training: training, evaluation: evaluated, probe: probe) }
+    return expectations.map { e in
+      if case .unitNormAtMost(let c) = e { return judgeUnitNorms(c, plug: plug, name: e.name) }
+      return judge(e, training: training, evaluation: evaluated, probe: probe)
+    }
   }
 
   /// A site where every method of the plug point can act with its default parameters.
@@ -83,7 +90,48 @@ public enum Conformance {
     case .input: Site(name: "input", shape: [28, 28, 1], stream: 0)
     case .weights: Site(name: "hidden", kind: .weights, shape: [64, 128], stream: 7, followedByReLU: true)
     case .branch: Site(name: "block3", kind: .branch, shape: [8, 8, 4], stream: 7, depth: 3, depthCount: 6)
+    case .training: Site(name: "train", kind: .training, shape: [28, 28, 1], stream: 7)
     }
+  }
+
+  /// Max-norm's promise on a probe matrix whose rows' norms run from 0.1 to 3 times `c`: after the hook's
+  /// after-step, every row's norm is at most c, rows within c are untouched, and rows beyond it keep their direction.
+  static func judgeUnitNorms(_ c: Double, plug: Plug, name: String) -> ConformanceResult {
+    guard case .hook(let hook) = plug else {
+      return ConformanceResult(property: name, passed: false, measured: "not a training hook")
+    }
+    let (units, fanIn) = (64, 32)
+    var w = Tensor(shape: [units, fanIn])
+    let z = RandomKey(seed: 0x4D4E).fold(.test).uniforms(w.count).map { $0 - 0.5 }
+    w.withUnsafeMutableBufferPointer { b in
+      for u in 0..<units {
+        let row = (0..<fanIn).map { z[u * fanIn + $0] }
+        let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let target = Float(c) * (0.1 + 2.9 * Float(u) / Float(units - 1))
+        for j in 0..<fanIn { b[u * fanIn + j] = row[j] / norm * target }
+      }
+    }
+    let before = w
+    let parameter = Parameter(name: "probe", value: w, isUnitWeights: true)
+    hook.afterStep([parameter], StepContext(mode: .train, key: RandomKey(seed: 1)))
+    var worstExcess = 0.0
+    var changedWithin = 0
+    var worstDirection = 0.0
+    for u in 0..<units {
+      let old = Array(before.storage[(u * fanIn)..<((u + 1) * fanIn)])
+      let new = Array(parameter.value.storage[(u * fanIn)..<((u + 1) * fanIn)])
+      let oldNorm = Double(old.reduce(0) { $0 + $1 * $1 }.squareRoot())
+      let newNorm = Double(new.reduce(0) { $0 + $1 * $1 }.squareRoot())
+      worstExcess = max(worstExcess, newNorm / c - 1)
+      if oldNorm <= c * (1 - 1e-4), old != new { changedWithin += 1 }
+      let cosine = Double(zip(old, new).reduce(0) { $0 + $1.0 * $1.1 }) / max(1e-12, oldNorm * newNorm)
+      worstDirection = max(worstDirection, 1 - cosine)
+    }
+    let passed = worstExcess <= 1e-5 && changedWithin == 0 && worstDirection <= 1e-5
+    return ConformanceResult(
+      property: name, passed: passed,
+      measured: "largest norm / c − 1 = \(format(worstExcess)), \(changedWithin) rows within c changed, "
+        + "direction change \(format(worstDirection))")
   }
 
   /// The failing properties of every site a run uses, as one sentence, or nil when all pass.
@@ -126,6 +174,8 @@ public enum Conformance {
       let broken = training.prefix(20).filter { !probe.zerosInBlocks($0.factors, size: size) }.count
       return ConformanceResult(
         property: e.name, passed: broken == 0, measured: "\(broken) of 20 draws with zeros outside a full block")
+    case .unitNormAtMost:
+      return ConformanceResult(property: e.name, passed: false, measured: "judged by judgeUnitNorms")
     case .evaluationIdentity, .evaluationScale:
       let factor: Double = if case .evaluationScale(let s) = e { s } else { 1 }
       let worst = evaluation.factors.map { abs(Double($0) - factor) }.max() ?? 0
@@ -174,6 +224,12 @@ struct Probe {
 
   private func apply(_ plug: Plug, _ context: StepContext) -> Draw {
     switch plug {
+    case .hook(let hook):
+      // The training loop never calls a hook in evaluation: the identity. In training, what its batch transform
+      // does to the probe images (labels all 0).
+      guard context.mode == .train else { return Draw(factors: Array(repeating: 1, count: input.count)) }
+      let batch = Batch(images: input, targets: .labels(Array(repeating: 0, count: self.batch)), indices: Array(0..<self.batch))
+      return ratio(hook.transform(batch, context).images)
     case .layer(let layer): return ratio(layer.forward(input, context))
     case .weights(let mask): return ratio(mask.effectiveWeights(input, context) ?? input)
     case .gate(let gate):

@@ -24,12 +24,15 @@ public enum PlugPoint: String, Sendable, CaseIterable {
   case weights
   /// A residual branch.
   case branch
+  /// The training loop (the model's `train` site): batch transforms, loss terms, after-step projections.
+  case training
 
   public var siteKind: SiteKind {
     switch self {
     case .activation, .featureMap, .input: .activation
     case .weights: .weights
     case .branch: .branch
+    case .training: .training
     }
   }
 }

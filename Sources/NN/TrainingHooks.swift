@@ -1,0 +1,52 @@
+import Tensor
+
+/// The targets of one mini-batch as the loss sees them: hard labels, soft targets `[N, K]` (rows sum to 1: a batch
+/// transform that mixes images mixes their labels, as CutMix does), or masks `[N, H, W, 1]`.
+public enum BatchTargets {
+  case labels([Int32])
+  case soft(Tensor)
+  case masks(Tensor)
+}
+
+/// One training mini-batch: the images `[N, H, W, C]` and their targets, and which training examples they are.
+public struct Batch {
+  public var images: Tensor
+  public var targets: BatchTargets
+  /// The rows of the training set the batch was drawn from, in batch order.
+  public var indices: [Int]
+
+  public init(images: Tensor, targets: BatchTargets, indices: [Int]) {
+    self.images = images
+    self.targets = targets
+    self.indices = indices
+  }
+}
+
+/// A regularizer that acts on the training loop rather than on a tensor flowing through the model. The training
+/// loop calls, at every step, in this order:
+///
+/// 1. `transform` — may replace the mini-batch before the forward pass (a batch transform: CutMix pastes patches
+///    between images and mixes their labels into soft targets);
+/// 2. forward, loss, backward;
+/// 3. `addLoss` — adds a term to the loss and accumulates its gradient into the parameters it involves (a rate
+///    penalty on trainable mask parameters, an MoE load-balancing term); returns the term's value;
+/// 4. the optimiser step, then `afterStep` (max-norm's projection belongs here);
+///
+/// and `epochEnd` after each epoch (statistics refreshed once per epoch). Every default does nothing, so a hook
+/// implements only what it uses. Randomness comes from `context.key` folded with the hook's site stream.
+///
+/// A hook is what a regularizer plugs at a model's `train` site (`SiteKind.training`); a layer plugged at an
+/// activation site may also be a hook (its own penalty or per-epoch refresh), and is then called the same way.
+public protocol TrainingHook: AnyObject {
+  func transform(_ batch: Batch, _ context: StepContext) -> Batch
+  func addLoss(_ context: StepContext) -> Double
+  func afterStep(_ parameters: [Parameter], _ context: StepContext)
+  func epochEnd(_ epoch: Int)
+}
+
+extension TrainingHook {
+  public func transform(_ batch: Batch, _ context: StepContext) -> Batch { batch }
+  public func addLoss(_ context: StepContext) -> Double { 0 }
+  public func afterStep(_ parameters: [Parameter], _ context: StepContext) {}
+  public func epochEnd(_ epoch: Int) {}
+}
