@@ -104,7 +104,9 @@ public final class RunExecutor {
       var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
       var final = outcome.final
       if status == .ok, !member.config.eval.isStandard {
-        final = Self.evaluate(model, member.config.eval, test: test, train: train, batch: t.evalBatch)
+        final = Self.evaluate(
+          model, member.config.eval, test: test, train: train, batch: t.evalBatch,
+          probeKey: root.fold(.evaluationProbe))
       }
       if status == .ok, data.task == .classification, let fit = final["train_accuracy"],
         fit <= Self.stalledAccuracy(classes: data.classes)
@@ -121,14 +123,15 @@ public final class RunExecutor {
 
   /// Test and training-set metrics of the trained `model` under evaluation settings `e`: weights pruned (every
   /// weight site but the logit layer, restored afterwards), then evaluated with the width and inference rule.
-  static func evaluate(_ model: Model, _ e: EvalConfig, test: TrainingData, train: TrainingData, batch: Int)
-    -> [String: Double]
-  {
+  static func evaluate(
+    _ model: Model, _ e: EvalConfig, test: TrainingData, train: TrainingData, batch: Int, probeKey: RandomKey
+  ) -> [String: Double] {
     // Every hidden fully connected layer (never the logit layer) is changed in place and restored afterwards.
-    let hidden = model.weightLayers.sorted { $0.key < $1.key }.filter { $0.key != "output" }.map(\.value)
+    let named = model.weightLayers.sorted { $0.key < $1.key }.filter { $0.key != "output" }
+    let hidden = named.map(\.value)
     let saved = hidden.map { ($0.weight.value, $0.bias.value) }
     defer { for (layer, (weight, bias)) in zip(hidden, saved) { (layer.weight.value, layer.bias.value) = (weight, bias) } }
-    for layer in hidden {
+    for (name, layer) in named {
       if e.prune > 0 {
         layer.weight.value = Pruning.pruned(
           layer.weight.value, fraction: e.prune, by: Pruning.Criterion(rawValue: e.pruneBy) ?? .weight)
@@ -141,11 +144,29 @@ public final class RunExecutor {
         layer.weight.value = Pruning.keepingFirstUnits(layer.weight.value, kept)
         layer.bias.value.withUnsafeMutableBufferPointer { b in for u in kept..<b.count { b[u] = 0 } }
       }
+      // Masking probe: the chosen units' incoming weights and bias are zeroed, so they output zero (the hidden
+      // layers feed ReLUs).
+      if e.maskUnits > 0 {
+        let silenced = maskedUnits(units: layer.outFeatures, fraction: e.maskUnits, layer: name, key: probeKey)
+        let fanIn = layer.weight.value.count / layer.outFeatures
+        layer.weight.value.withUnsafeMutableBufferPointer { w in
+          for u in silenced { for j in 0..<fanIn { w[u * fanIn + j] = 0 } }
+        }
+        layer.bias.value.withUnsafeMutableBufferPointer { b in for u in silenced { b[u] = 0 } }
+      }
     }
     let settings = EvaluationSettings(width: e.width, inference: e.inference)
     var metrics = Trainer.evaluate(model.network, test, batch: batch, settings: settings)
     metrics.merge(Trainer.trainingMetrics(model.network, train, batch: batch, settings: settings)) { a, _ in a }
     return metrics
+  }
+
+  /// The units of layer `layer` silenced by the masking probe: round(fraction · units) of them (at most
+  /// units − 1), a keyed random choice that depends on the run's seed and the layer's name only.
+  static func maskedUnits(units: Int, fraction: Double, layer: String, key: RandomKey) -> [Int] {
+    let count = min(units - 1, Int((fraction * Double(units)).rounded()))
+    guard count > 0 else { return [] }
+    return Array(key.fold(Site.namedStream(.weights, layer)).permutation(units).prefix(count)).sorted()
   }
 
   /// A classifier whose final training-set accuracy is at most chance + 5 points never trained (seen: a cnn at a

@@ -39,6 +39,8 @@ public enum RandomPurpose: UInt64, Sendable, CaseIterable {
   case augmentation = 4
   case dataset = 5
   case test = 6
+  /// Evaluation-only probes (`eval.mask_units`: which units a trained net loses).
+  case evaluationProbe = 7
 }
 
 /// A splittable key in the style of JAX's PRNG: `seed → purpose → layer → step` by successive `fold`s.

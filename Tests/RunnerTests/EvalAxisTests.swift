@@ -135,8 +135,9 @@ import Testing
       ModelRequest(name: "mlp", inputShape: [28, 28, 1], classes: 10, widths: [16, 8], key: RandomKey(seed: 4)))
     let test = RunExecutor.trainingData(data.test, data.task)
     let before = model.weightLayers.mapValues { $0.weight.value }
-    let full = RunExecutor.evaluate(model, EvalConfig(), test: test, train: test, batch: 64)
-    let quarter = RunExecutor.evaluate(model, EvalConfig(width: 0.25), test: test, train: test, batch: 64)
+    let full = RunExecutor.evaluate(model, EvalConfig(), test: test, train: test, batch: 64, probeKey: Self.probe)
+    let quarter = RunExecutor.evaluate(
+      model, EvalConfig(width: 0.25), test: test, train: test, batch: 64, probeKey: Self.probe)
     #expect(full["test_loss"] != quarter["test_loss"])
     #expect(model.weightLayers.mapValues { $0.weight.value } == before)
     // Cut by hand: hidden1 keeps 4 of 16 units, hidden2 2 of 8.
@@ -146,6 +147,39 @@ import Testing
       layer.bias.value.withUnsafeMutableBufferPointer { b in for u in kept..<b.count { b[u] = 0 } }
     }
     #expect(Trainer.evaluate(model.network, test, batch: 64)["test_loss"] == quarter["test_loss"])
+  }
+
+  static let probe = RandomKey(seed: 4).fold(.evaluationProbe)
+
+  /// The masking probe silences round(f · units) keyed random units per hidden layer (different ones per layer and
+  /// seed, the same for the same key), leaves the logit layer alone and restores the net.
+  @Test func maskingProbeSilencesAKeyedRandomFractionOfUnits() throws {
+    let a = RunExecutor.maskedUnits(units: 16, fraction: 0.25, layer: "hidden1", key: Self.probe)
+    #expect(a.count == 4 && Set(a).count == 4 && a.allSatisfy { (0..<16).contains($0) })
+    #expect(a == RunExecutor.maskedUnits(units: 16, fraction: 0.25, layer: "hidden1", key: Self.probe))
+    #expect(a != RunExecutor.maskedUnits(units: 16, fraction: 0.25, layer: "hidden2", key: Self.probe))
+    #expect(a != RunExecutor.maskedUnits(units: 16, fraction: 0.25, layer: "hidden1", key: RandomKey(seed: 5)))
+    #expect(a != [0, 1, 2, 3], "a random choice, not the first units")
+    #expect(RunExecutor.maskedUnits(units: 8, fraction: 0.99, layer: "x", key: Self.probe).count == 7)
+    #expect(RunExecutor.maskedUnits(units: 8, fraction: 0.01, layer: "x", key: Self.probe).isEmpty)
+
+    let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions(trainSize: 64, testSize: 64))
+    let model = try ModelRegistry.build(
+      ModelRequest(name: "mlp", inputShape: [28, 28, 1], classes: 10, widths: [16, 8], key: RandomKey(seed: 4)))
+    let test = RunExecutor.trainingData(data.test, data.task)
+    let before = model.weightLayers.mapValues { $0.weight.value }
+    let probed = RunExecutor.evaluate(
+      model, EvalConfig(maskUnits: 0.5), test: test, train: test, batch: 64, probeKey: Self.probe)
+    #expect(model.weightLayers.mapValues { $0.weight.value } == before)
+    for (name, units) in [("hidden1", 16), ("hidden2", 8)] {
+      let layer = model.weightLayers[name]!
+      let fanIn = layer.weight.value.count / units
+      for u in RunExecutor.maskedUnits(units: units, fraction: 0.5, layer: name, key: Self.probe) {
+        for j in 0..<fanIn { layer.weight.value.storage[u * fanIn + j] = 0 }
+        layer.bias.value.storage[u] = 0
+      }
+    }
+    #expect(Trainer.evaluate(model.network, test, batch: 64)["test_loss"] == probed["test_loss"])
   }
 }
 

@@ -343,25 +343,36 @@ public struct EvalConfig: Sendable, Hashable {
   public var width: Double
   /// The inference rule: `standard` (each method's declared rule) or `gaussian` (DropConnect's moment matching).
   public var inference: String
+  /// A masking probe, in [0, 1): the fraction of each hidden fully connected layer's units silenced at evaluation,
+  /// chosen at random (keyed by the run's seed and the layer's name) — how gracefully the trained net loses units,
+  /// which dropout is said to buy. 0 (the default) masks nothing.
+  public var maskUnits: Double
 
-  public init(prune: Double = 0, pruneBy: String = "weight", width: Double = 1, inference: String = "standard") {
+  public init(
+    prune: Double = 0, pruneBy: String = "weight", width: Double = 1, inference: String = "standard",
+    maskUnits: Double = 0
+  ) {
     self.prune = prune
     self.pruneBy = pruneBy
     self.width = width
     self.inference = inference
+    self.maskUnits = maskUnits
   }
 
   public static let pruneCriteria = ["weight", "unit"]
   public static let inferenceRules = ["standard", "gaussian"]
-  static let keys = ["prune", "prune_by", "width", "inference"]
+  static let keys = ["prune", "prune_by", "width", "inference", "mask_units"]
 
   /// The standard evaluation: nothing pruned, full width, each method's own rule.
   public var isStandard: Bool { self == EvalConfig() }
 
+  /// `mask_units` appears only when set, so the trees (and cache keys) of evaluations from before it existed stay.
   var tree: ConfigValue {
-    .map([
+    var m: [String: ConfigValue] = [
       "prune": .double(prune), "prune_by": .string(pruneBy), "width": .double(width), "inference": .string(inference),
-    ])
+    ]
+    if maskUnits > 0 { m["mask_units"] = .double(maskUnits) }
+    return .map(m)
   }
 
   init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
@@ -384,6 +395,11 @@ public struct EvalConfig: Sendable, Hashable {
     guard width > 0 && width <= 1 else {
       throw SpecError(file: file, keyPath: r.keyPath("width"), message: "must be in (0, 1], got \(formatNumber(width))")
     }
-    self.init(prune: prune, pruneBy: pruneBy, width: width, inference: inference)
+    let maskUnits = try r.optionalDouble("mask_units") ?? 0
+    guard maskUnits >= 0 && maskUnits < 1 else {
+      throw SpecError(
+        file: file, keyPath: r.keyPath("mask_units"), message: "must be in [0, 1), got \(formatNumber(maskUnits))")
+    }
+    self.init(prune: prune, pruneBy: pruneBy, width: width, inference: inference, maskUnits: maskUnits)
   }
 }
