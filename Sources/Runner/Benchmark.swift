@@ -37,7 +37,9 @@ public enum Benchmark {
     }
   }
 
-  public static let workloads = ["W1", "W2", "W3", "W3d"]
+  /// W4 and W5 are W1's and W3's nets with a weight and a branch regularizer: DropConnect's masked weights should cost
+  /// little over W1, Stochastic Depth should be faster than W3 by the share of block compute it skips.
+  public static let workloads = ["W1", "W2", "W3", "W3d", "W4", "W5"]
 
   /// Best of `repetitions` timings of an n×n×n sgemm, in GFLOP/s.
   public static func gemm(n: Int, repetitions: Int = 5) -> GemmResult {
@@ -100,6 +102,22 @@ public enum Benchmark {
             ["stage2", "stage3"].contains(site.name) ? dropBlock(site) : nil
           }))
       return (m.network, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
+    case "W4":
+      let dropConnect = try regularizer("dropconnect", ["rate": .double(0.5)])
+      let m = try ModelRegistry.build(
+        ModelRequest(
+          name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key,
+          plug: { site in
+            site.kind == .weights && site.name.hasPrefix("hidden") ? dropConnect(site) : nil
+          }))
+      return (m.network, "mlp 784-1024-1024-10 + DropConnect 0.5 on both hidden layers' weights")
+    case "W5":
+      let depth = try regularizer("stochastic-depth", ["survival_last": .double(0.5)])
+      let m = try ModelRegistry.build(
+        ModelRequest(
+          name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key,
+          plug: { site in site.kind == .branch ? depth(site) : nil }))
+      return (m.network, "resnet8 + stochastic depth (p_L 0.5, linear: a third of block compute skipped on average)")
     default:
       throw RunnerError.badParameter(
         "workload", "unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")
@@ -109,7 +127,7 @@ public enum Benchmark {
   /// Forward multiply-adds per image ×2, counted by the layers' shapes.
   static func forwardFLOPs(_ workload: String) -> Double {
     switch workload {
-    case "W1": return 2 * Double(784 * 1024 + 1024 * 1024 + 1024 * 10)
+    case "W1", "W4": return 2 * Double(784 * 1024 + 1024 * 1024 + 1024 * 10)
     case "W2": return 2 * Double(28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 128 * 10)
     default:
       let stem = 28 * 28 * 16 * 9

@@ -9,7 +9,7 @@ import Tensor
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Engine throughput on W1–W3d vs the machine's sgemm peak; writes Reports/bench.{json,md}.",
+    abstract: "Engine throughput on W1–W5 vs the machine's sgemm peak; writes Reports/bench.{json,md}.",
     discussion: """
       One thread. Each workload trains one epoch of Fashion-MNIST at batch 128 in its own process (so peak memory \
       is per workload), then evaluates the test set at batch 1000. Compare with PyTorch by running \

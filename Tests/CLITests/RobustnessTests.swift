@@ -35,7 +35,7 @@ import Testing
       (["run", "tiny", "--shard", "5/2"], "--shard"), (["run", "tiny", "--shard", "x"], "--shard"),
       (["run", "tiny", "--no-such-flag"], "--no-such-flag"), (["run"], "<experiments>"), (["frobnicate"], "frobnicate"),
       (["diff", "HEAD", "--format", "xml"], "'md' and 'json'"), (["run", "tiny", "--blas-core", "Bogus"], "Haswell"),
-      (["bench", "--workload", "W9"], "W1, W2, W3, W3d"), (["seeds", "--limit", "0"], "--limit"),
+      (["bench", "--workload", "W9"], "W1, W2, W3, W3d, W4, W5"), (["seeds", "--limit", "0"], "--limit"),
       (["verify", "--sample", "0"], "--sample"), (["replicate", "--jobs", "0"], "--jobs"),
       (["run", "tiny", "--scale", "bogus", "--dry-run"], "unknown scale 'bogus'"),
       (["run", "tiny", "--set", "train.epochs"], "--set"), (["check", "--set", "=3"], "--set"),
