@@ -17,6 +17,8 @@ public enum RegularizerRegistry {
     TargetedDropout.descriptor,
     StructuralDropout.descriptor,
     MaxNormConstraint.descriptor,
+    CorrDrop.spatialDescriptor,
+    CorrDrop.channelDescriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

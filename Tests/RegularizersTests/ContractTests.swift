@@ -41,6 +41,10 @@ import Testing
     }
   }
 
+  /// Step `step` counted from far past any step-counted warm-up (CorrDrop's ramp), so every method acts at its
+  /// target strength.
+  static func trainingStep(_ step: Int) -> StepContext { training(step: 1_000_000 + step) }
+
   static func make(_ d: RegularizerDescriptor, _ site: Site, _ params: [String: ParameterValue] = [:]) -> Plug {
     d.make(params, site)
   }
@@ -60,7 +64,7 @@ import Testing
     let site = Self.site(d)
     let x = Self.input(site)
     let count = site.kind == .branch ? 4 : x.count
-    #expect(Self.apply(Self.make(d, site), x, training(step: 1)).count == count)
+    #expect(Self.apply(Self.make(d, site), x, Self.trainingStep(1)).count == count)
     #expect(Self.apply(Self.make(d, site), x, .evaluation).count == count)
   }
 
@@ -88,7 +92,7 @@ import Testing
     #expect(d.validate(identity, site) == nil)
     let x = Self.input(site)
     for step in 0..<5 {
-      let y = Self.apply(Self.make(d, site, identity), x, training(step: step))
+      let y = Self.apply(Self.make(d, site, identity), x, Self.trainingStep(step))
       #expect(y == (site.kind == .branch ? Array(repeating: 1, count: 4) : x.storage), "\(name) step \(step)")
     }
   }
@@ -97,15 +101,15 @@ import Testing
     let d = Self.descriptor(name)
     let site = Self.site(d)
     let x = Self.input(site)
-    let a = Self.apply(Self.make(d, site), x, training(step: 3))
-    #expect(a == Self.apply(Self.make(d, site), x, training(step: 3)), "\(name): same key, same draw")
+    let a = Self.apply(Self.make(d, site), x, Self.trainingStep(3))
+    #expect(a == Self.apply(Self.make(d, site), x, Self.trainingStep(3)), "\(name): same key, same draw")
     // Randomised methods (those that declare a drop fraction) draw anew per step and per site stream.
     let randomised = d.expectations(try! d.resolve([:]).get(), site).contains { if case .dropFraction = $0 { true } else { false } }
     guard randomised else { return }
-    func differs(_ other: (Int) -> [Float]) -> Bool { (0..<8).contains { other($0) != Self.apply(Self.make(d, site), x, training(step: 10 + $0)) } }
-    #expect(differs { Self.apply(Self.make(d, site), x, training(step: 11 + $0)) }, "\(name): steps share draws")
+    func differs(_ other: (Int) -> [Float]) -> Bool { (0..<8).contains { other($0) != Self.apply(Self.make(d, site), x, Self.trainingStep(10 + $0)) } }
+    #expect(differs { Self.apply(Self.make(d, site), x, Self.trainingStep(11 + $0)) }, "\(name): steps share draws")
     let elsewhere = Self.site(d, stream: 8)
-    #expect(differs { Self.apply(Self.make(d, elsewhere), x, training(step: 10 + $0)) }, "\(name): sites share draws")
+    #expect(differs { Self.apply(Self.make(d, elsewhere), x, Self.trainingStep(10 + $0)) }, "\(name): sites share draws")
   }
 
   /// Backward agrees with forward: for activation plugs, the gradient of ⟨r, y(x)⟩ against central differences
@@ -116,7 +120,7 @@ import Testing
     guard site.kind == .activation, case .layer(let layer) = Self.make(d, site) else { return }
     let x = normalTensor([2] + site.shape, seed: 11, offset: 0.5)
     let r = normalTensor(x.shape, seed: 12)
-    let context = training(step: 2)
+    let context = Self.trainingStep(2)
     func f(_ v: Tensor) -> Double {
       let y = layer.forward(v, context)
       return zip(y.storage, r.storage).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }

@@ -12,6 +12,7 @@ import Testing
       names == [
         "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
         "drop-path", "dropconnect", "targeted-dropout", "structural-dropout", "max-norm",
+        "corrdrop-spatial", "corrdrop-channel",
       ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)

@@ -15,6 +15,9 @@ public enum Expectation: Sendable, Equatable {
   case channelStructure
   /// In training, every zero lies in an all-zero `size × size` square of its channel.
   case blockStructure(Int)
+  /// In training, all channels of one (sample, position) of a feature map share their factor (one spatial mask
+  /// for every channel).
+  case spatialStructure
   /// Evaluation returns the input unchanged.
   case evaluationIdentity
   /// Evaluation returns the input times this factor (a method's own test-time rule).
@@ -29,6 +32,7 @@ public enum Expectation: Sendable, Equatable {
     case .keptValue(let s): s == 1 ? "no rescaling" : "kept values scaled by \(Conformance.format(s))"
     case .keptValueRenormalised: "kept values renormalised by count / kept"
     case .channelStructure: "whole channels"
+    case .spatialStructure: "one spatial mask for all channels"
     case .blockStructure(let b): "\(b)×\(b) blocks"
     case .evaluationIdentity: "evaluation is the identity"
     case .evaluationScale(let s): "evaluation scales by \(Conformance.format(s))"
@@ -58,6 +62,8 @@ public enum Conformance {
   /// about 32K values and a gate stays well under a second).
   static let draws = 200
   static let batch = 8
+  /// Gate draws are steps from here on: past every step-counted ramp (CorrDrop's 200 iterations).
+  static let stepOffset = 1_000_000
 
   /// Every expectation of `descriptor` with `parameters` at `site`, checked. A method that declares none is not
   /// gated (nothing to check) and returns no results.
@@ -170,6 +176,9 @@ public enum Conformance {
     case .channelStructure:
       let broken = training.filter { !probe.channelsUniform($0.factors) }.count
       return ConformanceResult(property: e.name, passed: broken == 0, measured: "\(broken) draws with mixed channels")
+    case .spatialStructure:
+      let broken = training.filter { !probe.positionsUniform($0.factors) }.count
+      return ConformanceResult(property: e.name, passed: broken == 0, measured: "\(broken) draws with mixed positions")
     case .blockStructure(let size):
       let broken = training.prefix(20).filter { !probe.zerosInBlocks($0.factors, size: size) }.count
       return ConformanceResult(
@@ -215,8 +224,9 @@ struct Probe {
   }
 
   func train(_ plug: Plug, step: Int) -> Draw {
-    // Progress 1: a scheduled method is checked at its target strength.
-    let context = StepContext(mode: .train, key: RandomKey(seed: 0xC0FFEE).fold(.mask).fold(step), step: step)
+    // Progress 1 and a step far past any warm-up: a scheduled or ramped method is checked at its target strength.
+    let context = StepContext(
+      mode: .train, key: RandomKey(seed: 0xC0FFEE).fold(.mask).fold(step), step: Conformance.stepOffset + step)
     return apply(plug, context)
   }
 
@@ -262,6 +272,17 @@ struct Probe {
           return false
         }
       }
+    }
+    return true
+  }
+
+  /// Every (sample, position) of an `[N, H, W, C]` draw has one factor across its channels.
+  func positionsUniform(_ f: [Float]) -> Bool {
+    guard site.shape.count == 3 else { return true }
+    let (positions, c) = (site.shape[0] * site.shape[1], site.shape[2])
+    for start in stride(from: 0, to: batch * positions * c, by: c) {
+      let first = f[start]
+      for ch in 1..<c where abs(f[start + ch] - first) > 1e-5 * max(1, abs(first)) { return false }
     }
     return true
   }

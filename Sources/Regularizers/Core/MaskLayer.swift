@@ -23,8 +23,15 @@ open class MaskLayer: Layer {
   /// Called in training and in evaluation (`context.mode`); the default evaluation rule is the identity.
   open func mask(shape: [Int], context: StepContext, key: RandomKey) -> Mask? { nil }
 
+  /// The mask for the input `x` itself, for methods whose drops depend on the activations (CorrDrop scores cells by
+  /// their correlations). The default calls `mask(shape:context:key:)`. The mask is a constant of the backward pass
+  /// (as a sampled mask is in the reference implementations): the gradient is `dy` times the same mask.
+  open func mask(input x: Tensor, context: StepContext, key: RandomKey) -> Mask? {
+    mask(shape: x.shape, context: context, key: key)
+  }
+
   public final func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
-    let drawn = mask(shape: x.shape, context: context, key: context.key.fold(stream))
+    let drawn = mask(input: x, context: context, key: context.key.fold(stream))
     applied = context.mode == .train ? drawn : nil
     guard let drawn else { return x }
     return Self.apply(drawn, to: x)
