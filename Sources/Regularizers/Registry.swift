@@ -19,6 +19,8 @@ public enum RegularizerRegistry {
     MaxNormConstraint.descriptor,
     CorrDrop.spatialDescriptor,
     CorrDrop.channelDescriptor,
+    ChannelDropBlock.descriptor,
+    FocusedDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

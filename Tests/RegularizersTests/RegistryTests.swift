@@ -12,7 +12,7 @@ import Testing
       names == [
         "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
         "drop-path", "dropconnect", "targeted-dropout", "structural-dropout", "max-norm",
-        "corrdrop-spatial", "corrdrop-channel",
+        "corrdrop-spatial", "corrdrop-channel", "channel-dropblock", "focused-dropout",
       ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)
