@@ -21,6 +21,7 @@ public enum RegularizerRegistry {
     CorrDrop.channelDescriptor,
     ChannelDropBlock.descriptor,
     FocusedDropout.descriptor,
+    InputDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

@@ -79,18 +79,18 @@ public enum EngineVersion {
   private static let lock = NSLock()
   nonisolated(unsafe) private static var methodVersions: [String: String] = [:]
 
-  /// The version of one regularizer: the hash of the file that implements it (every method, `none` included, lives
-  /// in its own file under `Regularizers/Methods/`).
+  /// The version of one regularizer: the hash of the files its numbers depend on (`sourceFiles`: its own under
+  /// `Regularizers/Methods/`, `none` included, and those of the methods it calls).
   public static func regularizer(_ name: String) -> String {
     lock.lock()
     defer { lock.unlock() }
     if let known = methodVersions[name] { return known }
     var version = "unknown"
     if let descriptor = RegularizerRegistry.descriptor(name) {
-      let file = URL(fileURLWithPath: descriptor.sourceFile)
+      let files = descriptor.sourceFiles.map { URL(fileURLWithPath: $0) }
       let sources = sourcesDirectory
-      if file.path.hasPrefix(sources.path + "/" + methodsDirectory + "/") {
-        version = hash([file], relativeTo: sources) ?? "unknown-source"
+      if files.allSatisfy({ $0.path.hasPrefix(sources.path + "/" + methodsDirectory + "/") }) {
+        version = hash(files, relativeTo: sources) ?? "unknown-source"
       } else {
         version = "core"
       }

@@ -61,6 +61,10 @@ public struct RegularizerDescriptor: Sendable {
   /// The file that implements the method (its `#filePath`): the run cache keys a run by the bytes of the files of
   /// the regularizers it uses, so adding or editing one method invalidates no other method's runs.
   public let sourceFile: String
+  /// Every method file the method's numbers depend on: its own, then those of the methods it calls (DropConnect
+  /// draws with `Dropout.mask`, so an edit to Dropout's file must retrain DropConnect's runs too). Declared with
+  /// `uses:`; a test checks that a method file naming another method's type declares it.
+  public let sourceFiles: [String]
   /// nil when `parameters` (defaults filled for missing keys) are valid at `site`, otherwise one sentence
   /// naming the regularizer, the key and the valid choices.
   public let validate: @Sendable ([String: ParameterValue], _ site: Site) -> String?
@@ -76,7 +80,7 @@ public struct RegularizerDescriptor: Sendable {
   init(
     name: String, taxonomy: Taxonomy, summary: String, citation: String, parameters: [ParameterDescription],
     plugsInto plugPoint: PlugPoint, evaluation: EvaluationRule = .identity, defaultSites: [String]? = nil,
-    identity: [String: ParameterValue]? = nil, file: String = #filePath,
+    identity: [String: ParameterValue]? = nil, uses: [RegularizerDescriptor] = [], file: String = #filePath,
     check: @escaping @Sendable ([String: ParameterValue], _ site: Site) -> String? = { _, _ in nil },
     expectations: @escaping @Sendable ([String: ParameterValue], Site) -> [Expectation] = { _, _ in [] },
     build: @escaping @Sendable ([String: ParameterValue], Site) -> Plug
@@ -90,6 +94,9 @@ public struct RegularizerDescriptor: Sendable {
     self.evaluationRule = evaluation
     self.defaultSites = defaultSites ?? (plugPoint == .input ? ["input"] : nil)
     self.sourceFile = file
+    var files = [file]
+    for other in uses { for f in other.sourceFiles where !files.contains(f) { files.append(f) } }
+    self.sourceFiles = files
     self.identityParameters = identity
     self.expectations = expectations
     self.validate = { values, site in

@@ -125,7 +125,7 @@ extension DropConnect {
           + "the paper's Gaussian moment matching with eval inference gaussian.")
     ],
     plugsInto: .weights,
-    identity: ["rate": .double(0)],
+    identity: ["rate": .double(0)], uses: [Dropout.descriptor],
     expectations: { params, _ in
       let rate = params.double("rate")
       return [.dropFraction(rate), .keptValue(1 / (1 - rate)), .evaluationIdentity]

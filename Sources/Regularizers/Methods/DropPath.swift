@@ -44,7 +44,7 @@ extension DropPath {
         doc: "probability that a sample's branch is dropped (timm's drop_prob); 0 is the identity.")
     ],
     plugsInto: .branch,
-    identity: ["rate": .double(0)],
+    identity: ["rate": .double(0)], uses: [Dropout.descriptor],
     expectations: { params, _ in
       let rate = params.double("rate")
       return [.dropFraction(rate), .keptValue(1 / (1 - rate)), .evaluationIdentity]

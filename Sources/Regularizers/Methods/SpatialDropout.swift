@@ -44,7 +44,7 @@ extension SpatialDropout {
         doc: "drop probability of each (sample, channel); 0 is the identity.")
     ],
     plugsInto: .activation,
-    identity: ["rate": .double(0)],
+    identity: ["rate": .double(0)], uses: [Dropout.descriptor],
     expectations: { params, site in
       let rate = params.double("rate")
       return [
