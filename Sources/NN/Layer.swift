@@ -62,12 +62,16 @@ public final class Parameter {
   public var grad: Tensor
   /// Max-norm applies to weight matrices whose rows are one unit's incoming weights (Linear), never to biases.
   public let isUnitWeights: Bool
+  /// Whether the optimiser's weight decay applies (true for the network's weights; false for a regularizer's own
+  /// trainable parameters, such as learnable drop probabilities, which a decay would pull towards 0.5).
+  public let decays: Bool
 
-  public init(name: String, value: Tensor, isUnitWeights: Bool = false) {
+  public init(name: String, value: Tensor, isUnitWeights: Bool = false, decays: Bool = true) {
     self.name = name
     self.value = value
     self.grad = Tensor(shape: value.shape)
     self.isUnitWeights = isUnitWeights
+    self.decays = decays
   }
 
   public func zeroGrad() {

@@ -27,7 +27,7 @@ public final class SGD: Optimizer {
       velocity[id] = nil
       p.grad.withUnsafeMutableBufferPointer { g in
         p.value.withUnsafeMutableBufferPointer { w in
-          if weightDecay != 0 { Elementwise.axpy(weightDecay, UnsafeBufferPointer(w), g) }
+          if weightDecay != 0, p.decays { Elementwise.axpy(weightDecay, UnsafeBufferPointer(w), g) }
           v.withUnsafeMutableBufferPointer { vel in
             if momentum == 0 {
               Elementwise.axpy(-lr, UnsafeBufferPointer(g), w)
@@ -74,10 +74,11 @@ public final class Adam: Optimizer {
       var (m, v) =
         moments[id] ?? ([Float](repeating: 0, count: p.value.count), [Float](repeating: 0, count: p.value.count))
       moments[id] = nil
+      let decay = p.decays ? weightDecay : 0
       p.grad.withUnsafeBufferPointer { g in
         p.value.withUnsafeMutableBufferPointer { w in
           for i in 0..<w.count {
-            let gi = g[i] + weightDecay * w[i]
+            let gi = g[i] + decay * w[i]
             m[i] = beta1 * m[i] + (1 - beta1) * gi
             v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
             w[i] -= lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)

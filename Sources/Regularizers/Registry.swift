@@ -22,6 +22,7 @@ public enum RegularizerRegistry {
     ChannelDropBlock.descriptor,
     FocusedDropout.descriptor,
     InputDropout.descriptor,
+    LearnableChannelDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {
