@@ -23,6 +23,7 @@ public enum RegularizerRegistry {
     FocusedDropout.descriptor,
     InputDropout.descriptor,
     LearnableChannelDropout.descriptor,
+    ClusteringDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

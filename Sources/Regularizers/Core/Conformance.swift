@@ -93,6 +93,7 @@ public enum Conformance {
   public static func representativeSite(_ plugPoint: PlugPoint) -> Site {
     switch plugPoint {
     case .activation, .featureMap: Site(name: "feature-map", shape: [16, 16, 8], stream: 7)
+    case .vector: Site(name: "hidden", shape: [64], stream: 7)
     case .input: Site(name: "input", shape: [28, 28, 1], stream: 0)
     case .weights: Site(name: "hidden", kind: .weights, shape: [64, 128], stream: 7, followedByReLU: true)
     case .branch: Site(name: "block3", kind: .branch, shape: [8, 8, 4], stream: 7, depth: 3, depthCount: 6)

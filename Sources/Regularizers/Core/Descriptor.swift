@@ -18,6 +18,8 @@ public enum PlugPoint: String, Sendable, CaseIterable {
   case activation
   /// Activation sites whose per-sample shape is `[H, W, C]`.
   case featureMap = "feature-map"
+  /// Activation sites of fully connected units, per-sample shape `[F]`.
+  case vector
   /// Only the activation site named "input" (the normalised images, `[H, W, C]`).
   case input
   /// The weight matrix of a fully connected layer.
@@ -29,7 +31,7 @@ public enum PlugPoint: String, Sendable, CaseIterable {
 
   public var siteKind: SiteKind {
     switch self {
-    case .activation, .featureMap, .input: .activation
+    case .activation, .featureMap, .vector, .input: .activation
     case .weights: .weights
     case .branch: .branch
     case .training: .training
@@ -127,6 +129,11 @@ public struct RegularizerDescriptor: Sendable {
     case .input, .featureMap:
       if site.shape.count != 3 {
         return "\(name) needs an image or feature-map site of shape [H, W, C]; '\(site.name)' has shape \(site.shape)."
+      }
+      return nil
+    case .vector:
+      if site.shape.count != 1 {
+        return "\(name) acts on fully connected units (shape [F]); '\(site.name)' has shape \(site.shape)."
       }
       return nil
     default: return nil
