@@ -46,10 +46,15 @@ public struct EvaluationSettings: Sendable, Hashable {
   /// The inference rule: `standard` (each method's declared rule) or a method's alternative, e.g. DropConnect's
   /// `gaussian` moment matching.
   public var inference: String
+  /// A validation probe pass (`TrainingHook.observesValidation`): evaluation mode, run by the training loop at each
+  /// epoch end on the held-out validation split, so that a layer that needs validation statistics (NSDropout) can
+  /// record them. Never set when the test set is evaluated.
+  public var validationProbe: Bool
 
-  public init(width: Double = 1, inference: String = "standard") {
+  public init(width: Double = 1, inference: String = "standard", validationProbe: Bool = false) {
     self.width = width
     self.inference = inference
+    self.validationProbe = validationProbe
   }
 
   public static let standard = EvaluationSettings()

@@ -83,7 +83,7 @@ public enum Trainer {
   /// `TrainingHook` for the order); with none the loop is exactly the plain one.
   public static func train(
     _ network: Layer, optimizer: Optimizer, train: TrainingData, test: TrainingData, options o: TrainingOptions,
-    hooks: [TrainingHook] = [], progress: (TrainingProgress) -> Void = { _ in },
+    hooks: [TrainingHook] = [], validation: TrainingData? = nil, progress: (TrainingProgress) -> Void = { _ in },
     epochEnd: (EpochReport) -> Void = { _ in }
   ) -> TrainingOutcome {
     let parameters = network.parameters
@@ -122,6 +122,7 @@ public enum Trainer {
         step += 1
         progress(TrainingProgress(epoch: epoch, epochs: o.epochs, step: step, totalSteps: totalSteps))
       }
+      if let validation { probe(network, validation, hooks: hooks.filter(\.observesValidation), batch: o.evalBatch) }
       for hook in hooks { hook.epochEnd(epoch) }
       guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
       var metrics = evaluate(network, test, batch: o.evalBatch)
@@ -147,6 +148,23 @@ public enum Trainer {
       out[name.hasPrefix("test_") ? "train_" + name.dropFirst(5) : "train_" + name] = value
     }
     return out
+  }
+
+  /// The validation probe pass: each batch shown to the hooks that observe validation, then forwarded in evaluation
+  /// mode with `validationProbe` set. Nothing when no hook observes it.
+  static func probe(_ network: Layer, _ validation: TrainingData, hooks: [TrainingHook], batch: Int) {
+    guard !hooks.isEmpty else { return }
+    let context = StepContext.evaluation(EvaluationSettings(validationProbe: true))
+    var start = 0
+    while start < validation.count {
+      let range = start..<min(validation.count, start + batch)
+      let b = Batch(
+        images: validation.images.slice(rows: range), targets: targets(validation.targets, ArraySlice(Array(range))),
+        indices: Array(range))
+      for hook in hooks { hook.validationBatch(b) }
+      _ = network.forward(b.images, context)
+      start = range.upperBound
+    }
   }
 
   /// The targets of the training rows `indices`, in batch order.

@@ -37,11 +37,19 @@ public struct Batch {
 ///
 /// A hook is what a regularizer plugs at a model's `train` site (`SiteKind.training`); a layer plugged at an
 /// activation site may also be a hook (its own penalty or per-epoch refresh), and is then called the same way.
+///
+/// Labels and validation data: `transform` sees each training batch's targets (a layer that is also a hook can keep
+/// them for its forward); a hook with `observesValidation` gets, at each epoch end before `epochEnd`, a probe pass
+/// over the run's validation split (`dataset.validation_fraction`): `validationBatch` with each batch (images and
+/// labels), then the network's forward of those images in evaluation mode with `evaluation.validationProbe` set.
+/// The test set is never shown to hooks.
 public protocol TrainingHook: AnyObject {
   func transform(_ batch: Batch, _ context: StepContext) -> Batch
   func addLoss(_ context: StepContext) -> Double
   func afterStep(_ parameters: [Parameter], _ context: StepContext)
   func epochEnd(_ epoch: Int)
+  var observesValidation: Bool { get }
+  func validationBatch(_ batch: Batch)
 }
 
 extension TrainingHook {
@@ -49,4 +57,6 @@ extension TrainingHook {
   public func addLoss(_ context: StepContext) -> Double { 0 }
   public func afterStep(_ parameters: [Parameter], _ context: StepContext) {}
   public func epochEnd(_ epoch: Int) {}
+  public var observesValidation: Bool { false }
+  public func validationBatch(_ batch: Batch) {}
 }

@@ -24,6 +24,7 @@ public enum RegularizerRegistry {
     InputDropout.descriptor,
     LearnableChannelDropout.descriptor,
     ClusteringDropout.descriptor,
+    NSDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

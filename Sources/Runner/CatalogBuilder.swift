@@ -62,7 +62,7 @@ public enum CatalogBuilder {
   static func regularizerInfo(_ d: RegularizerDescriptor) -> RegularizerInfo {
     RegularizerInfo(
       parameters: d.parameters.map(parameterSpec), taxonomy: d.taxonomy.rawValue, summary: d.summary,
-      defaultSites: d.defaultSites, siteKind: d.plugPoint.siteKind.rawValue,
+      defaultSites: d.defaultSites, siteKind: d.plugPoint.siteKind.rawValue, needsValidation: d.needsValidation,
       validate: { params, site in
         do {
           return d.validate(try parameterValues(params, descriptor: d), engineSite(site))

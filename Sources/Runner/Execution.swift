@@ -64,6 +64,10 @@ public final class RunExecutor {
   ) throws -> [RunRecord] {
     let start = Date()
     let data = try dataset(for: config)
+    let (train, validation) = Self.split(
+      Self.trainingData(data.train, data.task), fraction: config.dataset.validationFraction,
+      seed: config.dataset.subsetSeed)
+    let test = Self.trainingData(data.test, data.task)
     let root = RandomKey(seed: UInt64(config.seed))
     let model = try ModelRegistry.build(
       ModelRequest(
@@ -84,20 +88,17 @@ public final class RunExecutor {
     var epochs = t.epochs
     var evalEvery = t.evalEvery
     if let steps = t.steps {
-      let stepsPerEpoch = (data.train.count + t.batch - 1) / t.batch
+      let stepsPerEpoch = (train.count + t.batch - 1) / t.batch
       epochs = (steps + stepsPerEpoch - 1) / stepsPerEpoch
       evalEvery = epochs
     }
     let outcome = Trainer.train(
-      model.network, optimizer: optimizer, train: Self.trainingData(data.train, data.task),
-      test: Self.trainingData(data.test, data.task),
+      model.network, optimizer: optimizer, train: train, test: test,
       options: TrainingOptions(
         epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
         warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
-      hooks: model.hooks, progress: progress)
+      hooks: model.hooks, validation: validation, progress: progress)
     let trainingSeconds = Date().timeIntervalSince(start)
-    let train = Self.trainingData(data.train, data.task)
-    let test = Self.trainingData(data.test, data.task)
     let members = [Sibling(key: cacheKey, config: config, configTree: configTree, point: point)] + siblings
     return members.map { member in
       let evaluationStart = Date()
@@ -173,6 +174,43 @@ public final class RunExecutor {
   /// high learning rate whose ReLUs all died in the first steps, loss stuck at ln 10). Such a run is `stalled`:
   /// listed and never averaged, like a diverged one.
   static func stalledAccuracy(classes: Int) -> Double { 100 / Double(max(1, classes)) + 5 }
+
+  /// The training data without its validation split, and the split: for labels, round(fraction · count) of each
+  /// class's examples (a keyed permutation per class, from `seed` — the dataset's subset seed, so every arm and run
+  /// seed holds out the same ones); for masks, that fraction of all examples. Both keep the data's order. With
+  /// fraction 0 the data is returned whole and there is no split.
+  static func split(_ data: TrainingData, fraction: Double, seed: Int) -> (train: TrainingData, validation: TrainingData?) {
+    guard fraction > 0 else { return (data, nil) }
+    let held = validationRows(data.targets, count: data.count, fraction: fraction, seed: seed)
+    let kept = (0..<data.count).filter { !held.contains($0) }
+    let rows = held.sorted()
+    func subset(_ r: [Int]) -> TrainingData {
+      let targets: Targets =
+        switch data.targets {
+        case .labels(let l): .labels(r.map { l[$0] })
+        case .masks(let m): .masks(m.gather(rows: r))
+        }
+      return TrainingData(images: data.images.gather(rows: r), targets: targets)
+    }
+    return (subset(kept), subset(rows))
+  }
+
+  /// The rows held out for validation (see `split`).
+  static func validationRows(_ targets: Targets, count: Int, fraction: Double, seed: Int) -> Set<Int> {
+    let key = RandomKey(seed: UInt64(seed)).fold(.dataset).fold(0x5641_4C49_4421)  // "VALID!"
+    var groups: [Int32: [Int]] = [:]
+    switch targets {
+    case .labels(let labels): for (i, l) in labels.enumerated() { groups[l, default: []].append(i) }
+    case .masks: groups[0] = Array(0..<count)
+    }
+    var held = Set<Int>()
+    for label in groups.keys.sorted() {
+      let members = groups[label]!
+      let take = Int((fraction * Double(members.count)).rounded())
+      for j in key.fold(Int(label)).permutation(members.count).prefix(take) { held.insert(members[j]) }
+    }
+    return held
+  }
 
   static func trainingData(_ split: Split, _ task: TaskKind) -> TrainingData {
     switch task {

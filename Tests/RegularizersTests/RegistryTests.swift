@@ -13,7 +13,7 @@ import Testing
         "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
         "drop-path", "dropconnect", "targeted-dropout", "structural-dropout", "max-norm",
         "corrdrop-spatial", "corrdrop-channel", "channel-dropblock", "focused-dropout",
-        "input-dropout", "learnable-channel-dropout", "clustering-dropout",
+        "input-dropout", "learnable-channel-dropout", "clustering-dropout", "nsdropout",
       ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)

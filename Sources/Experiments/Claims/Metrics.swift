@@ -33,6 +33,9 @@ public enum MetricRegistry {
       name: "train_loss", direction: .lowerIsBetter, percent: false, tasks: ["classification", "segmentation"],
       doc: "mean loss on the training set, evaluation mode"),
     MetricInfo(
+      name: "train_test_gap", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
+      doc: "train_accuracy − test_accuracy at the end (derived): how much the net over-fits"),
+    MetricInfo(
       name: "dice", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
       doc: "mean per-image Dice on the test split"),
     MetricInfo(

@@ -172,10 +172,13 @@ public struct ClaimEvaluation: Codable, Sendable, Equatable {
 }
 
 /// The value of a final metric. Accuracies, errors, Dice and IoU are percentages (0–100); `test_error` is
-/// derived as 100 − `test_accuracy` when a run did not record it.
+/// derived as 100 − `test_accuracy` when a run did not record it, `train_test_gap` as train − test accuracy.
 public func metricValue(_ metric: String, in final: [String: Double]) -> Double? {
   if let v = final[metric] { return v }
   if metric == "test_error", let accuracy = final["test_accuracy"] { return 100 - accuracy }
+  if metric == "train_test_gap", let train = final["train_accuracy"], let test = final["test_accuracy"] {
+    return train - test
+  }
   return nil
 }
 

@@ -103,17 +103,20 @@ public struct RegularizerInfo: Sendable {
   /// Sites this method plugs into when the spec gives no `at` (e.g. `["input"]` for Cutout); nil means the
   /// model's default sites (activation methods) or every site of the method's kind (weights, branches).
   public var defaultSites: [String]?
-  /// The kind of site the method acts on: `activation`, `weights` or `branch`.
+  /// The kind of site the method acts on: `activation`, `weights`, `branch` or `training`.
   public var siteKind: String
+  /// The method reads a validation split: the run must set `dataset.validation_fraction` > 0.
+  public var needsValidation: Bool
   /// Checks the placement and the parameters that depend on the site (e.g. block size against the feature map):
   /// nil when valid, else a sentence saying what is wrong.
   public var validate: @Sendable (_ params: [String: ConfigValue], _ site: SiteInfo) -> String?
 
   public init(
     parameters: [ParameterSpec], taxonomy: String, summary: String, defaultSites: [String]? = nil,
-    siteKind: String = "activation",
+    siteKind: String = "activation", needsValidation: Bool = false,
     validate: @escaping @Sendable (_ params: [String: ConfigValue], _ site: SiteInfo) -> String? = { _, _ in nil }
   ) {
+    self.needsValidation = needsValidation
     self.parameters = parameters
     self.taxonomy = taxonomy
     self.summary = summary

@@ -80,18 +80,28 @@ public struct DatasetConfig: Sendable, Hashable {
   public var testSize: Int?
   /// Seed of the subset draw, kept apart from the run seed so that every seed sees the same subset.
   public var subsetSeed: Int
+  /// Fraction of the training subset held out as a validation split (stratified by class, keyed by `subsetSeed`,
+  /// so every arm and seed of a spec holds out the same images), in [0, 0.5]; the run trains on the rest and its
+  /// `train_*` metrics are measured there. 0 (the default): no split. Methods that need validation data (NSDropout)
+  /// see it through the training loop's probe pass; nothing else does.
+  public var validationFraction: Double
 
-  public init(name: String, trainSize: Int? = nil, testSize: Int? = nil, subsetSeed: Int = 0) {
+  public init(
+    name: String, trainSize: Int? = nil, testSize: Int? = nil, subsetSeed: Int = 0, validationFraction: Double = 0
+  ) {
     self.name = name
     self.trainSize = trainSize
     self.testSize = testSize
     self.subsetSeed = subsetSeed
+    self.validationFraction = validationFraction
   }
 
+  /// `validation_fraction` appears only when set, so configs from before it existed keep their trees and keys.
   var tree: ConfigValue {
     var m: [String: ConfigValue] = ["name": .string(name), "subset_seed": .int(subsetSeed)]
     if let trainSize { m["train_size"] = .int(trainSize) }
     if let testSize { m["test_size"] = .int(testSize) }
+    if validationFraction > 0 { m["validation_fraction"] = .double(validationFraction) }
     return .map(m)
   }
 
@@ -102,10 +112,14 @@ public struct DatasetConfig: Sendable, Hashable {
       return
     }
     let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(["name", "train_size", "test_size", "subset_seed"])
+    try r.checkKeys(["name", "train_size", "test_size", "subset_seed", "validation_fraction"])
+    let fraction = try r.optionalDouble("validation_fraction") ?? 0
+    guard fraction >= 0 && fraction <= 0.5 else {
+      throw r.error("validation_fraction", "must be in [0, 0.5], got \(formatNumber(fraction))")
+    }
     self.init(
       name: try r.string("name"), trainSize: try r.optionalInt("train_size"), testSize: try r.optionalInt("test_size"),
-      subsetSeed: try r.optionalInt("subset_seed") ?? 0)
+      subsetSeed: try r.optionalInt("subset_seed") ?? 0, validationFraction: fraction)
   }
 }
 

@@ -85,6 +85,13 @@ extension RunConfig {
     }
     primary.with = companions
     config.regularizer = primary
+    for (i, r) in ([primary] + companions).enumerated()
+    where catalog.regularizers[r.name]?.needsValidation == true && config.dataset.validationFraction == 0 {
+      throw SpecError(
+        file: file, keyPath: key(i == 0 ? "regularizer.name" : "regularizer.with.\(i - 1).name"),
+        message: "\(r.name) reads a validation split, and this run holds none out",
+        suggestion: "set dataset.validation_fraction (the paper holds out 0.2) for every arm, so all see the same data")
+    }
     try checkSharedSites(config.regularizer, catalog: catalog, path: key("regularizer"), file: file)
     return config
   }

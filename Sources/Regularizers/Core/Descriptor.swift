@@ -75,6 +75,9 @@ public struct RegularizerDescriptor: Sendable {
   /// Parameters at which the method is exactly the identity in training (zero strength: `rate: 0`), or nil when
   /// it has none (Heuristic Dropout always replaces some channels). The contract tests check it.
   public let identityParameters: [String: ParameterValue]?
+  /// The method reads a held-out validation split (NSDropout): a run using it must set
+  /// `dataset.validation_fraction` > 0, which spec validation checks.
+  public let needsValidation: Bool
   /// What the method promises, for the conformance gate (`Conformance.check`): drop fraction, scaling,
   /// structure, evaluation rule, at a given site.
   public let expectations: @Sendable ([String: ParameterValue], Site) -> [Expectation]
@@ -82,7 +85,8 @@ public struct RegularizerDescriptor: Sendable {
   init(
     name: String, taxonomy: Taxonomy, summary: String, citation: String, parameters: [ParameterDescription],
     plugsInto plugPoint: PlugPoint, evaluation: EvaluationRule = .identity, defaultSites: [String]? = nil,
-    identity: [String: ParameterValue]? = nil, uses: [RegularizerDescriptor] = [], file: String = #filePath,
+    identity: [String: ParameterValue]? = nil, needsValidation: Bool = false, uses: [RegularizerDescriptor] = [],
+    file: String = #filePath,
     check: @escaping @Sendable ([String: ParameterValue], _ site: Site) -> String? = { _, _ in nil },
     expectations: @escaping @Sendable ([String: ParameterValue], Site) -> [Expectation] = { _, _ in [] },
     build: @escaping @Sendable ([String: ParameterValue], Site) -> Plug
@@ -100,6 +104,7 @@ public struct RegularizerDescriptor: Sendable {
     for other in uses { for f in other.sourceFiles where !files.contains(f) { files.append(f) } }
     self.sourceFiles = files
     self.identityParameters = identity
+    self.needsValidation = needsValidation
     self.expectations = expectations
     self.validate = { values, site in
       switch Self.resolve(values, name: name, parameters: parameters) {
