@@ -28,10 +28,12 @@ public struct Site: Sendable, Hashable {
   public var depthCount: Int
   /// Weight sites: a ReLU follows the layer (DropConnect's Gaussian inference averages it).
   public var followedByReLU: Bool
+  /// The training site: the model's number of outputs (classes), for batch transforms that mix labels.
+  public var classes: Int
 
   public init(
     name: String, kind: SiteKind = .activation, shape: [Int], stream: UInt64, depth: Int = 0, depthCount: Int = 0,
-    followedByReLU: Bool = false
+    followedByReLU: Bool = false, classes: Int = 0
   ) {
     self.name = name
     self.kind = kind
@@ -40,6 +42,7 @@ public struct Site: Sendable, Hashable {
     self.depth = depth
     self.depthCount = depthCount
     self.followedByReLU = followedByReLU
+    self.classes = classes
   }
 
   /// The stream of a site with no legacy number: a 64-bit FNV-1a hash of `kind:name` with the top bit set, so it
@@ -127,10 +130,13 @@ public final class SiteRecorder {
     }
   }
 
-  /// The training loop's site, `train` (per-sample shape: the input's): recorded once per model, after its layers.
-  public func training(inputShape: [Int]) throws {
+  /// The training loop's site, `train` (per-sample shape: the input's; `classes` outputs): recorded once per model,
+  /// after its layers.
+  public func training(inputShape: [Int], classes: Int) throws {
     let site = record(
-      Site(name: Self.trainingSite, kind: .training, shape: inputShape, stream: stream(.training, Self.trainingSite, nil)))
+      Site(
+        name: Self.trainingSite, kind: .training, shape: inputShape, stream: stream(.training, Self.trainingSite, nil),
+        classes: classes))
     switch try plug(site) {
     case nil: return
     case .hook(let hook)?: hooks.append(hook)

@@ -25,6 +25,7 @@ public enum RegularizerRegistry {
     LearnableChannelDropout.descriptor,
     ClusteringDropout.descriptor,
     NSDropout.descriptor,
+    CutMix.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

@@ -73,7 +73,7 @@ public enum ModelRegistry {
     guard let definition = definition(request.name) else { throw ModelError.unknownModel(request.name) }
     let recorder = SiteRecorder(plug: request.plug)
     let network = try definition.build(request, recorder)
-    try recorder.training(inputShape: request.inputShape)
+    try recorder.training(inputShape: request.inputShape, classes: request.classes)
     return Model(network: network, sites: recorder.sites, weightLayers: recorder.weightLayers, hooks: recorder.hooks)
   }
 

@@ -97,7 +97,7 @@ public enum Conformance {
     case .input: Site(name: "input", shape: [28, 28, 1], stream: 0)
     case .weights: Site(name: "hidden", kind: .weights, shape: [64, 128], stream: 7, followedByReLU: true)
     case .branch: Site(name: "block3", kind: .branch, shape: [8, 8, 4], stream: 7, depth: 3, depthCount: 6)
-    case .training: Site(name: "train", kind: .training, shape: [28, 28, 1], stream: 7)
+    case .training: Site(name: "train", kind: .training, shape: [28, 28, 1], stream: 7, classes: 10)
     }
   }
 
