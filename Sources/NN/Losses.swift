@@ -16,14 +16,7 @@ public enum Losses {
       logits.withUnsafeBufferPointer { z in
         for r in 0..<n {
           let row = z.baseAddress! + r * k
-          var maxValue = row[0]
-          for j in 1..<k { maxValue = max(maxValue, row[j]) }
-          var sum: Float = 0
-          for j in 0..<k {
-            let e = expf32(row[j] - maxValue)
-            out[r * k + j] = e
-            sum += e
-          }
+          let (maxValue, sum) = exponentials(row, k, into: out.baseAddress! + r * k)
           let label = Int(labels[labels.startIndex + r])
           total -= Double(row[label] - maxValue - logf32(sum))
           let scale = 1 / (sum * Float(n))
@@ -47,14 +40,7 @@ public enum Losses {
         targets.withUnsafeBufferPointer { t in
           for r in 0..<n {
             let row = z.baseAddress! + r * k
-            var maxValue = row[0]
-            for j in 1..<k { maxValue = max(maxValue, row[j]) }
-            var sum: Float = 0
-            for j in 0..<k {
-              let e = expf32(row[j] - maxValue)
-              out[r * k + j] = e
-              sum += e
-            }
+            let (maxValue, sum) = exponentials(row, k, into: out.baseAddress! + r * k)
             let logSum = logf32(sum)
             for j in 0..<k {
               let target = t[r * k + j]
@@ -66,6 +52,22 @@ public enum Losses {
       }
     }
     return LossResult(loss: total / Double(n), gradient: grad)
+  }
+
+  /// exp(z_j − max z) of one row of `k` logits into `out`; returns (max z, Σ exp). Shared by both cross-entropies.
+  @inline(__always)
+  static func exponentials(_ row: UnsafePointer<Float>, _ k: Int, into out: UnsafeMutablePointer<Float>)
+    -> (Float, Float)
+  {
+    var maxValue = row[0]
+    for j in 1..<k { maxValue = max(maxValue, row[j]) }
+    var sum: Float = 0
+    for j in 0..<k {
+      let e = expf32(row[j] - maxValue)
+      out[j] = e
+      sum += e
+    }
+    return (maxValue, sum)
   }
 
   /// Binary cross-entropy on logits plus soft Dice (1 − Dice of σ(z), per image, averaged) for `[N, H, W, 1]`
