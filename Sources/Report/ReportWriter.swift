@@ -48,10 +48,12 @@ public enum ReportWriter {
   ///   - results: one entry per experiment (as `ResultsStore.loadAll` returns).
   ///   - reportsDirectory: usually `Reports`.
   ///   - taxonomy: method (regularizer name) → taxonomy group, for the verdict table.
+  ///   - methods: the registry's methods, for the table of methods by taxonomy (none: no such table).
   ///   - render: run gnuplot to produce `.svg` and `.png`.
   @discardableResult
   public static func writeAll(
-    results stored: [ExperimentResults], to reportsDirectory: URL, taxonomy: [String: String], render: Bool
+    results stored: [ExperimentResults], to reportsDirectory: URL, taxonomy: [String: String],
+    methods: [String: RegularizerInfo] = [:], render: Bool
   ) throws -> Summary {
     let figures = reportsDirectory.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
@@ -83,7 +85,7 @@ public enum ReportWriter {
         summary.rendered.append(id)
       }
     }
-    _ = try write(VerdictTable.markdown(for: results, taxonomy: taxonomy), "README.md")
+    _ = try write(VerdictTable.markdown(for: results, taxonomy: taxonomy, methods: methods), "README.md")
     summary.removed = try removeStale(keeping: Set(results.map(\.experimentID)), in: reportsDirectory)
     summary.written.sort()
     summary.unchanged.sort()

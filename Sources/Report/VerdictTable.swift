@@ -5,7 +5,11 @@ import Foundation
 /// effect (or result), ours, the verdict badge and the scale; plus how to read the statistics. Deterministic.
 public enum VerdictTable {
   /// The README's Markdown. `taxonomy` maps a method (regularizer name) to its taxonomy group.
-  public static func markdown(for results: [ExperimentResults], taxonomy: [String: String]) -> String {
+  /// `methods` (the registry's, by name) adds the table of every method by Kukačka et al.'s categories and finer
+  /// attributes.
+  public static func markdown(
+    for results: [ExperimentResults], taxonomy: [String: String], methods: [String: RegularizerInfo] = [:]
+  ) -> String {
     let sorted = results.sorted { $0.experimentID < $1.experimentID }
     var s = "# DropBench: claims about dropout-style regularizers, re-tested\n\n"
     s += "Each row is one claim from a paper, tested on a small proxy setting; the linked page has the table, "
@@ -18,9 +22,21 @@ public enum VerdictTable {
       "\(sorted.filter { $0.verdict.verdict == v }.count) \(v.rawValue)"
     }
     s += "\(sorted.count) claim\(sorted.count == 1 ? "" : "s"): \(counts.joined(separator: ", ")).\n\n"
-    s += "| claim | method | taxonomy | paper | ours | verdict | scale / seeds |\n"
-    s += "|---|---|---|---|---|---|---|\n"
-    for r in sorted { s += row(r, taxonomy: taxonomy) + "\n" }
+    // One table per category of Kukačka et al. (2017), in their order; a method the map does not know goes last.
+    func category(_ r: ExperimentResults) -> String {
+      let tag = taxonomy[r.spec.method] ?? "other"
+      return String(tag.prefix { $0 != " " && $0 != "(" })
+    }
+    let present = Set(sorted.map(category))
+    for group in categories + present.subtracting(categories).sorted() where present.contains(group) {
+      s += "### \(categoryTitle(group))\n\n"
+      s += "| claim | method | taxonomy | paper | ours | verdict | scale / seeds |\n"
+      s += "|---|---|---|---|---|---|---|\n"
+      for r in sorted where category(r) == group { s += row(r, taxonomy: taxonomy) + "\n" }
+      s += "\n"
+    }
+    s = String(s.dropLast())
+    if !methods.isEmpty { s += "\n" + methodTable(methods) }
     s += "\n## How to read this\n\n"
     s += "Every number is a mean over seeds with the half-width of its 95% Student-t interval (t with n − 1 "
     s += "degrees of freedom over the n seeds that finished). Arms are compared on paired differences: the same "
@@ -40,6 +56,42 @@ public enum VerdictTable {
     s += "Accuracies, errors, Dice and IoU are percentages. Verdicts are recomputed from the stored runs with the "
     s += "current statistics each time the reports are written. Regenerate with `dropbench report`; "
     s += "compare commits with `dropbench diff <revA> [<revB>]`.\n"
+    return s
+  }
+
+  /// Kukačka, Golkov & Cremers (2017)'s five categories, in their order.
+  static let categories = ["data", "architecture", "error-term", "regularization-term", "optimization"]
+
+  static func categoryTitle(_ tag: String) -> String {
+    switch tag {
+    case "data": "Via data"
+    case "architecture": "Via the network architecture"
+    case "error-term": "Via the error term"
+    case "regularization-term": "Via a regularization term"
+    case "optimization": "Via the optimization"
+    default: tag.isEmpty ? "Other" : tag
+    }
+  }
+
+  /// Every registry method (`none` left out) by category, with the finer attributes.
+  static func methodTable(_ methods: [String: RegularizerInfo]) -> String {
+    var s = "## Methods by taxonomy\n\n"
+    s += "Kukačka et al. (2017): the category, then what the method transforms, whether it is random, what its choice "
+    s += "depends on, and whether the network is computed differently at test time.\n\n"
+    s += "| method | category | acts on | random | depends on | changes | what it does |\n"
+    s += "|---|---|---|---|---|---|---|\n"
+    let order = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+    let names = methods.keys.filter { $0 != "none" }.sorted {
+      let (a, b) = (order[methods[$0]!.taxonomy] ?? 99, order[methods[$1]!.taxonomy] ?? 99)
+      return a != b ? a < b : $0 < $1
+    }
+    for name in names {
+      let m = methods[name]!
+      let cells = [
+        "`\(name)`", m.taxonomy, m.actsOn, m.stochastic ? "yes" : "no", m.dependsOn, m.phase, Fmt.cell(m.summary),
+      ]
+      s += "| " + cells.joined(separator: " | ") + " |\n"
+    }
     return s
   }
 

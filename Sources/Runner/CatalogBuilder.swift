@@ -60,7 +60,7 @@ public enum CatalogBuilder {
   }
 
   static func regularizerInfo(_ d: RegularizerDescriptor) -> RegularizerInfo {
-    RegularizerInfo(
+    var info = RegularizerInfo(
       parameters: d.parameters.map(parameterSpec), taxonomy: d.taxonomy.rawValue, summary: d.summary,
       defaultSites: d.defaultSites, siteKind: d.plugPoint.siteKind.rawValue, needsValidation: d.needsValidation,
       validate: { params, site in
@@ -70,6 +70,11 @@ public enum CatalogBuilder {
           return "\(error)"
         }
       })
+    info.actsOn = d.plugPoint.actsOn
+    info.stochastic = d.traits.stochastic
+    info.dependsOn = d.traits.dependsOn.rawValue
+    info.phase = d.traits.phase.rawValue
+    return info
   }
 
   /// The engine's site for a spec-layer site (the stream is irrelevant to validation).

@@ -96,7 +96,8 @@ enum ReportGeneration {
     let taxonomy = Dictionary(
       CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
     let summary = try ReportWriter.writeAll(
-      results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy, render: render)
+      results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy,
+      methods: CatalogBuilder.catalog.regularizers, render: render)
     for path in summary.removed {
       FileHandle.standardError.write(Data("removed \(paths.reports)/\(path) (no results for it any more)\n".utf8))
     }

@@ -7,6 +7,41 @@ import Testing
 @Suite struct VerdictTableTests {
   let taxonomy = ["dropout": "architecture (noise on units)", "dropblock": "architecture (structured noise)"]
 
+  /// Claims are grouped by Kukačka et al.'s categories, in their order, and the methods table lists every method
+  /// with its finer attributes (`none` left out).
+  @Test func claimsGroupedByCategoryAndMethodsTable() throws {
+    var cutout = RegularizerInfo(parameters: [], taxonomy: "data", summary: "Zeroes a square patch.")
+    cutout.actsOn = "input images"
+    cutout.dependsOn = "chance only"
+    cutout.phase = "training only"
+    var ns = RegularizerInfo(parameters: [], taxonomy: "architecture", summary: "Validation-driven.")
+    ns.actsOn = "fully connected units"
+    ns.stochastic = false
+    ns.dependsOn = "labels and validation data"
+    ns.phase = "training and test"
+    let none = RegularizerInfo(parameters: [], taxonomy: "architecture", summary: "nothing")
+    var data = Fixtures.numeric()
+    data.spec.method = "cutout"
+    data.experimentID = "toy-cutout"
+    let md = VerdictTable.markdown(
+      for: [Fixtures.arms(), data], taxonomy: ["cutout": "data", "dropblock": "architecture"],
+      methods: ["cutout": cutout, "nsdropout": ns, "none": none])
+    let dataSection = try #require(md.range(of: "### Via data\n"))
+    let architecture = try #require(md.range(of: "### Via the network architecture\n"))
+    #expect(dataSection.upperBound < architecture.lowerBound)
+    let cutoutRow = try #require(md.range(of: "| [Toy retention p has an interior optimum](toy-cutout.md) | `cutout` | data |"))
+    #expect(dataSection.upperBound < cutoutRow.lowerBound && cutoutRow.upperBound < architecture.lowerBound)
+    #expect(md.contains("## Methods by taxonomy"))
+    #expect(md.contains("| `cutout` | data | input images | yes | chance only | training only | Zeroes a square patch. |"))
+    #expect(md.contains("| `nsdropout` | architecture | fully connected units | no | labels and validation data | training and test | Validation-driven. |"))
+    #expect(!md.contains("| `none` |"))
+    // Data methods first in the methods table too.
+    let table = try #require(md.range(of: "## Methods by taxonomy"))
+    let cutoutMethod = try #require(md.range(of: "| `cutout` | data | input images"))
+    #expect(table.upperBound < cutoutMethod.lowerBound)
+    #expect(cutoutMethod.lowerBound < md.range(of: "| `nsdropout` |")!.lowerBound)
+  }
+
   @Test func oneRowPerExperimentSortedById() throws {
     let md = VerdictTable.markdown(for: [Fixtures.numeric(), Fixtures.arms()], taxonomy: taxonomy)
     let rows = md.split(separator: "\n").filter { $0.hasPrefix("| [") }

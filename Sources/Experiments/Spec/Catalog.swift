@@ -107,6 +107,12 @@ public struct RegularizerInfo: Sendable {
   public var siteKind: String
   /// The method reads a validation split: the run must set `dataset.validation_fraction` > 0.
   public var needsValidation: Bool
+  /// Kukačka et al.'s finer attributes, for the report: what it acts on, random or not, what it depends on, and
+  /// whether the test-time network differs ("training only" / "training and test").
+  public var actsOn: String = ""
+  public var stochastic: Bool = true
+  public var dependsOn: String = ""
+  public var phase: String = ""
   /// Checks the placement and the parameters that depend on the site (e.g. block size against the feature map):
   /// nil when valid, else a sentence saying what is wrong.
   public var validate: @Sendable (_ params: [String: ConfigValue], _ site: SiteInfo) -> String?

@@ -11,6 +11,36 @@ public enum Taxonomy: String, Sendable, CaseIterable {
   case optimization
 }
 
+/// Kukačka et al.'s finer attributes of a method, shown beside its category in the report: whether it is random,
+/// what its choice of what to drop (or mix, or project) depends on, and whether the network is computed differently
+/// at test time than the plain network would be.
+public struct Traits: Sendable, Equatable {
+  public enum Dependence: String, Sendable {
+    case chance = "chance only"
+    case activations = "the activations"
+    case weights = "the weights"
+    case labels = "the labels"
+    case labelsAndValidation = "labels and validation data"
+    case learned = "learnt parameters"
+    case trainingStatistics = "statistics over training"
+  }
+
+  public enum Phase: String, Sendable {
+    case training = "training only"
+    case trainingAndTest = "training and test"
+  }
+
+  public var stochastic: Bool
+  public var dependsOn: Dependence
+  public var phase: Phase
+
+  public init(stochastic: Bool = true, dependsOn: Dependence = .chance, phase: Phase = .training) {
+    self.stochastic = stochastic
+    self.dependsOn = dependsOn
+    self.phase = phase
+  }
+}
+
 /// Where a regularizer acts. Each case names the kind of model site it plugs into; placement is checked in one
 /// place (`RegularizerDescriptor.validate`) against the site's kind and shape.
 public enum PlugPoint: String, Sendable, CaseIterable {
@@ -28,6 +58,19 @@ public enum PlugPoint: String, Sendable, CaseIterable {
   case branch
   /// The training loop (the model's `train` site): batch transforms, loss terms, after-step projections.
   case training
+
+  /// What the method transforms, in the report's words.
+  public var actsOn: String {
+    switch self {
+    case .activation: "activations"
+    case .featureMap: "feature maps"
+    case .vector: "fully connected units"
+    case .input: "input images"
+    case .weights: "weights"
+    case .branch: "residual branches"
+    case .training: "the training loop"
+    }
+  }
 
   public var siteKind: SiteKind {
     switch self {
@@ -52,6 +95,7 @@ public enum EvaluationRule: Sendable, Equatable {
 public struct RegularizerDescriptor: Sendable {
   public let name: String
   public let taxonomy: Taxonomy
+  public let traits: Traits
   public let summary: String
   public let citation: String
   public let parameters: [ParameterDescription]
@@ -83,7 +127,7 @@ public struct RegularizerDescriptor: Sendable {
   public let expectations: @Sendable ([String: ParameterValue], Site) -> [Expectation]
 
   init(
-    name: String, taxonomy: Taxonomy, summary: String, citation: String, parameters: [ParameterDescription],
+    name: String, taxonomy: Taxonomy, traits: Traits = Traits(), summary: String, citation: String, parameters: [ParameterDescription],
     plugsInto plugPoint: PlugPoint, evaluation: EvaluationRule = .identity, defaultSites: [String]? = nil,
     identity: [String: ParameterValue]? = nil, needsValidation: Bool = false, uses: [RegularizerDescriptor] = [],
     file: String = #filePath,
@@ -93,6 +137,7 @@ public struct RegularizerDescriptor: Sendable {
   ) {
     self.name = name
     self.taxonomy = taxonomy
+    self.traits = traits
     self.summary = summary
     self.citation = citation
     self.parameters = parameters

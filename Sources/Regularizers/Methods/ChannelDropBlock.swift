@@ -119,7 +119,7 @@ public final class ChannelDropBlock: MaskLayer {
 
 extension ChannelDropBlock {
   public static let descriptor = RegularizerDescriptor(
-    name: "channel-dropblock", taxonomy: .architecture,
+    name: "channel-dropblock", taxonomy: .architecture, traits: Traits(dependsOn: .activations),
     summary: "Zeroes a random channel and the channels most correlated with it (⌊C·rate⌋ in all), per sample.",
     citation: "Ding et al., Channel DropBlock, BMVC 2021",
     parameters: [

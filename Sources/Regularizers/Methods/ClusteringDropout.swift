@@ -155,7 +155,7 @@ public final class ClusteringDropout: Layer, TrainingHook {
 
 extension ClusteringDropout {
   public static let descriptor = RegularizerDescriptor(
-    name: "clustering-dropout", taxonomy: .architecture,
+    name: "clustering-dropout", taxonomy: .architecture, traits: Traits(dependsOn: .trainingStatistics),
     summary: "Groups units by their response each epoch; stronger groups drop less (biased dropout with halves).",
     citation: "Clustering-based adaptive dropout, Pattern Recognition 2020 (seed 001)",
     parameters: [

@@ -190,7 +190,7 @@ extension CorrDrop {
   }
 
   public static let spatialDescriptor = RegularizerDescriptor(
-    name: "corrdrop-spatial", taxonomy: .architecture,
+    name: "corrdrop-spatial", taxonomy: .architecture, traits: Traits(dependsOn: .activations),
     summary: "Drops block-sized cells of a feature map, the less correlated with the other cells the more often.",
     citation: "Zeng et al., Correlation-based structural dropout for CNNs (CorrDrop), Pattern Recognition 2021",
     parameters: [
@@ -223,7 +223,7 @@ extension CorrDrop {
     })
 
   public static let channelDescriptor = RegularizerDescriptor(
-    name: "corrdrop-channel", taxonomy: .architecture,
+    name: "corrdrop-channel", taxonomy: .architecture, traits: Traits(dependsOn: .activations),
     summary: "Drops whole channels, the less correlated with the other channels the more often.",
     citation: "Zeng et al., Correlation-based structural dropout for CNNs (CorrDrop), Pattern Recognition 2021",
     parameters: [rateParameter("target fraction of channels dropped, renormalised."), rampParameter],

@@ -98,7 +98,7 @@ public final class CutMix: TrainingHook {
 
 extension CutMix {
   public static let descriptor = RegularizerDescriptor(
-    name: "cutmix", taxonomy: .data,
+    name: "cutmix", taxonomy: .data, traits: Traits(dependsOn: .labels),
     summary: "Pastes a random box from a partner image into each image; labels mixed by the pasted area.",
     citation: "Yun et al., CutMix, ICCV 2019 (comparator for Attentive CutMix; not from the seed notes)",
     parameters: [

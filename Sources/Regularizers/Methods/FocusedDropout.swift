@@ -71,7 +71,7 @@ public final class FocusedDropout: MaskLayer {
 
 extension FocusedDropout {
   public static let descriptor = RegularizerDescriptor(
-    name: "focused-dropout", taxonomy: .architecture,
+    name: "focused-dropout", taxonomy: .architecture, traits: Traits(dependsOn: .activations),
     summary: "On a fraction of batches, keeps only the positions where the strongest channel is near its peak.",
     citation: "Xie et al., FocusedDropout for Convolutional Neural Network, Applied Sciences 2021",
     parameters: [

@@ -187,7 +187,7 @@ public final class HeuristicDropout: Layer {
 
 extension HeuristicDropout {
   public static let descriptor = RegularizerDescriptor(
-    name: "heuristic-dropout", taxonomy: .architecture,
+    name: "heuristic-dropout", taxonomy: .architecture, traits: Traits(stochastic: false, dependsOn: .activations),
     summary: "Replaces the channels with the highest entropy + k/variance score by their 3×3 Laplacian.",
     citation: "Heuristic Dropout (seed note 001), reference code github.com/sdc17/HeuristicDropout",
     parameters: [

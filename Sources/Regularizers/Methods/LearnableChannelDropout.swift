@@ -127,7 +127,7 @@ public final class LearnableChannelDropout: Layer, TrainingHook {
 
 extension LearnableChannelDropout {
   public static let descriptor = RegularizerDescriptor(
-    name: "learnable-channel-dropout", taxonomy: .architecture,
+    name: "learnable-channel-dropout", taxonomy: .architecture, traits: Traits(dependsOn: .learned),
     summary: "Drops channels tied to a random seed channel with learnt probabilities σ(M), relaxed, rate-penalised.",
     citation: "Seed note 000 (no source paper named); this reading is documented in its method file",
     parameters: [

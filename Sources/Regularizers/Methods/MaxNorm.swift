@@ -26,7 +26,7 @@ public final class MaxNormConstraint: TrainingHook {
 
 extension MaxNormConstraint {
   public static let descriptor = RegularizerDescriptor(
-    name: "max-norm", taxonomy: .optimization,
+    name: "max-norm", taxonomy: .optimization, traits: Traits(stochastic: false, dependsOn: .weights),
     summary: "Projects every unit's incoming weight vector back to L2 norm ≤ c after each optimiser step.",
     citation: "Srivastava et al., Dropout, JMLR 2014, §5.1",
     parameters: [

@@ -116,7 +116,7 @@ public final class NSDropout: Layer, TrainingHook {
 
 extension NSDropout {
   public static let descriptor = RegularizerDescriptor(
-    name: "nsdropout", taxonomy: .architecture,
+    name: "nsdropout", taxonomy: .architecture, traits: Traits(stochastic: false, dependsOn: .labelsAndValidation, phase: .trainingAndTest),
     summary: "Drops, deterministically, the units whose per-class means differ most between training and validation.",
     citation: "Neuron-specific dropout (NSDropout), seed note 001",
     parameters: [

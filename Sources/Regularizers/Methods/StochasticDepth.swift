@@ -55,7 +55,7 @@ public final class StochasticDepth: BranchGate {
 
 extension StochasticDepth {
   public static let descriptor = RegularizerDescriptor(
-    name: "stochastic-depth", taxonomy: .architecture,
+    name: "stochastic-depth", taxonomy: .architecture, traits: Traits(phase: .trainingAndTest),
     summary: "Skips whole residual branches per mini-batch with survival p_ℓ decaying linearly to p_L with depth.",
     citation: "Huang et al., Deep Networks with Stochastic Depth, ECCV 2016",
     parameters: [

@@ -151,7 +151,7 @@ public final class TargetedDropout: WeightMask {
 
 extension TargetedDropout {
   public static let descriptor = RegularizerDescriptor(
-    name: "targeted-dropout", taxonomy: .architecture,
+    name: "targeted-dropout", taxonomy: .architecture, traits: Traits(dependsOn: .weights),
     summary: "Drops, with probability α, the γ fraction of lowest-magnitude weights of each unit (or lowest-norm "
       + "units); no rescaling.",
     citation: "Gomez et al., Learning Sparse Networks Using Targeted Dropout, arXiv:1905.13678, 2019",
