@@ -74,6 +74,8 @@ public struct RegimeReport: Codable, Sendable, Equatable {
   public struct Row: Codable, Sendable, Equatable {
     public var label: String
     public var isReference: Bool
+    /// Runs of the point that finished (not diverged, stalled or failed); nil in results from before it was kept.
+    public var finished: Int?
     public var train: Double?
     public var test: Double?
     /// Mean over finished seeds of (train metric at the end − train metric `over` of the epochs earlier).
@@ -128,7 +130,8 @@ extension Regime {
         r.final[train].flatMap { a in metricValue(test, in: r.final).map { a - $0 } }
       }
       var row = RegimeReport.Row(
-        label: point.label, isReference: isReference, train: trainMean, test: testMean, lateGain: mean(gains))
+        label: point.label, isReference: isReference, finished: pointRuns.count, train: trainMean, test: testMean,
+        lateGain: mean(gains))
       (row.lateGainLow, row.lateGainHigh) = Self.interval(gains)
       (row.gapLow, row.gapHigh) = Self.interval(gaps)
       if let overfitGap, isReference { row.overfits = row.gapLow.map { $0 >= overfitGap } ?? false }
@@ -143,7 +146,7 @@ extension Regime {
       }
       let short = reference.filter { $0.shownNotToOverfit(overfitGap) }
       let unshown = reference.filter {
-        $0.overfits != true && !$0.shownNotToOverfit(overfitGap) && $0.train != nil
+        $0.overfits != true && !$0.shownNotToOverfit(overfitGap) && $0.finished != 0
       }
       func list(_ rows: [RegimeReport.Row]) -> String {
         rows.prefix(4).map { "\($0.label): \(gapText($0))" }.joined(separator: "; ") + (rows.count > 4 ? "; …" : "")
@@ -161,7 +164,7 @@ extension Regime {
       }
     }
     // A point with no finished run did not train at all: say so rather than "not shown to have converged".
-    let untrained = rows.filter { $0.train == nil }
+    let untrained = rows.filter { $0.finished == 0 }
     if !untrained.isEmpty {
       problems.append(
         "\(untrained.count) point\(untrained.count == 1 ? " has" : "s have") no finished run (every run diverged or "
@@ -170,7 +173,7 @@ extension Regime {
     if let plateau {
       let window = "over the last \(Int((over * 100).rounded()))% of training"
       let moving = rows.filter { $0.shownStillRising(plateau) }
-      let unshown = rows.filter { $0.converged != true && !$0.shownStillRising(plateau) && $0.train != nil }
+      let unshown = rows.filter { $0.converged != true && !$0.shownStillRising(plateau) && $0.finished != 0 }
       func list(_ rows: [RegimeReport.Row]) -> String {
         rows.prefix(4).map { "\($0.label): \(gainText($0))" }.joined(separator: "; ") + (rows.count > 4 ? "; …" : "")
       }
