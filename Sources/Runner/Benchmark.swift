@@ -64,60 +64,46 @@ public enum Benchmark {
   }
 
   static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
-    let shape = [28, 28, 1]
     func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> (Site) -> Plug {
       let d = RegularizerRegistry.descriptor(name)!
       let values = try CatalogBuilder.parameterValues(params, descriptor: d)
       return { site in d.make(values, site) }
     }
+    /// The workload's network on 28×28×1 inputs and 10 classes, `plug` choosing what goes at each site.
+    func build(_ name: String, widths: [Int]? = nil, blocks: Int? = nil, plug: @escaping (Site) -> Plug? = { _ in nil })
+      throws -> Layer
+    {
+      try ModelRegistry.build(
+        ModelRequest(
+          name: name, inputShape: [28, 28, 1], classes: 10, widths: widths, blocks: blocks, key: key, plug: plug)
+      ).network
+    }
     let dropout = try regularizer("dropout", ["rate": .double(0.5)])
     switch workload {
     case "W1":
-      let m = try ModelRegistry.build(
-        ModelRequest(
-          name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key,
-          plug: { site in
-            site.kind == .activation && site.name.hasPrefix("hidden") ? dropout(site) : nil
-          }))
-      return (m.network, "mlp 784-1024-1024-10 + dropout 0.5")
+      let net = try build("mlp", widths: [1024, 1024]) { site in
+        site.kind == .activation && site.name.hasPrefix("hidden") ? dropout(site) : nil
+      }
+      return (net, "mlp 784-1024-1024-10 + dropout 0.5")
     case "W2":
-      let m = try ModelRegistry.build(
-        ModelRequest(
-          name: "cnn", inputShape: shape, classes: 10, key: key,
-          plug: { site in
-            site.kind == .activation && site.name == "fc1" ? dropout(site) : nil
-          }))
-      return (m.network, "cnn + dropout 0.5")
+      let net = try build("cnn") { site in site.kind == .activation && site.name == "fc1" ? dropout(site) : nil }
+      return (net, "cnn + dropout 0.5")
     case "W3":
-      return (
-        try ModelRegistry.build(ModelRequest(name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key)).network,
-        "resnet8"
-      )
+      return (try build("resnet", blocks: 1), "resnet8")
     case "W3d":
       let dropBlock = try regularizer("dropblock", ["rate": .double(0.1), "block_size": .int(3)])
-      let m = try ModelRegistry.build(
-        ModelRequest(
-          name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key,
-          plug: { site in
-            ["stage2", "stage3"].contains(site.name) ? dropBlock(site) : nil
-          }))
-      return (m.network, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
+      let net = try build("resnet", blocks: 1) { site in ["stage2", "stage3"].contains(site.name) ? dropBlock(site) : nil }
+      return (net, "resnet8 + DropBlock (bs 3, rate 0.1) after stages 2 and 3")
     case "W4":
       let dropConnect = try regularizer("dropconnect", ["rate": .double(0.5)])
-      let m = try ModelRegistry.build(
-        ModelRequest(
-          name: "mlp", inputShape: shape, classes: 10, widths: [1024, 1024], key: key,
-          plug: { site in
-            site.kind == .weights && site.name.hasPrefix("hidden") ? dropConnect(site) : nil
-          }))
-      return (m.network, "mlp 784-1024-1024-10 + DropConnect 0.5 on both hidden layers' weights")
+      let net = try build("mlp", widths: [1024, 1024]) { site in
+        site.kind == .weights && site.name.hasPrefix("hidden") ? dropConnect(site) : nil
+      }
+      return (net, "mlp 784-1024-1024-10 + DropConnect 0.5 on both hidden layers' weights")
     case "W5":
       let depth = try regularizer("stochastic-depth", ["survival_last": .double(0.5)])
-      let m = try ModelRegistry.build(
-        ModelRequest(
-          name: "resnet", inputShape: shape, classes: 10, blocks: 1, key: key,
-          plug: { site in site.kind == .branch ? depth(site) : nil }))
-      return (m.network, "resnet8 + stochastic depth (p_L 0.5, linear: a third of block compute skipped on average)")
+      let net = try build("resnet", blocks: 1) { site in site.kind == .branch ? depth(site) : nil }
+      return (net, "resnet8 + stochastic depth (p_L 0.5, linear: a third of block compute skipped on average)")
     default:
       throw RunnerError.badParameter(
         "workload", "unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")

@@ -29,7 +29,8 @@ public final class NSDropout: Layer, TrainingHook {
   private var validationSums: [Int32: [Double]] = [:]
   private var validationCounts: [Int32: Int] = [:]
   private var batchLabels: [Int32]?
-  private var applied = false
+  /// The tiled mask of the last training forward, for its backward (nil: nothing dropped).
+  private var applied: Mask?
 
   public init(units: Int, rate: Double) {
     precondition(units > 0 && rate >= 0 && rate < 1, "NSDropout: bad parameters")
@@ -70,14 +71,18 @@ public final class NSDropout: Layer, TrainingHook {
       accumulate(x, into: &validationSums, counts: &validationCounts)
       batchLabels = nil
     }
-    applied = context.mode == .train && mask.contains(0)
-    guard mask.contains(0) else { return x }
-    return MaskLayer.apply(.elementwise(Array(repeatElement(mask, count: x.rows).joined())), to: x)
+    guard mask.contains(0) else {
+      applied = nil
+      return x
+    }
+    let tiled = Mask.elementwise(Array(repeatElement(mask, count: x.rows).joined()))
+    applied = context.mode == .train ? tiled : nil
+    return MaskLayer.apply(tiled, to: x)
   }
 
   public func backward(_ dy: Tensor) -> Tensor {
-    guard applied else { return dy }
-    return MaskLayer.apply(.elementwise(Array(repeatElement(mask, count: dy.rows).joined())), to: dy)
+    guard let applied else { return dy }
+    return MaskLayer.apply(applied, to: dy)
   }
 
   /// Each unit's score: Σ over classes seen in both splits of |mean on training − mean on validation|.
