@@ -11,7 +11,7 @@ MNIST5K      := $(DATA_DIR)/mnist_5k.csv.gz
 MNIST5K_SHA  := 846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d
 APT_PACKAGES := gnuplot-nox libopenblas-dev libdnnl-dev dataset-fashion-mnist zlib1g-dev
 
-.PHONY: deps apt-deps build test test-slurm replicate replicate-headline experiment report diff verify bench clean
+.PHONY: deps apt-deps build test test-slurm replicate replicate-headline experiment report diff verify bench bench-peer clean
 
 deps: apt-deps $(MNIST5K)
 
@@ -70,6 +70,22 @@ verify: build
 
 bench: build
 	$(BIN) bench
+
+# The PyTorch CPU peer, alternated with ours per workload (2 rounds) in one sitting: Reports/bench.{md,json}.
+# Its venv (torch is large) lives outside the repository; a local CPU wheel in PEER_WHEELS is preferred to PyPI's.
+PEER_VENV    ?= $(HOME)/.cache/dropbench/peer-venv
+PEER_WHEELS  ?= /opt/wheels
+PEER_ROUNDS  ?= 2
+
+$(PEER_VENV)/bin/python:
+	@python3 -c "import ensurepip" 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv; }
+	python3 -m venv "$(PEER_VENV)"
+	@wheel=$$(ls $(PEER_WHEELS)/torch-*cpu*.whl 2>/dev/null | head -1); \
+	echo "installing the PyTorch peer into $(PEER_VENV) from $${wheel:-PyPI}"; \
+	"$(PEER_VENV)/bin/pip" install --quiet "$${wheel:-torch}" numpy || { rm -rf "$(PEER_VENV)"; exit 1; }
+
+bench-peer: build $(PEER_VENV)/bin/python
+	$(BIN) bench --peer-script Tests/Peer/pytorch_cpu_bench.py --peer-python $(PEER_VENV)/bin/python --rounds $(PEER_ROUNDS)
 
 clean:
 	rm -rf .build .dropbench/cache

@@ -9,14 +9,18 @@ import Tensor
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Engine throughput on W1–W5 vs the machine's sgemm peak; writes Reports/bench.{json,md}.",
+    abstract: "Engine throughput on W1–W5 vs the machine's sgemm peak (and the PyTorch peer); writes Reports/bench.{json,md}.",
     discussion: """
       One thread. Each workload trains one epoch of Fashion-MNIST at batch 128 in its own process (so peak memory \
-      is per workload), then evaluates the test set at batch 1000. Compare with PyTorch by running \
-      ../shared/bench/pytorch_cpu_bench.py --threads 1 --json peer.json in the same sitting and passing --peer peer.json.
+      is per workload), then evaluates the test set at batch 1000. With --peer-script (what `make bench-peer` \
+      passes) the PyTorch CPU peer runs the same workloads alternately with ours, --rounds times each \
+      (ours, peer, ours, peer …), and the page shows medians, ratios and the engine-speed targets.
       """)
   @Option(help: "Run one workload in this process and print its JSON (used internally).") var workload: String?
-  @Option(help: "PyTorch peer JSON from pytorch_cpu_bench.py, to show the ratio.") var peer: String?
+  @Option(help: "The PyTorch peer script (Tests/Peer/pytorch_cpu_bench.py): alternate it with ours per workload.")
+  var peerScript: String?
+  @Option(help: "The Python that has torch, for --peer-script.") var peerPython = "python3"
+  @Option(help: "Rounds per workload (each: ours, then the peer's).") var rounds = 1
   @Option(help: "Limit training steps per workload (quick smoke check).") var maxSteps: Int?
   @Flag(help: "With --workload: print per-layer forward/backward milliseconds per training step instead.")
   var layers = false
@@ -28,6 +32,10 @@ struct Bench: ParsableCommand {
         "unknown workload '\(workload)' for --workload; choices: \(Benchmark.workloads.joined(separator: ", "))")
     }
     if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+    if rounds < 1 { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
+    if let peerScript, !FileManager.default.fileExists(atPath: peerScript) {
+      throw ValidationError("--peer-script \(peerScript) does not exist (the peer is Tests/Peer/pytorch_cpu_bench.py)")
+    }
   }
 
   func run() throws {
@@ -46,68 +54,72 @@ struct Bench: ParsableCommand {
       }
       let gemm = [1024, 2048].map { Benchmark.gemm(n: $0) }
       let peak = gemm.map(\.gflops).max() ?? 1
-      var results: [Benchmark.WorkloadResult] = []
-      let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+      var rows: [PeerComparison.Row] = []
+      var torch = "–"
+      let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dropbench-peer-\(getpid()).json")
+      defer { try? FileManager.default.removeItem(at: scratch) }
       for w in Benchmark.workloads {
-        FileHandle.standardError.write(Data("bench: \(w)…\n".utf8))
-        var args = ["bench", "--workload", w]
-        if let maxSteps { args += ["--max-steps", String(maxSteps)] }
-        let output = try Subprocess.runForwardingInterrupts([exe] + args)
-        guard output.status == 0 else {
-          throw UserFacingError(message: "bench \(w) failed: \(output.stderr)", code: 1)
+        var row = PeerComparison.Row(workload: w, description: "", ours: [], peer: [])
+        let peerName = peerScript == nil ? nil : PeerComparison.peerNames[w]
+        for round in 1...rounds {
+          log("bench: \(w) round \(round)/\(rounds): DropBench…")
+          var r = try ours(w)
+          r.percentOfPeak = 100 * r.trainGFLOPS / peak
+          row.description = r.description
+          row.ours.append(r)
+          if let peerScript, let peerName {
+            log("bench: \(w) round \(round)/\(rounds): PyTorch (\(peerName))…")
+            let (run, version) = try peer(peerScript, peerName, json: scratch)
+            row.peer.append(run)
+            torch = version
+          }
         }
-        var r = try JSONDecoder().decode(Benchmark.WorkloadResult.self, from: output.stdout)
-        r.percentOfPeak = 100 * r.trainGFLOPS / peak
-        results.append(r)
+        rows.append(row)
       }
-      let report = Benchmark.Summary(kernels: kernels, gemm: gemm, workloads: results)
-      let peerRates = peer.flatMap { BenchPeer.load($0) } ?? [:]
+      let sitting = PeerComparison.Sitting(
+        date: ISO8601DateFormatter().string(from: Date()), machine: Self.machine(kernels), kernels: kernels,
+        gemm: gemm, torch: torch, rounds: rounds, maxSteps: maxSteps, rows: rows)
       let dir = URL(fileURLWithPath: paths.reports)
       try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-      try AtomicFile.write(Runner.JSON.encode(report), to: dir.appendingPathComponent("bench.json"))
-      let md = BenchPeer.markdown(report, peer: peerRates)
+      try AtomicFile.write(Runner.JSON.encode(sitting), to: dir.appendingPathComponent("bench.json"))
+      let md = PeerComparison.markdown(sitting)
       try AtomicFile.write(Data(md.utf8), to: dir.appendingPathComponent("bench.md"))
       print(md, terminator: "")
     }
   }
-}
 
-/// The PyTorch peer's numbers (pytorch_cpu_bench.py --json), one thread.
-enum BenchPeer {
-  static let names = ["W1": "mlp", "W2": "cnn", "W3": "resnet8", "W3d": "resnet8d"]
+  private func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
-  static func load(_ path: String) -> [String: Double]? {
-    guard let data = FileManager.default.contents(atPath: path),
-      let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let results = json["results"] as? [[String: Any]]
-    else { return nil }
-    var rates: [String: Double] = [:]
-    for r in results where (r["threads"] as? Int) == 1 {
-      if let w = r["workload"] as? String, let rate = r["train_img_s"] as? Double { rates[w] = rate }
-    }
-    return rates
+  /// One of our workloads in a fresh process (so peak memory is per workload).
+  private func ours(_ w: String) throws -> Benchmark.WorkloadResult {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+    var args = ["bench", "--workload", w]
+    if let maxSteps { args += ["--max-steps", String(maxSteps)] }
+    let output = try Subprocess.runForwardingInterrupts([exe] + args)
+    guard output.status == 0 else { throw UserFacingError(message: "bench \(w) failed: \(output.stderr)", code: 1) }
+    return try JSONDecoder().decode(Benchmark.WorkloadResult.self, from: output.stdout)
   }
 
-  static func markdown(_ r: Benchmark.Summary, peer: [String: Double]) -> String {
-    func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
-    var s = "# Engine benchmark\n\n"
-    s += "One thread; OpenBLAS core `\(r.kernels.selection.blasCoreType)` (loaded: \(r.kernels.blasCoreLoaded)), "
-    s += "oneDNN \(r.kernels.dnnlVersion) max ISA `\(r.kernels.selection.dnnlISA)`, CPU: \(r.kernels.cpuModel).\n\n"
-    s += "sgemm peak: " + r.gemm.map { "\($0.n)³ \(f($0.gflops, 1)) GFLOP/s" }.joined(separator: ", ") + "\n\n"
-    s +=
-      "| workload | train img/s | eval img/s (batch 1000) | train GFLOP/s | % of sgemm peak | 1-epoch test acc. | peak RSS MiB |"
-    s +=
-      peer.isEmpty
-      ? "\n|---|---|---|---|---|---|---|\n" : " PyTorch img/s | × PyTorch |\n|---|---|---|---|---|---|---|---|---|\n"
-    for w in r.workloads {
-      s +=
-        "| \(w.workload): \(w.description) | \(f(w.trainImagesPerSecond)) | \(f(w.evalImagesPerSecond)) | \(f(w.trainGFLOPS, 1)) | \(f(w.percentOfPeak, 1)) | \(f(w.testAccuracyAfterOneEpoch, 2))% | \(f(w.peakResidentMiB)) |"
-      if !peer.isEmpty {
-        let p = names[w.workload].flatMap { peer[$0] }
-        s += " \(p.map { f($0) } ?? "–") | \(p.map { f(w.trainImagesPerSecond / $0, 2) } ?? "–") |"
-      }
-      s += "\n"
+  /// The peer on one workload, one thread (its gemm and determinism parts skipped).
+  private func peer(_ script: String, _ name: String, json: URL) throws -> (PeerComparison.PeerRun, String) {
+    let output = try Subprocess.runForwardingInterrupts([
+      peerPython, script, "--threads", "1", "--workloads", name, "--skip-gemm", "--skip-det", "--json", json.path,
+    ])
+    guard output.status == 0, let data = FileManager.default.contents(atPath: json.path),
+      let parsed = PeerComparison.parsePeer(data, workload: name)
+    else {
+      let last = output.stderr.split(separator: "\n").last.map(String.init) ?? "no output"
+      throw UserFacingError(
+        message: "the PyTorch peer failed on \(name) (\(peerPython) \(script)): \(last); `make bench-peer` creates its venv",
+        code: 1)
     }
-    return s
+    return parsed
+  }
+
+  /// CPU model, cores and memory, for the page.
+  static func machine(_ kernels: KernelInfo) -> String {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let gib = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
+    return "\(kernels.cpuModel), \(cores) cores, \(String(format: "%.0f", gib)) GiB"
   }
 }

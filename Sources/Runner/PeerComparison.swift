@@ -1,0 +1,186 @@
+import Foundation
+import Tensor
+
+/// `make bench-peer`: DropBench's workloads and the PyTorch CPU peer (`Tests/Peer/pytorch_cpu_bench.py`) run
+/// alternately in one sitting — ours, peer, ours, peer … per workload — so that a neighbour's burst or the host's
+/// clock drift hits both sides alike; medians over the rounds, the ratios, and the engine targets of the speed
+/// issue checked against them. Hosts differ (Intel, AMD): only ratios from one sitting are comparable.
+public enum PeerComparison {
+  /// The peer script's name for each of our workloads that it has (W4 and W5 have no PyTorch twin: their row
+  /// compares them with our own plain workload instead).
+  public static let peerNames = ["W1": "mlp", "W2": "cnn", "W3": "resnet8", "W3d": "resnet8d"]
+
+  /// One run of the peer on one workload (`pytorch_cpu_bench.py --json`, one thread).
+  public struct PeerRun: Codable, Sendable, Equatable {
+    public var trainImagesPerSecond: Double
+    /// Test-set evaluation at batch 1000 and at batch 128 (the faster one is the fair comparison).
+    public var evalImagesPerSecond: Double
+    public var evalImagesPerSecondBatch128: Double
+    public var bestEvalImagesPerSecond: Double { max(evalImagesPerSecond, evalImagesPerSecondBatch128) }
+
+    public init(trainImagesPerSecond: Double, evalImagesPerSecond: Double, evalImagesPerSecondBatch128: Double) {
+      self.trainImagesPerSecond = trainImagesPerSecond
+      self.evalImagesPerSecond = evalImagesPerSecond
+      self.evalImagesPerSecondBatch128 = evalImagesPerSecondBatch128
+    }
+  }
+
+  /// The one-thread result of `workload` (the peer's name) in a peer JSON file, and the torch version.
+  public static func parsePeer(_ data: Data, workload: String) -> (run: PeerRun, torch: String)? {
+    guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let results = json["results"] as? [[String: Any]],
+      let r = results.first(where: { ($0["workload"] as? String) == workload && ($0["threads"] as? Int) == 1 }),
+      let train = r["train_img_s"] as? Double, let eval = r["eval_img_s"] as? Double
+    else { return nil }
+    let eval128 = r["eval_img_s_bs128"] as? Double ?? 0
+    return (
+      PeerRun(trainImagesPerSecond: train, evalImagesPerSecond: eval, evalImagesPerSecondBatch128: eval128),
+      json["torch"] as? String ?? "?"
+    )
+  }
+
+  /// Every round of one workload: ours and the peer's (empty when the peer has no such workload).
+  public struct Row: Codable, Sendable {
+    public var workload: String
+    public var description: String
+    public var ours: [Benchmark.WorkloadResult]
+    public var peer: [PeerRun]
+
+    public init(workload: String, description: String, ours: [Benchmark.WorkloadResult], peer: [PeerRun]) {
+      self.workload = workload
+      self.description = description
+      self.ours = ours
+      self.peer = peer
+    }
+
+    public var train: Double { median(ours.map(\.trainImagesPerSecond)) }
+    public var eval: Double { median(ours.map(\.evalImagesPerSecond)) }
+    public var percentOfPeak: Double { median(ours.map(\.percentOfPeak)) }
+    public var peerTrain: Double? { peer.isEmpty ? nil : median(peer.map(\.trainImagesPerSecond)) }
+    public var peerBestEval: Double? { peer.isEmpty ? nil : median(peer.map(\.bestEvalImagesPerSecond)) }
+    /// Which of the peer's batch sizes was faster in most rounds.
+    public var peerBestEvalBatch: Int {
+      peer.filter { $0.evalImagesPerSecondBatch128 > $0.evalImagesPerSecond }.count * 2 > peer.count ? 128 : 1000
+    }
+  }
+
+  /// One sitting: the machine, the sgemm peak, every workload's rounds.
+  public struct Sitting: Codable, Sendable {
+    public var date: String
+    public var machine: String
+    public var kernels: KernelInfo
+    public var gemm: [Benchmark.GemmResult]
+    public var torch: String
+    public var rounds: Int
+    public var maxSteps: Int?
+    public var rows: [Row]
+
+    public init(
+      date: String, machine: String, kernels: KernelInfo, gemm: [Benchmark.GemmResult], torch: String, rounds: Int,
+      maxSteps: Int?, rows: [Row]
+    ) {
+      self.date = date
+      self.machine = machine
+      self.kernels = kernels
+      self.gemm = gemm
+      self.torch = torch
+      self.rounds = rounds
+      self.maxSteps = maxSteps
+      self.rows = rows
+    }
+
+    public func row(_ workload: String) -> Row? { rows.first { $0.workload == workload } }
+  }
+
+  /// One target of the engine-speed issue and whether this sitting meets it.
+  public struct Target: Sendable, Equatable {
+    public var name: String
+    public var measured: Double
+    public var goal: String
+    public var met: Bool
+  }
+
+  /// The issue's targets: training ≥ 2.2× PyTorch on W1–W3; ≥ 75% of the sgemm peak on W2/W3; evaluation ≥ 1.5×
+  /// PyTorch's faster batch size on every workload with a peer; DropBlock (W3d) and DropConnect (W4) within 10% of
+  /// their plain workload's training speed; stochastic depth (W5) faster than plain W3. A target whose rows are
+  /// missing is left out.
+  public static func targets(_ s: Sitting) -> [Target] {
+    var out: [Target] = []
+    for w in ["W1", "W2", "W3"] {
+      guard let r = s.row(w), let p = r.peerTrain else { continue }
+      let ratio = r.train / p
+      out.append(Target(name: "\(w) training × PyTorch", measured: ratio, goal: "≥ 2.2×", met: ratio >= 2.2))
+    }
+    for w in ["W2", "W3"] {
+      guard let r = s.row(w) else { continue }
+      out.append(
+        Target(
+          name: "\(w) training, % of sgemm peak", measured: r.percentOfPeak, goal: "≥ 75%", met: r.percentOfPeak >= 75))
+    }
+    for r in s.rows {
+      guard let p = r.peerBestEval else { continue }
+      let ratio = r.eval / p
+      out.append(
+        Target(name: "\(r.workload) evaluation × PyTorch's faster batch", measured: ratio, goal: "≥ 1.5×", met: ratio >= 1.5))
+    }
+    for (w, plain, name) in [("W3d", "W3", "DropBlock"), ("W4", "W1", "DropConnect")] {
+      guard let r = s.row(w), let base = s.row(plain) else { continue }
+      let ratio = r.train / base.train
+      out.append(
+        Target(name: "\(name) (\(w)) training ÷ \(plain)", measured: ratio, goal: "≥ 0.9", met: ratio >= 0.9))
+    }
+    if let r = s.row("W5"), let base = s.row("W3") {
+      let ratio = r.train / base.train
+      out.append(
+        Target(name: "stochastic depth (W5) training ÷ W3", measured: ratio, goal: "> 1 (skips blocks)", met: ratio > 1))
+    }
+    return out
+  }
+
+  public static func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let s = values.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+  }
+
+  /// `Reports/bench.md` for a sitting.
+  public static func markdown(_ s: Sitting) -> String {
+    func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
+    func range(_ values: [Double]) -> String {
+      values.count < 2 ? "" : " (\(f(values.min()!))–\(f(values.max()!)))"
+    }
+    var md = "# Engine benchmark: DropBench and the PyTorch CPU peer, one sitting\n\n"
+    md += "Measured \(s.date) by `make bench-peer` on \(s.machine). One thread on both sides; "
+    md += "OpenBLAS core `\(s.kernels.selection.blasCoreType)`, oneDNN \(s.kernels.dnnlVersion) "
+    md += "(max ISA `\(s.kernels.selection.dnnlISA)`); PyTorch \(s.torch). "
+    md += "Each workload ran \(s.rounds) rounds, ours then the peer's (A B A B …); the figures are medians over the "
+    md += "rounds (range in brackets). Training: batch 128, SGD momentum 0.9, "
+    md += s.maxSteps.map { "\($0) steps (ours) after 20 warm-up steps; " } ?? "one epoch, timed after 20 warm-up steps; "
+    md += "evaluation: the 10,000 test images (ours at batch 1000; the peer's faster of batch 1000 and 128). "
+    md += "Hosts differ: compare ratios, not absolute speeds across machines.\n\n"
+    md += "sgemm peak (OpenBLAS, this sitting): "
+    md += s.gemm.map { "\($0.n)³ \(f($0.gflops, 1)) GFLOP/s" }.joined(separator: ", ") + "\n\n"
+    md += "## Training\n\n| workload | ours img/s | PyTorch img/s | × PyTorch | train GFLOP/s | % of sgemm peak | "
+    md += "1-epoch test acc. | peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n"
+    for r in s.rows {
+      let p = r.peerTrain
+      md += "| \(r.workload): \(r.description) | \(f(r.train))\(range(r.ours.map(\.trainImagesPerSecond))) | "
+      md += p.map { f($0) + range(r.peer.map(\.trainImagesPerSecond)) } ?? "–"
+      md += " | \(p.map { f(r.train / $0, 2) } ?? "–") | \(f(median(r.ours.map(\.trainGFLOPS)), 1)) | "
+      md += "\(f(r.percentOfPeak, 1)) | \(f(median(r.ours.map(\.testAccuracyAfterOneEpoch)), 2))% | "
+      md += "\(f(median(r.ours.map(\.peakResidentMiB)))) |\n"
+    }
+    md += "\n## Evaluation\n\n| workload | ours img/s (batch 1000) | PyTorch batch 1000 | PyTorch batch 128 | "
+    md += "× PyTorch's faster |\n|---|---|---|---|---|\n"
+    for r in s.rows where !r.peer.isEmpty {
+      md += "| \(r.workload) | \(f(r.eval))\(range(r.ours.map(\.evalImagesPerSecond))) | "
+      md += "\(f(median(r.peer.map(\.evalImagesPerSecond)))) | \(f(median(r.peer.map(\.evalImagesPerSecondBatch128)))) | "
+      md += "\(r.peerBestEval.map { f(r.eval / $0, 2) } ?? "–") |\n"
+    }
+    md += "\n## Targets (engine-speed issue)\n\n| target | goal | this sitting | met |\n|---|---|---|---|\n"
+    for t in targets(s) {
+      md += "| \(t.name) | \(t.goal) | \(f(t.measured, t.goal.hasSuffix("%") ? 1 : 2)) | \(t.met ? "yes" : "**no**") |\n"
+    }
+    return md
+  }
+}
