@@ -11,6 +11,8 @@ public final class Linear: Layer {
   public var weightMask: WeightMask?
   /// The weights of the last training forward when a mask replaced them (the backward pass needs them).
   private var maskedWeight: Tensor?
+  /// Whether the last training forward went through the mask's per-sample product.
+  private var perSample = false
 
   /// Normal weights with std √(gain/in), zero bias, drawn from `key`. The default gain 2 is He's, for a layer
   /// whose output feeds a ReLU; a network's last (logit) layer has no ReLU after it and uses gain 1 (LeCun), so
@@ -32,7 +34,15 @@ public final class Linear: Layer {
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     let n = x.rows
     precondition(x.rowLength == inFeatures, "Linear: expected \(inFeatures) features, got \(x.rowLength)")
-    if context.mode == .train { input = x }
+    if context.mode == .train {
+      input = x
+      perSample = false
+      if let weightMask, var y = weightMask.perSampleForward(input: x, weight: weight.value, context) {
+        perSample = true
+        y.withUnsafeMutableBufferPointer { out in addBias(out, rows: n) }
+        return y
+      }
+    }
     var used = weight.value
     if let weightMask {
       let effective = weightMask.effectiveWeights(weight.value, context)
@@ -52,20 +62,32 @@ public final class Linear: Layer {
             transA: false, transB: true, m: n, n: outFeatures, k: inFeatures,
             a: a.baseAddress!, lda: inFeatures, b: w.baseAddress!, ldb: inFeatures, c: out.baseAddress!,
             ldc: outFeatures)
-          bias.value.withUnsafeBufferPointer { b in
-            for r in 0..<n {
-              Elementwise.axpy(
-                1, b, UnsafeMutableBufferPointer(rebasing: out[(r * outFeatures)..<((r + 1) * outFeatures)]))
-            }
-          }
+          addBias(out, rows: n)
         }
       }
     }
     return y
   }
 
+  private func addBias(_ out: UnsafeMutableBufferPointer<Float>, rows n: Int) {
+    bias.value.withUnsafeBufferPointer { b in
+      for r in 0..<n {
+        Elementwise.axpy(1, b, UnsafeMutableBufferPointer(rebasing: out[(r * outFeatures)..<((r + 1) * outFeatures)]))
+      }
+    }
+  }
+
   public func backward(_ dy: Tensor) -> Tensor {
     let n = dy.rows
+    if perSample, let weightMask {
+      let (dx, dW) = weightMask.perSampleBackward(
+        dy, input: input, weight: weight.value, inputGradient: computesInputGradient)
+      weight.grad.withUnsafeMutableBufferPointer { gw in dW.withUnsafeBufferPointer { Elementwise.axpy(1, $0, gw) } }
+      dy.withUnsafeBufferPointer { g in
+        bias.grad.withUnsafeMutableBufferPointer { Elementwise.addColumnSums(g, channels: outFeatures, into: $0.baseAddress!) }
+      }
+      return computesInputGradient ? dx : Tensor(shape: [0])
+    }
     var dx = Tensor(shape: computesInputGradient ? input.shape : [0])
     let masked = weightMask == nil ? nil : maskedWeight
     dy.withUnsafeBufferPointer { g in

@@ -23,7 +23,8 @@ public struct Site: Sendable, Hashable {
   /// The site's random stream: a stochastic layer draws from `stepKey.fold(stream)`. Fixed per site (see
   /// `SiteRecorder`), so adding a site never changes another site's masks.
   public var stream: UInt64
-  /// Branch sites: 1-based depth ℓ of the block among `depthCount` blocks (Stochastic Depth's linear decay).
+  /// Branch sites, and the activation sites inside a residual block: 1-based depth ℓ of the block among
+  /// `depthCount` blocks (Stochastic Depth's linear decay); 0 for a site outside every block.
   public var depth: Int
   public var depthCount: Int
   /// Weight sites: a ReLU follows the layer (DropConnect's Gaussian inference averages it).
@@ -84,10 +85,23 @@ public protocol WeightMask: AnyObject {
   /// A method's own evaluation rule on the whole layer (`y` from `x`, `W`, `b`), or nil for `x·Wᵀ + b` with the
   /// effective weights. DropConnect's Gaussian moment matching lives here.
   func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor?
+  /// A training forward whose weights differ per sample (DropConnect's per-sample masks): `x·W_nᵀ` row by row,
+  /// without the bias, or nil (the default) for one set of effective weights for the whole batch. When it returns
+  /// a tensor, the layer's backward calls `perSampleBackward` for the input and raw-weight gradients.
+  func perSampleForward(input: Tensor, weight: Tensor, _ context: StepContext) -> Tensor?
+  func perSampleBackward(_ dy: Tensor, input: Tensor, weight: Tensor, inputGradient: Bool) -> (
+    input: Tensor, weight: Tensor
+  )
 }
 
 extension WeightMask {
   public func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor? { nil }
+  public func perSampleForward(input: Tensor, weight: Tensor, _ context: StepContext) -> Tensor? { nil }
+  public func perSampleBackward(_ dy: Tensor, input: Tensor, weight: Tensor, inputGradient: Bool) -> (
+    input: Tensor, weight: Tensor
+  ) {
+    fatalError("\(type(of: self)) computed no per-sample forward")
+  }
 }
 
 /// What a regularizer puts at a site; the case must match the site's kind.
@@ -115,9 +129,10 @@ public final class SiteRecorder {
   ///
   /// `legacyStream`: the stream number the site had when sites were numbered by position. Sites that existed then
   /// keep it, so committed results stay bit-identical; every new site leaves it nil and streams by its name.
-  public func activation(_ name: String, shape: [Int], legacyStream: Int? = nil) throws -> [Layer] {
+  /// `depth`: the 1-based depth of the residual block the site is inside (0: none).
+  public func activation(_ name: String, shape: [Int], legacyStream: Int? = nil, depth: Int = 0) throws -> [Layer] {
     let site = record(
-      Site(name: name, kind: .activation, shape: shape, stream: stream(.activation, name, legacyStream)))
+      Site(name: name, kind: .activation, shape: shape, stream: stream(.activation, name, legacyStream), depth: depth))
     switch try plug(site) {
     case nil: return []
     case .layer(let layer)?:

@@ -83,9 +83,10 @@ public enum Trainer {
   /// `TrainingHook` for the order); with none the loop is exactly the plain one.
   public static func train(
     _ network: Layer, optimizer: Optimizer, train: TrainingData, test: TrainingData, options o: TrainingOptions,
-    hooks: [TrainingHook] = [], validation: TrainingData? = nil, progress: (TrainingProgress) -> Void = { _ in },
-    epochEnd: (EpochReport) -> Void = { _ in }
+    hooks: [TrainingHook] = [], validation: TrainingData? = nil, artifacts: ArtifactStore = MemoryArtifacts(),
+    progress: (TrainingProgress) -> Void = { _ in }, epochEnd: (EpochReport) -> Void = { _ in }
   ) -> TrainingOutcome {
+    for hook in hooks { hook.prepare(Preparation(train: train, artifacts: artifacts)) }
     let parameters = network.parameters
     let stepsPerEpoch = (train.count + o.batch - 1) / o.batch
     let totalSteps = stepsPerEpoch * o.epochs
@@ -184,7 +185,8 @@ public enum Trainer {
   }
 
   /// Evaluation-mode metrics on `data`: `test_accuracy`, `test_error` (percent) and `test_loss` for labels;
-  /// `dice`, `iou` (per image at threshold 0.5, averaged; percent) and `test_loss` for masks.
+  /// `dice`, `iou` (per image at threshold 0.5, averaged; percent), `precision`, `recall` (pixels pooled over the
+  /// split; percent) and `test_loss` for masks.
   public static func evaluate(
     _ network: Layer, _ data: TrainingData, batch: Int, settings: EvaluationSettings = .standard
   ) -> [String: Double] {
@@ -193,6 +195,7 @@ public enum Trainer {
     var correct = 0
     var diceSum = 0.0
     var iouSum = 0.0
+    var (truePixels, predictedPixels, targetPixels) = (0.0, 0.0, 0.0)
     var start = 0
     while start < data.count {
       let range = start..<min(data.count, start + batch)
@@ -228,6 +231,9 @@ public enum Trainer {
               let union = predicted + truth - inter
               diceSum += predicted + truth > 0 ? 2 * inter / (predicted + truth) : 1
               iouSum += union > 0 ? inter / union : 1
+              truePixels += inter
+              predictedPixels += predicted
+              targetPixels += truth
             }
           }
         }
@@ -240,7 +246,13 @@ public enum Trainer {
       let accuracy = 100 * Double(correct) / n
       return ["test_accuracy": accuracy, "test_error": 100 - accuracy, "test_loss": lossSum / n]
     case .masks:
-      return ["dice": 100 * diceSum / n, "iou": 100 * iouSum / n, "test_loss": lossSum / n]
+      // Pixel precision and recall pooled over the split (as the dental-segmentation paper reports them): per image
+      // they are undefined for an image with no predicted or no target pixel. 100 when there is nothing to find.
+      return [
+        "dice": 100 * diceSum / n, "iou": 100 * iouSum / n, "test_loss": lossSum / n,
+        "precision": predictedPixels > 0 ? 100 * truePixels / predictedPixels : 100,
+        "recall": targetPixels > 0 ? 100 * truePixels / targetPixels : 100,
+      ]
     }
   }
 }

@@ -22,8 +22,36 @@ public struct Batch {
   }
 }
 
-/// A regularizer that acts on the training loop rather than on a tensor flowing through the model. The training
-/// loop calls, at every step, in this order:
+/// What a hook may use before the first step (`TrainingHook.prepare`): the run's training set (the split it trains
+/// on, never the test set) and a store for artifacts worth keeping across runs, such as a teacher network.
+public struct Preparation {
+  public var train: TrainingData
+  public var artifacts: ArtifactStore
+
+  public init(train: TrainingData, artifacts: ArtifactStore) {
+    self.train = train
+    self.artifacts = artifacts
+  }
+}
+
+/// Named arrays of floats that outlive a run: the runner keeps them in its cache directory under the engine's and
+/// the regularizers' versions, so a changed method never reads a stale artifact. A name must say everything the
+/// values depend on (settings, a fingerprint of the data).
+public protocol ArtifactStore: AnyObject {
+  func load(_ name: String) -> [Float]?
+  func store(_ name: String, _ values: [Float])
+}
+
+/// Artifacts kept in memory for the life of the store (tests, and runs without a cache directory).
+public final class MemoryArtifacts: ArtifactStore {
+  private var values: [String: [Float]] = [:]
+  public init() {}
+  public func load(_ name: String) -> [Float]? { values[name] }
+  public func store(_ name: String, _ values: [Float]) { self.values[name] = values }
+}
+
+/// A regularizer that acts on the training loop rather than on a tensor flowing through the model. Before the first
+/// step the training loop calls `prepare` (a teacher network is trained there); then, at every step, in this order:
 ///
 /// 1. `transform` — may replace the mini-batch before the forward pass (a batch transform: CutMix pastes patches
 ///    between images and mixes their labels into soft targets);
@@ -44,6 +72,7 @@ public struct Batch {
 /// labels), then the network's forward of those images in evaluation mode with `evaluation.validationProbe` set.
 /// The test set is never shown to hooks.
 public protocol TrainingHook: AnyObject {
+  func prepare(_ preparation: Preparation)
   func transform(_ batch: Batch, _ context: StepContext) -> Batch
   func addLoss(_ context: StepContext) -> Double
   func afterStep(_ parameters: [Parameter], _ context: StepContext)
@@ -53,6 +82,7 @@ public protocol TrainingHook: AnyObject {
 }
 
 extension TrainingHook {
+  public func prepare(_ preparation: Preparation) {}
   public func transform(_ batch: Batch, _ context: StepContext) -> Batch { batch }
   public func addLoss(_ context: StepContext) -> Double { 0 }
   public func afterStep(_ parameters: [Parameter], _ context: StepContext) {}

@@ -26,6 +26,7 @@ public enum RegularizerRegistry {
     ClusteringDropout.descriptor,
     NSDropout.descriptor,
     CutMix.descriptor,
+    AttentiveCutMix.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

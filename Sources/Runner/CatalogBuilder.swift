@@ -36,27 +36,25 @@ public enum CatalogBuilder {
       )
     }
     let name = model.name
-    let sites: @Sendable ([Int], [String: ConfigValue]) -> [SiteInfo] = { shape, params in
+    let engineSites: @Sendable ([Int], [String: ConfigValue]) -> [Site] = { shape, params in
       var widths: [Int]? = nil
       if case .list(let items)? = params["widths"] { widths = items.compactMap(\.intValue) }
       var blocks: Int? = nil
       if case .int(let b)? = params["blocks"] { blocks = b }
-      return SiteTable.sites(name, inputShape: shape, widths: widths, blocks: blocks).map {
-        SiteInfo(name: $0.name, kind: $0.kind.rawValue, shape: $0.shape)
-      }
+      return SiteTable.sites(name, inputShape: shape, widths: widths, blocks: blocks)
     }
     return ModelInfo(
       parameters: parameters, task: model.task.rawValue, defaultSites: model.defaultSites,
       // The memory estimate counts the stage-level activation sites and scales by the blocks itself, so the sites
-      // inside residual blocks (`block<k>_…`) are left out here.
+      // inside residual blocks (those with a block depth) are left out here.
       siteShapes: { shape, params in
         Dictionary(
-          sites(shape, params).filter { $0.kind == "activation" && !$0.name.hasPrefix("block") }.map {
-            ($0.name, $0.shape)
-          }
+          engineSites(shape, params).filter { $0.kind == .activation && $0.depth == 0 }.map { ($0.name, $0.shape) }
         ) { a, _ in a }
       },
-      sites: sites)
+      sites: { shape, params in
+        engineSites(shape, params).map { SiteInfo(name: $0.name, kind: $0.kind.rawValue, shape: $0.shape) }
+      })
   }
 
   static func regularizerInfo(_ d: RegularizerDescriptor) -> RegularizerInfo {
@@ -91,7 +89,9 @@ public enum CatalogBuilder {
       case .choice(let choices): .choice(choices)
       case .bool: .bool
       }
-    return ParameterSpec(name: p.name, kind: kind, defaultValue: configValue(p.defaultValue), doc: p.doc)
+    return ParameterSpec(
+      name: p.name, kind: kind, defaultValue: configValue(p.defaultValue), doc: p.doc,
+      omittedAtDefault: p.omittedAtDefault)
   }
 
   static func configValue(_ v: ParameterValue) -> ConfigValue {

@@ -10,6 +10,10 @@ import Tensor
 public final class RunExecutor {
   /// Datasets loaded by this process, reused across the runs a worker executes.
   private var datasets: [DatasetKey: Dataset] = [:]
+  /// The run cache, whose artifact store keeps what methods train for themselves (teachers) across runs; nil
+  /// keeps them in memory for this executor's life.
+  public var cacheDirectory: URL?
+  private let memoryArtifacts = MemoryArtifacts()
 
   struct DatasetKey: Hashable {
     var name: String
@@ -97,7 +101,10 @@ public final class RunExecutor {
       options: TrainingOptions(
         epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
         warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
-      hooks: model.hooks, validation: validation, progress: progress)
+      hooks: model.hooks, validation: validation,
+      artifacts: cacheDirectory.map { DiskArtifacts(cache: $0, regularizers: config.regularizer.all.map(\.name)) }
+        ?? memoryArtifacts,
+      progress: progress)
     let trainingSeconds = Date().timeIntervalSince(start)
     let members = [Sibling(key: cacheKey, config: config, configTree: configTree, point: point)] + siblings
     return members.map { member in

@@ -70,6 +70,7 @@ public enum WorkerLoop {
       if let crashSeed, job.config.seed == crashSeed { kill(getpid(), SIGKILL) }
       var lastReport = Date.distantPast
       do {
+        executor.cacheDirectory = URL(fileURLWithPath: job.cacheDirectory)
         let records = try executor.execute(
           job.config, key: job.key, point: job.point, configTree: job.configTree, siblings: job.siblings ?? [],
           progress: { p in

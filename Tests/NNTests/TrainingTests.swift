@@ -165,7 +165,11 @@ enum SyntheticProblem {
     let outcome = Trainer.train(
       net, optimizer: Adam(), train: train, test: held, options: options(epochs: 5, lr: 0.01, batch: 8))
     #expect(outcome.divergedAtStep == nil)
-    #expect(Set(outcome.final.keys) == ["dice", "iou", "test_loss", "train_dice", "train_iou", "train_loss"])
+    #expect(
+      Set(outcome.final.keys) == [
+        "dice", "iou", "precision", "recall", "test_loss", "train_dice", "train_iou", "train_precision", "train_recall",
+        "train_loss",
+      ])
     #expect(outcome.epochs.first!.trainLoss > outcome.epochs.last!.trainLoss)
   }
 
@@ -183,5 +187,17 @@ enum SyntheticProblem {
     // Image 1: Dice 2·1/(2 + 2) = 50 %, IoU 1/3; image 2 is empty in both, which counts as a perfect match.
     #expect(abs(s["dice"]! - 75) <= 1e-9)
     #expect(abs(s["iou"]! - 200.0 / 3) <= 1e-9)
+    // Pooled pixels: 2 predicted, 2 target, 1 both: precision 50 %, recall 50 %.
+    #expect(s["precision"] == 50 && s["recall"] == 50)
+    // Pooled, not averaged per image: image 1 predicts 3 pixels (2 right), image 2 has 1 target pixel, missed.
+    let z2 = Tensor(shape: [2, 2, 2, 1], storage: [1, 1, 1, -1, -1, -1, -1, -1])
+    let t2 = Tensor(shape: [2, 2, 2, 1], storage: [1, 1, 0, 0, 0, 0, 0, 1])
+    let p = Trainer.evaluate(Identity(), TrainingData(images: z2, targets: .masks(t2)), batch: 2)
+    #expect(abs(p["precision"]! - 200.0 / 3) <= 1e-9)
+    #expect(abs(p["recall"]! - 200.0 / 3) <= 1e-9)
+    // Nothing to find and nothing predicted: both 100.
+    let empty = Tensor(shape: [1, 2, 2, 1], storage: [-1, -1, -1, -1])
+    let e = Trainer.evaluate(Identity(), TrainingData(images: empty, targets: .masks(Tensor(shape: [1, 2, 2, 1]))), batch: 1)
+    #expect(e["precision"] == 100 && e["recall"] == 100)
   }
 }

@@ -28,7 +28,10 @@ import Testing
     case .hook(let hook):
       // The training loop calls hooks in training only; there, what the batch transform does to the images.
       guard context.mode == .train else { return x.storage }
-      let batch = Batch(images: x, targets: .labels(Array(repeating: 0, count: x.shape[0])), indices: Array(0..<x.shape[0]))
+      let labels = (0..<x.shape[0]).map { Int32($0 % 2) }
+      // As the loop does before the first step (a teacher is trained there: a few steps on the probe batch).
+      hook.prepare(Preparation(train: TrainingData(images: x, targets: .labels(labels)), artifacts: MemoryArtifacts()))
+      let batch = Batch(images: x, targets: .labels(labels), indices: Array(0..<x.shape[0]))
       return hook.transform(batch, context).images.storage
     case .layer(let layer): return layer.forward(x, context).storage
     case .weights(let mask): return (mask.effectiveWeights(x, context) ?? x).storage

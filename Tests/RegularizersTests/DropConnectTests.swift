@@ -87,6 +87,85 @@ import Testing
     #expect(bad.maxError > 0.4, "\(bad)")
   }
 
+  /// Per-sample masks: row n of the output is x_n·(W ⊙ M_n/(1 − rate))ᵀ + b with M_n draws n·|W| … of the site's
+  /// stream (so row 0 is exactly the per-batch layer's row 0), rows use different masks, evaluation is unchanged.
+  @Test func perSampleRowsUseTheirOwnSegmentOfTheStream() {
+    let rate = 0.5
+    let (n, out, inFeatures) = (5, 6, 9)
+    let x = normalTensor([n, inFeatures], seed: 21)
+    let layer = linear(inFeatures, out, mask: DropConnect(rate: rate, stream: 4, perSample: true))
+    let context = training(step: 3)
+    let y = layer.forward(x, context)
+    let w = layer.weight.value
+    let masks = Dropout.mask(
+      count: n * w.count, rate: rate, key: context.key.fold(UInt64(4)), kept: Dropout.keepScale(rate: rate))
+    for r in 0..<n {
+      for u in 0..<out {
+        var sum = 0.0
+        for j in 0..<inFeatures {
+          sum += Double(x.storage[r * inFeatures + j]) * Double(w.storage[u * inFeatures + j] * masks[r * w.count + u * inFeatures + j])
+        }
+        sum += Double(layer.bias.value.storage[u])
+        #expect(abs(Double(y.storage[r * out + u]) - sum) <= 1e-5 * max(1, abs(sum)), "row \(r) unit \(u)")
+      }
+    }
+    let batchMask = linear(inFeatures, out, mask: DropConnect(rate: rate, stream: 4)).forward(x, context)
+    #expect(Array(y.storage[0..<out]) == Array(batchMask.storage[0..<out]))
+    let differing = (0..<w.count).filter { (masks[$0] == 0) != (masks[w.count + $0] == 0) }.count
+    #expect(differing > 0, "samples 0 and 1 drew the same mask")
+    #expect(layer.forward(x, .evaluation) == linear(inFeatures, out, mask: nil).forward(x, .evaluation))
+  }
+
+  /// Over 64 samples × 4,096 weights the per-sample drop fraction is the rate (σ = 0.001; tolerance 0.006).
+  @Test func perSampleDroppedFractionMatchesRate() {
+    let layer = linear(64, 64, mask: DropConnect(rate: 0.3, stream: 2, perSample: true))
+    layer.weight.value = Tensor(shape: [64, 64], repeating: 1)
+    layer.bias.value = Tensor(shape: [64])
+    // One-hot inputs: output (r, u) is the masked scaled weight (u, r mod 64) of sample r.
+    var x = Tensor(shape: [64 * 64, 64])
+    for r in 0..<(64 * 64) { x.storage[r * 64 + r % 64] = 1 }
+    let y = layer.forward(x, training(seed: 3))
+    #expect(abs(zeroFraction(y.storage) - 0.3) < 0.006)
+  }
+
+  /// Finite differences through the per-sample product: ∂f/∂W = Σ_n (dy_n ⊗ x_n) ⊙ M_n·s and ∂f/∂x_n through
+  /// W ⊙ M_n·s, the masks drawn again in the backward. A backward that used one mask for all samples fails it.
+  @Test func perSampleGradientAgreesWithFiniteDifferences() {
+    let check = FiniteDifferences(samples: 30)
+    let x = normalTensor([4, 12], seed: 19)
+    let report = check.check(
+      linear(12, 6, mask: DropConnect(rate: 0.5, stream: 3, perSample: true)), input: x, context: training(step: 2),
+      key: RandomKey(seed: 20))
+    #expect(report.maxError <= 1e-2, "\(report)")
+    #expect(report.checked == 30 + 30 + 6)
+    final class OneMaskBackward: WeightMask {
+      let inner = DropConnect(rate: 0.5, stream: 3, perSample: true)
+      let batch = DropConnect(rate: 0.5, stream: 3)
+      func effectiveWeights(_ weight: Tensor, _ context: StepContext) -> Tensor? { nil }
+      func rawGradient(_ gradient: Tensor) -> Tensor { gradient }
+      func perSampleForward(input: Tensor, weight: Tensor, _ context: StepContext) -> Tensor? {
+        _ = batch.effectiveWeights(weight, context)
+        return inner.perSampleForward(input: input, weight: weight, context)
+      }
+      func perSampleBackward(_ dy: Tensor, input: Tensor, weight: Tensor, inputGradient: Bool) -> (
+        input: Tensor, weight: Tensor
+      ) {
+        let (dx, _) = inner.perSampleBackward(dy, input: input, weight: weight, inputGradient: inputGradient)
+        var plain = Tensor(shape: weight.shape)
+        for r in 0..<input.rows {
+          for u in 0..<weight.shape[0] {
+            for j in 0..<weight.shape[1] {
+              plain.storage[u * weight.shape[1] + j] += dy.storage[r * weight.shape[0] + u] * input.storage[r * weight.shape[1] + j]
+            }
+          }
+        }
+        return (dx, batch.rawGradient(plain))
+      }
+    }
+    let bad = check.check(linear(12, 6, mask: OneMaskBackward()), input: x, context: training(step: 2), key: RandomKey(seed: 20))
+    #expect(bad.maxError > 0.4, "\(bad)")
+  }
+
   @Test func rectifiedGaussianMeanClosedForm() {
     #expect(DropConnect.rectifiedGaussianMean(mu: 0.3, sigma: 0) == 0.3)
     #expect(DropConnect.rectifiedGaussianMean(mu: -0.3, sigma: 0) == 0)
@@ -164,7 +243,7 @@ import Testing
 
   /// The inference rule is an evaluation setting, not a parameter; the site's ReLU flag reaches the mask.
   @Test func inferenceIsNotAParameterAndTheReLUFlagIsPassedOn() throws {
-    #expect(DropConnect.descriptor.parameters.map(\.name) == ["rate"])
+    #expect(DropConnect.descriptor.parameters.map(\.name) == ["rate", "per_sample"])
     #expect(
       DropConnect.descriptor.validate(["inference": .string("gaussian")], Self.site)?.contains("no parameter") == true)
     guard case .weights(let made) = DropConnect.descriptor.make([:], Self.site) else {

@@ -5,6 +5,19 @@ import Testing
 @testable import Regularizers
 
 @Suite struct DropoutTests {
+  /// The mask compares integers (the draw's 24 bits against ⌈Float(rate)·2²⁴⌉); it must be exactly the rule on the
+  /// float uniforms, "dropped when u < Float(rate)", that every stored result was made with — rates that are and are
+  /// not representable, tiny and near one, a scaled mask too.
+  @Test(arguments: [0.1, 0.5, 1.0 / 3, 0.9, 0.999_999, 1e-7, 0x1p-24, 0.7])
+  func integerThresholdIsTheFloatUniformsRule(_ rate: Double) {
+    let key = RandomKey(seed: 5).fold(3)
+    let count = 50_003
+    let reference = key.uniforms(count).map { $0 < Float(rate) ? Float(0) : 1 }
+    #expect(Dropout.mask(count: count, rate: rate, key: key) == reference)
+    let scale = Dropout.keepScale(rate: rate)
+    #expect(Dropout.mask(count: count, rate: rate, key: key, kept: scale) == reference.map { $0 * scale })
+  }
+
   @Test func shapeKeptAndIdentityInEvalAndAtRateZero() {
     let x = normalTensor([4, 5, 6, 3], seed: 1)
     let dy = normalTensor([4, 5, 6, 3], seed: 2)

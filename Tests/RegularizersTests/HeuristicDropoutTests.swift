@@ -117,6 +117,33 @@ private func featureMaps(_ shape: [Int], seed: UInt64) -> Tensor {
     }
   }
 
+  /// The zeros ablation chooses the same channels (the score does not depend on the replacement), zeroes exactly
+  /// them in forward and backward, and leaves every other value's bits alone.
+  @Test func zerosReplacementZeroesTheSameChannels() {
+    let (n, h, w, c) = (3, 5, 6, 10)
+    let x = featureMaps([n, h, w, c], seed: 12)
+    let g = normalTensor([n, h, w, c], seed: 13)
+    let zeros = HeuristicDropout(fraction: 0.3, replacement: .zeros)
+    let context = training()
+    let y = zeros.forward(x, context)
+    let dx = zeros.backward(g)
+    let chosen = HeuristicDropout.selectChannels(
+      scores: HeuristicDropout.scores(x, k: 2), channels: c, fraction: 0.3, selection: .top, key: context.key)
+    for s in 0..<n {
+      for p in 0..<(h * w) {
+        for ch in 0..<c {
+          let at = (s * h * w + p) * c + ch
+          let dropped = chosen[s].contains(ch)
+          #expect(y.storage[at] == (dropped ? 0 : x.storage[at]))
+          #expect(dx.storage[at] == (dropped ? 0 : g.storage[at]))
+        }
+      }
+    }
+    #expect(zeros.forward(x, .evaluation) == x)
+    // The default is still the Laplacian, bit for bit.
+    #expect(HeuristicDropout(fraction: 0.3).forward(x, context) == HeuristicDropout.laplacian(x, channels: chosen))
+  }
+
   /// Channel 0 spreads over many bins (high entropy, high variance); channel 1 is nearly constant in one bin
   /// (entropy 0, variance ≈ 4·10⁻⁶). Entropy alone picks channel 0; k = 2 turns the choice to channel 1.
   @Test func kMovesTheChoiceTowardLowVarianceChannels() {

@@ -44,6 +44,21 @@ import Testing
     #expect(single.tree[path: "regularizer.with"] == nil)
   }
 
+  /// A parameter added after results were stored (DropConnect's `per_sample`) is left out of the tree at its
+  /// default — written or not — so stored runs keep their key; set, it is in the tree and the run trains with it.
+  @Test func parametersAddedLaterAreOmittedAtTheirDefault() throws {
+    let plain = try Self.resolve(Self.run("{name: dropconnect, rate: 0.5}"))
+    let explicit = try Self.resolve(Self.run("{name: dropconnect, rate: 0.5, per_sample: false}"))
+    let perSample = try Self.resolve(Self.run("{name: dropconnect, rate: 0.5, per_sample: true}"))
+    #expect(plain.tree[path: "regularizer.per_sample"] == nil)
+    #expect(explicit.tree == plain.tree)
+    #expect(perSample.tree[path: "regularizer.per_sample"] == .bool(true))
+    #expect(try RunConfig(tree: perSample.tree) == perSample)
+    let (a, b) = (try execute(plain), try execute(perSample))
+    #expect(a.final["test_accuracy"] != nil && b.final["test_accuracy"] != nil)
+    #expect(a.epochs.map(\.trainLoss) != b.epochs.map(\.trainLoss), "per_sample changed nothing")
+  }
+
   @Test func badCompanionsAreOneLineErrorsNamingTheKey() throws {
     func error(_ regularizer: String) -> SpecError? {
       do {

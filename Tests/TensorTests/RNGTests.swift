@@ -77,6 +77,31 @@ import Testing
     #expect(part == Array(full[offset..<(offset + count)]))
   }
 
+  /// The lane-parallel Philox is the scalar one: eight blocks, also across the carry into the counter's high word.
+  @Test(arguments: [0, 5, (1 << 32) - 3, 0xFFFF_FFFF_FFFF_FFF9]) func eightBlocksAtOnceAreTheScalarBlocks(_ first: UInt64) {
+    let key = root.fold(17)
+    let (w0, w1, w2, w3) = Philox.blocks8(first: first, key: (key.k0, key.k1))
+    for j in 0..<8 {
+      let i = first &+ UInt64(j)
+      let scalar = Philox.block(
+        counter: SIMD4(UInt32(truncatingIfNeeded: i), UInt32(truncatingIfNeeded: i >> 32), 0, 0), key: (key.k0, key.k1))
+      #expect(SIMD4(w0[j], w1[j], w2[j], w3[j]) == scalar, "block \(i)")
+    }
+  }
+
+  /// `fillWords` gives word j of the stream as the scalar `bits` do, for any offset and count (head, eight-block
+  /// runs and tail all exercised).
+  @Test(arguments: [(0, 0), (0, 31), (0, 32), (1, 70), (3, 33), (6, 100), (129, 257)])
+  func wordsAreTheScalarStream(_ offset: Int, _ count: Int) {
+    let key = root.fold(23)
+    var seen: [UInt32] = []
+    key.fillWords(count, offset: offset) { i, word in
+      #expect(i == seen.count)
+      seen.append(word)
+    }
+    #expect(seen == (offset..<(offset + count)).map { key.bits($0 >> 2)[$0 & 3] })
+  }
+
   @Test(arguments: [0, 1, 2, 5, 1000]) func permutationIsAPermutation(_ n: Int) {
     let p = root.fold(.dataOrder).permutation(n)
     #expect(p.sorted() == Array(0..<n))

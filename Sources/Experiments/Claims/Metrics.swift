@@ -42,11 +42,23 @@ public enum MetricRegistry {
       name: "iou", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
       doc: "mean per-image IoU on the test split"),
     MetricInfo(
+      name: "precision", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "pixel precision on the test split: predicted target pixels that are target, pooled over images"),
+    MetricInfo(
+      name: "recall", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "pixel recall on the test split: target pixels predicted, pooled over images"),
+    MetricInfo(
       name: "train_dice", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
       doc: "Dice on the training set, evaluation mode"),
     MetricInfo(
       name: "train_iou", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
       doc: "IoU on the training set, evaluation mode"),
+    MetricInfo(
+      name: "train_precision", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "pixel precision on the training set, evaluation mode"),
+    MetricInfo(
+      name: "train_recall", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "pixel recall on the training set, evaluation mode"),
   ]
 
   static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

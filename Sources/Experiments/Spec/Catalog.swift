@@ -22,12 +22,19 @@ public struct ParameterSpec: Sendable {
   public var defaultValue: ConfigValue?
   /// One sentence for `dropbench list` and error messages.
   public var doc: String
+  /// A parameter added to a method after results were stored: at its default it is left out of the run's config
+  /// tree, so every run from before it existed keeps its tree, cache key and `verify` match (the method reads the
+  /// default when building).
+  public var omittedAtDefault: Bool
 
-  public init(name: String, kind: Kind, defaultValue: ConfigValue? = nil, doc: String) {
+  public init(
+    name: String, kind: Kind, defaultValue: ConfigValue? = nil, doc: String, omittedAtDefault: Bool = false
+  ) {
     self.name = name
     self.kind = kind
     self.defaultValue = defaultValue
     self.doc = doc
+    self.omittedAtDefault = omittedAtDefault
   }
 }
 

@@ -324,7 +324,13 @@ func resolveParameters(
       resolved[spec.name] = .null
       continue
     }
-    resolved[spec.name] = try check(value, against: spec.kind, keyPath: keyPath, file: file)
+    let checked = try check(value, against: spec.kind, keyPath: keyPath, file: file)
+    if spec.omittedAtDefault, let d = spec.defaultValue,
+      checked == (try? check(d, against: spec.kind, keyPath: keyPath, file: file))
+    {
+      continue
+    }
+    resolved[spec.name] = checked
   }
   return resolved
 }

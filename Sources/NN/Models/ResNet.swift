@@ -36,9 +36,9 @@ public struct ResNetModel: ModelDefinition {
         let k = stage * blocks + b + 1
         let shape = [height, width, stageWidth]
         let gate = try sites.branch("block\(k)", shape: shape, depth: k, of: depth)
-        let mid = try sites.activation("block\(k)_mid", shape: shape)
-        let branchEnd = try sites.activation("block\(k)_branch", shape: shape)
-        let skip = try sites.activation("block\(k)_skip", shape: shape)
+        let mid = try sites.activation("block\(k)_mid", shape: shape, depth: k)
+        let branchEnd = try sites.activation("block\(k)_branch", shape: shape, depth: k)
+        let skip = try sites.activation("block\(k)_skip", shape: shape, depth: k)
         layers.append(
           BasicBlock(
             inChannels: channels, outChannels: stageWidth, stride: stride, key: key.fold(100 * (stage + 1) + b),

@@ -91,12 +91,18 @@ public struct ParameterDescription: Sendable {
   public let kind: ParameterKind
   public let defaultValue: ParameterValue
   public let doc: String
+  /// Added after results of the method were stored: left out of a run's config tree at its default, so those
+  /// runs keep their cache keys (see `ParameterSpec.omittedAtDefault`).
+  public let omittedAtDefault: Bool
 
-  public init(name: String, kind: ParameterKind, defaultValue: ParameterValue, doc: String) {
+  public init(
+    name: String, kind: ParameterKind, defaultValue: ParameterValue, doc: String, omittedAtDefault: Bool = false
+  ) {
     self.name = name
     self.kind = kind
     self.defaultValue = defaultValue
     self.doc = doc
+    self.omittedAtDefault = omittedAtDefault
   }
 }
 

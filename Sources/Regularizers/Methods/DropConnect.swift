@@ -18,26 +18,104 @@ import Tensor
 ///   σ = 0), which the following ReLU leaves unchanged; the paper averages samples of this Gaussian instead.
 ///   Without a ReLU the output is μ, the standard rule.
 /// Rate 0 is the identity. Taxonomy: architecture.
+///
+/// `per_sample` (an option; the paper's definition, its Eq. 2, draws a mask per example): sample n of the batch
+/// uses its own mask M_n, draws n·|W| … (n + 1)·|W| − 1 of the same stream (so sample 0's mask is the per-batch
+/// mask). No single matrix product can do this: each sample is its own masked matrix–vector product, and the
+/// masks are drawn again in the backward pass rather than stored (|W| floats per sample would not fit). It costs
+/// about batch × |W| draws per pass — hundreds of times the per-batch mask on the reference MLP — so it is for
+/// small layers and specs that need the exact definition.
 public final class DropConnect: WeightMask {
   public let rate: Double
   public let followedByReLU: Bool
   public let stream: UInt64
+  public let perSample: Bool
   /// The scaled mask of the last training forward (nil when that forward was the identity).
   private var applied: [Float]?
+  /// The key of the last per-sample training forward.
+  private var perSampleKey: RandomKey?
 
   /// `rate` in [0, 1) (see `descriptor.validate`).
-  public init(rate: Double, followedByReLU: Bool = false, stream: UInt64 = 0) {
+  public init(rate: Double, followedByReLU: Bool = false, stream: UInt64 = 0, perSample: Bool = false) {
     precondition(rate >= 0 && rate < 1, "DropConnect: rate \(rate) outside [0, 1)")
     self.rate = rate
     self.followedByReLU = followedByReLU
     self.stream = stream
+    self.perSample = perSample
+  }
+
+  public func perSampleForward(input x: Tensor, weight w: Tensor, _ context: StepContext) -> Tensor? {
+    guard perSample, context.mode == .train, rate > 0 else { return nil }
+    let key = context.key.fold(stream)
+    perSampleKey = key
+    let (n, out, inFeatures) = (x.rows, w.shape[0], w.shape[1])
+    var y = Tensor(shape: [n, out])
+    var masked = [Float](repeating: 0, count: w.count)
+    x.withUnsafeBufferPointer { xp in
+      y.withUnsafeMutableBufferPointer { yp in
+        for r in 0..<n {
+          maskedWeights(w, sample: r, key: key, into: &masked)
+          masked.withUnsafeBufferPointer { mp in
+            BLAS.sgemm(
+              transA: false, transB: true, m: 1, n: out, k: inFeatures, a: xp.baseAddress! + r * inFeatures,
+              lda: inFeatures, b: mp.baseAddress!, ldb: inFeatures, c: yp.baseAddress! + r * out, ldc: out)
+          }
+        }
+      }
+    }
+    return y
+  }
+
+  public func perSampleBackward(_ dy: Tensor, input x: Tensor, weight w: Tensor, inputGradient: Bool) -> (
+    input: Tensor, weight: Tensor
+  ) {
+    let key = perSampleKey!
+    let (n, out, inFeatures) = (x.rows, w.shape[0], w.shape[1])
+    var dx = Tensor(shape: inputGradient ? x.shape : [0])
+    var dW = Tensor(shape: w.shape)
+    let scale = Dropout.keepScale(rate: rate)
+    let below = Dropout.dropBelow(rate: rate)
+    var masked = [Float](repeating: 0, count: w.count)
+    x.withUnsafeBufferPointer { xp in
+      dy.withUnsafeBufferPointer { g in
+        dW.withUnsafeMutableBufferPointer { dw in
+          dx.withUnsafeMutableBufferPointer { dxp in
+            for r in 0..<n {
+              // dW += (dy_r ⊗ x_r) ⊙ M_r·s, the mask drawn again word for word.
+              key.fillWords(w.count, offset: r * w.count) { i, word in
+                guard (word >> 8) >= below else { return }
+                let u = i / inFeatures
+                dw[i] += (g[r * out + u] * xp[r * inFeatures + i - u * inFeatures]) * scale
+              }
+              guard inputGradient else { continue }
+              maskedWeights(w, sample: r, key: key, into: &masked)
+              masked.withUnsafeBufferPointer { mp in
+                BLAS.sgemm(
+                  transA: false, transB: false, m: 1, n: inFeatures, k: out, a: g.baseAddress! + r * out, lda: out,
+                  b: mp.baseAddress!, ldb: inFeatures, c: dxp.baseAddress! + r * inFeatures, ldc: inFeatures)
+              }
+            }
+          }
+        }
+      }
+    }
+    return (dx, dW)
+  }
+
+  /// W ⊙ M_r·s for sample `r` into `out`: weight i kept (times 1/(1 − rate)) unless draw r·|W| + i drops it.
+  private func maskedWeights(_ w: Tensor, sample r: Int, key: RandomKey, into out: inout [Float]) {
+    let scale = Dropout.keepScale(rate: rate)
+    let below = Dropout.dropBelow(rate: rate)
+    w.withUnsafeBufferPointer { wp in
+      out.withUnsafeMutableBufferPointer { o in
+        key.fillWords(w.count, offset: r * w.count) { i, word in o[i] = (word >> 8) < below ? 0 : wp[i] * scale }
+      }
+    }
   }
 
   /// The weight mask scaled by 1/(1 − rate) for `count` weights, drawn from `key` (already folded with the stream).
   public static func scaledMask(count: Int, rate: Double, key: RandomKey) -> [Float] {
-    var mask = Dropout.mask(count: count, rate: rate, key: key)
-    mask.withUnsafeMutableBufferPointer { Elementwise.scale(Dropout.keepScale(rate: rate), $0) }
-    return mask
+    Dropout.mask(count: count, rate: rate, key: key, kept: Dropout.keepScale(rate: rate))
   }
 
   public func effectiveWeights(_ weight: Tensor, _ context: StepContext) -> Tensor? {
@@ -122,7 +200,11 @@ extension DropConnect {
         name: "rate", kind: .double(min: 0, max: 1, minInclusive: true, maxInclusive: false),
         defaultValue: .double(0.5),
         doc: "drop probability of each weight (the paper's 1 − p); 0 is the identity. Evaluation: the mean rule, or "
-          + "the paper's Gaussian moment matching with eval inference gaussian.")
+          + "the paper's Gaussian moment matching with eval inference gaussian."),
+      ParameterDescription(
+        name: "per_sample", kind: .bool, defaultValue: .bool(false),
+        doc: "one mask per example (the paper's definition; batch × |W| draws per pass, for small layers) instead "
+          + "of one per mini-batch", omittedAtDefault: true),
     ],
     plugsInto: .weights,
     identity: ["rate": .double(0)], uses: [Dropout.descriptor],
@@ -131,6 +213,9 @@ extension DropConnect {
       return [.dropFraction(rate), .keptValue(1 / (1 - rate)), .evaluationIdentity]
     },
     build: { params, site in
-      .weights(DropConnect(rate: params.double("rate"), followedByReLU: site.followedByReLU, stream: site.stream))
+      .weights(
+        DropConnect(
+          rate: params.double("rate"), followedByReLU: site.followedByReLU, stream: site.stream,
+          perSample: params.bool("per_sample")))
     })
 }

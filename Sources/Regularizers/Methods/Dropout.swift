@@ -19,23 +19,28 @@ public final class Dropout: MaskLayer {
 
   /// The keep mask (1 kept, 0 dropped) for `count` units: unit `i` is dropped when uniform draw `i` of `key`
   /// is below `rate`. Draw `i` does not depend on `count`, so masks of different sizes agree on their prefix.
-  public static func mask(count: Int, rate: Double, key: RandomKey) -> [Float] {
-    let threshold = Float(rate)
-    var mask = key.uniforms(count)
-    mask.withUnsafeMutableBufferPointer { m in
-      for i in m.indices { m[i] = m[i] < threshold ? 0 : 1 }
+  ///
+  /// `kept` is the value a kept unit gets (1, or the inverted scale 1/(1 − rate) to draw a scaled mask in one pass:
+  /// the same bits as scaling the 0/1 mask afterwards). The comparison is done on the draw's 24-bit integer:
+  /// (word >> 8)·2⁻²⁴ < Float(rate) exactly when (word >> 8) < ⌈Float(rate)·2²⁴⌉, both sides being exact, so the
+  /// mask is the one the float uniforms gave, without making them.
+  public static func mask(count: Int, rate: Double, key: RandomKey, kept: Float = 1) -> [Float] {
+    let below = dropBelow(rate: rate)
+    return [Float](unsafeUninitializedCapacity: count) { m, initialized in
+      key.fillWords(count) { i, word in m[i] = (word >> 8) < below ? 0 : kept }
+      initialized = count
     }
-    return mask
   }
+
+  /// Draw `word` drops its unit when `word >> 8` is below this: ⌈Float(rate)·2²⁴⌉ (see `mask`).
+  public static func dropBelow(rate: Double) -> UInt32 { UInt32((Double(Float(rate)) * 0x1p24).rounded(.up)) }
 
   /// The factor applied to kept units.
   public static func keepScale(rate: Double) -> Float { Float(1 / (1 - rate)) }
 
   public override func mask(shape: [Int], context: StepContext, key: RandomKey) -> Mask? {
     guard context.mode == .train, rate > 0 else { return nil }
-    var mask = Self.mask(count: shape.reduce(1, *), rate: rate, key: key)
-    mask.withUnsafeMutableBufferPointer { Elementwise.scale(Self.keepScale(rate: rate), $0) }
-    return .elementwise(mask)
+    return .elementwise(Self.mask(count: shape.reduce(1, *), rate: rate, key: key, kept: Self.keepScale(rate: rate)))
   }
 }
 

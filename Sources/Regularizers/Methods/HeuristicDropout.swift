@@ -13,6 +13,10 @@ import Tensor
 /// channel index) are replaced by their 8-neighbour Laplacian [[−1,−1,−1],[−1,8,−1],[−1,−1,−1]] (the reference's
 /// kernel), zero padding, same size, no rescaling. Evaluation is the identity.
 ///
+/// `replacement = .zeros` is the ablation the paper reports (seed 001: "using a 3×3 Laplace filter instead of an
+/// all-zero filter as the drop mask brings a small improvement"): the chosen channels are zeroed instead, as a
+/// plain channel dropout would, still without rescaling.
+///
 /// `selection = .probabilistic` is the paper text's reading ("dropped with higher probability"): the same number
 /// of channels is sampled without replacement with probability proportional to the score (scores are ≥ 0; all
 /// zero gives a uniform draw). Proportional rather than softmax, because the variance term reaches k·10⁷ for
@@ -23,22 +27,33 @@ public final class HeuristicDropout: Layer {
     case probabilistic
   }
 
+  /// What a chosen channel becomes.
+  public enum Replacement: String, Sendable, CaseIterable {
+    case laplacian
+    case zeros
+  }
+
   public static let kernel: [[Float]] = [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]
   static let bins = 10
 
   public let k: Double
   public let fraction: Double
   public let selection: Selection
+  public let replacement: Replacement
   public let stream: UInt64
   /// Channels replaced per sample in the last training forward, or nil when that forward was the identity.
   private var chosen: [[Int]]?
 
   /// `k ≥ 0`, `fraction` in (0, 1] (see `descriptor.validate`).
-  public init(k: Double = 2, fraction: Double = 0.1, selection: Selection = .top, stream: UInt64 = 0) {
+  public init(
+    k: Double = 2, fraction: Double = 0.1, selection: Selection = .top, replacement: Replacement = .laplacian,
+    stream: UInt64 = 0
+  ) {
     precondition(k >= 0 && fraction > 0 && fraction <= 1, "HeuristicDropout: k \(k) or fraction \(fraction) invalid")
     self.k = k
     self.fraction = fraction
     self.selection = selection
+    self.replacement = replacement
     self.stream = stream
   }
 
@@ -166,6 +181,28 @@ public final class HeuristicDropout: Layer {
     return y
   }
 
+  /// `x` with channels `channels[n]` of sample n set to zero (its own adjoint too).
+  public static func zeroed(_ x: Tensor, channels: [[Int]]) -> Tensor {
+    let c = x.shape[3]
+    let positions = x.shape[1] * x.shape[2]
+    var y = x
+    y.withUnsafeMutableBufferPointer { ys in
+      for (sample, chosen) in channels.enumerated() {
+        for p in 0..<positions {
+          for channel in chosen { ys[(sample * positions + p) * c + channel] = 0 }
+        }
+      }
+    }
+    return y
+  }
+
+  private func replaced(_ x: Tensor, _ channels: [[Int]]) -> Tensor {
+    switch replacement {
+    case .laplacian: Self.laplacian(x, channels: channels)
+    case .zeros: Self.zeroed(x, channels: channels)
+    }
+  }
+
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     guard context.mode == .train else {
       chosen = nil
@@ -175,13 +212,14 @@ public final class HeuristicDropout: Layer {
       scores: Self.scores(x, k: k), channels: x.shape[3], fraction: fraction, selection: selection,
       key: context.key.fold(stream))
     chosen = selected
-    return Self.laplacian(x, channels: selected)
+    return replaced(x, selected)
   }
 
-  /// Unchosen channels pass `dy`; chosen ones get the Laplacian of `dy` (the choice is treated as a constant).
+  /// Unchosen channels pass `dy`; chosen ones get the replacement's adjoint of `dy` (the Laplacian of `dy`, or
+  /// zero); the choice is treated as a constant.
   public func backward(_ dy: Tensor) -> Tensor {
     guard let chosen else { return dy }
-    return Self.laplacian(dy, channels: chosen)
+    return replaced(dy, chosen)
   }
 }
 
@@ -200,6 +238,10 @@ extension HeuristicDropout {
       ParameterDescription(
         name: "selection", kind: .choice(Selection.allCases.map(\.rawValue)), defaultValue: .string("top"),
         doc: "top: the highest scores (reference code); probabilistic: sampled in proportion to the score."),
+      ParameterDescription(
+        name: "replacement", kind: .choice(Replacement.allCases.map(\.rawValue)), defaultValue: .string("laplacian"),
+        doc: "what a chosen channel becomes: its 3×3 Laplacian (the paper's method) or zeros (the paper's ablation).",
+        omittedAtDefault: true),
     ],
     plugsInto: .featureMap,
     expectations: { _, _ in [.evaluationIdentity] },
@@ -207,6 +249,7 @@ extension HeuristicDropout {
       .layer(
         HeuristicDropout(
           k: params.double("k"), fraction: params.double("fraction"),
-          selection: Selection(rawValue: params.string("selection"))!, stream: site.stream))
+          selection: Selection(rawValue: params.string("selection"))!,
+          replacement: Replacement(rawValue: params.string("replacement"))!, stream: site.stream))
     })
 }
