@@ -35,16 +35,7 @@ public enum BLAS {
   public static func info() throws -> KernelInfo { try loaded.get().info }
 
   private static func load(_ selection: KernelSelection) -> Result<Loaded, KernelError> {
-    // Activations are fresh multi-megabyte arrays every step. With glibc's defaults each one is mmap'ed and
-    // munmap'ed, so every step page-faults its whole working set again; keeping them on the heap reuses pages.
-    // (<malloc.h> is not part of Swift's Glibc module, hence the lookup; -3 and -1 are glibc's M_MMAP_THRESHOLD
-    // and M_TRIM_THRESHOLD.)
-    typealias MalloptFunction = @convention(c) (Int32, Int32) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-      let mallopt = unsafeBitCast(symbol, to: MalloptFunction.self)
-      _ = mallopt(-3, 1 << 25)  // 32 MiB: glibc's upper limit for this threshold on 64-bit
-      _ = mallopt(-1, 1 << 30)
-    }
+    Allocator.keepTensorsInHeap()
     setenv("OPENBLAS_CORETYPE", selection.blasCoreType, 1)
     // One thread per run: parallelism comes from independent runs, and threaded BLAS changes summation order.
     setenv("OPENBLAS_NUM_THREADS", "1", 1)

@@ -38,7 +38,6 @@ struct DropBench: ParsableCommand {
       }
       Interrupts.install()
     }
-    Allocator.keepLargeTensorsInHeap()
     if let problem = BuildTarget.unsupportedCPU() {
       FileHandle.standardError.write(Data("error: \(problem)\n".utf8))
       Foundation.exit(2)
