@@ -170,6 +170,14 @@ public enum PeerComparison {
       md += "\(f(r.percentOfPeak, 1)) | \(f(median(r.ours.map(\.testAccuracyAfterOneEpoch)), 2))% | "
       md += "\(f(median(r.ours.map(\.peakResidentMiB)))) |\n"
     }
+    if s.row("W5") != nil {
+      md += "\nW5's GFLOP/s and share of the peak count the FLOPs of the blocks stochastic depth skips (nominal: "
+      md += "its images per second are the comparable figure).\n"
+    }
+    if let w4 = s.row("W4"), median(w4.ours.map(\.testAccuracyAfterOneEpoch)) < 20 {
+      md += "\nW4 diverges at the peer's learning rate 0.05 (so did every DropConnect run of dropconnect-vs-dropout "
+      md += "at that rate): its 1-epoch accuracy means nothing; its speed is still the cost of its steps.\n"
+    }
     md += "\n## Evaluation\n\n| workload | ours img/s (batch 1000) | PyTorch batch 1000 | PyTorch batch 128 | "
     md += "× PyTorch's faster |\n|---|---|---|---|---|\n"
     for r in s.rows where !r.peer.isEmpty {

@@ -275,6 +275,12 @@ private let peak = ClaimCheck(.peakInterior(x: "regularizer.length", metric: "te
     #expect(failing.parts.map(\.verdict) == [.holds, .inconclusive, .inconclusive])
     let argmin = ClaimCheck(.bestIn(x: "regularizer.length", metric: "test_accuracy", range: [0, 0], goal: .max))
     #expect(evaluate(ClaimCheck(.all([peak, argmin])), points: lengths, runs: records).verdict == .fails)
+    // Parts are named by their kind; by kind and metric when the parts use different metrics.
+    #expect(failing.parts.map(\.label) == [peak.kind, down.kind, noisyUp.kind])
+    let loss = ClaimCheck(
+      .monotone(x: "regularizer.length", metric: "test_loss", direction: .decreasing, until: nil))
+    let mixed = evaluate(ClaimCheck(.all([down, loss])), points: lengths, runs: records)
+    #expect(mixed.parts.map(\.label) == ["\(down.kind) on test_accuracy", "\(loss.kind) on test_loss"])
   }
 
   @Test func evaluationIsCodable() throws {

@@ -51,9 +51,12 @@ private func evaluate(_ check: ClaimCheck, points: [GridPoint], index: [[String:
     return combine(parts, metric: metric, what: "group")
   }
   if case .all(let checks) = check.rule {
+    // Parts on different metrics (precision and recall of the same two arms) are told apart by their metric.
+    let mixed = Set(checks.map { $0.metrics.joined(separator: ", ") }).count > 1
     let parts = checks.map { sub in
       var part = evaluate(sub, points: selected, index: index)
-      part.label = part.label.isEmpty ? sub.kind : "\(sub.kind) (\(part.label))"
+      let kind = mixed ? "\(sub.kind) on \(sub.metrics.joined(separator: ", "))" : sub.kind
+      part.label = part.label.isEmpty ? kind : "\(kind) (\(part.label))"
       return part
     }
     return combine(parts, metric: metric, what: "check")
