@@ -31,10 +31,13 @@ public struct Site: Sendable, Hashable {
   public var followedByReLU: Bool
   /// The training site: the model's number of outputs (classes), for batch transforms that mix labels.
   public var classes: Int
+  /// Activation sites that see a fully connected layer's units (right after its ReLU): that layer's weight site,
+  /// so a method that groups units by their incoming weights can read them (see `ReadsUnitWeights`).
+  public var weightSite: String?
 
   public init(
     name: String, kind: SiteKind = .activation, shape: [Int], stream: UInt64, depth: Int = 0, depthCount: Int = 0,
-    followedByReLU: Bool = false, classes: Int = 0
+    followedByReLU: Bool = false, classes: Int = 0, weightSite: String? = nil
   ) {
     self.name = name
     self.kind = kind
@@ -44,6 +47,7 @@ public struct Site: Sendable, Hashable {
     self.depthCount = depthCount
     self.followedByReLU = followedByReLU
     self.classes = classes
+    self.weightSite = weightSite
   }
 
   /// The stream of a site with no legacy number: a 64-bit FNV-1a hash of `kind:name` with the top bit set, so it
@@ -104,6 +108,12 @@ extension WeightMask {
   }
 }
 
+/// A layer at an activation site that reads the incoming weights of the units it sees (clustering-based dropout's
+/// weight statistics). The site recorder attaches the fully connected layer of the site's `weightSite`.
+public protocol ReadsUnitWeights: AnyObject {
+  func attach(_ layer: Linear)
+}
+
 /// What a regularizer puts at a site; the case must match the site's kind.
 public enum Plug {
   case layer(Layer)
@@ -129,13 +139,22 @@ public final class SiteRecorder {
   ///
   /// `legacyStream`: the stream number the site had when sites were numbered by position. Sites that existed then
   /// keep it, so committed results stay bit-identical; every new site leaves it nil and streams by its name.
-  /// `depth`: the 1-based depth of the residual block the site is inside (0: none).
-  public func activation(_ name: String, shape: [Int], legacyStream: Int? = nil, depth: Int = 0) throws -> [Layer] {
+  /// `depth`: the 1-based depth of the residual block the site is inside (0: none). `weightSite`: the weight site
+  /// of the fully connected layer whose units the site sees, if any; a plugged layer that reads unit weights is
+  /// given that layer.
+  public func activation(
+    _ name: String, shape: [Int], legacyStream: Int? = nil, depth: Int = 0, weightSite: String? = nil
+  ) throws -> [Layer] {
     let site = record(
-      Site(name: name, kind: .activation, shape: shape, stream: stream(.activation, name, legacyStream), depth: depth))
+      Site(
+        name: name, kind: .activation, shape: shape, stream: stream(.activation, name, legacyStream), depth: depth,
+        weightSite: weightSite))
     switch try plug(site) {
     case nil: return []
     case .layer(let layer)?:
+      if let weightSite, let linear = weightLayers[weightSite] {
+        for inner in (layer as? Sequential)?.layers ?? [layer] { (inner as? ReadsUnitWeights)?.attach(linear) }
+      }
       if let hook = layer as? TrainingHook { hooks.append(hook) }
       if let sequence = layer as? Sequential {
         for inner in sequence.layers { if let hook = inner as? TrainingHook { hooks.append(hook) } }

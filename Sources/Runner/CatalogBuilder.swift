@@ -53,7 +53,9 @@ public enum CatalogBuilder {
         ) { a, _ in a }
       },
       sites: { shape, params in
-        engineSites(shape, params).map { SiteInfo(name: $0.name, kind: $0.kind.rawValue, shape: $0.shape) }
+        engineSites(shape, params).map {
+          SiteInfo(name: $0.name, kind: $0.kind.rawValue, shape: $0.shape, weightSite: $0.weightSite)
+        }
       })
   }
 
@@ -77,7 +79,7 @@ public enum CatalogBuilder {
 
   /// The engine's site for a spec-layer site (the stream is irrelevant to validation).
   static func engineSite(_ s: SiteInfo) -> Site {
-    Site(name: s.name, kind: SiteKind(rawValue: s.kind) ?? .activation, shape: s.shape, stream: 0)
+    Site(name: s.name, kind: SiteKind(rawValue: s.kind) ?? .activation, shape: s.shape, stream: 0, weightSite: s.weightSite)
   }
 
   static func parameterSpec(_ p: ParameterDescription) -> ParameterSpec {

@@ -73,4 +73,53 @@ import Testing
     #expect(ClusteringDropout.descriptor.validate([:], Site(name: "hidden1", shape: [128], stream: 0)) == nil)
     #expect(ClusteringDropout.descriptor.validate(["low": .double(0.5), "high": .double(0.2)], Site(name: "h", shape: [4], stream: 0)) != nil)
   }
+
+  /// `weight`: units grouped by the norm of their incoming weights at the epoch's end (stronger rows drop less).
+  @Test func weightStatisticGroupsByIncomingWeightNorms() {
+    let layer = ClusteringDropout(units: 4, statistic: .weight, grouping: .halves, low: 0.1, high: 0.5)
+    let linear = Linear(inFeatures: 2, outFeatures: 4, key: RandomKey(seed: 1))
+    // Row norms 1, 5, 2, 10.
+    linear.weight.value = Tensor(shape: [4, 2], storage: [1, 0, 3, 4, 0, 2, 6, 8])
+    layer.attach(linear)
+    #expect(ClusteringDropout.rowNorms(linear.weight.value) == [1, 5, 2, 10])
+    layer.epochEnd(0)
+    #expect(layer.rates == [0.5, 0.1, 0.5, 0.1])
+  }
+
+  /// `weight-gradient`: the mean over the epoch's steps of each row's gradient norm, read after each step.
+  @Test func weightGradientStatisticAveragesTheSteps() {
+    let layer = ClusteringDropout(units: 4, statistic: .weightGradient, grouping: .halves, low: 0.1, high: 0.5)
+    let linear = Linear(inFeatures: 1, outFeatures: 4, key: RandomKey(seed: 1))
+    layer.attach(linear)
+    // Step 1 favours units 0 and 1, step 2 favours 2 and 3 more strongly: the means rank 2, 3 above 0, 1.
+    linear.weight.grad = Tensor(shape: [4, 1], storage: [3, 3, 0, 0])
+    layer.afterStep(linear.parameters, training(step: 0))
+    linear.weight.grad = Tensor(shape: [4, 1], storage: [0, 0, 4, 5])
+    layer.afterStep(linear.parameters, training(step: 1))
+    #expect(layer.rates == [0.3, 0.3, 0.3, 0.3])  // unchanged until the epoch ends
+    layer.epochEnd(0)
+    #expect(layer.rates == [0.5, 0.5, 0.1, 0.1])
+  }
+
+  /// The site recorder hands the layer the fully connected layer of its site; a weight statistic at a site that
+  /// follows no such layer is a validation error naming the fix.
+  @Test func weightStatisticsNeedASiteAfterAFullyConnectedLayer() throws {
+    var plugged: ClusteringDropout?
+    let model = try ModelRegistry.build(
+      ModelRequest(name: "mlp", inputShape: [4, 4, 1], classes: 3, widths: [8, 6], key: RandomKey(seed: 2)) { site in
+        guard site.kind == .activation, site.name == "hidden2" else { return nil }
+        let layer = ClusteringDropout(units: site.shape[0], statistic: .weight)
+        plugged = layer
+        return .layer(layer)
+      })
+    #expect(plugged?.unitLayer === model.weightLayers["hidden2"])
+    #expect(model.sites.first { $0.name == "hidden2" && $0.kind == .activation }?.weightSite == "hidden2")
+    let message = ClusteringDropout.descriptor.validate(
+      ["statistic": .string("weight")], Site(name: "input", shape: [16], stream: 0))
+    #expect(message?.contains("does not follow a fully connected layer") == true, "\(message ?? "nil")")
+    #expect(
+      ClusteringDropout.descriptor.validate(
+        ["statistic": .string("weight-gradient")], Site(name: "hidden1", shape: [8], stream: 0, weightSite: "hidden1"))
+        == nil)
+  }
 }

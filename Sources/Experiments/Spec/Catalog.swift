@@ -64,11 +64,14 @@ public struct SiteInfo: Sendable, Hashable {
   public var name: String
   public var kind: String
   public var shape: [Int]
+  /// The weight site of the fully connected layer whose units an activation site sees, if any.
+  public var weightSite: String?
 
-  public init(name: String, kind: String = "activation", shape: [Int]) {
+  public init(name: String, kind: String = "activation", shape: [Int], weightSite: String? = nil) {
     self.name = name
     self.kind = kind
     self.shape = shape
+    self.weightSite = weightSite
   }
 }
 

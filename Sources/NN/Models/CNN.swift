@@ -29,7 +29,7 @@ public struct CNNModel: ModelDefinition {
     let fc1 = Linear(inFeatures: (h / 4) * (w / 4) * 64, outFeatures: 128, key: key.fold(2))
     try sites.weights("fc1", of: fc1, followedByReLU: true)
     layers += [Flatten(), fc1, ReLU()]
-    layers += try sites.activation("fc1", shape: [128], legacyStream: 3)
+    layers += try sites.activation("fc1", shape: [128], legacyStream: 3, weightSite: "fc1")
     let output = Linear(inFeatures: 128, outFeatures: r.classes, key: key.fold(3), gain: 1)
     try sites.weights("output", of: output, followedByReLU: false)
     layers.append(output)

@@ -25,7 +25,8 @@ public struct MLPModel: ModelDefinition {
       linear.computesInputGradient = i > 0 || !input.isEmpty
       try sites.weights("hidden\(i + 1)", of: linear, followedByReLU: true)
       layers += [linear, ReLU()]
-      layers += try sites.activation("hidden\(i + 1)", shape: [width], legacyStream: i + 1)
+      layers += try sites.activation(
+        "hidden\(i + 1)", shape: [width], legacyStream: i + 1, weightSite: "hidden\(i + 1)")
       fanIn = width
     }
     let output = Linear(inFeatures: fanIn, outFeatures: r.classes, key: r.key.fold(1000), gain: 1)

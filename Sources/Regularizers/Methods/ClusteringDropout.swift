@@ -7,10 +7,13 @@ import Tensor
 /// Biased dropout (two equal-size groups, a low rate for the stronger half) is its simplest case.
 ///
 /// Reading implemented (the seed gives the idea, not the update rule):
-/// - At an activation site of `[N, F]` units, a running statistic per unit over the current epoch: `feature` —
-///   mean |activation| seen in the training forwards; `feature-gradient` — mean |∂L/∂activation| seen in the
-///   backwards. (The paper's weight and weight-gradient variants need the layer's weights, which an activation
-///   site does not see; they are not implemented.)
+/// - At an activation site of `[N, F]` units, a statistic per unit over the current epoch: `feature` — mean
+///   |activation| seen in the training forwards; `feature-gradient` — mean |∂L/∂activation| seen in the backwards;
+///   `weight` — the L2 norm of the unit's incoming weights (its row of the fully connected layer before the site)
+///   at the epoch's end; `weight-gradient` — the mean over the epoch's steps of the L2 norm of that row's gradient,
+///   as the optimiser applied it (weight decay included when the spec has one). The weight variants need a site
+///   right after a fully connected layer (`mlp` hidden<i>, `cnn` fc1: the site's `weightSite`), whose layer the
+///   site recorder attaches (`ReadsUnitWeights`).
 /// - At each epoch end (a `TrainingHook` refresh — the only time the grouping changes), the units are grouped by
 ///   that statistic: `kmeans` — 1-D k-means with `clusters` groups (initial centres at the statistic's evenly spaced
 ///   quantiles, 50 Lloyd iterations, deterministic); `halves` — biased dropout, the stronger half and the weaker
@@ -20,10 +23,14 @@ import Tensor
 ///   stream is below its group's rate; kept units are scaled by 1/(1 − rate_u) (inverted), so evaluation is the
 ///   identity. The statistics restart each epoch.
 /// Taxonomy: architecture.
-public final class ClusteringDropout: Layer, TrainingHook {
+public final class ClusteringDropout: Layer, TrainingHook, ReadsUnitWeights {
   public enum Statistic: String, Sendable, CaseIterable {
     case feature
     case featureGradient = "feature-gradient"
+    case weight
+    case weightGradient = "weight-gradient"
+
+    var readsWeights: Bool { self == .weight || self == .weightGradient }
   }
 
   public enum Grouping: String, Sendable, CaseIterable {
@@ -43,6 +50,8 @@ public final class ClusteringDropout: Layer, TrainingHook {
   private var sums: [Double]
   private var counts = 0
   private var applied: [Float]?
+  /// The fully connected layer whose units the site sees (weight statistics).
+  private(set) weak var unitLayer: Linear?
 
   public init(
     units: Int, statistic: Statistic = .feature, grouping: Grouping = .kmeans, clusters: Int = 3, low: Double = 0.2,
@@ -91,11 +100,37 @@ public final class ClusteringDropout: Layer, TrainingHook {
     return MaskLayer.apply(.elementwise(applied), to: dy)
   }
 
+  public func attach(_ layer: Linear) { unitLayer = layer }
+
+  /// The L2 norm of each unit's row of `matrix` `[F, in]`.
+  static func rowNorms(_ matrix: Tensor) -> [Double] {
+    let (units, fanIn) = (matrix.shape[0], matrix.shape[1])
+    return matrix.withUnsafeBufferPointer { m in
+      (0..<units).map { u in
+        var sum = 0.0
+        for j in 0..<fanIn { sum += Double(m[u * fanIn + j]) * Double(m[u * fanIn + j]) }
+        return sum.squareRoot()
+      }
+    }
+  }
+
+  /// `weight-gradient`: the step's gradient of the unit rows, after the optimiser used it.
+  public func afterStep(_ parameters: [Parameter], _ context: StepContext) {
+    guard statistic == .weightGradient, high > 0, let unitLayer else { return }
+    for (u, norm) in Self.rowNorms(unitLayer.weight.grad).enumerated() where u < sums.count { sums[u] += norm }
+    counts += 1
+  }
+
   /// Regroups the units by this epoch's statistic and restarts it.
   public func epochEnd(_ epoch: Int) {
     defer {
       for i in sums.indices { sums[i] = 0 }
       counts = 0
+    }
+    if statistic == .weight, let unitLayer {
+      rates = Self.rates(
+        for: Self.rowNorms(unitLayer.weight.value), grouping: grouping, clusters: clusters, low: low, high: high)
+      return
     }
     guard counts > 0 else { return }
     let values = sums.map { $0 / Double(counts) }
@@ -161,7 +196,9 @@ extension ClusteringDropout {
     parameters: [
       ParameterDescription(
         name: "statistic", kind: .choice(Statistic.allCases.map(\.rawValue)), defaultValue: .string("feature"),
-        doc: "what groups the units: mean |activation| (feature) or mean |gradient| (feature-gradient), per epoch."),
+        doc: "what groups the units, per epoch: mean |activation| (feature), mean |gradient| (feature-gradient), the "
+          + "norm of the unit's incoming weights (weight) or of their gradient (weight-gradient; sites right after a "
+          + "fully connected layer)."),
       ParameterDescription(
         name: "grouping", kind: .choice(Grouping.allCases.map(\.rawValue)), defaultValue: .string("kmeans"),
         doc: "kmeans: 1-D k-means with `clusters` groups; halves: biased dropout (two equal groups by the median)."),
@@ -175,9 +212,16 @@ extension ClusteringDropout {
         doc: "drop rate of the weakest group (before the first epoch ends every unit drops at (low + high)/2)."),
     ],
     plugsInto: .vector, identity: ["low": .double(0), "high": .double(0)],
-    check: { params, _ in
-      params.double("low") > params.double("high")
-        ? "clustering-dropout: low (\(params.double("low"))) must not exceed high (\(params.double("high")))." : nil
+    check: { params, site in
+      if params.double("low") > params.double("high") {
+        return "clustering-dropout: low (\(params.double("low"))) must not exceed high (\(params.double("high")))."
+      }
+      let statistic = Statistic(rawValue: params.string("statistic"))!
+      if statistic.readsWeights, site.weightSite == nil {
+        return "clustering-dropout: statistic \(statistic.rawValue) reads the incoming weights of the site's units, "
+          + "but \(site.name) does not follow a fully connected layer; use an mlp hidden<i> or cnn fc1 site."
+      }
+      return nil
     },
     expectations: { params, _ in
       let mid = (params.double("low") + params.double("high")) / 2
