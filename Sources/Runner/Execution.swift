@@ -164,9 +164,18 @@ public final class RunExecutor {
       }
     }
     let settings = EvaluationSettings(width: e.width, inference: e.inference)
+    let (test, train) = (Self.only(e.classes, test), Self.only(e.classes, train))
     var metrics = Trainer.evaluate(model.network, test, batch: batch, settings: settings)
     metrics.merge(Trainer.trainingMetrics(model.network, train, batch: batch, settings: settings)) { a, _ in a }
     return metrics
+  }
+
+  /// The images of `data` whose label is one of `classes` (all of them when `classes` is empty), in their order.
+  static func only(_ classes: [Int], _ data: TrainingData) -> TrainingData {
+    guard !classes.isEmpty, case .labels(let labels) = data.targets else { return data }
+    let wanted = Set(classes.map(Int32.init))
+    let rows = labels.indices.filter { wanted.contains(labels[$0]) }
+    return TrainingData(images: data.images.gather(rows: rows), targets: .labels(rows.map { labels[$0] }))
   }
 
   /// The units of layer `layer` silenced by the masking probe: round(fraction · units) of them (at most

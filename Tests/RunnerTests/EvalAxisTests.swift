@@ -183,6 +183,62 @@ import Testing
   }
 }
 
+@Suite struct ClassSubsetTests {
+  /// `eval.classes`: the trained net evaluated on the images of those classes only (test and training set), still
+  /// choosing among all classes — exactly the metrics of evaluating it on that subset by hand; the network is
+  /// untouched; the standard evaluation keeps its tree.
+  @Test func evaluatesOnTheChosenClassesOnly() throws {
+    _ = try BLAS.info()
+    let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions(trainSize: 200, testSize: 300))
+    let model = try ModelRegistry.build(
+      ModelRequest(name: "mlp", inputShape: [28, 28, 1], classes: 10, widths: [16], key: RandomKey(seed: 4)))
+    let test = RunExecutor.trainingData(data.test, data.task)
+    let train = RunExecutor.trainingData(data.train, data.task)
+    let subset = RunExecutor.evaluate(
+      model, EvalConfig(classes: [0, 2, 4, 6]), test: test, train: train, batch: 64, probeKey: RandomKey(seed: 1))
+    guard case .labels(let labels) = test.targets else { return }
+    let rows = labels.indices.filter { [0, 2, 4, 6].contains(labels[$0]) }
+    #expect(!rows.isEmpty && rows.count < labels.count)
+    let byHand = Trainer.evaluate(
+      model.network, TrainingData(images: test.images.gather(rows: rows), targets: .labels(rows.map { labels[$0] })),
+      batch: 64)
+    #expect(subset["test_accuracy"] == byHand["test_accuracy"] && subset["test_loss"] == byHand["test_loss"])
+    #expect(subset["train_accuracy"] != nil)
+    let all = RunExecutor.evaluate(model, EvalConfig(), test: test, train: train, batch: 64, probeKey: RandomKey(seed: 1))
+    #expect(all["test_accuracy"] == Trainer.evaluate(model.network, test, batch: 64)["test_accuracy"])
+    #expect(EvalConfig().isStandard && !EvalConfig(classes: [1]).isStandard)
+  }
+
+  @Test func classesAreCheckedAgainstTheDataset() throws {
+    func error(_ classes: String, dataset: String = "fashion-mnist", model: String = "{name: mlp, widths: [16]}")
+      -> SpecError?
+    {
+      let yaml = """
+        dataset: {name: \(dataset), train_size: 128, test_size: 64}
+        model: \(model)
+        regularizer: none
+        train: {epochs: 1, batch: 32, lr: 0.1}
+        eval: {classes: \(classes)}
+        """
+      do {
+        _ = try RunConfig.resolve(tree: try ConfigValue.parseYAML(yaml), catalog: CatalogBuilder.catalog)
+        return nil
+      } catch { return error as? SpecError }
+    }
+    #expect(error("[0, 2, 4, 6]") == nil)
+    #expect(error("[3, 10]")?.keyPath.hasSuffix("eval.classes") == true)
+    #expect(error("[2, 2]")?.message.contains("twice") == true)
+    #expect(error("[-1]")?.message.contains("class index") == true)
+    #expect(error("[0]", dataset: "synthetic-ct-seg", model: "{name: unet-tiny}")?.message.contains("segmentation") == true)
+    let tree = try RunConfig.resolve(
+      tree: try ConfigValue.parseYAML(
+        "dataset: {name: fashion-mnist}\nmodel: {name: mlp}\nregularizer: none\ntrain: {epochs: 1, batch: 32, lr: 0.1}\neval: {classes: [6, 0]}"),
+      catalog: CatalogBuilder.catalog
+    ).tree
+    #expect(tree[path: "eval.classes"] == .list([.int(0), .int(6)]))
+  }
+}
+
 @Suite struct EngineVersionScopeTests {
   /// The core version covers the engine but neither a method's file nor the registry's list, so adding a method
   /// (its file and one registry line) changes no other run's key; each method is versioned by its own file.

@@ -361,31 +361,38 @@ public struct EvalConfig: Sendable, Hashable {
   /// chosen at random (keyed by the run's seed and the layer's name) — how gracefully the trained net loses units,
   /// which dropout is said to buy. 0 (the default) masks nothing.
   public var maskUnits: Double
+  /// Evaluate on the test (and training) images of these classes only, e.g. Fashion-MNIST's four confusable
+  /// upper-body classes [0, 2, 4, 6] as a fine-grained proxy; empty (the default) = every class. The network still
+  /// chooses among all its classes.
+  public var classes: [Int]
 
   public init(
     prune: Double = 0, pruneBy: String = "weight", width: Double = 1, inference: String = "standard",
-    maskUnits: Double = 0
+    maskUnits: Double = 0, classes: [Int] = []
   ) {
     self.prune = prune
     self.pruneBy = pruneBy
     self.width = width
     self.inference = inference
     self.maskUnits = maskUnits
+    self.classes = classes
   }
 
   public static let pruneCriteria = ["weight", "unit"]
   public static let inferenceRules = ["standard", "gaussian"]
-  static let keys = ["prune", "prune_by", "width", "inference", "mask_units"]
+  static let keys = ["prune", "prune_by", "width", "inference", "mask_units", "classes"]
 
   /// The standard evaluation: nothing pruned, full width, each method's own rule.
   public var isStandard: Bool { self == EvalConfig() }
 
-  /// `mask_units` appears only when set, so the trees (and cache keys) of evaluations from before it existed stay.
+  /// `mask_units` and `classes` appear only when set, so the trees (and cache keys) of evaluations from before they
+  /// existed stay.
   var tree: ConfigValue {
     var m: [String: ConfigValue] = [
       "prune": .double(prune), "prune_by": .string(pruneBy), "width": .double(width), "inference": .string(inference),
     ]
     if maskUnits > 0 { m["mask_units"] = .double(maskUnits) }
+    if !classes.isEmpty { m["classes"] = .list(classes.map(ConfigValue.int)) }
     return .map(m)
   }
 
@@ -414,6 +421,18 @@ public struct EvalConfig: Sendable, Hashable {
       throw SpecError(
         file: file, keyPath: r.keyPath("mask_units"), message: "must be in [0, 1), got \(formatNumber(maskUnits))")
     }
-    self.init(prune: prune, pruneBy: pruneBy, width: width, inference: inference, maskUnits: maskUnits)
+    var classes: [Int] = []
+    for (i, item) in (try r.optionalList("classes") ?? []).enumerated() {
+      guard let c = item.asInt, c >= 0 else {
+        throw SpecError(
+          file: file, keyPath: "\(r.keyPath("classes"))[\(i)]", message: "expected a class index ≥ 0, got '\(item)'")
+      }
+      classes.append(c)
+    }
+    guard Set(classes).count == classes.count else {
+      throw SpecError(file: file, keyPath: r.keyPath("classes"), message: "lists a class twice: \(classes)")
+    }
+    self.init(
+      prune: prune, pruneBy: pruneBy, width: width, inference: inference, maskUnits: maskUnits, classes: classes.sorted())
   }
 }

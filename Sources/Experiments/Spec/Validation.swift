@@ -43,6 +43,12 @@ extension RunConfig {
         suggestion: "\(dataset.task) models: "
           + catalog.models.filter { $0.value.task == dataset.task }.keys.sorted().joined(separator: ", "))
     }
+    if let out = config.eval.classes.first(where: { $0 >= dataset.classes }) {
+      throw fail("eval.classes", "class \(out) is not one of \(config.dataset.name)'s \(dataset.classes) classes (0–\(dataset.classes - 1))")
+    }
+    if !config.eval.classes.isEmpty, dataset.task != "classification" {
+      throw fail("eval.classes", "selects images by class label: a \(dataset.task) dataset has none")
+    }
     config.model.params = try resolveParameters(
       config.model.params, specs: model.parameters, owner: "model '\(config.model.name)'", path: key("model"),
       file: file)
