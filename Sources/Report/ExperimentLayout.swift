@@ -70,6 +70,8 @@ struct ExperimentLayout {
   let otherMetrics: [String]
   /// Category labels in grid order (categorical x only).
   let categories: [String]
+  /// Per sweep key, the method names that two different values carry (written with their fields).
+  let sharedNames: [String: Set<String>]
 
   init(_ results: ExperimentResults) {
     self.results = results
@@ -89,14 +91,25 @@ struct ExperimentLayout {
     let seriesKeys = sweepKeys.filter { !xAxisKeys.contains($0) }
     transform = spec.report?.xTransform ?? .identity
 
-    // Labels are rebuilt from the coordinates so they read the same before and after a JSON round trip.
-    var points = spec.sweep.points().map { p in
+    // Labels are rebuilt from the coordinates so they read the same before and after a JSON round trip; two arms
+    // of one method (Channel DropBlock's two metrics) are written with their fields so they stay apart.
+    let gridPoints = spec.sweep.points()
+    let allCoordinates = gridPoints.map(\.coordinates) + results.runs.map(\.point)
+    var shared: [String: Set<String>] = [:]
+    for key in Set(allCoordinates.flatMap(\.keys)) {
+      let names = Sweep.namesUsedTwice(among: allCoordinates.compactMap { $0[key] })
+      if !names.isEmpty { shared[key] = names }
+    }
+    sharedNames = shared
+    var points = gridPoints.map { p in
       sweepKeys.isEmpty
-        ? p : GridPoint(coordinates: p.coordinates, label: coordinateText(sweepKeys, p.coordinates), index: p.index)
+        ? p
+        : GridPoint(coordinates: p.coordinates, label: coordinateText(sweepKeys, p.coordinates, shared: shared), index: p.index)
     }
     for run in results.runs where !points.contains(where: { $0.coordinates == run.point }) {
       let keys = run.point.keys.sorted()
-      points.append(GridPoint(coordinates: run.point, label: coordinateText(keys, run.point), index: points.count))
+      points.append(
+        GridPoint(coordinates: run.point, label: coordinateText(keys, run.point, shared: shared), index: points.count))
     }
     let metric = self.metric
     let finished = results.runs.filter { $0.status == .ok }
@@ -113,13 +126,15 @@ struct ExperimentLayout {
         point: point, summary: PointSummary(point: point, metric: metric, runs: runs), runs: runs,
         divergedSteps: runs.filter { $0.status == .diverged }.compactMap(\.divergedAtStep),
         nStalled: runs.filter { $0.status == .stalled }.count, otherMeans: means,
-        series: coordinateText(seriesKeys, point.coordinates))
+        series: coordinateText(seriesKeys, point.coordinates, shared: shared))
     }
     let xValues = rows.map { row in chosen.flatMap { row.point.coordinates[$0] } }
     categorical = chosen != nil && !xValues.allSatisfy { $0?.asDouble != nil }
     var categories: [String] = []
     if categorical {
-      for v in xValues.map(valueText) where !categories.contains(v) { categories.append(v) }
+      for v in xValues.map({ valueText($0, shared: chosen.flatMap { shared[$0] } ?? []) }) where !categories.contains(v) {
+        categories.append(v)
+      }
     }
     self.categories = categories
 
@@ -131,7 +146,9 @@ struct ExperimentLayout {
     }
     let transform = self.transform
     let plotted = { (row: PointRow) -> Double in
-      Self.position(row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform)
+      Self.position(
+        row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform,
+        shared: chosen.flatMap { shared[$0] } ?? [])
     }
     series = order.map { label in
       (label, members[label]!.sorted { (plotted($0), $0.point.index) < (plotted($1), $1.point.index) })
@@ -140,13 +157,15 @@ struct ExperimentLayout {
 
   /// The x value shown for a row (after `x_transform`), or its category's position; nan without an x.
   func plotX(_ row: PointRow) -> Double {
-    Self.position(row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform)
+    Self.position(
+      row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform,
+      shared: xKey.flatMap { sharedNames[$0] } ?? [])
   }
 
   /// The raw sweep value at x, as text.
   func rawX(_ row: PointRow) -> String {
     guard let xKey else { return row.point.label }
-    return valueText(row.point.coordinates[xKey])
+    return valueText(row.point.coordinates[xKey], shared: sharedNames[xKey] ?? [])
   }
 
   /// `x` after the report's transform (1 − x for `one_minus`).
@@ -155,11 +174,11 @@ struct ExperimentLayout {
   }
 
   private static func position(
-    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform
+    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform, shared: Set<String>
   ) -> Double {
     guard let xKey else { return Double(row.point.index) }
     let value = row.point.coordinates[xKey]
-    if let categorical { return Double(categorical.firstIndex(of: valueText(value)) ?? 0) }
+    if let categorical { return Double(categorical.firstIndex(of: valueText(value, shared: shared)) ?? 0) }
     guard let x = value?.asDouble else { return .nan }
     return transform == .oneMinus ? 1 - x : x
   }

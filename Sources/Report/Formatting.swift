@@ -93,18 +93,25 @@ extension Verdict {
 
 /// Short text for a sweep value: a regularizer map by its `name`, a number on the axis format (so `0.0` and `0`,
 /// which a JSON round trip does not tell apart, read the same), anything else as written.
-func valueText(_ value: ConfigValue?) -> String {
+/// A sweep value as text: a map by its name (with its fields when `shared` holds the name, so two arms of one
+/// method stay apart), a number on the axis format, anything else as written.
+func valueText(_ value: ConfigValue?, shared: Set<String> = []) -> String {
   guard let value else { return "?" }
-  if case .map(let m) = value, let name = m["name"] { return name.description }
+  if case .map(let m) = value, let name = m["name"] {
+    return shared.contains(name.description) ? Sweep.valueLabel(value, sharingName: shared) : name.description
+  }
   if let d = value.asDouble { return Fmt.axis(d) }
   return value.description
 }
 
-/// `key=value` pairs, a map value by its name alone (as the grid labels are written).
-func coordinateText(_ keys: [String], _ coordinates: [String: ConfigValue]) -> String {
+/// `key=value` pairs, a map value by its name (as the grid labels are written; `shared[key]`: the names two
+/// values of that key carry, written with their fields).
+func coordinateText(_ keys: [String], _ coordinates: [String: ConfigValue], shared: [String: Set<String>] = [:])
+  -> String
+{
   keys.map { key in
     let value = coordinates[key]
-    if case .map = value { return valueText(value) }
+    if case .map = value { return valueText(value, shared: shared[key] ?? []) }
     return "\(key)=\(valueText(value))"
   }.joined(separator: ", ")
 }

@@ -50,6 +50,31 @@ import Testing
     #expect(figure.data.contains("# categorical x positions: 0 = none, 1 = dropout, 2 = dropblock"))
   }
 
+  /// Two arms of one method (Channel DropBlock's two metrics) stay apart: in row labels, in the figure's
+  /// categories, and at their own x positions; a method listed once keeps its bare name.
+  @Test func twoArmsOfOneMethodStayApart() {
+    var results = Fixtures.arms()
+    let second = ConfigValue.map(["name": .string("dropblock"), "rate": .double(0.2), "block_size": .int(5)])
+    var axes = results.spec.sweep.axes
+    guard case .values(let key, var values) = axes[0] else { return }
+    values.append(second)
+    axes[0] = .values(key: key, values: values)
+    results.spec.sweep = Sweep(axes: axes)
+    let point = results.spec.sweep.points()[3]
+    for seed in 0..<3 {
+      results.runs.append(
+        RunRecord(
+          key: "k3-\(seed)", point: point.coordinates, seed: seed, config: .map([:]), status: .ok, epochs: [],
+          final: ["dice": 60 + Double(seed), "iou": 50], wallSeconds: 2))
+    }
+    let layout = ExperimentLayout(results)
+    let labels = layout.rows.map(\.point.label)
+    #expect(labels == ["none", "dropout", "dropblock block_size=3 rate=0.1", "dropblock block_size=5 rate=0.2"])
+    #expect(layout.categories == labels)
+    #expect(Set(layout.rows.map(layout.plotX)).count == 4)
+    #expect(Figure(results: results).script.contains("'dropblock block_size=5 rate=0.2' 3"))
+  }
+
   @Test func missingGnuplotIsAClearError() throws {
     #expect(throws: FigureError.gnuplotMissing("/nonexistent/gnuplot")) {
       try Figure.render(scriptPath: "x.gp", gnuplotPath: "/nonexistent/gnuplot")
