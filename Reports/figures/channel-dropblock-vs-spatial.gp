@@ -20,9 +20,10 @@ set xlabel 'regularizer'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set xtics ('none' 0, 'spatial-dropout' 1, 'channel-dropblock' 2)
-set xrange [-0.5:2.5]
-plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
+set xtics ('none' 0, 'spatial-dropout' 1, 'channel-dropblock metric=max-activation rate=0.2' 2, 'channel-dropblock metric=cosine rate=0.05' 3)
+set xrange [-0.5:3.5]
+plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 title 'eval.classes=[]', \
+     '' index 1 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 title 'eval.classes=[0, 2, 4, 6]'
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

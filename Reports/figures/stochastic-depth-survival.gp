@@ -20,8 +20,8 @@ set xlabel 'regularizer'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set xtics ('none' 0, 'stochastic-depth' 1, 'drop-path' 2)
-set xrange [-0.5:2.5]
+set xtics ('none' 0, 'stochastic-depth survival_last=0.8' 1, 'stochastic-depth survival_last=0.5' 2, 'drop-path' 3)
+set xrange [-0.5:3.5]
 plot 'stochastic-depth-survival.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
