@@ -53,12 +53,9 @@ public struct Site: Sendable, Hashable {
   /// The stream of a site with no legacy number: a 64-bit FNV-1a hash of `kind:name` with the top bit set, so it
   /// never collides with the small legacy numbers and depends on nothing but the site itself.
   public static func namedStream(_ kind: SiteKind, _ name: String) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in "\(kind.rawValue):\(name)".utf8 {
-      hash ^= UInt64(byte)
-      hash = hash &* 0x100_0000_01b3
-    }
-    return hash | (1 << 63)
+    var hash = FNV1a()
+    hash.add("\(kind.rawValue):\(name)".utf8)
+    return hash.value | (1 << 63)
   }
 }
 

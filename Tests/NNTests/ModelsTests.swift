@@ -113,6 +113,8 @@ final class SiteLog: @unchecked Sendable {
       #expect(site.stream == Site.namedStream(site.kind, site.name), "\(site.name)")
     }
     #expect(Set(sites.map(\.stream)).count == sites.count)
+    // Pinned: a named stream is FNV-1a 64 of "kind:name" with the top bit set (computed independently).
+    #expect(Site.namedStream(.activation, "block1_mid") == 0xc20a_ba87_8348_a188)
   }
 
   /// Every kind of site each model records, in build order.

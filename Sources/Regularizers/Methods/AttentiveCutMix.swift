@@ -106,17 +106,11 @@ public final class AttentiveCutMix: TrainingHook {
 
   /// A 64-bit FNV-1a digest of the training images' and labels' bits and shape: the teacher's training set.
   static func fingerprint(_ images: Tensor, labels: [Int32]) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    func mix(_ v: UInt32) {
-      for shift in stride(from: 0, to: 32, by: 8) {
-        h ^= UInt64((v >> UInt32(shift)) & 0xFF)
-        h = h &* 0x100_0000_01b3
-      }
-    }
-    for d in images.shape { mix(UInt32(truncatingIfNeeded: d)) }
-    images.withUnsafeBufferPointer { for v in $0 { mix(v.bitPattern) } }
-    for l in labels { mix(UInt32(bitPattern: l)) }
-    return String(h, radix: 16)
+    var h = FNV1a()
+    for d in images.shape { h.add(UInt32(truncatingIfNeeded: d)) }
+    images.withUnsafeBufferPointer { for v in $0 { h.add(v.bitPattern) } }
+    for l in labels { h.add(UInt32(bitPattern: l)) }
+    return String(h.value, radix: 16)
   }
 
   /// Per image, the teacher's heat map on the grid: the last rank-4 activation of the teacher (evaluation mode)
