@@ -79,13 +79,13 @@ public final class Linear: Layer {
 
   public func backward(_ dy: Tensor) -> Tensor {
     let n = dy.rows
+    dy.withUnsafeBufferPointer { g in
+      bias.grad.withUnsafeMutableBufferPointer { Elementwise.addColumnSums(g, channels: outFeatures, into: $0.baseAddress!) }
+    }
     if perSample, let weightMask {
       let (dx, dW) = weightMask.perSampleBackward(
         dy, input: input, weight: weight.value, inputGradient: computesInputGradient)
       weight.grad.withUnsafeMutableBufferPointer { gw in dW.withUnsafeBufferPointer { Elementwise.axpy(1, $0, gw) } }
-      dy.withUnsafeBufferPointer { g in
-        bias.grad.withUnsafeMutableBufferPointer { Elementwise.addColumnSums(g, channels: outFeatures, into: $0.baseAddress!) }
-      }
       return computesInputGradient ? dx : Tensor(shape: [0])
     }
     var dx = Tensor(shape: computesInputGradient ? input.shape : [0])
@@ -108,9 +108,6 @@ public final class Linear: Layer {
         weight.grad.withUnsafeMutableBufferPointer { gw in raw.withUnsafeBufferPointer { Elementwise.axpy(1, $0, gw) } }
       } else {
         weight.grad.withUnsafeMutableBufferPointer { weightGradient(into: $0.baseAddress!, accumulate: true) }
-      }
-      bias.grad.withUnsafeMutableBufferPointer { gb in
-        Elementwise.addColumnSums(g, channels: outFeatures, into: gb.baseAddress!)
       }
       guard computesInputGradient else { return }
       (masked ?? weight.value).withUnsafeBufferPointer { w in
