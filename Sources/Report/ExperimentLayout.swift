@@ -70,8 +70,8 @@ struct ExperimentLayout {
   let otherMetrics: [String]
   /// Category labels in grid order (categorical x only).
   let categories: [String]
-  /// Per sweep key, the method names that two different values carry (written with their fields).
-  let sharedNames: [String: Set<String>]
+  /// Per sweep key, the method names that two different values carry, with the fields that tell them apart.
+  let sharedNames: [String: [String: [String]]]
 
   init(_ results: ExperimentResults) {
     self.results = results
@@ -95,10 +95,10 @@ struct ExperimentLayout {
     // of one method (Channel DropBlock's two metrics) are written with their fields so they stay apart.
     let gridPoints = spec.sweep.points()
     let allCoordinates = gridPoints.map(\.coordinates) + results.runs.map(\.point)
-    var shared: [String: Set<String>] = [:]
+    var shared: [String: [String: [String]]] = [:]
     for key in Set(allCoordinates.flatMap(\.keys)) {
-      let names = Sweep.namesUsedTwice(among: allCoordinates.compactMap { $0[key] })
-      if !names.isEmpty { shared[key] = names }
+      let fields = distinguishingFields(allCoordinates.compactMap { $0[key] })
+      if !fields.isEmpty { shared[key] = fields }
     }
     sharedNames = shared
     var points = gridPoints.map { p in
@@ -132,7 +132,7 @@ struct ExperimentLayout {
     categorical = chosen != nil && !xValues.allSatisfy { $0?.asDouble != nil }
     var categories: [String] = []
     if categorical {
-      for v in xValues.map({ valueText($0, shared: chosen.flatMap { shared[$0] } ?? []) }) where !categories.contains(v) {
+      for v in xValues.map({ valueText($0, shared: chosen.flatMap { shared[$0] } ?? [:]) }) where !categories.contains(v) {
         categories.append(v)
       }
     }
@@ -148,7 +148,7 @@ struct ExperimentLayout {
     let plotted = { (row: PointRow) -> Double in
       Self.position(
         row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform,
-        shared: chosen.flatMap { shared[$0] } ?? [])
+        shared: chosen.flatMap { shared[$0] } ?? [:])
     }
     series = order.map { label in
       (label, members[label]!.sorted { (plotted($0), $0.point.index) < (plotted($1), $1.point.index) })
@@ -159,13 +159,13 @@ struct ExperimentLayout {
   func plotX(_ row: PointRow) -> Double {
     Self.position(
       row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform,
-      shared: xKey.flatMap { sharedNames[$0] } ?? [])
+      shared: xKey.flatMap { sharedNames[$0] } ?? [:])
   }
 
   /// The raw sweep value at x, as text.
   func rawX(_ row: PointRow) -> String {
     guard let xKey else { return row.point.label }
-    return valueText(row.point.coordinates[xKey], shared: sharedNames[xKey] ?? [])
+    return valueText(row.point.coordinates[xKey], shared: sharedNames[xKey] ?? [:])
   }
 
   /// `x` after the report's transform (1 − x for `one_minus`).
@@ -174,7 +174,8 @@ struct ExperimentLayout {
   }
 
   private static func position(
-    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform, shared: Set<String>
+    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform,
+    shared: [String: [String]]
   ) -> Double {
     guard let xKey else { return Double(row.point.index) }
     let value = row.point.coordinates[xKey]

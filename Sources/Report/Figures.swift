@@ -169,7 +169,7 @@ public struct Figure: Sendable, Equatable {
   private static func paperX(_ layout: ExperimentLayout) -> Double? {
     guard let value = layout.results.spec.report?.paperX else { return nil }
     if layout.categorical {
-      return layout.categories.firstIndex(of: valueText(value, shared: layout.xKey.flatMap { layout.sharedNames[$0] } ?? []))
+      return layout.categories.firstIndex(of: valueText(value, shared: layout.xKey.flatMap { layout.sharedNames[$0] } ?? [:]))
         .map(Double.init)
     }
     return value.asDouble

@@ -93,25 +93,42 @@ extension Verdict {
 
 /// Short text for a sweep value: a regularizer map by its `name`, a number on the axis format (so `0.0` and `0`,
 /// which a JSON round trip does not tell apart, read the same), anything else as written.
-/// A sweep value as text: a map by its name (with its fields when `shared` holds the name, so two arms of one
-/// method stay apart), a number on the axis format, anything else as written.
-func valueText(_ value: ConfigValue?, shared: Set<String> = []) -> String {
+/// A sweep value as text: a map by its name — followed by the fields that tell it apart when `shared` lists that
+/// name with those fields (two arms of one method) —, a number on the axis format, anything else as written.
+func valueText(_ value: ConfigValue?, shared: [String: [String]] = [:]) -> String {
   guard let value else { return "?" }
   if case .map(let m) = value, let name = m["name"] {
-    return shared.contains(name.description) ? Sweep.valueLabel(value, sharingName: shared) : name.description
+    guard let fields = shared[name.description] else { return name.description }
+    return ([name.description] + fields.map { "\($0)=\(m[$0].map(\.description) ?? "–")" }).joined(separator: " ")
   }
   if let d = value.asDouble { return Fmt.axis(d) }
   return value.description
 }
 
-/// `key=value` pairs, a map value by its name (as the grid labels are written; `shared[key]`: the names two
-/// values of that key carry, written with their fields).
-func coordinateText(_ keys: [String], _ coordinates: [String: ConfigValue], shared: [String: Set<String>] = [:])
-  -> String
-{
+/// For map values that share a name but differ (two arms of one method), name → the fields whose values differ
+/// among them, sorted.
+func distinguishingFields(_ values: [ConfigValue]) -> [String: [String]] {
+  var byName: [String: [[String: ConfigValue]]] = [:]
+  for value in values {
+    guard case .map(let m) = value, let name = m["name"]?.description else { continue }
+    if !(byName[name] ?? []).contains(m) { byName[name, default: []].append(m) }
+  }
+  var out: [String: [String]] = [:]
+  for (name, maps) in byName where maps.count > 1 {
+    let keys = Set(maps.flatMap(\.keys)).subtracting(["name"])
+    out[name] = keys.filter { k in Set(maps.map { $0[k] ?? .null }).count > 1 }.sorted()
+  }
+  return out
+}
+
+/// `key=value` pairs, a map value by its name (as the grid labels are written; `shared[key]`: the method names that
+/// two values of that key carry, with the fields that tell them apart).
+func coordinateText(
+  _ keys: [String], _ coordinates: [String: ConfigValue], shared: [String: [String: [String]]] = [:]
+) -> String {
   keys.map { key in
     let value = coordinates[key]
-    if case .map = value { return valueText(value, shared: shared[key] ?? []) }
+    if case .map = value { return valueText(value, shared: shared[key] ?? [:]) }
     return "\(key)=\(valueText(value))"
   }.joined(separator: ", ")
 }

@@ -75,6 +75,20 @@ import Testing
     #expect(Figure(results: results).script.contains("'dropblock block_size=5 rate=0.2' 3"))
   }
 
+  /// Only the fields that differ tell two arms apart (a shared rate is not repeated; a field one arm lacks is –).
+  @Test func distinguishingFieldsAreTheOnesThatDiffer() {
+    let hidden = ConfigValue.map(["name": .string("dropout"), "rate": .double(0.5), "at": .list([.string("h1")])])
+    let both = ConfigValue.map([
+      "name": .string("dropout"), "rate": .double(0.5), "at": .list([.string("input"), .string("h1")]),
+      "site_params": .map(["input": .map(["rate": .double(0.2)])]),
+    ])
+    let none = ConfigValue.map(["name": .string("none")])
+    let fields = distinguishingFields([none, hidden, both, hidden])
+    #expect(fields == ["dropout": ["at", "site_params"]])
+    #expect(valueText(hidden, shared: fields) == "dropout at=[h1] site_params=–")
+    #expect(valueText(none, shared: fields) == "none")
+  }
+
   @Test func missingGnuplotIsAClearError() throws {
     #expect(throws: FigureError.gnuplotMissing("/nonexistent/gnuplot")) {
       try Figure.render(scriptPath: "x.gp", gnuplotPath: "/nonexistent/gnuplot")

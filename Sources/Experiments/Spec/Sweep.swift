@@ -114,24 +114,6 @@ public struct Sweep: Codable, Sendable, Equatable {
     }.joined(separator: ", ")
   }
 
-  /// A map value as the grid labels write it: its `name`, or with its other scalar fields when `sharingName` holds
-  /// that name (two arms of one method); any other value as written.
-  public static func valueLabel(_ value: ConfigValue, sharingName: Set<String>) -> String {
-    guard case .map = value else { return value.description }
-    return label([("", value)], sharingName: sharingName)
-  }
-
-  /// The `name`s that two different map values among `values` carry.
-  public static func namesUsedTwice(among values: [ConfigValue]) -> Set<String> {
-    var seen: [String: ConfigValue] = [:]
-    var twice: Set<String> = []
-    for value in values {
-      guard case .map(let m) = value, let name = m["name"]?.description else { continue }
-      if let other = seen[name], other != value { twice.insert(name) } else { seen[name] = value }
-    }
-    return twice
-  }
-
   /// The `name`s that more than one map value of `axis` carries.
   static func namesUsedTwice(_ axis: Axis) -> Set<String> {
     var seen: Set<String> = []
