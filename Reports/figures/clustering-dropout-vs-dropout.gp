@@ -20,7 +20,7 @@ set xlabel 'regularizer'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set xtics ('none' 0, 'dropout' 1, 'clustering-dropout grouping=kmeans high=0.7 low=0.3' 2, 'clustering-dropout grouping=halves high=0.7 low=0.3' 3)
+set xtics ('none' 0, 'dropout' 1, 'clustering-dropout grouping=kmeans' 2, 'clustering-dropout grouping=halves' 3)
 set xrange [-0.5:3.5]
 plot 'clustering-dropout-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
