@@ -50,11 +50,13 @@ public final class DropConnect: WeightMask {
     perSampleKey = key
     let (n, out, inFeatures) = (x.rows, w.shape[0], w.shape[1])
     var y = Tensor(shape: [n, out])
+    var mask = [Float](repeating: 0, count: w.count)
     var masked = [Float](repeating: 0, count: w.count)
     x.withUnsafeBufferPointer { xp in
       y.withUnsafeMutableBufferPointer { yp in
         for r in 0..<n {
-          maskedWeights(w, sample: r, key: key, into: &masked)
+          sampleMask(r, count: w.count, key: key, into: &mask)
+          Self.multiply(w, mask, into: &masked)
           masked.withUnsafeBufferPointer { mp in
             BLAS.sgemm(
               transA: false, transB: true, m: 1, n: out, k: inFeatures, a: xp.baseAddress! + r * inFeatures,
@@ -73,22 +75,23 @@ public final class DropConnect: WeightMask {
     let (n, out, inFeatures) = (x.rows, w.shape[0], w.shape[1])
     var dx = Tensor(shape: inputGradient ? x.shape : [0])
     var dW = Tensor(shape: w.shape)
-    let scale = Dropout.keepScale(rate: rate)
-    let below = Dropout.dropBelow(rate: rate)
+    var mask = [Float](repeating: 0, count: w.count)
     var masked = [Float](repeating: 0, count: w.count)
     x.withUnsafeBufferPointer { xp in
       dy.withUnsafeBufferPointer { g in
         dW.withUnsafeMutableBufferPointer { dw in
           dx.withUnsafeMutableBufferPointer { dxp in
             for r in 0..<n {
-              // dW += (dy_r ⊗ x_r) ⊙ M_r·s, the mask drawn again word for word.
-              key.fillWords(w.count, offset: r * w.count) { i, word in
-                guard (word >> 8) >= below else { return }
-                let u = i / inFeatures
-                dw[i] += (g[r * out + u] * xp[r * inFeatures + i - u * inFeatures]) * scale
+              // Sample r's mask drawn again, once, word for word; dW += (dy_r ⊗ x_r) ⊙ M_r·s.
+              sampleMask(r, count: w.count, key: key, into: &mask)
+              for u in 0..<out {
+                let gu = g[r * out + u]
+                for j in 0..<inFeatures where mask[u * inFeatures + j] != 0 {
+                  dw[u * inFeatures + j] += (gu * xp[r * inFeatures + j]) * mask[u * inFeatures + j]
+                }
               }
               guard inputGradient else { continue }
-              maskedWeights(w, sample: r, key: key, into: &masked)
+              Self.multiply(w, mask, into: &masked)
               masked.withUnsafeBufferPointer { mp in
                 BLAS.sgemm(
                   transA: false, transB: false, m: 1, n: inFeatures, k: out, a: g.baseAddress! + r * out, lda: out,
@@ -102,15 +105,18 @@ public final class DropConnect: WeightMask {
     return (dx, dW)
   }
 
-  /// W ⊙ M_r·s for sample `r` into `out`: weight i kept (times 1/(1 − rate)) unless draw r·|W| + i drops it.
-  private func maskedWeights(_ w: Tensor, sample r: Int, key: RandomKey, into out: inout [Float]) {
-    let scale = Dropout.keepScale(rate: rate)
-    let below = Dropout.dropBelow(rate: rate)
-    w.withUnsafeBufferPointer { wp in
-      out.withUnsafeMutableBufferPointer { o in
-        key.fillWords(w.count, offset: r * w.count) { i, word in o[i] = (word >> 8) < below ? 0 : wp[i] * scale }
-      }
+  /// Sample `r`'s scaled mask (0, or 1/(1 − rate)) into `out`: draws r·count … (r + 1)·count − 1 of `key`, the rule
+  /// of `Dropout.mask`.
+  private func sampleMask(_ r: Int, count: Int, key: RandomKey, into out: inout [Float]) {
+    let (scale, below) = (Dropout.keepScale(rate: rate), Dropout.dropBelow(rate: rate))
+    out.withUnsafeMutableBufferPointer { o in
+      key.fillWords(count, offset: r * count) { i, word in o[i] = (word >> 8) < below ? 0 : scale }
     }
+  }
+
+  /// w ⊙ mask into `out`, as `Masking.multiply` forms the per-batch masked weights.
+  private static func multiply(_ w: Tensor, _ mask: [Float], into out: inout [Float]) {
+    w.withUnsafeBufferPointer { wp in for i in 0..<mask.count { out[i] = wp[i] * mask[i] } }
   }
 
   /// The weight mask scaled by 1/(1 − rate) for `count` weights, drawn from `key` (already folded with the stream).
