@@ -12,6 +12,12 @@ public enum SiteKind: String, Sendable, CaseIterable, Hashable {
   /// The training loop itself (one site per model, `train`, shape: the per-sample input): batch transforms, loss
   /// terms, after-step projections such as max-norm. See `TrainingHook`.
   case training
+  /// A mixture-of-experts layer's token routing (shape `[tokens, dim]` per sample, `experts` experts): Gating
+  /// Dropout. See `RoutingPolicy`.
+  case routing
+  /// The gating nodes of a hierarchical mixture of experts (shape `[nodes]`, a full binary tree of depth
+  /// `depthCount`): HME dropout. See `TreeGateDropout`.
+  case gates
 }
 
 /// A named point of a model where a regularizer can act, recorded while the model is built.
@@ -34,11 +40,14 @@ public struct Site: Sendable, Hashable {
   /// Activation sites that see a fully connected layer's units (right after its ReLU): that layer's weight site,
   /// so a method that groups units by their incoming weights can read them (see `ReadsUnitWeights`).
   public var weightSite: String?
+  /// Routing sites: the number of experts (one per virtual device).
+  public var experts: Int
 
   public init(
     name: String, kind: SiteKind = .activation, shape: [Int], stream: UInt64, depth: Int = 0, depthCount: Int = 0,
-    followedByReLU: Bool = false, classes: Int = 0, weightSite: String? = nil
+    followedByReLU: Bool = false, classes: Int = 0, weightSite: String? = nil, experts: Int = 0
   ) {
+    self.experts = experts
     self.name = name
     self.kind = kind
     self.shape = shape
@@ -73,6 +82,33 @@ public enum BranchDecision: Sendable, Equatable {
 /// (a method's own test-time rule, e.g. Stochastic Depth's "scale by the survival probability").
 public protocol BranchGate: AnyObject {
   func decide(batch: Int, _ context: StepContext) -> BranchDecision
+}
+
+/// What a mixture-of-experts layer does with its tokens for one forward pass.
+public enum RoutingDecision: Sendable, Equatable {
+  /// The router picks each token's expert (top-1), the usual MoE layer.
+  case route
+  /// Every token skips the router and goes to the expert of the virtual device it lives on, its output not
+  /// weighted by a gate (Gating Dropout: no all-to-all exchange this step).
+  case local
+  /// The whole expert sub-layer is skipped: the layer's output is its residual input (Gate-Expert-Drop).
+  case skip
+}
+
+/// Decides, per forward pass, how a mixture-of-experts layer routes its tokens. Asked in training and in
+/// evaluation.
+public protocol RoutingPolicy: AnyObject {
+  func decide(_ context: StepContext) -> RoutingDecision
+}
+
+/// Acts on the gating nodes of a hierarchical mixture of experts (HME dropout). Node m's gate g_m is the mass sent
+/// to its left subtree, 1 − g_m to its right.
+public protocol TreeGateDropout: AnyObject {
+  /// Training: for `samples` × `nodes` (row-major), whether the node's left subtree is dropped for that sample
+  /// (its gate forced to 0, all mass to the right subtree).
+  func droppedLeft(samples: Int, nodes: Int, _ context: StepContext) -> [Bool]
+  /// Evaluation: the factor every gate value is multiplied by (1: the plain tree).
+  func evaluationGateScale(_ context: StepContext) -> Float
 }
 
 /// Masks or transforms the weights a fully connected layer uses.
@@ -117,6 +153,8 @@ public enum Plug {
   case weights(WeightMask)
   case gate(BranchGate)
   case hook(TrainingHook)
+  case router(RoutingPolicy)
+  case treeGates(TreeGateDropout)
 }
 
 /// Records a model's sites as its builder reaches them and asks `plug` what to put at each. Model builders call
@@ -204,6 +242,34 @@ public final class SiteRecorder {
     }
   }
 
+  /// A mixture-of-experts layer's routing: `tokens` tokens of `dim` features per sample, `experts` experts.
+  public func routing(_ name: String, tokens: Int, dim: Int, experts: Int) throws -> RoutingPolicy? {
+    let site = record(
+      Site(name: name, kind: .routing, shape: [tokens, dim], stream: stream(.routing, name, nil), experts: experts))
+    switch try plug(site) {
+    case nil: return nil
+    case .router(let policy)?: return policy
+    case let other?: throw SiteError.wrongPlug(site: name, kind: .routing, got: other)
+    }
+  }
+
+  /// The gating nodes of a hierarchical mixture of experts: a full binary tree of `depth` levels of gates
+  /// (2^depth − 1 nodes, 2^depth leaves).
+  public func gates(_ name: String, depth: Int) throws -> TreeGateDropout? {
+    let site = record(
+      Site(
+        name: name, kind: .gates, shape: [(1 << depth) - 1], stream: stream(.gates, name, nil), depthCount: depth))
+    switch try plug(site) {
+    case nil: return nil
+    case .treeGates(let dropout)?: return dropout
+    case let other?: throw SiteError.wrongPlug(site: name, kind: .gates, got: other)
+    }
+  }
+
+  /// A hook the model itself needs (not a regularizer's): a mixture-of-experts layer reporting its load-balancing
+  /// loss and its cross-device token count. Called like every other hook.
+  public func modelHook(_ hook: TrainingHook) { hooks.append(hook) }
+
   private func stream(_ kind: SiteKind, _ name: String, _ legacy: Int?) -> UInt64 {
     legacy.map { UInt64($0) } ?? Site.namedStream(kind, name)
   }
@@ -227,6 +293,8 @@ public enum SiteError: Error, CustomStringConvertible {
         case .weights: "a weight mask"
         case .gate: "a branch gate"
         case .hook: "a training hook"
+        case .router: "a routing policy"
+        case .treeGates: "a tree-gate dropout"
         }
       return "site '\(site)' is a\(kind == .activation ? "n" : "") \(kind.rawValue) site; \(what) cannot plug in there"
     }

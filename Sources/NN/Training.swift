@@ -128,6 +128,7 @@ public enum Trainer {
       guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
       var metrics = evaluate(network, test, batch: o.evalBatch)
       if o.evaluateTrainingSet { metrics.merge(trainingMetrics(network, train, batch: o.evalBatch)) { a, _ in a } }
+      for hook in hooks { metrics.merge(hook.reportedMetrics) { a, _ in a } }
       let report = EpochReport(epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: metrics)
       if !report.metrics.values.allSatisfy(\.isFinite) {
         return TrainingOutcome(epochs: reports + [report], final: [:], divergedAtStep: step)

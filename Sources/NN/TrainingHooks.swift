@@ -79,6 +79,9 @@ public protocol TrainingHook: AnyObject {
   func epochEnd(_ epoch: Int)
   var observesValidation: Bool { get }
   func validationBatch(_ batch: Batch)
+  /// Figures the hook measures about training itself, added to every evaluation's metrics (a mixture-of-experts
+  /// layer's share of training tokens sent to another virtual device). Names must be in the metric registry.
+  var reportedMetrics: [String: Double] { get }
 }
 
 extension TrainingHook {
@@ -89,4 +92,5 @@ extension TrainingHook {
   public func epochEnd(_ epoch: Int) {}
   public var observesValidation: Bool { false }
   public func validationBatch(_ batch: Batch) {}
+  public var reportedMetrics: [String: Double] { [:] }
 }

@@ -27,6 +27,8 @@ public enum RegularizerRegistry {
     NSDropout.descriptor,
     CutMix.descriptor,
     AttentiveCutMix.descriptor,
+    GatingDropout.descriptor,
+    HMEDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

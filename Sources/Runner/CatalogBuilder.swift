@@ -27,12 +27,12 @@ public enum CatalogBuilder {
       parameters.append(
         ParameterSpec(
           name: "widths", kind: .intList, defaultValue: .list(widths.map(ConfigValue.int)),
-          doc: "layer widths (mlp hidden layers, resnet stages, unet levels)"))
+          doc: model.widthsDoc))
     }
     if model.takesBlocks {
       parameters.append(
         ParameterSpec(
-          name: "blocks", kind: .int(min: 1, max: 18), defaultValue: .int(1), doc: "BasicBlocks per stage (depth 6n+2)")
+          name: "blocks", kind: .int(min: 1, max: 18), defaultValue: .int(model.defaultBlocks), doc: model.blocksDoc)
       )
     }
     let name = model.name

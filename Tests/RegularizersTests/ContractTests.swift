@@ -41,6 +41,24 @@ import Testing
       case .drop: return Array(repeating: 0, count: 4)
       case .perSample(let f): return f
       }
+    case .router(let policy):
+      // One factor per sample of the step: 1 routed, 0 when the router (or the layer) is skipped.
+      return Array(repeating: policy.decide(context) == .route ? 1 : 0, count: 4)
+    case .treeGates(let dropout):
+      // One factor per (sample, node) on its gate: 0 where the left subtree is dropped; the scale at evaluation.
+      let nodes = x.count / 4
+      guard context.mode == .train else { return Array(repeating: dropout.evaluationGateScale(context), count: 4 * nodes) }
+      let drops = dropout.droppedLeft(samples: 4, nodes: nodes, context)
+      return drops.isEmpty ? Array(repeating: 1, count: 4 * nodes) : drops.map { $0 ? 0 : 1 }
+    }
+  }
+
+  /// The plug's output when it does nothing: the input itself, or all-one factors (branches, routing, gates).
+  static func unchanged(_ site: Site, _ x: Tensor) -> [Float] {
+    switch site.kind {
+    case .branch, .routing: Array(repeating: 1, count: 4)
+    case .gates: Array(repeating: 1, count: x.count)
+    default: x.storage
     }
   }
 
@@ -57,7 +75,9 @@ import Testing
     let site = Self.site(d)
     #expect(d.validate([:], site) == nil)
     switch (Self.make(d, site), site.kind) {
-    case (.layer, .activation), (.weights, .weights), (.gate, .branch), (.hook, .training): break
+    case (.layer, .activation), (.weights, .weights), (.gate, .branch), (.hook, .training), (.router, .routing),
+      (.treeGates, .gates):
+      break
     default: Issue.record("\(name) made the wrong kind of plug for a \(site.kind) site")
     }
   }
@@ -66,7 +86,7 @@ import Testing
     let d = Self.descriptor(name)
     let site = Self.site(d)
     let x = Self.input(site)
-    let count = site.kind == .branch ? 4 : x.count
+    let count = Self.unchanged(site, x).count
     #expect(Self.apply(Self.make(d, site), x, Self.trainingStep(1)).count == count)
     #expect(Self.apply(Self.make(d, site), x, .evaluation).count == count)
   }
@@ -80,7 +100,7 @@ import Testing
     let expectations = d.expectations(try! d.resolve([:]).get(), site)
     if d.evaluationRule == .identity {
       #expect(expectations.contains(.evaluationIdentity), "\(name) declares an identity evaluation; its gate must test it")
-      #expect(evaluated == (site.kind == .branch ? Array(repeating: 1, count: 4) : x.storage))
+      #expect(evaluated == Self.unchanged(site, x))
     } else {
       #expect(
         expectations.contains { if case .evaluationScale = $0 { true } else { false } }
@@ -96,7 +116,7 @@ import Testing
     let x = Self.input(site)
     for step in 0..<5 {
       let y = Self.apply(Self.make(d, site, identity), x, Self.trainingStep(step))
-      #expect(y == (site.kind == .branch ? Array(repeating: 1, count: 4) : x.storage), "\(name) step \(step)")
+      #expect(y == Self.unchanged(site, x), "\(name) step \(step)")
     }
   }
 

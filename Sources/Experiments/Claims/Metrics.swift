@@ -59,6 +59,9 @@ public enum MetricRegistry {
     MetricInfo(
       name: "train_recall", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
       doc: "pixel recall on the training set, evaluation mode"),
+    MetricInfo(
+      name: "cross_device_tokens", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
+      doc: "mixture-of-experts models: share of the training tokens routed to an expert on another virtual device"),
   ]
 
   static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

@@ -59,11 +59,23 @@ public protocol ModelDefinition: Sendable {
   var defaultSites: [String] { get }
   /// Builds the network, recording every site with `sites` as it is reached.
   func build(_ request: ModelRequest, _ sites: SiteRecorder) throws -> Layer
+  /// What `widths` and `blocks` mean for this model, and the default `blocks` (when it takes them).
+  var widthsDoc: String { get }
+  var blocksDoc: String { get }
+  var defaultBlocks: Int { get }
+}
+
+extension ModelDefinition {
+  public var widthsDoc: String { "layer widths (mlp hidden layers, resnet stages, unet levels)" }
+  public var blocksDoc: String { "BasicBlocks per stage (depth 6n+2)" }
+  public var defaultBlocks: Int { 1 }
 }
 
 /// The models specs refer to by name.
 public enum ModelRegistry {
-  public static let all: [any ModelDefinition] = [MLPModel(), CNNModel(), ResNetModel(), UNetModel()]
+  public static let all: [any ModelDefinition] = [
+    MLPModel(), CNNModel(), ResNetModel(), UNetModel(), MoEModel(), HMEModel(),
+  ]
 
   public static var names: [String] { all.map(\.name) }
 

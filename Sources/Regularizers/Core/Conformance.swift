@@ -98,6 +98,8 @@ public enum Conformance {
     case .weights: Site(name: "hidden", kind: .weights, shape: [64, 128], stream: 7, followedByReLU: true)
     case .branch: Site(name: "block3", kind: .branch, shape: [8, 8, 4], stream: 7, depth: 3, depthCount: 6)
     case .training: Site(name: "train", kind: .training, shape: [28, 28, 1], stream: 7, classes: 10)
+    case .routing: Site(name: "moe1", kind: .routing, shape: [49, 32], stream: 7, experts: 4)
+    case .gates: Site(name: "gates", kind: .gates, shape: [7], stream: 7, depthCount: 3)
     }
   }
 
@@ -201,7 +203,8 @@ public enum Conformance {
 }
 
 /// One application of a plug: the factor (output / probe input) of every value it touched. Activation sites:
-/// `[batch] + shape` values; weight sites: the matrix; branch sites: one factor per sample.
+/// `[batch] + shape` values; weight sites: the matrix; branch and routing sites: one factor per sample; gate sites:
+/// one per (sample, node).
 struct Draw {
   var factors: [Float]
 }
@@ -249,6 +252,17 @@ struct Probe {
       case .drop: return Draw(factors: Array(repeating: 0, count: batch))
       case .perSample(let f): return Draw(factors: f)
       }
+    case .router(let policy):
+      // One factor per sample: 1 when the step routes, 0 when the router (or the whole layer) is skipped.
+      let routed: Float = policy.decide(context) == .route ? 1 : 0
+      return Draw(factors: Array(repeating: routed, count: batch))
+    case .treeGates(let dropout):
+      // One factor per (sample, node): the factor on the node's gate, 0 where its left subtree is dropped.
+      let nodes = site.shape[0]
+      guard context.mode == .train else {
+        return Draw(factors: Array(repeating: dropout.evaluationGateScale(context), count: batch * nodes))
+      }
+      return Draw(factors: dropout.droppedLeft(samples: batch, nodes: nodes, context).map { $0 ? 0 : 1 })
     }
   }
 

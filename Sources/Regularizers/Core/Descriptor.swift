@@ -58,6 +58,10 @@ public enum PlugPoint: String, Sendable, CaseIterable {
   case branch
   /// The training loop (the model's `train` site): batch transforms, loss terms, after-step projections.
   case training
+  /// A mixture-of-experts layer's token routing.
+  case routing
+  /// The gating nodes of a hierarchical mixture of experts.
+  case gates
 
   /// What the method transforms, in the report's words.
   public var actsOn: String {
@@ -69,6 +73,8 @@ public enum PlugPoint: String, Sendable, CaseIterable {
     case .weights: "weights"
     case .branch: "residual branches"
     case .training: "the training loop"
+    case .routing: "expert routing"
+    case .gates: "tree gates"
     }
   }
 
@@ -78,6 +84,8 @@ public enum PlugPoint: String, Sendable, CaseIterable {
     case .weights: .weights
     case .branch: .branch
     case .training: .training
+    case .routing: .routing
+    case .gates: .gates
     }
   }
 }
