@@ -81,6 +81,8 @@ struct ExperimentLayout {
     let sweepKeys = spec.sweep.keys
     let axes = spec.sweep.axes
     var chosen = Self.checkX(spec.claim.check).flatMap { sweepKeys.contains($0) ? $0 : nil }
+    // Arms of different methods (a comparison) are the x axis whatever else is swept beside them.
+    if chosen == nil, Self.methodNames(spec.sweep.values(of: "regularizer") ?? []).count > 1 { chosen = "regularizer" }
     if chosen == nil {
       chosen =
         sweepKeys.first { key in spec.sweep.values(of: key)?.allSatisfy { $0.asDouble != nil } ?? false }
@@ -182,6 +184,25 @@ struct ExperimentLayout {
     if let categorical { return Double(categorical.firstIndex(of: valueText(value, shared: shared)) ?? 0) }
     guard let x = value?.asDouble else { return .nan }
     return transform == .oneMinus ? 1 - x : x
+  }
+
+  /// The distinct method names among `regularizer` values, in order of first appearance.
+  static func methodNames(_ values: [ConfigValue]) -> [String] {
+    var names: [String] = []
+    for value in values {
+      let name = value.asMap?["name"]?.asString ?? value.asString
+      if let name, !names.contains(name) { names.append(name) }
+    }
+    return names
+  }
+
+  /// Whether the figure compares methods: the x axis is the `regularizer` arms.
+  var isMethodComparison: Bool { categorical && xKey == "regularizer" }
+
+  /// The method name of a row's arm (`regularizer`'s name), or nil.
+  func methodName(_ row: PointRow) -> String? {
+    let value = row.point.coordinates["regularizer"]
+    return value?.asMap?["name"]?.asString ?? value?.asString
   }
 
   /// The first x a check (or its first sub-check with one) ranges over.

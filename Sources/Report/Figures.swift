@@ -22,10 +22,19 @@ public struct Figure: Sendable, Equatable {
   /// The text of `<id>.gp`.
   public let script: String
 
-  /// Builds the figure of `results`.
-  public init(results: ExperimentResults) {
+  /// Builds the figure of `results`. `taxonomy` (method → Kukačka category) colours a comparison of methods.
+  public init(results: ExperimentResults, taxonomy: [String: String] = [:]) {
     let layout = ExperimentLayout(results)
     id = results.experimentID
+    if layout.isMethodComparison {
+      let comparison = ComparisonFigure(layout: layout, taxonomy: taxonomy)
+      data = comparison.data
+      script = Self.header(layout) + "set terminal svg size 900,720 font 'DejaVu Sans,11'\nset termoption noenhanced\n"
+        + "set output \(Self.quote("\(id).svg"))\n" + comparison.panels(id: id)
+        + "\nset terminal pngcairo size 900,720 font 'DejaVu Sans,11'\nset termoption noenhanced\n"
+        + "set output \(Self.quote("\(id).png"))\n" + comparison.panels(id: id) + "set output\n"
+      return
+    }
     let plotted = Self.plottedSeries(layout)
     data = Self.dataText(layout, plotted: plotted)
     script = Self.scriptText(layout, plotted: plotted)
@@ -89,18 +98,7 @@ public struct Figure: Sendable, Equatable {
   ) -> String {
     let id = layout.results.experimentID
     let spec = layout.results.spec
-    var s = "# \(id): \(spec.title)\n"
-    s += "# Re-render with `gnuplot Reports/figures/\(id).gp` from the repository root, or `gnuplot \(id).gp` here.\n"
-    s += "# Writes \(id).svg and \(id).png next to this script from \(id).dat.\n\n"
-    s += "# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.\n"
-    s += "script_dir = '.'\n"
-    s += "if (exists(\"ARG0\") && strlen(ARG0) > 0) {\n"
-    s += "  i = strlen(ARG0)\n"
-    s += "  while (i > 0 && ARG0[i:i] ne '/') { i = i - 1 }\n"
-    s += "  if (i > 0) { script_dir = ARG0[1:i] }\n"
-    s += "}\n"
-    s += "cd script_dir\n\n"
-    s += "set encoding utf8\n"
+    var s = header(layout)
     s += "set terminal svg size 720,440 font 'DejaVu Sans,11'\n"
     s += "set termoption noenhanced\n"
     s += "set output \(quote("\(id).svg"))\n"
@@ -156,6 +154,24 @@ public struct Figure: Sendable, Equatable {
     return s
   }
 
+  /// The script's opening lines: what it is, how to re-render it, and a `cd` into its own directory.
+  static func header(_ layout: ExperimentLayout) -> String {
+    let id = layout.results.experimentID
+    var s = "# \(id): \(layout.results.spec.title)\n"
+    s += "# Re-render with `gnuplot Reports/figures/\(id).gp` from the repository root, or `gnuplot \(id).gp` here.\n"
+    s += "# Writes \(id).svg and \(id).png next to this script from \(id).dat.\n\n"
+    s += "# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.\n"
+    s += "script_dir = '.'\n"
+    s += "if (exists(\"ARG0\") && strlen(ARG0) > 0) {\n"
+    s += "  i = strlen(ARG0)\n"
+    s += "  while (i > 0 && ARG0[i:i] ne '/') { i = i - 1 }\n"
+    s += "  if (i > 0) { script_dir = ARG0[1:i] }\n"
+    s += "}\n"
+    s += "cd script_dir\n\n"
+    s += "set encoding utf8\n"
+    return s
+  }
+
   /// The x label: `report.x_label`, else the transform's label, else the sweep key.
   static func xLabel(_ layout: ExperimentLayout) -> String {
     let report = layout.results.spec.report
@@ -166,7 +182,7 @@ public struct Figure: Sendable, Equatable {
   }
 
   /// Where to draw "paper's best", in plotted x units.
-  private static func paperX(_ layout: ExperimentLayout) -> Double? {
+  static func paperX(_ layout: ExperimentLayout) -> Double? {
     guard let value = layout.results.spec.report?.paperX else { return nil }
     if layout.categorical {
       return layout.categories.firstIndex(of: valueText(value, shared: layout.xKey.flatMap { layout.sharedNames[$0] } ?? [:]))

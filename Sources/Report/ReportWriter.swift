@@ -73,7 +73,7 @@ public enum ReportWriter {
     for r in results.sorted(by: { $0.experimentID < $1.experimentID }) {
       let id = r.experimentID
       _ = try write(ExperimentPage.markdown(for: r) + "\n" + pageMarker(id) + "\n", ExperimentPage.fileName(for: r))
-      let figure = Figure(results: r)
+      let figure = Figure(results: r, taxonomy: taxonomy)
       let dataChanged = try write(figure.data, "figures/\(id).dat")
       let scriptChanged = try write(figure.script + scriptMarker(id) + "\n", "figures/\(id).gp")
       guard render else { continue }

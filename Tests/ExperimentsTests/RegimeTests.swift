@@ -136,7 +136,7 @@ import Testing
       id: x
       title: t
       method: dropout
-      paper: {cite: c, effect: "+1 pt", points: [[0.5, 1.2], [0.8, 1.1]], points_label: "error (%)"}
+      paper: {cite: c, effect: "+1 pt", points: [[0.5, 1.2], [0.8, 1.1]], points_label: "error (%)", values: {dropout: 98.6, none: 98.4}}
       claim:
         text: t
         check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}
@@ -150,6 +150,9 @@ import Testing
     let spec = try ExperimentSpec.parse(yaml: yaml)
     #expect(spec.claim.regime == Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 2, plateau: 1, over: 0.25))
     #expect(spec.paper.effect == "+1 pt" && spec.paper.points == [[0.5, 1.2], [0.8, 1.1]])
+    #expect(spec.paper.values == ["dropout": 98.6, "none": 98.4])
+    let notANumber = yaml.replacingOccurrences(of: "dropout: 98.6", with: "dropout: high")
+    #expect { try ExperimentSpec.parse(yaml: notANumber) } throws: { ($0 as? SpecError)?.keyPath == "paper.values.dropout" }
     let reparsed = try ExperimentSpec(tree: spec.tree, file: "")
     #expect(reparsed == spec)
     let empty = yaml.replacingOccurrences(

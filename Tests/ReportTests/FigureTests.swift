@@ -42,12 +42,51 @@ import Testing
     #expect(!script.contains("/tmp"))
   }
 
-  @Test func categoricalArmsUseXtics() {
-    let figure = Figure(results: Fixtures.arms())
-    #expect(figure.script.contains("set xtics ('none' 0, 'dropout' 1, 'dropblock' 2)"))
-    #expect(figure.script.contains("with yerrorbars"))
+  /// Arms of different methods are a comparison: two panels (the metric, then the train − test gap), points
+  /// coloured by the method's taxonomy category, the arms named under the lower panel.
+  @Test func aComparisonOfMethodsHasTaxonomyColouredPanels() {
+    let figure = Figure(results: Fixtures.arms(), taxonomy: ["dropout": "architecture", "dropblock": "data"])
+    #expect(figure.script.contains("set multiplot title 'DropBlock beats no regularization'"))
+    #expect(figure.script.contains("set xtics ('none' 0, 'dropout' 1, 'dropblock' 2) rotate by -35"))
+    #expect(figure.script.contains("set xtics ('' 0, '' 1, '' 2)"))
+    #expect(figure.script.contains("lc rgb '#404040' title 'no regularizer'"))
+    #expect(figure.script.contains("lc rgb '#d95f02' title 'architecture'"))
+    #expect(figure.script.contains("lc rgb '#1b9e77' title 'data'"))
+    #expect(figure.script.contains("set ylabel 'train − test gap (pt)'"))
     #expect(figure.script.contains("set arrow from 2, graph 0"))
-    #expect(figure.data.contains("# categorical x positions: 0 = none, 1 = dropout, 2 = dropblock"))
+    // Both terminals draw both panels: a multiplot cannot be replotted.
+    #expect(figure.script.components(separatedBy: "set multiplot title").count == 3)
+    #expect(figure.data.contains("# arms: 0 = none, 1 = dropout, 2 = dropblock"))
+    // Blocks in category order (none, data, architecture); no train metric in these runs: the gap is NaN.
+    let blocks = figure.data.components(separatedBy: "\n\n\n")
+    #expect(blocks.count == 3)
+    #expect(blocks[1].hasPrefix("# block 1: data\n2 73.8333 "))
+    #expect(blocks[2].hasSuffix("NaN NaN NaN\n"))
+  }
+
+  /// The gap panel's numbers: train − test Dice per run (5, 6, 7 pt), mean 6 with the 95% t-interval
+  /// 6 ± 4.3027·1/√3; the paper's value per method on the second axis; an arm that diverged on every seed is named.
+  @Test func comparisonGapPaperValuesAndDivergedArms() {
+    var results = Fixtures.arms()
+    results.runs = results.runs.map { run in
+      var r = run
+      r.final["train_dice"] = r.final["dice"]! + 5 + Double(r.seed)
+      if r.point["regularizer"]?.asMap?["name"]?.asString == "dropout" {
+        r.status = .diverged
+        r.divergedAtStep = 10
+        r.final = [:]
+      }
+      return r
+    }
+    results.spec.paper.values = ["dropblock": 78.1, "none": 76.5]
+    results.spec.paper.pointsLabel = "ImageNet top-1 (%)"
+    let figure = Figure(results: results, taxonomy: ["dropblock": "architecture"])
+    #expect(figure.data.contains("0 70.0000 67.5159 72.4841 3 6.0000 3.5159 8.4841\n"))
+    #expect(figure.data.contains("# not plotted: dropout: diverged at steps 10, 10, 10"))
+    #expect(figure.script.contains("set label 'diverged' at 1, graph 0.06"))
+    #expect(figure.data.hasSuffix("# block 2 (paper, y2 axis): ImageNet top-1 (%); columns: x y\n0 76.5\n2 78.1\n"))
+    #expect(figure.script.contains("axes x1y2 with points pt 6"))
+    #expect(figure.script.contains("set y2label 'ImageNet top-1 (%)'"))
   }
 
   /// Two arms of one method (Channel DropBlock's two metrics) stay apart: in row labels, in the figure's
@@ -72,7 +111,8 @@ import Testing
     #expect(labels == ["none", "dropout", "dropblock block_size=3 rate=0.1", "dropblock block_size=5 rate=0.2"])
     #expect(layout.categories == labels)
     #expect(Set(layout.rows.map(layout.plotX)).count == 4)
-    #expect(Figure(results: results).script.contains("'dropblock block_size=5 rate=0.2' 3"))
+    #expect(Figure(results: results).data.contains("3 = dropblock block_size=5 rate=0.2"))
+    #expect(Figure(results: results).script.contains("'dropblock block_size=5 ra…' 3"))
   }
 
   /// Only the fields that differ tell two arms apart (a shared rate is not repeated; a field one arm lacks is –).

@@ -18,11 +18,15 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     public var points: [[Double]]
     /// What the paper's y is, e.g. "CIFAR-10 test error (%)".
     public var pointsLabel: String?
+    /// The paper's number per method, for a comparison of methods (`paper.values: {dropout: 76.80, …}`), drawn
+    /// beside each arm of that method on a second axis labelled `pointsLabel`.
+    public var values: [String: Double]
 
     public init(
       cite: String, where: String? = nil, result: String? = nil, effect: String? = nil, points: [[Double]] = [],
-      pointsLabel: String? = nil
+      pointsLabel: String? = nil, values: [String: Double] = [:]
     ) {
+      self.values = values
       self.cite = cite
       self.where = `where`
       self.result = result
@@ -144,7 +148,14 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     title = try r.string("title")
     method = try r.string("method")
     let p = try MapReader(try r.required("paper"), path: "paper", file: file)
-    try p.checkKeys(["cite", "where", "result", "effect", "points", "points_label"])
+    try p.checkKeys(["cite", "where", "result", "effect", "points", "points_label", "values"])
+    var values: [String: Double] = [:]
+    for (name, value) in try p.optionalMap("values") ?? [:] {
+      guard let number = value.asDouble else {
+        throw SpecError(file: file, keyPath: "paper.values.\(name)", message: "expected a number, got \(value)")
+      }
+      values[name] = number
+    }
     var points: [[Double]] = []
     for (i, item) in (try p.optionalList("points") ?? []).enumerated() {
       let xy = try MapReader.doubleList(item, at: "paper.points[\(i)]", file: file)
@@ -155,7 +166,8 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     }
     paper = Paper(
       cite: try p.string("cite"), where: try p.optionalString("where"), result: try p.optionalString("result"),
-      effect: try p.optionalString("effect"), points: points, pointsLabel: try p.optionalString("points_label"))
+      effect: try p.optionalString("effect"), points: points, pointsLabel: try p.optionalString("points_label"),
+      values: values)
     let c = try MapReader(try r.required("claim"), path: "claim", file: file)
     try c.checkKeys(["text", "check", "regime"])
     claim = Claim(
@@ -200,6 +212,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     if let effect = paper.effect { paperMap["effect"] = .string(effect) }
     if !paper.points.isEmpty { paperMap["points"] = .list(paper.points.map { .list($0.map(ConfigValue.double)) }) }
     if let label = paper.pointsLabel { paperMap["points_label"] = .string(label) }
+    if !paper.values.isEmpty { paperMap["values"] = .map(paper.values.mapValues(ConfigValue.double)) }
     var claimMap: [String: ConfigValue] = ["text": .string(claim.text), "check": claim.check.tree]
     if let regime = claim.regime { claimMap["regime"] = regime.tree }
     var m: [String: ConfigValue] = [
