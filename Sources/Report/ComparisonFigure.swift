@@ -113,9 +113,9 @@ struct ComparisonFigure {
     return s
   }
 
-  /// Tic labels: the arm's label, cut to 26 characters (the page's table has them in full).
+  /// Tic labels: the arm's label, cut to 32 characters (the data file and the page's table have them in full).
   var ticLabels: [String] {
-    layout.categories.map { $0.count > 26 ? String($0.prefix(25)) + "…" : $0 }
+    layout.categories.map { $0.count > 32 ? String($0.prefix(31)) + "…" : $0 }
   }
 
   /// The plotting commands of both panels (emitted once per terminal: a multiplot cannot be replotted). The top

@@ -72,6 +72,9 @@ struct ExperimentLayout {
   let categories: [String]
   /// Per sweep key, the method names that two different values carry, with the fields that tell them apart.
   let sharedNames: [String: [String: [String]]]
+  /// The keys a category's label is made of: the x key, and the keys zipped with it that tell apart points with
+  /// the same x value (two `none` arms at two weight decays).
+  let categoryKeys: [String]
 
   init(_ results: ExperimentResults) {
     self.results = results
@@ -81,8 +84,16 @@ struct ExperimentLayout {
     let sweepKeys = spec.sweep.keys
     let axes = spec.sweep.axes
     var chosen = Self.checkX(spec.claim.check).flatMap { sweepKeys.contains($0) ? $0 : nil }
-    // Arms of different methods (a comparison) are the x axis whatever else is swept beside them.
-    if chosen == nil, Self.methodNames(spec.sweep.values(of: "regularizer") ?? []).count > 1 { chosen = "regularizer" }
+    // Arms of different methods (a comparison) are the x axis, unless a numeric key of three values or more is
+    // swept on another axis: a curve (accuracy over training-set sizes, over pruned fractions) keeps it on x.
+    if chosen == nil, Self.methodNames(spec.sweep.values(of: "regularizer") ?? []).count > 1 {
+      let regularizerAxis = axes.first { $0.keys.contains("regularizer") }?.keys ?? []
+      let curve = sweepKeys.contains { key in
+        guard !regularizerAxis.contains(key), let values = spec.sweep.values(of: key) else { return false }
+        return values.count >= 3 && values.allSatisfy { $0.asDouble != nil }
+      }
+      if !curve { chosen = "regularizer" }
+    }
     if chosen == nil {
       chosen =
         sweepKeys.first { key in spec.sweep.values(of: key)?.allSatisfy { $0.asDouble != nil } ?? false }
@@ -132,10 +143,24 @@ struct ExperimentLayout {
     }
     let xValues = rows.map { row in chosen.flatMap { row.point.coordinates[$0] } }
     categorical = chosen != nil && !xValues.allSatisfy { $0?.asDouble != nil }
+    var keys = chosen.map { [$0] } ?? []
+    if let chosen {
+      let points = rows.map(\.point)
+      for partner in xAxisKeys where partner != chosen {
+        let distinguishes = points.contains { a in
+          points.contains { b in
+            a.coordinates[chosen] == b.coordinates[chosen] && a.coordinates[partner] != b.coordinates[partner]
+          }
+        }
+        if distinguishes { keys.append(partner) }
+      }
+    }
+    categoryKeys = keys
     var categories: [String] = []
     if categorical {
-      for v in xValues.map({ valueText($0, shared: chosen.flatMap { shared[$0] } ?? [:]) }) where !categories.contains(v) {
-        categories.append(v)
+      for row in rows {
+        let v = Self.categoryLabel(row.point.coordinates, keys: keys, shared: shared)
+        if !categories.contains(v) { categories.append(v) }
       }
     }
     self.categories = categories
@@ -149,8 +174,8 @@ struct ExperimentLayout {
     let transform = self.transform
     let plotted = { (row: PointRow) -> Double in
       Self.position(
-        row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform,
-        shared: chosen.flatMap { shared[$0] } ?? [:])
+        row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform, keys: keys,
+        shared: shared)
     }
     series = order.map { label in
       (label, members[label]!.sorted { (plotted($0), $0.point.index) < (plotted($1), $1.point.index) })
@@ -160,13 +185,26 @@ struct ExperimentLayout {
   /// The x value shown for a row (after `x_transform`), or its category's position; nan without an x.
   func plotX(_ row: PointRow) -> Double {
     Self.position(
-      row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform,
-      shared: xKey.flatMap { sharedNames[$0] } ?? [:])
+      row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform, keys: categoryKeys,
+      shared: sharedNames)
+  }
+
+  /// A categorical point's label: its x value (two arms of one method with their differing fields), then the
+  /// zipped keys that tell apart points of equal x, by the last part of their name (`weight_decay=0.001`).
+  static func categoryLabel(
+    _ coordinates: [String: ConfigValue], keys: [String], shared: [String: [String: [String]]]
+  ) -> String {
+    guard let first = keys.first else { return "?" }
+    let head = valueText(coordinates[first], shared: shared[first] ?? [:])
+    guard keys.count > 1 else { return head }
+    let partners = keys.dropFirst().map { "\($0.split(separator: ".").last.map(String.init) ?? $0)=\(valueText(coordinates[$0]))" }
+    return ([head] + partners).joined(separator: ", ")
   }
 
   /// The raw sweep value at x, as text.
   func rawX(_ row: PointRow) -> String {
     guard let xKey else { return row.point.label }
+    if categorical { return Self.categoryLabel(row.point.coordinates, keys: categoryKeys, shared: sharedNames) }
     return valueText(row.point.coordinates[xKey], shared: sharedNames[xKey] ?? [:])
   }
 
@@ -176,12 +214,14 @@ struct ExperimentLayout {
   }
 
   private static func position(
-    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform,
-    shared: [String: [String]]
+    _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform, keys: [String],
+    shared: [String: [String: [String]]]
   ) -> Double {
     guard let xKey else { return Double(row.point.index) }
     let value = row.point.coordinates[xKey]
-    if let categorical { return Double(categorical.firstIndex(of: valueText(value, shared: shared)) ?? 0) }
+    if let categorical {
+      return Double(categorical.firstIndex(of: categoryLabel(row.point.coordinates, keys: keys, shared: shared)) ?? 0)
+    }
     guard let x = value?.asDouble else { return .nan }
     return transform == .oneMinus ? 1 - x : x
   }

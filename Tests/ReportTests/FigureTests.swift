@@ -89,6 +89,36 @@ import Testing
     #expect(figure.script.contains("set y2label 'ImageNet top-1 (%)'"))
   }
 
+  /// Arms zipped with another key (no regularization at two weight decays) are told apart by that key: each its
+  /// own category, named by the key's last part; a zipped key that tells nothing apart stays out of the names.
+  @Test func zippedArmsAreToldApartByTheirPartner() {
+    let spec = Fixtures.arms().spec
+    let none = ConfigValue.map(["name": .string("none")])
+    let dropout = ConfigValue.map(["name": .string("dropout"), "rate": .double(0.1)])
+    func results(_ decays: [Double], _ fractions: [Double]) -> ExperimentResults {
+      var s = spec
+      s.sweep = Sweep(axes: [
+        .zip(
+          keys: ["regularizer", "train.weight_decay", "dataset.validation_fraction"],
+          values: [[none, none, dropout], decays.map(ConfigValue.double), fractions.map(ConfigValue.double)])
+      ])
+      var runs: [RunRecord] = []
+      for (i, point) in s.sweep.points().enumerated() {
+        for seed in 0..<2 {
+          runs.append(
+            RunRecord(
+              key: "z\(i)-\(seed)", point: point.coordinates, seed: seed, config: .map([:]), status: .ok, epochs: [],
+              final: ["dice": 70 + Double(i)], wallSeconds: 1))
+        }
+      }
+      return Fixtures.results(s, runs: runs)
+    }
+    let layout = ExperimentLayout(results([0.0005, 0.001, 0.001], [0, 0, 0.2]))
+    #expect(layout.isMethodComparison)
+    #expect(layout.categories == ["none, weight_decay=0.0005", "none, weight_decay=0.001", "dropout, weight_decay=0.001"])
+    #expect(layout.rows.map(layout.plotX) == [0, 1, 2])
+  }
+
   /// Two arms of one method (Channel DropBlock's two metrics) stay apart: in row labels, in the figure's
   /// categories, and at their own x positions; a method listed once keeps its bare name.
   @Test func twoArmsOfOneMethodStayApart() {
@@ -112,7 +142,7 @@ import Testing
     #expect(layout.categories == labels)
     #expect(Set(layout.rows.map(layout.plotX)).count == 4)
     #expect(Figure(results: results).data.contains("3 = dropblock block_size=5 rate=0.2"))
-    #expect(Figure(results: results).script.contains("'dropblock block_size=5 ra…' 3"))
+    #expect(Figure(results: results).script.contains("'dropblock block_size=5 rate=0.2' 3"))
   }
 
   /// Only the fields that differ tell two arms apart (a shared rate is not repeated; a field one arm lacks is –).
