@@ -6,6 +6,8 @@ public enum TaskKind: String, Codable, Sendable {
   case classification
   /// One binary mask per image (`Split.masks`).
   case segmentation
+  /// A vector of real targets per example (`Split.values`).
+  case regression
 }
 
 /// One split (train or test) of a dataset, ready for training.
@@ -16,13 +18,16 @@ public struct Split: Sendable {
   public var labels: [Int32]
   /// `[N, H, W, 1]` with values in {0, 1} for segmentation; `nil` otherwise.
   public var masks: Tensor?
+  /// `[N, D]` real targets for regression; `nil` otherwise.
+  public var values: Tensor?
   /// Number of examples.
   public var count: Int
 
-  public init(images: Tensor, labels: [Int32], masks: Tensor?) {
+  public init(images: Tensor, labels: [Int32], masks: Tensor?, values: Tensor? = nil) {
     self.images = images
     self.labels = labels
     self.masks = masks
+    self.values = values
     self.count = images.rows
   }
 
@@ -31,7 +36,7 @@ public struct Split: Sendable {
     Split(
       images: images.gather(rows: indices),
       labels: labels.isEmpty ? [] : indices.map { labels[$0] },
-      masks: masks?.gather(rows: indices))
+      masks: masks?.gather(rows: indices), values: values?.gather(rows: indices))
   }
 }
 

@@ -1,7 +1,7 @@
 /// The datasets DropBench can load, by the names specs use.
 public enum DatasetRegistry {
   /// Every registered dataset name.
-  public static let names: [String] = [FashionMNIST.name, MNIST5k.name, SyntheticCT.name]
+  public static let names: [String] = [FashionMNIST.name, MNIST5k.name, SyntheticCT.name, SyntheticRegression.name]
 
   /// Loads `name`: verifies file checksums, decodes, normalises with the full training split's statistics, and
   /// takes the subsets `options` asks for.
@@ -18,6 +18,7 @@ public enum DatasetRegistry {
     case FashionMNIST.name: return try FashionMNIST.load(options)
     case MNIST5k.name: return try MNIST5k.load(options)
     case SyntheticCT.name: return try SyntheticCT.load(options)
+    case SyntheticRegression.name: return try SyntheticRegression.load(options)
     default: throw DataError.unknownDataset(name: name, known: names)
     }
   }
@@ -32,6 +33,7 @@ public enum DatasetRegistry {
     case FashionMNIST.name: return try FashionMNIST.checksums(options)
     case MNIST5k.name: return try MNIST5k.checksums(options)
     case SyntheticCT.name: return SyntheticCT.checksums
+    case SyntheticRegression.name: return SyntheticRegression.checksums
     default: throw DataError.unknownDataset(name: name, known: names)
     }
   }
@@ -42,6 +44,7 @@ public enum DatasetRegistry {
     case FashionMNIST.name: return FashionMNIST.info
     case MNIST5k.name: return MNIST5k.info
     case SyntheticCT.name: return SyntheticCT.info
+    case SyntheticRegression.name: return SyntheticRegression.info
     default: return nil
     }
   }

@@ -54,6 +54,25 @@ public enum Losses {
     return LossResult(loss: total / Double(n), gradient: grad)
   }
 
+  /// Mean squared error over every example and output, (1/(N·D)) Σ (y − t)², gradient 2(y − t)/(N·D).
+  public static func meanSquaredError(_ output: Tensor, _ targets: Tensor) -> LossResult {
+    precondition(output.count == targets.count, "MSE: output \(output.shape) for targets \(targets.shape)")
+    let scale = 1 / Double(max(1, output.count))
+    var total = 0.0
+    let grad = Tensor(shape: output.shape) { out in
+      output.withUnsafeBufferPointer { y in
+        targets.withUnsafeBufferPointer { t in
+          for i in 0..<y.count {
+            let d = y[i] - t[i]
+            total += Double(d) * Double(d)
+            out[i] = Float(2 * Double(d) * scale)
+          }
+        }
+      }
+    }
+    return LossResult(loss: total * scale, gradient: grad)
+  }
+
   /// exp(z_j − max z) of one row of `k` logits into `out`; returns (max z, Σ exp). Shared by both cross-entropies.
   @inline(__always)
   static func exponentials(_ row: UnsafePointer<Float>, _ k: Int, into out: UnsafeMutablePointer<Float>)

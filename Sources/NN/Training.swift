@@ -1,9 +1,10 @@
 import Tensor
 
-/// What a model learns to predict: class labels, or per-pixel masks `[N, H, W, 1]` in {0, 1}.
+/// What a model learns to predict: class labels, per-pixel masks `[N, H, W, 1]` in {0, 1}, or real values `[N, D]`.
 public enum Targets: Sendable {
   case labels([Int32])
   case masks(Tensor)
+  case values(Tensor)
 }
 
 /// Images `[N, H, W, C]` with their targets.
@@ -174,6 +175,7 @@ public enum Trainer {
     switch targets {
     case .labels(let labels): .labels(indices.map { labels[$0] })
     case .masks(let masks): .masks(masks.gather(rows: indices))
+    case .values(let values): .values(values.gather(rows: indices))
     }
   }
 
@@ -182,12 +184,14 @@ public enum Trainer {
     case .labels(let labels): Losses.softmaxCrossEntropy(logits: output, labels: ArraySlice(labels))
     case .soft(let t): Losses.softCrossEntropy(logits: output, targets: t)
     case .masks(let masks): Losses.diceBCE(logits: output, masks: masks)
+    case .values(let values): Losses.meanSquaredError(output, values)
     }
   }
 
   /// Evaluation-mode metrics on `data`: `test_accuracy`, `test_error` (percent) and `test_loss` for labels;
   /// `dice`, `iou` (per image at threshold 0.5, averaged; percent), `precision`, `recall` (pixels pooled over the
-  /// split; percent) and `test_loss` for masks.
+  /// split; percent) and `test_loss` for masks; `mse` (mean over examples and outputs) and `test_loss` (the same) for
+  /// values.
   public static func evaluate(
     _ network: Layer, _ data: TrainingData, batch: Int, settings: EvaluationSettings = .standard
   ) -> [String: Double] {
@@ -197,6 +201,7 @@ public enum Trainer {
     var diceSum = 0.0
     var iouSum = 0.0
     var (truePixels, predictedPixels, targetPixels) = (0.0, 0.0, 0.0)
+    var squaredErrors = 0.0
     var start = 0
     while start < data.count {
       let range = start..<min(data.count, start + batch)
@@ -213,6 +218,9 @@ public enum Trainer {
             if best == Int(label) { correct += 1 }
           }
         }
+      case .values(let values):
+        let t = values.slice(rows: range)
+        squaredErrors += Losses.meanSquaredError(output, t).loss * Double(t.count)
       case .masks(let masks):
         let m = masks.slice(rows: range)
         lossSum += Losses.diceBCE(logits: output, masks: m).loss * Double(range.count)
@@ -246,6 +254,9 @@ public enum Trainer {
     case .labels:
       let accuracy = 100 * Double(correct) / n
       return ["test_accuracy": accuracy, "test_error": 100 - accuracy, "test_loss": lossSum / n]
+    case .values(let values):
+      let mse = squaredErrors / Double(values.count)
+      return ["mse": mse, "test_loss": mse]
     case .masks:
       // Pixel precision and recall pooled over the split (as the dental-segmentation paper reports them): per image
       // they are undefined for an image with no predicted or no target pixel. 100 when there is nothing to find.

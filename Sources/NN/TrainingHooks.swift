@@ -1,11 +1,12 @@
 import Tensor
 
 /// The targets of one mini-batch as the loss sees them: hard labels, soft targets `[N, K]` (rows sum to 1: a batch
-/// transform that mixes images mixes their labels, as CutMix does), or masks `[N, H, W, 1]`.
+/// transform that mixes images mixes their labels, as CutMix does), masks `[N, H, W, 1]` or real values `[N, D]`.
 public enum BatchTargets {
   case labels([Int32])
   case soft(Tensor)
   case masks(Tensor)
+  case values(Tensor)
 }
 
 /// One training mini-batch: the images `[N, H, W, C]` and their targets, and which training examples they are.

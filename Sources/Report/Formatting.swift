@@ -30,7 +30,7 @@ public enum Fmt {
 
   /// Decimals for a metric: 2 for the percentages (accuracy, error, Dice, IoU), 4 for losses.
   static func decimals(for metric: String) -> Int {
-    metric.contains("loss") ? 4 : 2
+    metric.contains("loss") || metric.contains("mse") ? 4 : 2
   }
 
   /// A metric value with its metric's decimals.

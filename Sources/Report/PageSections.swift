@@ -68,7 +68,9 @@ extension ExperimentPage {
     }
     let train = regime.trainMetric
     let test = regime.testMetric
-    s += "| point | `\(train)` | `\(test)` | gap (train − test) | late gain | over-fits | converged |\n"
+    // For an error (MSE) over-fitting shows as test − train, and the regime's numbers are measured that way.
+    let lowerIsBetter = naturalGoal(of: train) == .min
+    s += "| point | `\(train)` | `\(test)` | gap (\(lowerIsBetter ? "test − train" : "train − test")) | late gain | over-fits | converged |\n"
     s += "|---|--:|--:|--:|--:|:-:|:-:|\n"
     func value(_ v: Double?, _ metric: String) -> String { v.map { Fmt.metric($0, metric) } ?? "–" }
     func interval(_ low: Double?, _ high: Double?, _ metric: String) -> String {
@@ -81,7 +83,7 @@ extension ExperimentPage {
     for (i, row) in regime.rows.enumerated() {
       var gap = "–"
       if let a = row.train, let b = row.test {
-        gap = Fmt.signed(a - b, Fmt.decimals(for: test)) + interval(row.gapLow, row.gapHigh, test)
+        gap = Fmt.signed(lowerIsBetter ? b - a : a - b, Fmt.decimals(for: test)) + interval(row.gapLow, row.gapHigh, test)
       }
       let name = sameGrid ? layout.rows[i].point.label : row.label
       let label = name + (row.isReference && regime.overfitGap != nil ? " (reference)" : "")
@@ -98,13 +100,16 @@ extension ExperimentPage {
     var legend = ["Means over the finished seeds, with 95% intervals over seeds."]
     if let gap = regime.overfitGap {
       legend.append(
-        "A reference point over-fits when the lower bound of train − test is at least \(Fmt.axis(gap)) pt "
-          + "(other points: –).")
+        "A reference point over-fits when the lower bound of \(lowerIsBetter ? "test − train" : "train − test") is at "
+          + "least \(Fmt.axis(gap))\(isPercentMetric(test) ? " pt" : "") (other points: –).")
     }
     let percent = Int((regime.over * 100).rounded())
-    legend.append("Late gain: the rise of `\(train)` over the last \(percent)% of the epochs.")
+    legend.append(
+      "Late gain: the \(lowerIsBetter ? "fall" : "rise") of `\(train)` over the last \(percent)% of the epochs.")
     if let plateau = regime.plateau {
-      legend.append("A point has converged when the upper bound of its late gain is at most \(Fmt.axis(plateau)) pt.")
+      legend.append(
+        "A point has converged when the upper bound of its late gain is at most \(Fmt.axis(plateau))"
+          + "\(isPercentMetric(train) ? " pt" : "").")
     }
     legend.append("✓ shown, ✗ shown not to hold, ? not shown either way (the interval straddles the threshold: "
       + "the regime is not shown, so the proxy counts as invalid).")

@@ -44,7 +44,8 @@ public enum CatalogBuilder {
       return SiteTable.sites(name, inputShape: shape, widths: widths, blocks: blocks)
     }
     return ModelInfo(
-      parameters: parameters, task: model.task.rawValue, defaultSites: model.defaultSites,
+      parameters: parameters, task: model.task.rawValue, tasks: model.tasks.map(\.rawValue),
+      defaultSites: model.defaultSites,
       // The memory estimate counts the stage-level activation sites and scales by the blocks itself, so the sites
       // inside residual blocks (those with a block depth) are left out here.
       siteShapes: { shape, params in

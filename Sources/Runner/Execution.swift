@@ -205,6 +205,7 @@ public final class RunExecutor {
         switch data.targets {
         case .labels(let l): .labels(r.map { l[$0] })
         case .masks(let m): .masks(m.gather(rows: r))
+        case .values(let v): .values(v.gather(rows: r))
         }
       return TrainingData(images: data.images.gather(rows: r), targets: targets)
     }
@@ -217,7 +218,7 @@ public final class RunExecutor {
     var groups: [Int32: [Int]] = [:]
     switch targets {
     case .labels(let labels): for (i, l) in labels.enumerated() { groups[l, default: []].append(i) }
-    case .masks: groups[0] = Array(0..<count)
+    case .masks, .values: groups[0] = Array(0..<count)
     }
     var held = Set<Int>()
     for label in groups.keys.sorted() {
@@ -232,6 +233,7 @@ public final class RunExecutor {
     switch task {
     case .classification: TrainingData(images: split.images, targets: .labels(split.labels))
     case .segmentation: TrainingData(images: split.images, targets: .masks(split.masks!))
+    case .regression: TrainingData(images: split.images, targets: .values(split.values!))
     }
   }
 

@@ -50,6 +50,32 @@ import Testing
     #expect(report.summary.contains("not converged"), "\(report.summary)")
   }
 
+  /// For an error (a regression's MSE) the gate reads the metric's better direction: over-fitting is test − train,
+  /// progress a fall. A net whose train MSE fell from 0.30 to 0.05 and then 0.001 over the last epochs, testing at
+  /// 0.12, over-fits by 0.119 and gained 0.004 late; the same numbers read as accuracies would say neither.
+  @Test func anErrorMetricIsReadInItsBetterDirection() {
+    func regressionRun(_ point: GridPoint, seed: Int, train: [Double], test: Double) -> RunRecord {
+      let epochs = train.enumerated().map { i, value in
+        EpochMetrics(epoch: 10 * (i + 1), trainLoss: value, metrics: ["train_mse": value, "mse": test])
+      }
+      return RunRecord(
+        key: "\(point.index)-\(seed)", point: point.coordinates, seed: seed, config: .null, status: .ok,
+        epochs: epochs, final: ["train_mse": train.last!, "mse": test + Double(seed) * 0.001], wallSeconds: 0)
+    }
+    let runs = points.flatMap { p in (0..<3).map { regressionRun(p, seed: $0, train: [0.3, 0.005, 0.003, 0.001], test: 0.12) } }
+    let gate = Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 0.02, plateau: 0.01)
+    let report = gate.evaluate(points: points, runs: runs)
+    #expect(report.trainMetric == "train_mse" && report.testMetric == "mse")
+    #expect(report.met, "\(report.summary)")
+    #expect(abs(report.rows[0].lateGain! - 0.004) < 1e-9)
+    #expect(report.rows[0].gapLow! > 0.11)
+    // A net whose test MSE is below its train MSE does not over-fit.
+    let under = points.flatMap { p in (0..<3).map { regressionRun(p, seed: $0, train: [0.3, 0.2, 0.2, 0.2], test: 0.15) } }
+    let notMet = gate.evaluate(points: points, runs: under)
+    #expect(!notMet.met)
+    #expect(notMet.summary.contains("test − train mse"), "\(notMet.summary)")
+  }
+
   @Test func failedRunsAreLeftOut() {
     var runs = points.flatMap { p in (0..<3).map { run(p, seed: $0, train: [90, 99, 100, 100], test: 88) } }
     runs.append(run(points[1], seed: 3, train: [10, 10, 10, 10], test: 10, status: .stalled))

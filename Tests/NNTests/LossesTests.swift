@@ -115,4 +115,22 @@ import Testing
     #expect(report.maxError <= 1e-2, "\(report)")
     #expect(report.checked == 72)
   }
+
+  /// MSE by hand: outputs (1, 2; 3, 4) against (0, 2; 5, 4): squared errors 1, 0, 4, 0 → 5/4; gradient
+  /// 2(y − t)/4. Finite differences agree at every coordinate.
+  @Test func meanSquaredError() {
+    let y = Tensor(shape: [2, 2], storage: [1, 2, 3, 4])
+    let t = Tensor(shape: [2, 2], storage: [0, 2, 5, 4])
+    let r = Losses.meanSquaredError(y, t)
+    #expect(r.loss == 1.25)
+    #expect(r.gradient.storage == [0.5, 0, -1, 0])
+    let z = Tensor.normal([3, 2], key: key.fold(10))
+    let target = Tensor.normal([3, 2], key: key.fold(11))
+    var report = GradientCheck.Report()
+    GradientCheck(floor: 1e-4).compare(
+      Losses.meanSquaredError(z, target).gradient, at: z, samples: z.count, key: key.fold(12), label: "dy",
+      into: &report
+    ) { Losses.meanSquaredError($0, target).loss }
+    #expect(report.maxError <= 1e-2, "\(report)")
+  }
 }

@@ -14,7 +14,7 @@ import Testing
         "drop-path", "dropconnect", "targeted-dropout", "structural-dropout", "max-norm",
         "corrdrop-spatial", "corrdrop-channel", "channel-dropblock", "focused-dropout",
         "input-dropout", "learnable-channel-dropout", "clustering-dropout", "nsdropout",
-        "cutmix", "attentive-cutmix",
+        "cutmix", "attentive-cutmix", "gating-dropout", "hme-dropout",
       ])
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)

@@ -58,8 +58,9 @@ import Testing
 
   @Test func catalogKnowsEveryRegistryEntry() {
     let catalog = CatalogBuilder.catalog
-    #expect(Set(catalog.datasets.keys) == ["fashion-mnist", "mnist-5k", "synthetic-ct-seg"])
-    #expect(Set(catalog.models.keys) == ["mlp", "cnn", "resnet", "unet-tiny"])
+    #expect(Set(catalog.datasets.keys) == ["fashion-mnist", "mnist-5k", "synthetic-ct-seg", "synthetic-regression"])
+    #expect(Set(catalog.models.keys) == ["mlp", "cnn", "resnet", "unet-tiny", "moe", "hme"])
+    #expect(catalog.models["hme"]!.tasks == ["classification", "regression"])
     #expect(Set(catalog.regularizers.keys) == Set(RegularizerRegistry.all.map(\.name)))
     let shapes = catalog.models["resnet"]!.siteShapes([28, 28, 1], [:])
     #expect(shapes["stage3"] == [7, 7, 64])

@@ -24,13 +24,15 @@ public enum MetricRegistry {
       name: "test_error", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
       doc: "100 − test_accuracy"),
     MetricInfo(
-      name: "test_loss", direction: .lowerIsBetter, percent: false, tasks: ["classification", "segmentation"],
+      name: "test_loss", direction: .lowerIsBetter, percent: false,
+      tasks: ["classification", "segmentation", "regression"],
       doc: "mean loss on the test split"),
     MetricInfo(
       name: "train_accuracy", direction: .higherIsBetter, percent: true, tasks: ["classification"],
       doc: "accuracy on the training set, evaluation mode"),
     MetricInfo(
-      name: "train_loss", direction: .lowerIsBetter, percent: false, tasks: ["classification", "segmentation"],
+      name: "train_loss", direction: .lowerIsBetter, percent: false,
+      tasks: ["classification", "segmentation", "regression"],
       doc: "mean loss on the training set, evaluation mode"),
     MetricInfo(
       name: "train_test_gap", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
@@ -59,6 +61,15 @@ public enum MetricRegistry {
     MetricInfo(
       name: "train_recall", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
       doc: "pixel recall on the training set, evaluation mode"),
+    MetricInfo(
+      name: "mse", direction: .lowerIsBetter, percent: false, tasks: ["regression"],
+      doc: "mean squared error on the test split"),
+    MetricInfo(
+      name: "train_mse", direction: .lowerIsBetter, percent: false, tasks: ["regression"],
+      doc: "mean squared error on the training set, evaluation mode"),
+    MetricInfo(
+      name: "mse_gap", direction: .lowerIsBetter, percent: false, tasks: ["regression"],
+      doc: "mse − train_mse at the end (derived): how much the model over-fits"),
     MetricInfo(
       name: "cross_device_tokens", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
       doc: "mixture-of-experts models: share of the training tokens routed to an expert on another virtual device"),

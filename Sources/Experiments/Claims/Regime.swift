@@ -114,8 +114,12 @@ extension Regime {
   public func evaluate(points: [GridPoint], runs: [RunRecord]) -> RegimeReport {
     let finished = runs.filter { $0.status == .ok }
     let segmentation = finished.contains { $0.final["dice"] != nil }
-    let train = trainMetric ?? (segmentation ? "train_dice" : "train_accuracy")
-    let test = testMetric ?? (segmentation ? "dice" : "test_accuracy")
+    let regression = finished.contains { $0.final["mse"] != nil }
+    let train = trainMetric ?? (regression ? "train_mse" : segmentation ? "train_dice" : "train_accuracy")
+    let test = testMetric ?? (regression ? "mse" : segmentation ? "dice" : "test_accuracy")
+    // Gaps and gains are measured in the metric's better direction: for an error such as the MSE, over-fitting is
+    // test − train and progress is a fall.
+    let better: Double = naturalGoal(of: train) == .min ? -1 : 1
     var byPoint: [[String: ConfigValue]: [RunRecord]] = [:]
     for run in finished { byPoint[run.point, default: []].append(run) }
     var rows: [RegimeReport.Row] = []
@@ -125,9 +129,9 @@ extension Regime {
       func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : Statistics.mean(values) }
       let trainMean = mean(pointRuns.compactMap { $0.final[train] })
       let testMean = mean(pointRuns.compactMap { metricValue(test, in: $0.final) })
-      let gains = pointRuns.compactMap { lateGain($0, metric: train) }
+      let gains = pointRuns.compactMap { lateGain($0, metric: train).map { better * $0 } }
       let gaps = pointRuns.compactMap { r in
-        r.final[train].flatMap { a in metricValue(test, in: r.final).map { a - $0 } }
+        r.final[train].flatMap { a in metricValue(test, in: r.final).map { better * (a - $0) } }
       }
       var row = RegimeReport.Row(
         label: point.label, isReference: isReference, finished: pointRuns.count, train: trainMean, test: testMean,
@@ -149,17 +153,17 @@ extension Regime {
         $0.overfits != true && !$0.shownNotToOverfit(overfitGap) && $0.finished != 0
       }
       func list(_ rows: [RegimeReport.Row]) -> String {
-        rows.prefix(4).map { "\($0.label): \(gapText($0))" }.joined(separator: "; ") + (rows.count > 4 ? "; …" : "")
+        rows.prefix(4).map { "\($0.label): \(gapText($0, better: better))" }.joined(separator: "; ") + (rows.count > 4 ? "; …" : "")
       }
       if !short.isEmpty {
         problems.append(
           "\(short.count) of \(reference.count) reference point\(reference.count == 1 ? "" : "s") do not over-fit "
-            + "(train − test \(shortName(test)) below \(formatNumber(overfitGap)) pt: \(list(short)))")
+            + "(\(better > 0 ? "train − test" : "test − train") \(shortName(test)) below \(formatNumber(overfitGap)) pt: \(list(short)))")
       }
       if !unshown.isEmpty {
         problems.append(
           "\(unshown.count) of \(reference.count) reference point\(reference.count == 1 ? " is" : "s are") not shown "
-            + "to over-fit (the 95% interval of train − test \(shortName(test)) reaches below "
+            + "to over-fit (the 95% interval of \(better > 0 ? "train − test" : "test − train") \(shortName(test)) reaches below "
             + "\(formatNumber(overfitGap)) pt: \(list(unshown)))")
       }
     }
@@ -207,9 +211,10 @@ extension Regime {
       summary: summary)
   }
 
-  private func gapText(_ r: RegimeReport.Row) -> String {
+  private func gapText(_ r: RegimeReport.Row, better: Double) -> String {
     guard let a = r.train, let b = r.test else { return "no finished runs" }
-    return String(format: "%.2f − %.2f = %.2f", a, b, a - b) + intervalText(r.gapLow, r.gapHigh)
+    let (first, second) = better > 0 ? (a, b) : (b, a)
+    return String(format: "%.2f − %.2f = %.2f", first, second, first - second) + intervalText(r.gapLow, r.gapHigh)
   }
 
   private func gainText(_ r: RegimeReport.Row) -> String {

@@ -172,9 +172,11 @@ public struct ClaimEvaluation: Codable, Sendable, Equatable {
 }
 
 /// The value of a final metric. Accuracies, errors, Dice and IoU are percentages (0–100); `test_error` is
-/// derived as 100 − `test_accuracy` when a run did not record it, `train_test_gap` as train − test accuracy.
+/// derived as 100 − `test_accuracy` when a run did not record it, `train_test_gap` as train − test accuracy,
+/// `mse_gap` as test − train mean squared error.
 public func metricValue(_ metric: String, in final: [String: Double]) -> Double? {
   if let v = final[metric] { return v }
+  if metric == "mse_gap", let train = final["train_mse"], let test = final["mse"] { return test - train }
   if metric == "test_error", let accuracy = final["test_accuracy"] { return 100 - accuracy }
   if metric == "train_test_gap", let train = final["train_accuracy"], let test = final["test_accuracy"] {
     return train - test

@@ -78,8 +78,11 @@ public struct SiteInfo: Sendable, Hashable {
 /// What the spec layer needs to know about a model builder.
 public struct ModelInfo: Sendable {
   public var parameters: [ParameterSpec]
-  /// `classification` or `segmentation`; must match the dataset's task.
+  /// `classification` or `segmentation`: the model's own task.
   public var task: String
+  /// Every task it can learn (its own, and `regression` for a model whose outputs are free); the dataset's task
+  /// must be one of them.
+  public var tasks: [String]
   /// Sites a regularizer plugs into when the spec gives no `at`.
   public var defaultSites: [String]
   /// Site name → per-sample shape there ([H, W, C] for feature maps, [features] for vectors), given the input
@@ -89,12 +92,13 @@ public struct ModelInfo: Sendable {
   public var sites: @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [SiteInfo]
 
   public init(
-    parameters: [ParameterSpec], task: String, defaultSites: [String],
+    parameters: [ParameterSpec], task: String, tasks: [String]? = nil, defaultSites: [String],
     siteShapes: @escaping @Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [String: [Int]],
     sites: (@Sendable (_ imageShape: [Int], _ params: [String: ConfigValue]) -> [SiteInfo])? = nil
   ) {
     self.parameters = parameters
     self.task = task
+    self.tasks = tasks ?? [task]
     self.defaultSites = defaultSites
     self.siteShapes = siteShapes
     self.sites =

@@ -35,13 +35,13 @@ extension RunConfig {
       throw SpecError.unknown(
         "model", config.model.name, choices: Array(catalog.models.keys), file: file, keyPath: key("model.name"))
     }
-    if model.task != dataset.task {
+    if !model.tasks.contains(dataset.task) {
       throw SpecError(
         file: file, keyPath: key("model.name"),
         message: "model '\(config.model.name)' is a \(model.task) model but dataset '\(config.dataset.name)' is a "
           + "\(dataset.task) dataset",
         suggestion: "\(dataset.task) models: "
-          + catalog.models.filter { $0.value.task == dataset.task }.keys.sorted().joined(separator: ", "))
+          + catalog.models.filter { $0.value.tasks.contains(dataset.task) }.keys.sorted().joined(separator: ", "))
     }
     if let out = config.eval.classes.first(where: { $0 >= dataset.classes }) {
       throw fail("eval.classes", "class \(out) is not one of \(config.dataset.name)'s \(dataset.classes) classes (0–\(dataset.classes - 1))")
@@ -117,7 +117,12 @@ extension RunConfig {
     r.params = try resolveParameters(
       r.params, specs: regularizer.parameters, owner: "regularizer '\(r.name)'", path: path, file: file)
     if r.name == "none" {
-      r.at = []
+      // `none` acts nowhere: sites given to it are a mistake (a misspelt method, or sites meant for another arm).
+      if !r.at.isEmpty {
+        throw SpecError(
+          file: file, keyPath: path + ".at", message: "regularizer 'none' acts at no site, but at lists \(r.at)",
+          suggestion: "leave out at for none")
+      }
       return r
     }
     let sites = model.sites(dataset.imageShape, modelConfig.params).filter { $0.kind == regularizer.siteKind }

@@ -1,13 +1,15 @@
 import Tensor
 
 /// A hierarchical mixture of experts on the flattened input (see `HierarchicalMixture`): `blocks` levels of gating
-/// nodes (default 3: 7 gates, 8 linear expert leaves), each leaf predicting the logits (or the regression target).
+/// nodes (default 3: 7 gates, 8 linear expert leaves), each leaf predicting the logits, or for regression the
+/// target (trained on the mean squared error).
 ///
 /// Sites: activation `input` (the flattened image), gates `gates` (every gating node of the tree).
 public struct HMEModel: ModelDefinition {
   public let name = "hme"
   public let summary = "hierarchical mixture of experts: a soft binary tree of sigmoid gates over linear experts"
   public let task = ModelTask.classification
+  public let tasks: [ModelTask] = [.classification, .regression]
   public let defaultWidths: [Int]? = nil
   public let takesBlocks = true
   public let defaultSites = ["input"]

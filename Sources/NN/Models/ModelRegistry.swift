@@ -43,6 +43,7 @@ public struct Model {
 public enum ModelTask: String, Sendable {
   case classification
   case segmentation
+  case regression
 }
 
 /// One model a spec can name. Each lives in its own file under `Models/`; its sites are whatever its `build`
@@ -59,6 +60,8 @@ public protocol ModelDefinition: Sendable {
   var defaultSites: [String] { get }
   /// Builds the network, recording every site with `sites` as it is reached.
   func build(_ request: ModelRequest, _ sites: SiteRecorder) throws -> Layer
+  /// Every task the model can learn (`task` and, for a model whose outputs are free, `regression`).
+  var tasks: [ModelTask] { get }
   /// What `widths` and `blocks` mean for this model, and the default `blocks` (when it takes them).
   var widthsDoc: String { get }
   var blocksDoc: String { get }
@@ -66,6 +69,7 @@ public protocol ModelDefinition: Sendable {
 }
 
 extension ModelDefinition {
+  public var tasks: [ModelTask] { [task] }
   public var widthsDoc: String { "layer widths (mlp hidden layers, resnet stages, unet levels)" }
   public var blocksDoc: String { "BasicBlocks per stage (depth 6n+2)" }
   public var defaultBlocks: Int { 1 }
