@@ -86,6 +86,18 @@ public enum ReportWriter {
       }
     }
     _ = try write(VerdictTable.markdown(for: results, taxonomy: taxonomy, methods: methods), "README.md")
+    if !methods.isEmpty {
+      let map = TaxonomyMap(methods: methods)
+      let dataChanged = try write(map.data, "figures/\(TaxonomyMap.id).dat")
+      let scriptChanged = try write(map.script, "figures/\(TaxonomyMap.id).gp")
+      let outputsExist = ["svg", "png"].allSatisfy {
+        FileManager.default.fileExists(atPath: figures.appendingPathComponent("\(TaxonomyMap.id).\($0)").path)
+      }
+      if render, dataChanged || scriptChanged || !outputsExist {
+        try Figure.render(scriptPath: figures.appendingPathComponent("\(TaxonomyMap.id).gp").path)
+        summary.rendered.append(TaxonomyMap.id)
+      }
+    }
     summary.removed = try removeStale(keeping: Set(results.map(\.experimentID)), in: reportsDirectory)
     summary.written.sort()
     summary.unchanged.sort()

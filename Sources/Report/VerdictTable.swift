@@ -78,6 +78,7 @@ public enum VerdictTable {
     var s = "## Methods by taxonomy\n\n"
     s += "Kukačka et al. (2017): the category, then what the method transforms, whether it is random, what its choice "
     s += "depends on, and whether the network is computed differently at test time.\n\n"
+    s += "![Methods by transformation space and dependence](figures/\(TaxonomyMap.id).svg)\n\n"
     s += "| method | category | acts on | random | depends on | changes | what it does |\n"
     s += "|---|---|---|---|---|---|---|\n"
     let order = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
