@@ -120,6 +120,10 @@ extension Regime {
     // Gaps and gains are measured in the metric's better direction: for an error such as the MSE, over-fitting is
     // test − train and progress is a fall.
     let better: Double = naturalGoal(of: train) == .min ? -1 : 1
+    // Words and units that follow the metric: "pt" for percentages only; an error falls where an accuracy rises.
+    let testUnit = isPercentMetric(test) ? " pt" : ""
+    let trainUnit = isPercentMetric(train) ? " pt" : ""
+    let (rose, rise) = better > 0 ? ("rose", "rise") : ("fell", "fall")
     var byPoint: [[String: ConfigValue]: [RunRecord]] = [:]
     for run in finished { byPoint[run.point, default: []].append(run) }
     var rows: [RegimeReport.Row] = []
@@ -158,13 +162,13 @@ extension Regime {
       if !short.isEmpty {
         problems.append(
           "\(short.count) of \(reference.count) reference point\(reference.count == 1 ? "" : "s") do not over-fit "
-            + "(\(better > 0 ? "train − test" : "test − train") \(shortName(test)) below \(formatNumber(overfitGap)) pt: \(list(short)))")
+            + "(\(better > 0 ? "train − test" : "test − train") \(shortName(test)) below \(formatNumber(overfitGap))\(testUnit): \(list(short)))")
       }
       if !unshown.isEmpty {
         problems.append(
           "\(unshown.count) of \(reference.count) reference point\(reference.count == 1 ? " is" : "s are") not shown "
             + "to over-fit (the 95% interval of \(better > 0 ? "train − test" : "test − train") \(shortName(test)) reaches below "
-            + "\(formatNumber(overfitGap)) pt: \(list(unshown)))")
+            + "\(formatNumber(overfitGap))\(testUnit): \(list(unshown)))")
       }
     }
     // A point with no finished run did not train at all: say so rather than "not shown to have converged".
@@ -183,13 +187,13 @@ extension Regime {
       }
       if !moving.isEmpty {
         problems.append(
-          "\(moving.count) point\(moving.count == 1 ? " has" : "s have") not converged (\(train) still rose by more "
-            + "than \(formatNumber(plateau)) pt \(window): \(list(moving)))")
+          "\(moving.count) point\(moving.count == 1 ? " has" : "s have") not converged (\(train) still \(rose) by more "
+            + "than \(formatNumber(plateau))\(trainUnit) \(window): \(list(moving)))")
       }
       if !unshown.isEmpty {
         problems.append(
           "\(unshown.count) point\(unshown.count == 1 ? " is" : "s are") not shown to have converged (the 95% "
-            + "interval of \(train)'s rise \(window) reaches above \(formatNumber(plateau)) pt: \(list(unshown)))")
+            + "interval of \(train)'s \(rise) \(window) reaches above \(formatNumber(plateau))\(trainUnit): \(list(unshown)))")
       }
     }
     let met = problems.isEmpty
@@ -198,10 +202,11 @@ extension Regime {
       ? "Regime met: "
         + [
           overfitGap.map {
-            "every reference point over-fits by at least \(formatNumber($0)) pt (train − test, 95% lower bound)"
+            "every reference point over-fits by at least \(formatNumber($0))\(testUnit) "
+              + "(\(better > 0 ? "train − test" : "test − train"), 95% lower bound)"
           },
           plateau.map {
-            "every point's \(train) rose by at most \(formatNumber($0)) pt over the last "
+            "every point's \(train) \(rose) by at most \(formatNumber($0))\(trainUnit) over the last "
               + "\(Int((over * 100).rounded()))% of training (95% upper bound)"
           },
         ].compactMap { $0 }.joined(separator: "; ") + "."
