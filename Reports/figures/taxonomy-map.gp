@@ -1,6 +1,8 @@
-# taxonomy-map: every registry method by transformation space and dependence, coloured by category
-# Re-render with `gnuplot Reports/figures/taxonomy-map.gp` from the repository root, or here.
+# taxonomy-map: every registry method by transformation space and dependence
+# Re-render with `gnuplot Reports/figures/taxonomy-map.gp` from the repository root, or `gnuplot taxonomy-map.gp` here.
+# Writes taxonomy-map.svg and taxonomy-map.png next to this script from taxonomy-map.dat.
 
+# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.
 script_dir = '.'
 if (exists("ARG0") && strlen(ARG0) > 0) {
   i = strlen(ARG0)

@@ -156,8 +156,12 @@ public struct Figure: Sendable, Equatable {
 
   /// The script's opening lines: what it is, how to re-render it, and a `cd` into its own directory.
   static func header(_ layout: ExperimentLayout) -> String {
-    let id = layout.results.experimentID
-    var s = "# \(id): \(layout.results.spec.title)\n"
+    header(id: layout.results.experimentID, title: layout.results.spec.title)
+  }
+
+  /// The opening lines of figure `id`'s script.
+  static func header(id: String, title: String) -> String {
+    var s = "# \(id): \(title)\n"
     s += "# Re-render with `gnuplot Reports/figures/\(id).gp` from the repository root, or `gnuplot \(id).gp` here.\n"
     s += "# Writes \(id).svg and \(id).png next to this script from \(id).dat.\n\n"
     s += "# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.\n"

@@ -72,15 +72,7 @@ struct TaxonomyMap {
       return "\(file) index \(i) using 1:2:3 with labels point pt 7 ps 0.9 lc rgb '\(colour)' tc rgb '\(colour)' "
         + "offset character 0.7, 0 left font ',8' title \(quote(c))"
     }.joined(separator: ", \\\n     ") + "\n"
-    var s = "# taxonomy-map: every registry method by transformation space and dependence, coloured by category\n"
-    s += "# Re-render with `gnuplot Reports/figures/\(Self.id).gp` from the repository root, or here.\n\n"
-    s += "script_dir = '.'\n"
-    s += "if (exists(\"ARG0\") && strlen(ARG0) > 0) {\n"
-    s += "  i = strlen(ARG0)\n"
-    s += "  while (i > 0 && ARG0[i:i] ne '/') { i = i - 1 }\n"
-    s += "  if (i > 0) { script_dir = ARG0[1:i] }\n"
-    s += "}\n"
-    s += "cd script_dir\n\nset encoding utf8\n"
+    var s = Figure.header(id: Self.id, title: "every registry method by transformation space and dependence")
     s += "set terminal svg size 1400,600 font 'DejaVu Sans,11'\nset termoption noenhanced\n"
     s += "set output \(quote("\(Self.id).svg"))\n" + body
     s += "\nset terminal pngcairo size 1400,600 font 'DejaVu Sans,11'\nset termoption noenhanced\n"
