@@ -72,8 +72,10 @@ public final class JoinTokens: Layer {
 }
 
 /// Tokens sent to another virtual device, counted over every training forward of a model's mixture-of-experts
-/// layers (shared by them). Reported at each evaluation as `cross_device_tokens`: the percentage of the tokens
-/// the layers processed in training so far whose expert lives on another device than the token.
+/// layers (shared by them). Reported at each evaluation as `cross_device_tokens`: of all token passes through the
+/// layers in training so far (tokens × layers × steps, the same count in every arm of a spec), the percentage whose
+/// expert lived on another device than the token. A skipped layer (Gate-Expert-Drop) or a local step (Gate-Drop)
+/// sends nothing, so the figure compares communication volume across arms directly.
 public final class TokenTraffic: TrainingHook {
   public private(set) var tokens = 0
   public private(set) var crossed = 0

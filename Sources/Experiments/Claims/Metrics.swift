@@ -72,7 +72,8 @@ public enum MetricRegistry {
       doc: "mse − train_mse at the end (derived): how much the model over-fits"),
     MetricInfo(
       name: "cross_device_tokens", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
-      doc: "mixture-of-experts models: share of the training tokens routed to an expert on another virtual device"),
+      doc: "mixture-of-experts models: percent of training token passes (tokens × MoE layers × steps) sent to an "
+        + "expert on another virtual device"),
   ]
 
   static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
