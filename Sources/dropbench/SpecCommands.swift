@@ -91,8 +91,29 @@ struct Check: ParsableCommand {
 
 /// Regenerates Reports/ from stored results.
 enum ReportGeneration {
+  /// The spec file's `paper` block when it differs from the stored one and nothing else of the spec does: the
+  /// paper's numbers are facts about the paper (a correction of claims.md, Table 1's values for the comparison
+  /// figure), so they reach the page without retraining. Any other difference leaves the stored spec alone — the
+  /// results describe the spec they were run with.
+  static func currentPaper(of stored: ExperimentResults, experiments: String) -> ExperimentSpec.Paper? {
+    let file = URL(fileURLWithPath: experiments).appendingPathComponent("\(stored.experimentID).yaml")
+    guard let text = try? String(contentsOf: file, encoding: .utf8),
+      let current = try? ExperimentSpec.parse(yaml: text, fileName: file.path), current.paper != stored.spec.paper
+    else { return nil }
+    var withPaper = stored.spec
+    withPaper.paper = current.paper
+    return withPaper.tree == current.tree ? current.paper : nil
+  }
+
   static func writeAll(paths: Paths, render: Bool = true) throws {
-    let results = try ResultsStore.loadAll(from: paths.resultsURL)
+    var results = try ResultsStore.loadAll(from: paths.resultsURL)
+    var paperUpdated = Set<String>()
+    for (i, stored) in results.enumerated() {
+      if let paper = currentPaper(of: stored, experiments: paths.experiments) {
+        results[i].spec.paper = paper
+        paperUpdated.insert(stored.experimentID)
+      }
+    }
     let taxonomy = Dictionary(
       CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
     let summary = try ReportWriter.writeAll(
@@ -106,8 +127,14 @@ enum ReportGeneration {
     for stored in results {
       let current = stored.reevaluated()
       let file = paths.resultsURL.appendingPathComponent("\(stored.experimentID).json")
-      guard current.verdict != stored.verdict, FileManager.default.fileExists(atPath: file.path) else { continue }
+      guard current.verdict != stored.verdict || paperUpdated.contains(stored.experimentID),
+        FileManager.default.fileExists(atPath: file.path)
+      else { continue }
       try AtomicFile.write(JSON.encode(current), to: file)
+    }
+    for id in paperUpdated.sorted() {
+      FileHandle.standardError.write(
+        Data("paper block of \(id) taken from its spec (the paper's numbers; no run setting changed)\n".utf8))
     }
     for change in summary.changedVerdicts {
       FileHandle.standardError.write(

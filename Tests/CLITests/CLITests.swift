@@ -246,6 +246,30 @@ import Testing
     #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date == untouched)
   }
 
+  /// A spec whose paper block changed after its run (the paper's numbers, corrected or added) shows the new block
+  /// without retraining; a spec whose settings changed keeps the stored spec: its results describe that one.
+  @Test func reportTakesACorrectedPaperBlockButNotChangedSettings() throws {
+    let dir = try Self.workspace()
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    let yaml = dir.appendingPathComponent("Experiments/tiny.yaml")
+    let page = dir.appendingPathComponent("Reports/tiny.md")
+    try Self.tinySpec.replacingOccurrences(of: "result: \"none\"", with: "result: \"corrected 1.23\"")
+      .write(to: yaml, atomically: true, encoding: .utf8)
+    let report = try Self.run(["report", "--no-render"], in: dir)
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(report.stderr.contains("paper block of tiny taken from its spec"), "\(report.stderr)")
+    #expect(try String(contentsOf: page, encoding: .utf8).contains("corrected 1.23"))
+    let stored = try String(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"), encoding: .utf8)
+    #expect(stored.contains("corrected 1.23"))
+    // A changed setting besides the paper: the stored spec stays, paper included.
+    try Self.tinySpec.replacingOccurrences(of: "result: \"none\"", with: "result: \"again 4.56\"")
+      .replacingOccurrences(of: "title: Tiny smoke experiment", with: "title: Retitled")
+      .write(to: yaml, atomically: true, encoding: .utf8)
+    let second = try Self.run(["report", "--no-render"], in: dir)
+    #expect(!second.stderr.contains("paper block of tiny"), "\(second.stderr)")
+    #expect(!(try String(contentsOf: page, encoding: .utf8).contains("again 4.56")))
+  }
+
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
     let a = try Self.workspace()
     let first = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)
