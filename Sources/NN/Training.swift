@@ -153,6 +153,18 @@ public enum Trainer {
     return out
   }
 
+  /// Metrics on the held-out validation split (`dataset.validation_fraction`), named `val_*` (`val_accuracy`,
+  /// `val_loss`, `val_dice`, `val_mse`, …): what a tuning budget chooses a knob by, never the test split.
+  public static func validationMetrics(
+    _ network: Layer, _ validation: TrainingData, batch: Int, settings: EvaluationSettings = .standard
+  ) -> [String: Double] {
+    var out: [String: Double] = [:]
+    for (name, value) in evaluate(network, validation, batch: batch, settings: settings) where name != "test_error" {
+      out[name.hasPrefix("test_") ? "val_" + name.dropFirst(5) : "val_" + name] = value
+    }
+    return out
+  }
+
   /// The validation probe pass: each batch shown to the hooks that observe validation, then forwarded in evaluation
   /// mode with `validationProbe` set. Nothing when no hook observes it.
   static func probe(_ network: Layer, _ validation: TrainingData, hooks: [TrainingHook], batch: Int) {

@@ -34,6 +34,7 @@ public enum ExperimentPage {
     s += "Diverged runs and stalled runs (that never trained) are counted, never averaged.\n\n"
     let sampling = testSetSampling(results)
     if !sampling.isEmpty { s += sampling + "\n" }
+    s += tuningSection(results)
     s += "![\(Fmt.cell(spec.title))](figures/\(results.experimentID).svg)\n\n"
     if !spec.paper.points.isEmpty {
       s += "Open red circles (\"paper\", right axis): the paper's curve, "

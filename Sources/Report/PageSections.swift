@@ -161,3 +161,37 @@ extension ExperimentPage {
     return s
   }
 }
+
+extension ExperimentPage {
+  /// How fair the comparison is: at a tuned scale, each arm's candidates with their mean validation metric and the
+  /// value chosen (the results above are the chosen candidates'); at another scale of a spec with a tuning budget,
+  /// that every method ran at its nominal setting, untuned, and what the tuned scale does instead.
+  static func tuningSection(_ results: ExperimentResults) -> String {
+    guard let budget = results.spec.tune else { return "" }
+    let count = budget.knobs.values.first?.values.count ?? 0
+    let fraction = Fmt.fixed(budget.validationFraction * 100, 0)
+    let how =
+      "each method's main knob gets the same budget of \(count) candidate values, every candidate is trained with "
+      + "every seed on the training data less a held-out \(fraction)% (runs that hold out more keep theirs), and "
+      + "each arm keeps the candidate with the best mean `\(budget.metric)`; the test split plays no part in the "
+      + "choice"
+    guard let tuning = results.tuning else {
+      let scales = budget.scales.map { "`\($0)`" }.joined(separator: ", ")
+      return "**Tuning.** None at scale `\(results.scale)`: every method runs at its paper's nominal setting, "
+        + "untuned, so a method whose nominal rate does not suit this net is at a disadvantage. At scale \(scales), "
+        + how + ".\n\n"
+    }
+    var s = "## Tuning\n\nAt this scale " + how + ". The results above are each arm's chosen candidate.\n\n"
+    s += "| arm | knob | candidates: mean `\(tuning.metric)` (finished seeds) | chosen |\n|---|---|---|--:|\n"
+    for choice in tuning.choices {
+      let candidates = choice.values.indices.map { i -> String in
+        let v = choice.validation[i].map { Fmt.metric($0, tuning.metric) } ?? "–"
+        let cell = "\(choice.values[i]): \(v) (\(choice.finished[i]))"
+        return i == choice.chosen ? "**\(cell)**" : cell
+      }
+      s += "| \(Fmt.cell(choice.label)) | `\(choice.parameter)` | \(Fmt.cell(candidates.joined(separator: " · "))) "
+      s += "| \(choice.values[choice.chosen]) |\n"
+    }
+    return s + "\n"
+  }
+}

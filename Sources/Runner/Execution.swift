@@ -107,14 +107,20 @@ public final class RunExecutor {
       progress: progress)
     let trainingSeconds = Date().timeIntervalSince(start)
     let members = [Sibling(key: cacheKey, config: config, configTree: configTree, point: point)] + siblings
+    // The validation split's metrics under the standard evaluation, measured once (a tuning budget reads them).
+    let standardValidation = validation.flatMap { v in
+      outcome.divergedAtStep == nil ? Trainer.validationMetrics(model.network, v, batch: t.evalBatch) : nil
+    }
     return members.map { member in
       let evaluationStart = Date()
       var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
       var final = outcome.final
       if status == .ok, !member.config.eval.isStandard {
         final = Self.evaluate(
-          model, member.config.eval, test: test, train: train, batch: t.evalBatch,
+          model, member.config.eval, test: test, train: train, validation: validation, batch: t.evalBatch,
           probeKey: root.fold(.evaluationProbe))
+      } else if let standardValidation {
+        final.merge(standardValidation) { a, _ in a }
       }
       if status == .ok, data.task == .classification, let fit = final["train_accuracy"],
         fit <= Self.stalledAccuracy(classes: data.classes)
@@ -132,7 +138,8 @@ public final class RunExecutor {
   /// Test and training-set metrics of the trained `model` under evaluation settings `e`: weights pruned (every
   /// weight site but the logit layer, restored afterwards), then evaluated with the width and inference rule.
   static func evaluate(
-    _ model: Model, _ e: EvalConfig, test: TrainingData, train: TrainingData, batch: Int, probeKey: RandomKey
+    _ model: Model, _ e: EvalConfig, test: TrainingData, train: TrainingData, validation: TrainingData? = nil,
+    batch: Int, probeKey: RandomKey
   ) -> [String: Double] {
     // Every hidden fully connected layer (never the logit layer) is changed in place and restored afterwards.
     let named = model.weightLayers.sorted { $0.key < $1.key }.filter { $0.key != "output" }
@@ -167,6 +174,10 @@ public final class RunExecutor {
     let (test, train) = (Self.only(e.classes, test), Self.only(e.classes, train))
     var metrics = Trainer.evaluate(model.network, test, batch: batch, settings: settings)
     metrics.merge(Trainer.trainingMetrics(model.network, train, batch: batch, settings: settings)) { a, _ in a }
+    if let validation {
+      let v = Self.only(e.classes, validation)
+      metrics.merge(Trainer.validationMetrics(model.network, v, batch: batch, settings: settings)) { a, _ in a }
+    }
     return metrics
   }
 

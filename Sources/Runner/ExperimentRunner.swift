@@ -160,11 +160,13 @@ public enum ExperimentRunner {
     }
     // The cache is keyed by config alone, so a record may have been trained for another experiment's grid (two
     // specs sharing an arm): its coordinates are this plan's, not the ones stored with it.
-    let runs = keyed.map { k in
+    var runs = keyed.map { k in
       var record = records[k.key]!
       record.point = k.run.point.coordinates
       return record
     }
+    var tuning: TuningReport?
+    if let budget = plan.tuning { (runs, tuning) = budget.select(points: plan.points, runs: runs) }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
     let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs)
     let results = ExperimentResults(
@@ -173,7 +175,7 @@ public enum ExperimentRunner {
         specHash: specHash, datasetChecksums: checksums, kernels: kernels,
         regularizers: Array(Set(keyed.flatMap { k in [k.run.config.regularizer] + k.run.config.regularizer.with }.map(\.name)))
           .sorted()),
-      totalWallSeconds: Date().timeIntervalSince(start))
+      totalWallSeconds: Date().timeIntervalSince(start), tuning: tuning)
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
     try AtomicFile.write(
       JSON.encode(results), to: options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json"))

@@ -91,27 +91,40 @@ struct Check: ParsableCommand {
 
 /// Regenerates Reports/ from stored results.
 enum ReportGeneration {
-  /// The spec file's `paper` block when it differs from the stored one and nothing else of the spec does: the
-  /// paper's numbers are facts about the paper (a correction of claims.md, Table 1's values for the comparison
-  /// figure), so they reach the page without retraining. Any other difference leaves the stored spec alone — the
-  /// results describe the spec they were run with.
-  static func currentPaper(of stored: ExperimentResults, experiments: String) -> ExperimentSpec.Paper? {
+  /// The spec file's parts that describe rather than set the stored runs, when they differ from the stored spec
+  /// and nothing else of it does: the `paper` block (the paper's numbers are facts about the paper — a correction
+  /// of claims.md, Table 1's values for the comparison figure) and a `tune` budget that applies neither at the
+  /// stored scale nor did before (it changes no run there; the page says what the tuned scale would do). They
+  /// reach the page without retraining. Any other difference leaves the stored spec alone — the results describe
+  /// the spec they were run with. Returns the updated spec and what was taken.
+  static func adoptedSpec(of stored: ExperimentResults, experiments: String) -> (spec: ExperimentSpec, parts: [String])? {
     let file = URL(fileURLWithPath: experiments).appendingPathComponent("\(stored.experimentID).yaml")
     guard let text = try? String(contentsOf: file, encoding: .utf8),
-      let current = try? ExperimentSpec.parse(yaml: text, fileName: file.path), current.paper != stored.spec.paper
+      let current = try? ExperimentSpec.parse(yaml: text, fileName: file.path)
     else { return nil }
-    var withPaper = stored.spec
-    withPaper.paper = current.paper
-    return withPaper.tree == current.tree ? current.paper : nil
+    var adopted = stored.spec
+    var parts: [String] = []
+    if current.paper != adopted.paper {
+      adopted.paper = current.paper
+      parts.append("paper block")
+    }
+    if current.tune != adopted.tune, current.tune?.applies(to: stored.scale) != true,
+      adopted.tune?.applies(to: stored.scale) != true
+    {
+      adopted.tune = current.tune
+      parts.append("tuning budget (not applied at \(stored.scale) scale)")
+    }
+    guard !parts.isEmpty, adopted.tree == current.tree else { return nil }
+    return (adopted, parts)
   }
 
   static func writeAll(paths: Paths, render: Bool = true) throws {
     var results = try ResultsStore.loadAll(from: paths.resultsURL)
-    var paperUpdated = Set<String>()
+    var adoptedParts: [String: [String]] = [:]
     for (i, stored) in results.enumerated() {
-      if let paper = currentPaper(of: stored, experiments: paths.experiments) {
-        results[i].spec.paper = paper
-        paperUpdated.insert(stored.experimentID)
+      if let (spec, parts) = adoptedSpec(of: stored, experiments: paths.experiments) {
+        results[i].spec = spec
+        adoptedParts[stored.experimentID] = parts
       }
     }
     let taxonomy = Dictionary(
@@ -127,14 +140,14 @@ enum ReportGeneration {
     for stored in results {
       let current = stored.reevaluated()
       let file = paths.resultsURL.appendingPathComponent("\(stored.experimentID).json")
-      guard current.verdict != stored.verdict || paperUpdated.contains(stored.experimentID),
+      guard current.verdict != stored.verdict || adoptedParts[stored.experimentID] != nil,
         FileManager.default.fileExists(atPath: file.path)
       else { continue }
       try AtomicFile.write(JSON.encode(current), to: file)
     }
-    for id in paperUpdated.sorted() {
+    for (id, parts) in adoptedParts.sorted(by: { $0.key < $1.key }) {
       FileHandle.standardError.write(
-        Data("paper block of \(id) taken from its spec (the paper's numbers; no run setting changed)\n".utf8))
+        Data("\(parts.joined(separator: " and ")) of \(id) taken from its spec (no run setting changed)\n".utf8))
     }
     for change in summary.changedVerdicts {
       FileHandle.standardError.write(

@@ -270,6 +270,57 @@ import Testing
     #expect(!(try String(contentsOf: page, encoding: .utf8).contains("again 4.56")))
   }
 
+  /// A tuning budget end to end: at its tuned scale every candidate trains with every seed on the training data
+  /// less the validation split, the arm reports its chosen candidate's runs, and the page shows the choice; at an
+  /// untuned scale nothing is tuned and the page says so.
+  @Test func aTunedScaleTrainsEveryCandidateAndReportsTheChosenOne() throws {
+    let spec = Self.tinySpec
+      .replacingOccurrences(of: "{regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}", with: "{regularizer: dropout}, b: {regularizer: none}")
+      .replacingOccurrences(
+        of: "  regularizer.rate: [0.0, 0.5]",
+        with: "  regularizer:\n    - {name: none}\n    - {name: dropout, rate: 0.5, at: [hidden1]}")
+      + "\ntune:\n  scales: [smoke]\n  validation_fraction: 0.25\n  knobs: {dropout: {rate: [0.2, 0.5]}}\n"
+    let dir = try Self.workspace(spec)
+    let run = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir)
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stderr.contains("6 runs") || run.stdout.contains("6 runs"), "\(run.stdout)\(run.stderr)")
+    func load() throws -> [String: Any] {
+      let data = try Data(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"))
+      return try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+    let results = try load()
+    let runs = try #require(results["runs"] as? [[String: Any]])
+    let tuning = try #require(results["tuning"] as? [String: Any])
+    let candidates = try #require(tuning["candidates"] as? [[String: Any]])
+    let choices = try #require(tuning["choices"] as? [[String: Any]])
+    #expect(runs.count == 4 && candidates.count == 4 && choices.count == 1)
+    func final(_ run: [String: Any]) -> [String: Any] { run["final"] as? [String: Any] ?? [:] }
+    func point(_ run: [String: Any]) -> [String: Any] { run["point"] as? [String: Any] ?? [:] }
+    func config(_ run: [String: Any], _ a: String, _ b: String) -> Any? { (run["config"] as? [String: Any])?[a].flatMap { ($0 as? [String: Any])?[b] } }
+    #expect(runs.allSatisfy { point($0)["tune"] == nil && final($0)["val_accuracy"] != nil })
+    #expect(runs.allSatisfy { config($0, "dataset", "validation_fraction") as? Double == 0.25 })
+    let values = try #require(choices[0]["values"] as? [Double])
+    let chosen = try #require(choices[0]["chosen"] as? Int)
+    let dropoutRuns = runs.filter { (point($0)["regularizer"] as? [String: Any])?["name"] as? String == "dropout" }
+    #expect(dropoutRuns.count == 2 && dropoutRuns.allSatisfy { config($0, "regularizer", "rate") as? Double == values[chosen] })
+    // The chosen candidate has the best mean validation accuracy, computed here from the stored candidates.
+    let means = values.map { v in
+      let vals = candidates.filter { ((point($0)["tune"] as? [String: Any])?["rate"] as? Double) == v }
+        .compactMap { final($0)["val_accuracy"] as? Double }
+      return vals.reduce(0, +) / Double(vals.count)
+    }
+    #expect(means.count == 2 && means[chosen] == means.max())
+    let page = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
+    #expect(page.contains("## Tuning") && page.contains("`val_accuracy`"), "\(page)")
+    // The default scale is untuned: the arms as written, no validation split, and the page says so.
+    #expect(try Self.run(["run", "tiny", "--scale", "default", "--jobs", "2", "--plain"], in: dir).status == 0)
+    let plain = try load()
+    #expect(plain["tuning"] == nil)
+    #expect((plain["runs"] as? [[String: Any]])?.allSatisfy { final($0)["val_accuracy"] == nil } == true)
+    let untunedPage = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
+    #expect(untunedPage.contains("**Tuning.** None at scale `default`"), "\(untunedPage)")
+  }
+
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
     let a = try Self.workspace()
     let first = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)

@@ -74,7 +74,7 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
     BrokenSpec(
       name: "metric of another task", replacements: ["metric: test_accuracy}": "metric: dice}"],
       keyPath: "claim.check.metric",
-      message: "unknown metric 'dice' (choices: cross_device_tokens, test_accuracy, test_error, test_loss, train_accuracy, train_loss, train_test_gap)"),
+      message: "unknown metric 'dice' (choices: cross_device_tokens, test_accuracy, test_error, test_loss, train_accuracy, train_loss, train_test_gap, val_accuracy, val_loss)"),
     BrokenSpec(
       name: "drop rate of 1",
       replacements: [

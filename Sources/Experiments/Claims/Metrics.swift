@@ -71,6 +71,29 @@ public enum MetricRegistry {
       name: "mse_gap", direction: .lowerIsBetter, percent: false, tasks: ["regression"],
       doc: "mse − train_mse at the end (derived): how much the model over-fits"),
     MetricInfo(
+      name: "val_accuracy", direction: .higherIsBetter, percent: true, tasks: ["classification"],
+      doc: "accuracy on the held-out validation split (runs with dataset.validation_fraction > 0): what a tuning "
+        + "budget chooses by"),
+    MetricInfo(
+      name: "val_loss", direction: .lowerIsBetter, percent: false,
+      tasks: ["classification", "segmentation", "regression"],
+      doc: "mean loss on the held-out validation split"),
+    MetricInfo(
+      name: "val_dice", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "mean per-image Dice on the held-out validation split"),
+    MetricInfo(
+      name: "val_iou", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "mean per-image IoU on the held-out validation split"),
+    MetricInfo(
+      name: "val_precision", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "pixel precision on the held-out validation split"),
+    MetricInfo(
+      name: "val_recall", direction: .higherIsBetter, percent: true, tasks: ["segmentation"],
+      doc: "pixel recall on the held-out validation split"),
+    MetricInfo(
+      name: "val_mse", direction: .lowerIsBetter, percent: false, tasks: ["regression"],
+      doc: "mean squared error on the held-out validation split"),
+    MetricInfo(
       name: "cross_device_tokens", direction: .lowerIsBetter, percent: true, tasks: ["classification"],
       doc: "mixture-of-experts models: percent of training token passes (tokens × MoE layers × steps) sent to an "
         + "expert on another virtual device"),

@@ -111,15 +111,20 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
   public var scale: String
   /// The spec as it was run (after scale and CLI overrides), so reports never need the YAML file.
   public var spec: ExperimentSpec
+  /// The runs the claim and the page read. At a tuned scale (`ExperimentSpec.tune`), each tuned arm's runs are
+  /// its chosen candidate's, under the arm's own grid point; `tuning` keeps every candidate and the choices.
   public var runs: [RunRecord]
+  /// What a tuning budget chose (tuned scales only; absent otherwise and in older results).
+  public var tuning: TuningReport?
   public var verdict: ClaimEvaluation
   public var provenance: Provenance
   public var totalWallSeconds: Double
 
   public init(
     experimentID: String, scale: String, spec: ExperimentSpec, runs: [RunRecord], verdict: ClaimEvaluation,
-    provenance: Provenance, totalWallSeconds: Double
+    provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil
   ) {
+    self.tuning = tuning
     self.schemaVersion = Self.currentSchemaVersion
     self.experimentID = experimentID
     self.scale = scale

@@ -7,8 +7,11 @@ public struct ExperimentPlan: Sendable {
   public var scale: String
   /// Grid points in grid order (first sweep key slowest).
   public var points: [GridPoint]
-  /// Points in grid order, seeds inner; every point uses the same seeds (a paired design).
+  /// Points in grid order, seeds inner; every point uses the same seeds (a paired design). At a tuned scale
+  /// each arm's candidates follow one another (knob order), each with every seed.
   public var runs: [PlannedRun]
+  /// The spec's tuning budget when it applies at this scale (`TuningBudget`); nil otherwise.
+  public var tuning: TuningBudget?
 }
 
 /// One training run: a grid point and a seed, with its resolved config.
@@ -31,24 +34,40 @@ extension ExperimentSpec {
       let points = spec.sweep.points()
       var runs: [PlannedRun] = []
       var tasks: Set<String> = []
+      let tuning = spec.tune.flatMap { $0.applies(to: scale) ? $0 : nil }
       for point in points {
         var tree = spec.base
         for key in spec.sweep.keys { tree[path: key] = point.coordinates[key] }
         tree[path: "seed"] = .int(spec.seeds[0])
-        var config: RunConfig
-        do throws(SpecError) {
-          config = try RunConfig.resolve(tree: tree, catalog: catalog, file: spec.sourceFile, path: "base")
-        } catch {
-          throw spec.attributeToSweep(error, point: point)
-        }
-        if let task = catalog.datasets[config.dataset.name]?.task { tasks.insert(task) }
-        for seed in spec.seeds {
-          config.seed = seed
-          runs.append(PlannedRun(point: point, seed: seed, config: config, configTree: config.tree))
+        try spec.validateTuning(tuning, arm: tree, point: point)
+        for (candidate, coordinate) in tuning?.candidates(of: tree) ?? [(tree, nil)] {
+          var config: RunConfig
+          do throws(SpecError) {
+            config = try RunConfig.resolve(tree: candidate, catalog: catalog, file: spec.sourceFile, path: "base")
+          } catch {
+            throw coordinate == nil ? spec.attributeToSweep(error, point: point) : spec.attributeToTuning(error, point, method: TuningBudget.regularizerName(tree))
+          }
+          if let task = catalog.datasets[config.dataset.name]?.task { tasks.insert(task) }
+          var runPoint = point
+          if let coordinate, case .map(let m) = coordinate, let (parameter, value) = m.first {
+            runPoint.coordinates[TuningBudget.coordinate] = coordinate
+            runPoint.label += " · \(parameter)=\(value)"
+          }
+          for seed in spec.seeds {
+            config.seed = seed
+            runs.append(PlannedRun(point: runPoint, seed: seed, config: config, configTree: config.tree))
+          }
         }
       }
       try spec.validateCheck(spec.claim.check, path: "claim.check", points: points, tasks: tasks)
-      return ExperimentPlan(spec: spec, scale: scale, points: points, runs: runs)
+      if let tuning, let info = MetricRegistry.info(tuning.metric), tasks.isDisjoint(with: info.tasks) {
+        throw SpecError(
+          file: spec.sourceFile, keyPath: "tune.metric",
+          message: "\(tuning.metric) is not recorded by \(tasks.sorted().joined(separator: ", ")) runs",
+          suggestion: MetricRegistry.all.filter { $0.name.hasPrefix("val_") && !$0.tasks.isDisjoint(with: tasks) }
+            .map(\.name).joined(separator: ", "))
+      }
+      return ExperimentPlan(spec: spec, scale: scale, points: points, runs: runs, tuning: tuning)
     } catch {
       throw source.locate(error)
     }
@@ -59,6 +78,36 @@ extension ExperimentSpec {
     for scale in Set(scales.keys).union(["default"]).sorted() {
       _ = try plan(scale: scale, catalog: catalog)
     }
+  }
+
+  /// Every arm whose method has a knob gets it; an arm of any other method than `none` without one is an error
+  /// (the same budget for every method), and so is a knob the sweep itself varies.
+  private func validateTuning(_ tuning: TuningBudget?, arm tree: ConfigValue, point: GridPoint) throws(SpecError) {
+    guard let tuning, let name = TuningBudget.regularizerName(tree) else { return }
+    guard let knob = tuning.knobs[name] else {
+      guard name == "none" else {
+        throw SpecError(
+          file: sourceFile, keyPath: "tune.knobs",
+          message: "no knob for \(name) (arm \(point.label)): every method gets the same tuning budget",
+          suggestion: "add \(name): {<parameter>: [<\(tuning.knobs.first?.value.values.count ?? 3) values>]}")
+      }
+      return
+    }
+    if let swept = sweep.keys.first(where: { $0 == "regularizer.\(knob.parameter)" }) {
+      throw SpecError(
+        file: sourceFile, keyPath: "tune.knobs.\(name)",
+        message: "the sweep already varies \(swept); tuning it too would choose among the sweep's own arms",
+        suggestion: "tune another parameter of \(name), or drop the sweep key")
+    }
+  }
+
+  /// An error in a tuning candidate's config is the knob's (a parameter the method lacks, a value out of range).
+  private func attributeToTuning(_ error: SpecError, _ point: GridPoint, method: String?) -> SpecError {
+    var attributed = error
+    attributed.keyPath = method.map { "tune.knobs.\($0)" } ?? "tune.knobs"
+    attributed.line = nil
+    attributed.message += " (a tuning candidate of \(point.label))"
+    return attributed
   }
 
   /// An error about a key the sweep sets is reported at `sweep.<key>` with the offending point, because that is

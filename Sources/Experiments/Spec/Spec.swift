@@ -75,6 +75,8 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
   /// Scale name → map of dotted overrides (`train.epochs: 1`, `seeds: [0]`, `sweep.<key>: [...]`).
   public var scales: [String: ConfigValue]
   public var report: ReportOptions?
+  /// The tuning budget of a comparison of methods (`tune:`), applied at the scales it names.
+  public var tune: TuningBudget?
   /// One of the headline claims `dropbench replicate --headline` runs (the set kept within 90 minutes on 2 cores).
   public var headline: Bool = false
   /// Where the spec was read from, for error messages; never encoded or compared.
@@ -102,6 +104,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
   static let topKeys = [
     "id", "title", "method", "paper", "claim", "setting", "base", "sweep", "seeds", "scales", "report", "headline",
+    "tune",
   ]
 
   /// Reads and parses a spec file. The id must equal the file name stem.
@@ -192,6 +195,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       v == .null ? nil : try ReportOptions(tree: v, file: file)
     }
     headline = try r.optionalBool("headline") ?? false
+    tune = try r.map["tune"].flatMap { v throws(SpecError) in
+      v == .null ? nil : try TuningBudget(tree: v, path: "tune", file: file)
+    }
   }
 
   static func parseSeeds(_ value: ConfigValue, path: String, file: String) throws(SpecError) -> [Int] {
@@ -223,6 +229,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     ]
     if let report { m["report"] = report.tree }
     if headline { m["headline"] = .bool(true) }
+    if let tune { m["tune"] = tune.tree }
     return .map(m)
   }
 
