@@ -270,17 +270,21 @@ import Testing
     #expect(!(try String(contentsOf: page, encoding: .utf8).contains("again 4.56")))
   }
 
-  /// A tuning budget end to end: at its tuned scale every candidate trains with every seed on the training data
-  /// less the validation split, the arm reports its chosen candidate's runs, and the page shows the choice; at an
-  /// untuned scale nothing is tuned and the page says so.
-  @Test func aTunedScaleTrainsEveryCandidateAndReportsTheChosenOne() throws {
-    let spec = Self.tinySpec
+  /// The tiny spec as a comparison of arms (none, dropout) with a tuning budget at `scale`.
+  static func comparisonSpec(tunedAt scale: String, id: String = "tiny") -> String {
+    tinySpec.replacingOccurrences(of: "id: tiny", with: "id: \(id)")
       .replacingOccurrences(of: "{regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}", with: "{regularizer: dropout}, b: {regularizer: none}")
       .replacingOccurrences(
         of: "  regularizer.rate: [0.0, 0.5]",
         with: "  regularizer:\n    - {name: none}\n    - {name: dropout, rate: 0.5, at: [hidden1]}")
-      + "\ntune:\n  scales: [smoke]\n  validation_fraction: 0.25\n  knobs: {dropout: {rate: [0.2, 0.5]}}\n"
-    let dir = try Self.workspace(spec)
+      + "\ntune:\n  scales: [\(scale)]\n  validation_fraction: 0.25\n  knobs: {dropout: {rate: [0.2, 0.5]}}\n"
+  }
+
+  /// A tuning budget end to end: at its tuned scale every candidate trains with every seed on the training data
+  /// less the validation split, the arm reports its chosen candidate's runs, and the page shows the choice; at an
+  /// untuned scale nothing is tuned and the page says so.
+  @Test func aTunedScaleTrainsEveryCandidateAndReportsTheChosenOne() throws {
+    let dir = try Self.workspace(Self.comparisonSpec(tunedAt: "smoke"))
     let run = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir)
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.stderr.contains("6 runs") || run.stdout.contains("6 runs"), "\(run.stdout)\(run.stderr)")
@@ -319,6 +323,23 @@ import Testing
     #expect((plain["runs"] as? [[String: Any]])?.allSatisfy { final($0)["val_accuracy"] == nil } == true)
     let untunedPage = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
     #expect(untunedPage.contains("**Tuning.** None at scale `default`"), "\(untunedPage)")
+  }
+
+  /// `replicate` runs the headline claims first, then the other claims, then the comparisons of methods (specs
+  /// with a tuning budget), which are built from the others' arms; alphabetical within each group.
+  @Test func replicateRunsHeadlineFirstAndComparisonsLast() throws {
+    let dir = try Self.workspace()
+    let comparison = Self.comparisonSpec(tunedAt: "full", id: "acompare")
+    let headline = Self.tinySpec.replacingOccurrences(of: "id: tiny", with: "id: zhead") + "\nheadline: true\n"
+    try comparison.write(to: dir.appendingPathComponent("Experiments/acompare.yaml"), atomically: true, encoding: .utf8)
+    try headline.write(to: dir.appendingPathComponent("Experiments/zhead.yaml"), atomically: true, encoding: .utf8)
+    #expect(try Self.run(["check"], in: dir).status == 0)
+    let run = try Self.run(["replicate", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir)
+    #expect(run.status == 0, "\(run.stderr)")
+    let output = run.stdout + run.stderr
+    let positions = ["zhead: ", "tiny: ", "acompare: "].map { output.range(of: $0)?.lowerBound }
+    #expect(positions.allSatisfy { $0 != nil }, "\(output)")
+    #expect(positions[0]! < positions[1]! && positions[1]! < positions[2]!, "\(output)")
   }
 
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
