@@ -121,9 +121,10 @@ public final class MixtureOfExperts: Layer, TrainingHook {
   private var assignment: [Int] = []
   private var gate: [Float] = []
   private var probabilities = Tensor(shape: [0])
-  private var fractions: [Float] = []
   /// Per expert: the rows it computed and its (unweighted) outputs.
   private var members: [[Int]] = []
+  /// Per expert: the share f_e of the last training forward's token rows it received.
+  private var fractions: [Float] { members.map { Float($0.count) / Float(max(1, assignment.count)) } }
   private var outputs: [Tensor] = []
   private var balanceLoss = 0.0
 
@@ -209,7 +210,7 @@ public final class MixtureOfExperts: Layer, TrainingHook {
       self.outputs = outputs
       self.probabilities = probabilities
       if decision == .route {
-        fractions = members.map { Float($0.count) / Float(rows) }
+        let fractions = self.fractions
         var loss = 0.0
         probabilities.withUnsafeBufferPointer { p in
           for e in 0..<count {
@@ -257,6 +258,7 @@ public final class MixtureOfExperts: Layer, TrainingHook {
     }
     guard decision == .route else { return dx }
     // Router: ∂L/∂p[r, e] = [e = e(r)]·∂L/∂g_r + α·E·f_e/rows (balancing term), then the softmax's Jacobian.
+    let fractions = self.fractions
     let balance = (0..<count).map { balanceWeight * Float(count) * fractions[$0] / Float(rows) }
     let dLogits = Tensor(shape: [rows, count]) { out in
       probabilities.withUnsafeBufferPointer { p in

@@ -36,12 +36,8 @@ struct ComparisonFigure {
     return taxonomy[name] ?? "other"
   }
 
-  /// The train − test gap of one finished run, in points.
-  static func gap(_ final: [String: Double]) -> Double? {
-    if let train = final["train_accuracy"], let test = final["test_accuracy"] { return train - test }
-    if let train = final["train_dice"], let test = final["dice"] { return train - test }
-    return nil
-  }
+  /// The train − test gap of one finished run, in points (the regime gate's metric pair).
+  static func gap(_ final: [String: Double]) -> Double? { FitMetricPair.recorded(in: [final]).gap(final) }
 
   var blocks: [Block] {
     let seriesLabels = layout.series.map(\.label)

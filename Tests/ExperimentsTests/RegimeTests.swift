@@ -186,3 +186,21 @@ import Testing
     #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: empty) }
   }
 }
+
+/// The train/test pair over-fitting is read on, shared by the regime gate and the comparison figure.
+@Suite struct FitMetricPairTests {
+  @Test func picksThePairByWhatTheRunsRecordAndMeasuresTheGapInTheBetterDirection() {
+    let classifier = ["train_accuracy": 99.0, "test_accuracy": 90.0]
+    let segmenter = ["train_dice": 80.0, "dice": 60.0, "test_loss": 0.3]
+    let regressor = ["train_mse": 0.05, "mse": 0.12]
+    #expect(FitMetricPair.recorded(in: [classifier]) == FitMetricPair(train: "train_accuracy", test: "test_accuracy"))
+    #expect(FitMetricPair.recorded(in: [segmenter]) == FitMetricPair(train: "train_dice", test: "dice"))
+    #expect(FitMetricPair.recorded(in: [regressor, classifier]) == FitMetricPair(train: "train_mse", test: "mse"))
+    #expect(FitMetricPair.recorded(in: [classifier]).gap(classifier) == 9)
+    #expect(FitMetricPair.recorded(in: [segmenter]).gap(segmenter) == 20)
+    // An error over-fits when the test error exceeds the training error: a positive gap.
+    let mse = FitMetricPair.recorded(in: [regressor]).gap(regressor)!
+    #expect(abs(mse - 0.07) < 1e-12)
+    #expect(FitMetricPair.recorded(in: [classifier]).gap(["train_accuracy": 99]) == nil)
+  }
+}

@@ -114,3 +114,29 @@ public func naturalGoal(of metric: String) -> ClaimCheck.Goal {
 
 /// Whether a metric is a percentage, from the registry.
 public func isPercentMetric(_ metric: String) -> Bool { MetricRegistry.info(metric)?.percent ?? false }
+
+/// The train/test metric pair over-fitting is measured on, by task — accuracy for classifiers, Dice for
+/// segmentation, MSE for regression — told apart by what the runs record. The regime gate and the comparison
+/// figure's gap panel both read it.
+public struct FitMetricPair: Sendable, Equatable {
+  public var train: String
+  public var test: String
+
+  public init(train: String, test: String) {
+    self.train = train
+    self.test = test
+  }
+
+  public static func recorded(in finals: [[String: Double]]) -> FitMetricPair {
+    if finals.contains(where: { $0["mse"] != nil }) { return FitMetricPair(train: "train_mse", test: "mse") }
+    if finals.contains(where: { $0["dice"] != nil }) { return FitMetricPair(train: "train_dice", test: "dice") }
+    return FitMetricPair(train: "train_accuracy", test: "test_accuracy")
+  }
+
+  /// How much one run over-fits, in the metric's better direction: train − test for an accuracy or Dice, test −
+  /// train for an error such as the MSE. Nil when the run lacks either metric.
+  public func gap(_ final: [String: Double]) -> Double? {
+    guard let trained = final[train], let tested = final[test] else { return nil }
+    return naturalGoal(of: train) == .min ? tested - trained : trained - tested
+  }
+}

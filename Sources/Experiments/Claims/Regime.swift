@@ -113,10 +113,9 @@ extension Regime {
   /// already lists them).
   public func evaluate(points: [GridPoint], runs: [RunRecord]) -> RegimeReport {
     let finished = runs.filter { $0.status == .ok }
-    let segmentation = finished.contains { $0.final["dice"] != nil }
-    let regression = finished.contains { $0.final["mse"] != nil }
-    let train = trainMetric ?? (regression ? "train_mse" : segmentation ? "train_dice" : "train_accuracy")
-    let test = testMetric ?? (regression ? "mse" : segmentation ? "dice" : "test_accuracy")
+    let pair = FitMetricPair.recorded(in: finished.map(\.final))
+    let train = trainMetric ?? pair.train
+    let test = testMetric ?? pair.test
     // Gaps and gains are measured in the metric's better direction: for an error such as the MSE, over-fitting is
     // test − train and progress is a fall.
     let better: Double = naturalGoal(of: train) == .min ? -1 : 1
