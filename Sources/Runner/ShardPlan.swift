@@ -51,38 +51,71 @@ public enum ShardPlan {
   }
 }
 
-/// A run's estimated single-thread seconds from its config alone: training images over a nominal per-model rate.
-/// It deliberately ignores measured rates in the cache: shards of one array see different caches and must agree.
-/// Only the ratios between runs matter for balancing.
+/// A run's estimated single-thread seconds from its config alone: the images it trains plus a third of the images
+/// it evaluates (a forward without backward; every evaluation reads the test split and the training set), over a
+/// nominal per-model rate. It deliberately ignores measured rates in the cache: shards of one array see different
+/// caches and must agree. Only the ratios between runs matter for balancing; `--dry-run` corrects the level with
+/// this machine's cached runs.
+///
+/// Rates (images/s, one thread) were fitted to the committed default-scale runs on the project's 2-core machine
+/// (2026-12-03, medians per model, the least loaded specs): mlp 784-1024-1024-10 12k (784-512-512-10 35–42k), cnn
+/// 4.5k, ResNet-8 2.2k, unet-tiny 250, moe (2 layers) 11k; an HME costs a + b·2^depth µs per image, a and b growing
+/// with the input size (MNIST: ≈ 5 + 1.6 per leaf; the 1-D regression set: ≈ 0.65 + 0.017 per leaf).
 public enum RunCost {
-  /// Nominal single-thread training rates (images/s), the same as `dropbench run --dry-run` starts from.
-  public static let nominalRates = ["mlp": 10_000.0, "cnn": 4_500, "resnet": 2_000, "unet-tiny": 250]
+  /// Nominal single-thread training rates (images/s) for each model's default size.
+  public static let nominalRates = ["mlp": 12_000.0, "cnn": 4_500, "resnet": 2_200, "unet-tiny": 250, "moe": 11_000]
+  /// An evaluated image costs about a third of a trained one (forward only).
+  public static let evaluationCost = 1.0 / 3
 
-  /// Training images a run processes: the step budget when `train.steps` is set, else epochs × training-set size.
+  /// Training images a run processes: the step budget when `train.steps` is set, else epochs × training-set size
+  /// (less its validation split).
   public static func images(_ config: RunConfig, catalog: Catalog) -> Double {
-    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.trainMax ?? 0
+    let size = trainingCount(config, catalog: catalog)
     if let steps = config.train.steps { return Double(steps * min(config.train.batch, max(size, 1))) }
     return Double(config.train.epochs * size)
   }
 
-  /// The nominal rates are for the default sizes (mlp 784-1024-1024-10, resnet with one block per stage); other
-  /// sizes scale them by their multiply-adds per image: an mlp by its layer products, a resnet by its blocks.
-  public static func seconds(_ config: RunConfig, catalog: Catalog) -> Double {
-    var rate = nominalRates[config.model.name] ?? 1_000
+  /// Images a run evaluates: at every evaluation (each `eval_every` epochs and the last; once with a step
+  /// budget) the test split and the training set.
+  public static func evaluatedImages(_ config: RunConfig, catalog: Catalog) -> Double {
+    let train = trainingCount(config, catalog: catalog)
+    let test = config.dataset.testSize ?? catalog.datasets[config.dataset.name]?.testMax ?? 0
+    let evaluations =
+      config.train.steps != nil ? 1 : (config.train.epochs + max(1, config.train.evalEvery) - 1) / max(1, config.train.evalEvery)
+    return Double(evaluations * (train + test))
+  }
+
+  static func trainingCount(_ config: RunConfig, catalog: Catalog) -> Int {
+    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.trainMax ?? 0
+    return size - Int((Double(size) * config.dataset.validationFraction).rounded())
+  }
+
+  /// The nominal rate of this config's model at its size: an mlp scaled by its multiply-adds against
+  /// 784-1024-1024-10, a resnet by its blocks per stage, a moe by its layers, an hme by its depth and input.
+  public static func rate(_ config: RunConfig, catalog: Catalog) -> Double {
+    let input = Double(catalog.datasets[config.dataset.name]?.imageShape.reduce(1, *) ?? 784)
+    let blocks = config.model.params["blocks"]?.asInt
     switch config.model.name {
     case "mlp":
-      let input = catalog.datasets[config.dataset.name]?.imageShape.reduce(1, *) ?? 784
       let widths: [Int] =
         if case .list(let items)? = config.model.params["widths"] { items.compactMap(\.asInt) } else { [1024, 1024] }
       func macs(_ hidden: [Int]) -> Double {
-        let layers = [input] + hidden + [10]
+        let layers = [Int(input)] + hidden + [10]
         return zip(layers, layers.dropFirst()).reduce(0.0) { $0 + Double($1.0 * $1.1) }
       }
-      rate *= macs([1024, 1024]) / max(1, macs(widths))
-    case "resnet":
-      rate /= Double(config.model.params["blocks"]?.asInt ?? 1)
-    default: break
+      return nominalRates["mlp"]! * macs([1024, 1024]) / max(1, macs(widths))
+    case "resnet": return nominalRates["resnet"]! / Double(blocks ?? 1)
+    case "moe": return nominalRates["moe"]! * 2 / Double(max(1, blocks ?? 2))
+    case "hme":
+      let share = input / 784
+      let microseconds = (0.65 + 4.35 * share) + (0.017 + 1.6 * share) * pow(2, Double(blocks ?? 3))
+      return 1e6 / microseconds
+    default: return nominalRates[config.model.name] ?? 1_000
     }
-    return images(config, catalog: catalog) / rate
+  }
+
+  public static func seconds(_ config: RunConfig, catalog: Catalog) -> Double {
+    (images(config, catalog: catalog) + evaluationCost * evaluatedImages(config, catalog: catalog))
+      / rate(config, catalog: catalog)
   }
 }

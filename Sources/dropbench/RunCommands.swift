@@ -70,7 +70,14 @@ enum Execution {
     }
     if flags.dryRun {
       let cache = RunCache(directory: URL(fileURLWithPath: paths.cache))
-      for (plan, _) in plans { DryRun.print(plan, cache: cache, jobs: flags.jobCount) }
+      var trainings: Set<String> = []
+      var total = 0.0
+      for (plan, _) in plans { total += DryRun.print(plan, cache: cache, jobs: flags.jobCount, trainings: &trainings) }
+      if plans.count > 1 {
+        Swift.print(
+          "all \(plans.count) specs: estimated \(ProgressDisplay.duration(total / Double(flags.jobCount))) with "
+            + "\(flags.jobCount) jobs (a run two specs share trains once, in the first)")
+      }
       return 0
     }
     // A regularizer that does not do what it declares (drop fraction, scaling, structure, evaluation rule) would
@@ -117,51 +124,57 @@ enum Execution {
 
 /// `--dry-run`: the runs a command would train, which are cached, and an estimated wall time.
 enum DryRun {
-  /// Measured images/s per model from the finished runs in the cache (wall time includes evaluation). Runs of
-  /// fewer than 20,000 training images are skipped: start-up and evaluation dominate them, so they would
-  /// understate the rate by orders of magnitude.
-  static func measuredRates(cache: RunCache, catalog: Catalog) -> [String: Double] {
+  /// This machine's speed against RunCost's nominal rates, per model: the finished runs' wall time (training and
+  /// evaluation) over their nominal estimate. Runs estimated under 2 s are skipped: start-up dominates them.
+  static func measuredFactors(cache: RunCache, catalog: Catalog) -> [String: Double] {
     let files = (try? FileManager.default.contentsOfDirectory(atPath: cache.directory.path)) ?? []
-    var totals: [String: (images: Double, seconds: Double)] = [:]
+    var totals: [String: (wall: Double, nominal: Double)] = [:]
     for file in files where file.hasSuffix(".json") && !file.hasPrefix(".") {
       guard let record = cache.load(String(file.dropLast(5))), record.status == .ok, record.wallSeconds > 0,
         let config = try? RunConfig(tree: record.config)
       else { continue }
-      let trained = RunCost.images(config, catalog: catalog)
-      guard trained >= 20_000 else { continue }
+      let nominal = RunCost.seconds(config, catalog: catalog)
+      guard nominal >= 2 else { continue }
       let t = totals[config.model.name] ?? (0, 0)
-      totals[config.model.name] = (t.images + trained, t.seconds + record.wallSeconds)
+      totals[config.model.name] = (t.wall + record.wallSeconds, t.nominal + nominal)
     }
-    return totals.compactMapValues { $0.seconds > 0 ? $0.images / $0.seconds : nil }
+    return totals.compactMapValues { $0.nominal > 0 ? $0.wall / $0.nominal : nil }
   }
 
-  static func print(_ plan: ExperimentPlan, cache: RunCache, jobs: Int) {
+  /// Prints the plan's runs and estimate and returns the estimated seconds to train it (one thread). A training
+  /// already in `trainings` (an earlier spec of the same command trains it) counts as shared.
+  @discardableResult
+  static func print(_ plan: ExperimentPlan, cache: RunCache, jobs: Int, trainings: inout Set<String>) -> Double {
     let catalog = CatalogBuilder.catalog
-    // RunCost's nominal rates (the ones shards balance by) until this machine has cached runs of a model.
-    let rates = RunCost.nominalRates.merging(measuredRates(cache: cache, catalog: catalog)) { $1 }
+    // RunCost's nominal estimate (the one shards balance by), corrected by this machine's cached runs of a model.
+    let factors = measuredFactors(cache: cache, catalog: catalog)
     let keyed = try? ExperimentRunner.keyedRuns(plan, kernels: KernelSelection.automatic())
     var seconds = 0.0
     var cached = 0
     var lines: [String] = []
-    var trainings: Set<String> = []
+    var mine: Set<String> = []
     for (i, run) in plan.runs.enumerated() {
       let isCached = keyed.map { cache.load($0[i].key) != nil } ?? false
-      // RunCost scales the nominal rate by the model's size; a measured rate replaces the nominal one.
-      let model = run.config.model.name
-      let scale = (RunCost.nominalRates[model] ?? 1_000) / (rates[model] ?? 1_000)
-      // Runs that differ only in `eval.*` share one training: the first is counted, the others are evaluations.
-      let sharesTraining = keyed.map { !trainings.insert($0[i].trainingKey).inserted } ?? false
+      let scale = factors[run.config.model.name] ?? 1
+      // Runs that differ only in `eval.*` share one training: the first is counted, the others are evaluations;
+      // a training an earlier spec of the same command has is counted there.
+      let key = keyed?[i].trainingKey
+      let sharesTraining = key.map { !trainings.insert($0).inserted } ?? false
+      let earlier = sharesTraining && !(key.map { mine.contains($0) } ?? false)
+      if let key { mine.insert(key) }
       let estimate = sharesTraining ? 0 : RunCost.seconds(run.config, catalog: catalog) * scale
       if isCached { cached += 1 } else { seconds += estimate }
-      lines.append(
-        "  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), "
-          + (isCached ? "cached" : sharesTraining ? "evaluation of a shared training" : "~\(ProgressDisplay.duration(estimate))"))
+      let what =
+        isCached ? "cached" : earlier ? "trained by an earlier spec"
+        : sharesTraining ? "evaluation of a shared training" : "~\(ProgressDisplay.duration(estimate))"
+      lines.append("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(what)")
     }
     Swift.print(
       "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = "
         + "\(plan.runs.count) runs, \(cached) cached; estimated \(ProgressDisplay.duration(seconds / Double(jobs))) "
         + "with \(jobs) jobs")
     lines.forEach { Swift.print($0) }
+    return seconds
   }
 }
 

@@ -364,6 +364,16 @@ import Testing
     #expect(dry.stdout.contains("4 runs, 0 cached; estimated"))
     #expect(dry.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("  ") }.count == 4)
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".dropbench/cache").path))
+    // A second spec with the same runs: each is counted once, in the first spec, and the command gives a total.
+    try Self.tinySpec.replacingOccurrences(of: "id: tiny", with: "id: twin")
+      .write(to: dir.appendingPathComponent("Experiments/twin.yaml"), atomically: true, encoding: .utf8)
+    let both = try Self.run(["run", "tiny", "twin", "--dry-run", "--jobs", "2"], in: dir)
+    #expect(both.status == 0, "\(both.stderr)")
+    let twinLines = both.stdout.components(separatedBy: "\n").drop { !$0.hasPrefix("twin") }.dropFirst()
+      .prefix { $0.hasPrefix("  ") }
+    #expect(twinLines.count == 4 && twinLines.allSatisfy { $0.hasSuffix("trained by an earlier spec") }, "\(both.stdout)")
+    #expect(both.stdout.contains("twin [default]: 2 grid points × 2 seeds = 4 runs, 0 cached; estimated 0s"), "\(both.stdout)")
+    #expect(both.stdout.contains("all 2 specs: estimated"), "\(both.stdout)")
   }
 
   @Test func resumesAfterKill() throws {
