@@ -146,11 +146,7 @@ public enum Trainer {
   public static func trainingMetrics(
     _ network: Layer, _ train: TrainingData, batch: Int, settings: EvaluationSettings = .standard
   ) -> [String: Double] {
-    var out: [String: Double] = [:]
-    for (name, value) in evaluate(network, train, batch: batch, settings: settings) where name != "test_error" {
-      out[name.hasPrefix("test_") ? "train_" + name.dropFirst(5) : "train_" + name] = value
-    }
-    return out
+    renamed(evaluate(network, train, batch: batch, settings: settings), prefix: "train_")
   }
 
   /// Metrics on the held-out validation split (`dataset.validation_fraction`), named `val_*` (`val_accuracy`,
@@ -158,9 +154,15 @@ public enum Trainer {
   public static func validationMetrics(
     _ network: Layer, _ validation: TrainingData, batch: Int, settings: EvaluationSettings = .standard
   ) -> [String: Double] {
+    renamed(evaluate(network, validation, batch: batch, settings: settings), prefix: "val_")
+  }
+
+  /// `evaluate`'s test-split names for another split: `test_x` → `<prefix>x`, `dice` → `<prefix>dice`;
+  /// `test_error` is left out (100 − accuracy).
+  static func renamed(_ metrics: [String: Double], prefix: String) -> [String: Double] {
     var out: [String: Double] = [:]
-    for (name, value) in evaluate(network, validation, batch: batch, settings: settings) where name != "test_error" {
-      out[name.hasPrefix("test_") ? "val_" + name.dropFirst(5) : "val_" + name] = value
+    for (name, value) in metrics where name != "test_error" {
+      out[name.hasPrefix("test_") ? prefix + name.dropFirst(5) : prefix + name] = value
     }
     return out
   }

@@ -45,7 +45,9 @@ extension ExperimentSpec {
           do throws(SpecError) {
             config = try RunConfig.resolve(tree: candidate, catalog: catalog, file: spec.sourceFile, path: "base")
           } catch {
-            throw coordinate == nil ? spec.attributeToSweep(error, point: point) : spec.attributeToTuning(error, point, method: TuningBudget.regularizerName(tree))
+            throw coordinate == nil
+              ? spec.attributeToSweep(error, point: point)
+              : spec.attributeToTuning(error, point, method: TuningBudget.regularizerName(tree))
           }
           if let task = catalog.datasets[config.dataset.name]?.task { tasks.insert(task) }
           var runPoint = point
