@@ -82,6 +82,13 @@ public enum BranchDecision: Sendable, Equatable {
 /// (a method's own test-time rule, e.g. Stochastic Depth's "scale by the survival probability").
 public protocol BranchGate: AnyObject {
   func decide(batch: Int, _ context: StepContext) -> BranchDecision
+  /// Whether the decision at evaluation is one `.keep` factor for the whole batch, whatever its size (so the block
+  /// evaluates row-wise, `RowwiseEvaluation`). Defaults to false.
+  var constantAtEvaluation: Bool { get }
+}
+
+extension BranchGate {
+  public var constantAtEvaluation: Bool { false }
 }
 
 /// What a mixture-of-experts layer does with its tokens for one forward pass.

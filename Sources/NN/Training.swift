@@ -219,7 +219,7 @@ public enum Trainer {
     var start = 0
     while start < data.count {
       let range = start..<min(data.count, start + batch)
-      let output = network.forward(data.images.slice(rows: range), context)
+      let output = EvaluationForward.forward(network, data.images.slice(rows: range), context)
       switch data.targets {
       case .labels(let labels):
         let slice = labels[range]

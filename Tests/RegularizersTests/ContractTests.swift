@@ -176,4 +176,27 @@ import Testing
     let file = Self.descriptor(name).sourceFile
     #expect(file.contains("/Regularizers/Methods/") && file.hasSuffix(".swift"), "\(file)")
   }
+
+  /// A layer that declares its evaluation row-wise (`RowwiseEvaluation`: the evaluation loop then forwards it in
+  /// chunks) gives every row the same bits in a batch of one as in a batch of six; a gate that declares its
+  /// evaluation constant keeps every branch with one factor whatever the batch.
+  @Test(arguments: methods) func rowwiseEvaluationAsDeclared(_ name: String) {
+    let d = Self.descriptor(name)
+    let site = Self.site(d)
+    switch Self.make(d, site) {
+    case .layer(let layer):
+      guard let rowwise = layer as? RowwiseEvaluation, rowwise.evaluatesRowwise else { return }
+      let x = normalTensor([6] + site.shape, seed: 5, offset: 1)
+      let whole = layer.forward(x, .evaluation).storage.map(\.bitPattern)
+      let pieces = [0..<1, 1..<6].flatMap { layer.forward(x.slice(rows: $0), .evaluation).storage.map(\.bitPattern) }
+      #expect(pieces == whole, "\(name) declares a row-wise evaluation but a row's output depends on its batch")
+    case .gate(let gate):
+      guard gate.constantAtEvaluation else { return }
+      let one = gate.decide(batch: 1, .evaluation)
+      #expect(one == gate.decide(batch: 6, .evaluation))
+      if case .keep = one {} else { Issue.record("\(name) declares a constant evaluation but decided \(one)") }
+    default:
+      return
+    }
+  }
 }

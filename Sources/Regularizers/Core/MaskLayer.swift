@@ -12,7 +12,7 @@ public enum Mask: Sendable, Equatable {
 /// function (`mask(shape:context:key:)`); forward and backward are here, once: the forward multiplies the input
 /// by the mask, the backward multiplies the gradient by the same mask. `key` is the step key folded with the
 /// site's stream, so every site and step draws its own mask and the same key gives the same mask.
-open class MaskLayer: Layer {
+open class MaskLayer: Layer, RowwiseEvaluation {
   public let stream: UInt64
   /// The mask of the last training forward, or nil when that forward was the identity.
   private var applied: Mask?
@@ -29,6 +29,11 @@ open class MaskLayer: Layer {
   open func mask(input x: Tensor, context: StepContext, key: RandomKey) -> Mask? {
     mask(shape: x.shape, context: context, key: key)
   }
+
+  /// Row-wise at evaluation (`RowwiseEvaluation`): true for the default evaluation rule, the identity, and for any
+  /// rule that masks row r by row r alone; a method drawing its evaluation mask for the whole batch (Monte-Carlo
+  /// dropout) overrides it with false. The registry contract test checks it for every method.
+  open var evaluatesRowwise: Bool { true }
 
   public final func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     let drawn = mask(input: x, context: context, key: context.key.fold(stream))

@@ -8,7 +8,7 @@ import Tensor
 /// are smaller), with no rescaling. The patch covers rows `cy − length/2 ..< cy − length/2 + length` (integer
 /// division) and likewise columns: the reference code's rows for even lengths, and a true side of `length` for
 /// odd ones (the reference's `±length//2` gives `length − 1`). Taxonomy: data.
-public final class Cutout: Layer {
+public final class Cutout: Layer, RowwiseEvaluation {
   /// One image's patch: its centre and the clipped rows and columns it zeroes (possibly empty when `length` is 0).
   public struct Patch: Sendable, Hashable {
     public let centreRow: Int
@@ -63,6 +63,9 @@ public final class Cutout: Layer {
     }
     return y
   }
+
+  /// The identity at evaluation.
+  public var evaluatesRowwise: Bool { true }
 
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     guard context.mode == .train, length > 0 else {

@@ -30,6 +30,8 @@ public final class DropPath: BranchGate {
     let scale = Dropout.keepScale(rate: rate)
     return .perSample(Self.keepMask(batch: batch, rate: rate, key: context.key.fold(stream)).map { $0 * scale })
   }
+
+  public var constantAtEvaluation: Bool { true }
 }
 
 extension DropPath {

@@ -19,7 +19,7 @@ import Tensor
 ///   ∂L/∂M_ij = Σ over the samples seeded at i of −(Σ_positions dy_j·x_j)/(1 − rate) · z_j(1 − z_j)/τ, plus the
 ///   penalty's 2λ(mean(P) − rate)·p_ij(1 − p_ij)/C².
 /// Taxonomy: architecture.
-public final class LearnableChannelDropout: Layer, TrainingHook {
+public final class LearnableChannelDropout: Layer, TrainingHook, RowwiseEvaluation {
   public let rate: Double
   public let temperature: Double
   public let penalty: Double
@@ -61,6 +61,9 @@ public final class LearnableChannelDropout: Layer, TrainingHook {
     }
     return (seeds, z)
   }
+
+  /// The identity at evaluation.
+  public var evaluatesRowwise: Bool { true }
 
   public func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
     guard context.mode == .train, rate > 0 else {

@@ -51,6 +51,8 @@ public final class StochasticDepth: BranchGate {
     guard Self.survives(survival: survival, key: context.key.fold(stream)) else { return .drop }
     return .keep(inverted ? Float(1 / survival) : 1)
   }
+
+  public var constantAtEvaluation: Bool { true }
 }
 
 extension StochasticDepth {
