@@ -45,11 +45,15 @@ import Testing
     #expect(Self.bits(EvaluationForward.forward(sequential, x, .evaluation)) == Self.bits(sequential.forward(x, .evaluation)))
   }
 
-  /// Records the row counts of the batches it sees; row-wise or not as told.
+  /// Records the row counts of the batches it sees; row-wise or not as told; with a parameter or without.
   final class Spy: RowwiseEvaluation {
     var rows: [Int] = []
     let evaluatesRowwise: Bool
-    init(rowwise: Bool) { evaluatesRowwise = rowwise }
+    let parameters: [Parameter]
+    init(rowwise: Bool, weighted: Bool = true) {
+      evaluatesRowwise = rowwise
+      parameters = weighted ? [Parameter(name: "spy", value: Tensor(shape: [1]))] : []
+    }
     func forward(_ x: Tensor, _ context: StepContext) -> Tensor {
       rows.append(x.rows)
       return x
@@ -79,6 +83,10 @@ import Testing
     first.rows = []
     _ = EvaluationForward.forward(blocked, x, .evaluation)
     #expect(first.rows == [300])
+    // Nor does a prefix without parameters (a regularizer at an MLP's input, the identity at evaluation).
+    let passThrough = Spy(rowwise: true, weighted: false)
+    _ = EvaluationForward.forward(Sequential([passThrough, blocker]), x, .evaluation)
+    #expect(passThrough.rows == [300])
   }
 
   @Test func concatenatingRowsKeepsOrderAndShape() {
