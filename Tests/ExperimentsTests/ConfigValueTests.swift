@@ -45,6 +45,17 @@ import Testing
     #expect(ConfigValue.string("1") != .int(1))
   }
 
+  /// A fresh run labels its points from the spec's values, a regenerated report from the stored JSON, which
+  /// decodes a whole-number double as an integer: both must read the same.
+  @Test func wholeNumberDoublesReadAsAfterAJSONRoundTrip() throws {
+    for d in [0.0, 1.0, -3.0, 0.1, 2.5, 1e20, 5e-4] {
+      let decoded = try JSONDecoder().decode(ConfigValue.self, from: JSONEncoder().encode(ConfigValue.double(d)))
+      #expect(ConfigValue.double(d).description == decoded.description, "\(d)")
+    }
+    #expect(ConfigValue.double(0).description == "0" && ConfigValue.double(0.1).description == "0.1")
+    #expect(ConfigValue.double(.infinity).description == "inf")
+  }
+
   @Test func descriptionsAndAccessors() {
     #expect(ConfigValue.double(0.5).description == "0.5")
     #expect(ConfigValue.string("dropblock").description == "dropblock")

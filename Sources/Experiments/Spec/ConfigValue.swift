@@ -169,13 +169,17 @@ extension ConfigValue {
 }
 
 extension ConfigValue: CustomStringConvertible {
-  /// A short human label: `0.5`, `dropblock`, `[1, 2]`, `{name: cutout, length: 8}` (keys sorted).
+  /// A short human label: `0.5`, `dropblock`, `[1, 2]`, `{name: cutout, length: 8}` (keys sorted). A whole-number
+  /// double reads as the integer (`0`, not `0.0`), as it does after a JSON round trip (stored results decode `0.0`
+  /// as `0`): the labels of a fresh run and of the report regenerated from its stored results are the same text.
   public var description: String {
     switch self {
     case .null: return "null"
     case .bool(let b): return String(b)
     case .int(let i): return String(i)
-    case .double(let d): return d.description
+    case .double(let d):
+      if d.isFinite, d.rounded() == d, abs(d) < 0x1p53 { return String(Int(d)) }
+      return d.description
     case .string(let s): return s
     case .list(let l): return "[" + l.map(\.description).joined(separator: ", ") + "]"
     case .map(let m):
