@@ -117,3 +117,10 @@ public final class Sequential: Layer {
 
   public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 }
+
+/// A layer whose forward and backward run inner `Sequential`s (a residual block's branch and shortcut), by name:
+/// what the per-layer profile (`dropbench bench --layers`) walks into. A layer that is one operation does not
+/// conform.
+public protocol NestedLayers: Layer {
+  var nested: [(name: String, sequence: Sequential)] { get }
+}

@@ -104,8 +104,7 @@ public final class Linear: Layer {
         // Gradient with respect to the masked weights, mapped back to the raw ones by the mask.
         var gMasked = Tensor(shape: masked.shape)
         gMasked.withUnsafeMutableBufferPointer { weightGradient(into: $0.baseAddress!, accumulate: false) }
-        let raw = weightMask.rawGradient(gMasked)
-        weight.grad.withUnsafeMutableBufferPointer { gw in raw.withUnsafeBufferPointer { Elementwise.axpy(1, $0, gw) } }
+        weight.grad.withUnsafeMutableBufferPointer { weightMask.accumulateRawGradient(gMasked, into: $0) }
       } else {
         weight.grad.withUnsafeMutableBufferPointer { weightGradient(into: $0.baseAddress!, accumulate: true) }
       }

@@ -110,6 +110,12 @@ public final class BasicBlock: Layer {
   public var parameters: [Parameter] { branch.parameters + (shortcut?.parameters ?? []) }
 }
 
+extension BasicBlock: NestedLayers {
+  public var nested: [(name: String, sequence: Sequential)] {
+    [("branch", branch)] + (shortcut.map { [("shortcut", $0)] } ?? [])
+  }
+}
+
 /// Nearest-neighbour 2× upsampling of NHWC maps (with a following 3×3 conv: the U-Net's learned up-convolution).
 public final class Upsample2x: Layer {
   private var inputShape: [Int] = []

@@ -126,6 +126,9 @@ public protocol WeightMask: AnyObject {
   /// The gradient with respect to the raw weights, given the gradient with respect to the effective weights
   /// of the last training forward (e.g. `g ⊙ mask`).
   func rawGradient(_ gradient: Tensor) -> Tensor
+  /// `grad += rawGradient(gradient)`, the weight gradient's accumulation; the default does exactly that, and a
+  /// mask may do it in one pass (DropConnect) as long as each value is rounded as the default rounds it.
+  func accumulateRawGradient(_ gradient: Tensor, into grad: UnsafeMutableBufferPointer<Float>)
   /// A method's own evaluation rule on the whole layer (`y` from `x`, `W`, `b`), or nil for `x·Wᵀ + b` with the
   /// effective weights. DropConnect's Gaussian moment matching lives here.
   func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor?
@@ -139,6 +142,10 @@ public protocol WeightMask: AnyObject {
 }
 
 extension WeightMask {
+  public func accumulateRawGradient(_ gradient: Tensor, into grad: UnsafeMutableBufferPointer<Float>) {
+    let raw = rawGradient(gradient)
+    raw.withUnsafeBufferPointer { Elementwise.axpy(1, $0, grad) }
+  }
   public func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor? { nil }
   public func perSampleForward(input: Tensor, weight: Tensor, _ context: StepContext) -> Tensor? { nil }
   public func perSampleBackward(_ dy: Tensor, input: Tensor, weight: Tensor, inputGradient: Bool) -> (

@@ -5,23 +5,51 @@ import Tensor
 
 /// `dropbench bench --workload W --layers`: where one training step's time goes, layer by layer.
 ///
-/// Wraps each top-level layer of a workload's `Sequential` in a timer and trains the usual batches. Each layer's
-/// forward and backward times are medians over the steps (robust to a neighbour's burst on a shared host), and the
-/// whole step's median is shown beside their sum. The shares are what guide engine work (profile before
-/// optimising).
+/// Wraps each layer of a workload's `Sequential` in a timer — and the layers inside a composite one, such as a
+/// residual block's branch and shortcut — and trains the usual batches. Each layer's forward and backward times
+/// are medians over the steps (robust to a neighbour's burst on a shared host), and the whole step's median is
+/// shown beside their sum. With each layer's matrix-product FLOPs, the time it would take at the sgemm peak
+/// follows: the gap between the two is what stands between a workload and the peak (`make bench-peer` puts this
+/// on `Reports/bench.md` for the workloads short of a target).
 public enum LayerProfile {
-  public struct Row: Sendable {
-    public var index: Int
+  public struct Row: Codable, Sendable, Equatable {
+    /// Where the layer sits: its index in the workload's `Sequential` ("3"), and for a layer inside a composite
+    /// one the parent's path, the inner sequence and the index ("3.branch.0").
+    public var path: String
+    /// 0 for a top-level layer; a nested row's time is part of its parent's.
+    public var depth: Int
     public var layer: String
     public var forwardMilliseconds: Double
     public var backwardMilliseconds: Double
+    /// Forward FLOPs (2 × multiply-adds) of the row's matrix products — its convolutions and fully connected
+    /// layers, nested ones included — per step, in GFLOP. Training costs 3× this (forward, and the backward's two
+    /// products), the count the bench's "% of sgemm peak" uses.
+    public var forwardGFLOP: Double
+
+    public var milliseconds: Double { forwardMilliseconds + backwardMilliseconds }
   }
 
-  /// A transparent wrapper that accumulates the wall time of `forward` and `backward`.
+  /// One workload's profile: rows in pre-order (each composite layer before the layers inside it).
+  public struct Profile: Codable, Sendable, Equatable {
+    public var workload: String
+    public var stepMilliseconds: Double
+    public var rows: [Row]
+
+    public init(workload: String, stepMilliseconds: Double, rows: [Row]) {
+      self.workload = workload
+      self.stepMilliseconds = stepMilliseconds
+      self.rows = rows
+    }
+
+    public var topLevel: [Row] { rows.filter { $0.depth == 0 } }
+  }
+
+  /// A transparent wrapper that records the wall time of `forward` and `backward` and the output's shape.
   final class Timed: Layer {
     let inner: Layer
     var forwardNanoseconds: [UInt64] = []
     var backwardNanoseconds: [UInt64] = []
+    var outputShape: [Int] = []
     var counting = false
 
     init(_ inner: Layer) { self.inner = inner }
@@ -30,6 +58,7 @@ public enum LayerProfile {
       let t0 = DispatchTime.now().uptimeNanoseconds
       let y = inner.forward(x, context)
       if counting { forwardNanoseconds.append(DispatchTime.now().uptimeNanoseconds - t0) }
+      outputShape = y.shape
       return y
     }
 
@@ -43,6 +72,52 @@ public enum LayerProfile {
     var parameters: [Parameter] { inner.parameters }
   }
 
+  /// A timed layer and the timed layers inside it.
+  struct Node {
+    var path: String
+    var depth: Int
+    var timed: Timed
+    var children: [Node]
+  }
+
+  /// Wraps every layer of `sequence` in a timer, walking into composite layers (`NestedLayers`).
+  static func instrument(_ sequence: Sequential, prefix: String, depth: Int) -> [Node] {
+    let nodes = sequence.layers.enumerated().map { i, layer in
+      let path = prefix + String(i)
+      let children = (layer as? NestedLayers)?.nested.flatMap {
+        instrument($0.sequence, prefix: "\(path).\($0.name).", depth: depth + 1)
+      }
+      return Node(path: path, depth: depth, timed: Timed(layer), children: children ?? [])
+    }
+    sequence.layers = nodes.map(\.timed)
+    return nodes
+  }
+
+  /// Forward FLOPs of one layer's own matrix products for its last output: a convolution's weights once per
+  /// output position, a fully connected layer's once per row.
+  static func forwardFLOPs(_ layer: Layer, output: [Int]) -> Double {
+    guard let rows = output.first else { return 0 }
+    if let conv = layer as? Conv2d, output.count == 4 {
+      return 2 * Double(rows * output[1] * output[2] * conv.weight.value.count)
+    }
+    if let linear = layer as? Linear { return 2 * Double(rows * linear.weight.value.count) }
+    return 0
+  }
+
+  static func rows(_ nodes: [Node]) -> [Row] {
+    nodes.flatMap { node -> [Row] in
+      let inner = rows(node.children)
+      let own = forwardFLOPs(node.timed.inner, output: node.timed.outputShape)
+      let nestedFLOPs = inner.filter { $0.depth == node.depth + 1 }.reduce(0) { $0 + $1.forwardGFLOP }
+      let row = Row(
+        path: node.path, depth: node.depth, layer: String(describing: type(of: node.timed.inner)),
+        forwardMilliseconds: medianMilliseconds(node.timed.forwardNanoseconds),
+        backwardMilliseconds: medianMilliseconds(node.timed.backwardNanoseconds),
+        forwardGFLOP: own / 1e9 + nestedFLOPs)
+      return [row] + inner
+    }
+  }
+
   /// Median milliseconds of the `steps` steps after `warmup` steps.
   static func medianMilliseconds(_ nanoseconds: [UInt64]) -> Double {
     guard !nanoseconds.isEmpty else { return 0 }
@@ -51,16 +126,15 @@ public enum LayerProfile {
 
   /// Per-layer median milliseconds per training step at batch 128 over `steps` steps after `warmup` steps, and the
   /// median of whole steps.
-  public static func run(_ workload: String, data: Dataset, steps: Int = 200, warmup: Int = 20) throws -> (
-    rows: [Row], stepMilliseconds: Double
-  ) {
+  public static func run(_ workload: String, data: Dataset, steps: Int = 200, warmup: Int = 20) throws -> Profile {
     let key = RandomKey(seed: 0)
     let (network, _) = try Benchmark.model(workload, key: key.fold(.initialization))
     guard let sequential = network as? Sequential else {
       throw RunnerError.badParameter("workload", "\(workload) is not a sequential model")
     }
-    let timed = sequential.layers.map(Timed.init)
-    sequential.layers = timed
+    let nodes = instrument(sequential, prefix: "", depth: 0)
+    func all(_ nodes: [Node]) -> [Timed] { nodes.flatMap { [$0.timed] + all($0.children) } }
+    let timed = all(nodes)
     let optimizer = SGD(momentum: 0.9)
     let parameters = network.parameters
     let n = data.train.count
@@ -75,32 +149,30 @@ public enum LayerProfile {
       Benchmark.trainStep(network, parameters, optimizer, data: data, rows: idx, step: s, key: key)
       if s >= warmup { stepNanoseconds.append(DispatchTime.now().uptimeNanoseconds - t0) }
     }
-    let rows = timed.enumerated().map { i, t in
-      Row(
-        index: i, layer: String(describing: type(of: t.inner)),
-        forwardMilliseconds: medianMilliseconds(t.forwardNanoseconds),
-        backwardMilliseconds: medianMilliseconds(t.backwardNanoseconds))
-    }
-    return (rows, medianMilliseconds(stepNanoseconds))
+    return Profile(workload: workload, stepMilliseconds: medianMilliseconds(stepNanoseconds), rows: rows(nodes))
   }
 
-  /// A plain-text table of `rows` with each layer's share of their summed time.
-  public static func table(_ rows: [Row], stepMilliseconds: Double) -> String {
+  /// A plain-text table of the profile: each top-level layer's share of their summed time; nested rows indented
+  /// under their parent.
+  public static func table(_ profile: Profile) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
     func num(_ v: Double, _ n: Int = 10) -> String {
       let s = String(format: "%.3f", v)
       return String(repeating: " ", count: max(0, n - s.count)) + s
     }
-    let total = rows.reduce(0) { $0 + $1.forwardMilliseconds + $1.backwardMilliseconds }
-    var out = pad("#", 4) + pad("layer", 14) + "    fwd ms    bwd ms   share\n"
-    for r in rows {
-      let share = 100 * (r.forwardMilliseconds + r.backwardMilliseconds) / max(total, 1e-12)
+    let total = profile.topLevel.reduce(0) { $0 + $1.milliseconds }
+    var out = pad("#", 16) + pad("layer", 16) + "    fwd ms    bwd ms   share   GFLOP\n"
+    for r in profile.rows {
+      let indent = String(repeating: "  ", count: r.depth)
+      let share = r.depth == 0 ? String(format: "%7.1f%%", 100 * r.milliseconds / max(total, 1e-12)) : "        "
       out +=
-        pad(String(r.index), 4) + pad(r.layer, 14) + num(r.forwardMilliseconds) + num(r.backwardMilliseconds)
-        + String(format: "%7.1f%%", share) + "\n"
+        pad(indent + r.path, 16) + pad(indent + r.layer, 16) + num(r.forwardMilliseconds)
+        + num(r.backwardMilliseconds) + share + String(format: "%8.3f", r.forwardGFLOP) + "\n"
     }
-    out += pad("", 4) + pad("sum of layers", 14) + num(total, 20) + " ms\n"
-    out += pad("", 4) + pad("whole step", 14) + num(stepMilliseconds, 20) + " ms (median; includes loss and SGD)\n"
+    out += pad("", 16) + pad("sum of layers", 16) + num(total, 20) + " ms\n"
+    out +=
+      pad("", 16) + pad("whole step", 16) + num(profile.stepMilliseconds, 20)
+      + " ms (median; includes loss and SGD)\n"
     return out
   }
 }

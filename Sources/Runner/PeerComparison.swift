@@ -74,10 +74,13 @@ public enum PeerComparison {
     public var rounds: Int
     public var maxSteps: Int?
     public var rows: [Row]
+    /// The per-layer training profiles of the workloads short of a training target (nil in sittings from before
+    /// they were taken).
+    public var profiles: [LayerProfile.Profile]?
 
     public init(
       date: String, machine: String, kernels: KernelInfo, gemm: [Benchmark.GemmResult], torch: String, rounds: Int,
-      maxSteps: Int?, rows: [Row]
+      maxSteps: Int?, rows: [Row], profiles: [LayerProfile.Profile]? = nil
     ) {
       self.date = date
       self.machine = machine
@@ -87,9 +90,13 @@ public enum PeerComparison {
       self.rounds = rounds
       self.maxSteps = maxSteps
       self.rows = rows
+      self.profiles = profiles
     }
 
     public func row(_ workload: String) -> Row? { rows.first { $0.workload == workload } }
+
+    /// The best sgemm rate of the sitting, GFLOP/s.
+    public var peak: Double { gemm.map(\.gflops).max() ?? .nan }
   }
 
   /// One target of the engine-speed issue and whether this sitting meets it.
@@ -98,6 +105,15 @@ public enum PeerComparison {
     public var measured: Double
     public var goal: String
     public var met: Bool
+    /// The workload whose speed the target is about, and whether it is about training (else evaluation).
+    public var workload: String
+    public var training: Bool
+  }
+
+  /// The workloads short of a training target, in the page's order: those `bench-peer` profiles layer by layer.
+  public static func workloadsShortOfTrainingTargets(_ s: Sitting) -> [String] {
+    let short = Set(targets(s).filter { $0.training && !$0.met }.map(\.workload))
+    return s.rows.map(\.workload).filter(short.contains)
   }
 
   /// The issue's targets: training ≥ 2.2× PyTorch on W1–W3; ≥ 75% of the sgemm peak on W2/W3; evaluation ≥ 1.5×
@@ -109,30 +125,40 @@ public enum PeerComparison {
     for w in ["W1", "W2", "W3"] {
       guard let r = s.row(w), let p = r.peerTrain else { continue }
       let ratio = r.train / p
-      out.append(Target(name: "\(w) training × PyTorch", measured: ratio, goal: "≥ 2.2×", met: ratio >= 2.2))
+      out.append(
+        Target(
+          name: "\(w) training × PyTorch", measured: ratio, goal: "≥ 2.2×", met: ratio >= 2.2, workload: w,
+          training: true))
     }
     for w in ["W2", "W3"] {
       guard let r = s.row(w) else { continue }
       out.append(
         Target(
-          name: "\(w) training, % of sgemm peak", measured: r.percentOfPeak, goal: "≥ 75%", met: r.percentOfPeak >= 75))
+          name: "\(w) training, % of sgemm peak", measured: r.percentOfPeak, goal: "≥ 75%", met: r.percentOfPeak >= 75,
+          workload: w, training: true))
     }
     for r in s.rows {
       guard let p = r.peerBestEval else { continue }
       let ratio = r.eval / p
       out.append(
-        Target(name: "\(r.workload) evaluation × PyTorch's faster batch", measured: ratio, goal: "≥ 1.5×", met: ratio >= 1.5))
+        Target(
+          name: "\(r.workload) evaluation × PyTorch's faster batch", measured: ratio, goal: "≥ 1.5×", met: ratio >= 1.5,
+          workload: r.workload, training: false))
     }
     for (w, plain, name) in [("W3d", "W3", "DropBlock"), ("W4", "W1", "DropConnect")] {
       guard let r = s.row(w), let base = s.row(plain) else { continue }
       let ratio = r.train / base.train
       out.append(
-        Target(name: "\(name) (\(w)) training ÷ \(plain)", measured: ratio, goal: "≥ 0.9", met: ratio >= 0.9))
+        Target(
+          name: "\(name) (\(w)) training ÷ \(plain)", measured: ratio, goal: "≥ 0.9", met: ratio >= 0.9, workload: w,
+          training: true))
     }
     if let r = s.row("W5"), let base = s.row("W3") {
       let ratio = r.train / base.train
       out.append(
-        Target(name: "stochastic depth (W5) training ÷ W3", measured: ratio, goal: "> 1 (skips blocks)", met: ratio > 1))
+        Target(
+          name: "stochastic depth (W5) training ÷ W3", measured: ratio, goal: "> 1 (skips blocks)", met: ratio > 1,
+          workload: "W5", training: true))
     }
     return out
   }
@@ -189,6 +215,73 @@ public enum PeerComparison {
     for t in targets(s) {
       md += "| \(t.name) | \(t.goal) | \(f(t.measured, t.goal.hasSuffix("%") ? 1 : 2)) | \(t.met ? "yes" : "**no**") |\n"
     }
+    if let profiles = s.profiles, !profiles.isEmpty {
+      md += "\n## What stands in the way: where a training step's time goes\n\n"
+      md += "Each workload short of a training target, profiled layer by layer in this sitting (`dropbench bench "
+      md += "--workload W --layers`: medians of 200 steps at batch 128 after 20 warm-up steps; a nested row's time "
+      md += "is part of its parent's). \"At peak\" is the time the layer's matrix products — convolutions and fully "
+      md += "connected layers, 3× their forward FLOPs — would take at this sitting's sgemm peak "
+      md += "(\(f(s.peak, 1)) GFLOP/s).\n"
+      for p in profiles { md += profileSection(p, sitting: s) }
+    }
     return md
+  }
+
+  /// What one profile says: the table, then the step split into matrix products and everything else.
+  static func profileSection(_ p: LayerProfile.Profile, sitting s: Sitting) -> String {
+    func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+    let split = StepSplit(p, peak: s.peak)
+    let name = s.row(p.workload).map { "\(p.workload): \($0.description)" } ?? p.workload
+    var md = "\n### \(name) — \(f(p.stepMilliseconds)) ms a step\n\n"
+    md += "| layer | fwd ms | bwd ms | GFLOP (fwd) | ms at peak | % of peak |\n|---|---|---|---|---|---|\n"
+    for r in p.rows {
+      let atPeak = split.atPeak(r)
+      let label = r.depth == 0 ? "\(r.path) \(r.layer)" : String(repeating: "↳ ", count: r.depth) + "\(r.path) \(r.layer)"
+      md += "| \(label) | \(f(r.forwardMilliseconds, 2)) | \(f(r.backwardMilliseconds, 2)) | "
+      md += r.forwardGFLOP > 0 ? "\(f(r.forwardGFLOP, 3)) | \(f(atPeak, 2)) | \(f(100 * atPeak / r.milliseconds)) |\n" : "– | – | – |\n"
+    }
+    md += "\nMatrix products: \(f(split.matrixMeasured)) ms measured, \(f(split.matrixAtPeak)) ms at the peak "
+    md += "(\(f(100 * split.matrixAtPeak / split.matrixMeasured))% of it). Everything else: \(f(split.otherLayers)) ms "
+    md += "in layers without matrix products (BatchNorm, ReLU, pooling, dropout, masks), \(f(split.composite)) ms "
+    md += "of composite layers' own work (residual add and ReLU, branch gates), \(f(split.outside)) ms outside the "
+    md += "layers (batch gather, loss, SGD update). "
+    md += "With everything else as it is, matrix products at the sgemm peak would bring the step to "
+    md += "\(f(split.ceilingPercent))% of the peak; 75% needs the step within \(f(split.matrixAtPeak / 0.75)) ms, "
+    md += "and everything else alone takes \(f(split.otherTotal)) ms.\n"
+    return md
+  }
+
+  /// A profile's step split into matrix-product layers and the rest (leaves: rows with nothing nested).
+  struct StepSplit {
+    var peak: Double
+    var matrixMeasured = 0.0
+    var matrixAtPeak = 0.0
+    var otherLayers = 0.0
+    var composite = 0.0
+    var outside = 0.0
+
+    init(_ p: LayerProfile.Profile, peak: Double) {
+      self.peak = peak
+      for (i, r) in p.rows.enumerated() {
+        let children = p.rows[(i + 1)...].prefix { $0.depth > r.depth }.filter { $0.depth == r.depth + 1 }
+        if children.isEmpty {
+          if r.forwardGFLOP > 0 {
+            matrixMeasured += r.milliseconds
+            matrixAtPeak += atPeak(r)
+          } else {
+            otherLayers += r.milliseconds
+          }
+        } else {
+          composite += max(0, r.milliseconds - children.reduce(0) { $0 + $1.milliseconds })
+        }
+      }
+      outside = max(0, p.stepMilliseconds - p.topLevel.reduce(0) { $0 + $1.milliseconds })
+    }
+
+    /// Milliseconds of a row's training matrix products (3× forward) at the peak.
+    func atPeak(_ r: LayerProfile.Row) -> Double { 3 * r.forwardGFLOP / peak * 1000 }
+    var otherTotal: Double { otherLayers + composite + outside }
+    /// The % of the peak the step would reach if its matrix products ran at the peak and nothing else changed.
+    var ceilingPercent: Double { 100 * matrixAtPeak / (matrixAtPeak + otherTotal) }
   }
 }

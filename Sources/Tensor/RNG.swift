@@ -156,6 +156,54 @@ public struct RandomKey: Hashable, Sendable, Codable, CustomStringConvertible {
     }
   }
 
+  /// Words `offset ..< offset + out.count` of this key's stream into `out`, in order — the words `fillWords` hands
+  /// its body, bit for bit (tested) — for callers that then work on them as vectors: eight blocks at a time are
+  /// interleaved into stream order with vector shuffles instead of being handed over one lane at a time.
+  @inlinable
+  public func fillWords(_ out: UnsafeMutableBufferPointer<UInt32>, offset: Int = 0) {
+    let n = out.count
+    guard let base = out.baseAddress else { return }
+    // Word by word up to a block boundary, then eight blocks (32 words) at a time, then the tail.
+    var i = min(n, (4 - offset & 3) & 3)
+    fillWords(i, offset: offset) { j, word in base[j] = word }
+    while n - i >= 32 {
+      let (w0, w1, w2, w3) = Philox.blocks8(first: UInt64((offset + i) >> 2), key: (k0, k1))
+      // Word 4j + c of the run is lane j of w_c: pair w0 with w1 and w2 with w3 lane by lane, then the pairs.
+      var p01 = SIMD16<UInt32>()
+      p01.evenHalf = w0
+      p01.oddHalf = w1
+      var p23 = SIMD16<UInt32>()
+      p23.evenHalf = w2
+      p23.oddHalf = w3
+      var run = SIMD16<UInt64>()
+      run.evenHalf = unsafeBitCast(p01, to: SIMD8<UInt64>.self)
+      run.oddHalf = unsafeBitCast(p23, to: SIMD8<UInt64>.self)
+      UnsafeMutableRawPointer(base + i).storeBytes(of: run, as: SIMD16<UInt64>.self)
+      i += 32
+    }
+    let done = i
+    fillWords(n - done, offset: offset + done) { j, word in base[done + j] = word }
+  }
+
+  /// Words `offset ..< offset + count` of the stream in order, handed to `body(start, words)` a chunk of at most
+  /// `wordChunk` at a time (`start` counts from 0): a stack buffer, so a mask of any size draws without a
+  /// word array of its size.
+  @inlinable
+  public func forEachWordChunk(_ count: Int, offset: Int = 0, _ body: (Int, UnsafeBufferPointer<UInt32>) -> Void) {
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Self.wordChunk) { buffer in
+      var start = 0
+      while start < count {
+        let words = UnsafeMutableBufferPointer(rebasing: buffer[0..<min(Self.wordChunk, count - start)])
+        fillWords(words, offset: offset + start)
+        body(start, UnsafeBufferPointer(words))
+        start += words.count
+      }
+    }
+  }
+
+  /// Words per chunk of `forEachWordChunk` (16 KiB).
+  public static let wordChunk = 4096
+
   public func uniforms(_ count: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
       fillUniform(buffer)

@@ -14,7 +14,8 @@ struct Bench: ParsableCommand {
       One thread. Each workload trains one epoch of Fashion-MNIST at batch 128 in its own process (so peak memory \
       is per workload), then evaluates the test set at batch 1000. With --peer-script (what `make bench-peer` \
       passes) the PyTorch CPU peer runs the same workloads alternately with ours, --rounds times each \
-      (ours, peer, ours, peer …), and the page shows medians, ratios and the engine-speed targets.
+      (ours, peer, ours, peer …), and the page shows medians, ratios and the engine-speed targets, then the \
+      per-layer profile of each workload short of a training target.
       """)
   @Option(help: "Run one workload in this process and print its JSON (used internally).") var workload: String?
   @Option(help: "The PyTorch peer script (Tests/Peer/pytorch_cpu_bench.py): alternate it with ours per workload.")
@@ -24,6 +25,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Limit training steps per workload (quick smoke check).") var maxSteps: Int?
   @Flag(help: "With --workload: print per-layer forward/backward milliseconds per training step instead.")
   var layers = false
+  @Flag(help: "With --workload --layers: print the profile as JSON (used internally).") var json = false
   @OptionGroup var paths: Paths
 
   func validate() throws {
@@ -32,6 +34,9 @@ struct Bench: ParsableCommand {
         "unknown workload '\(workload)' for --workload; choices: \(Benchmark.workloads.joined(separator: ", "))")
     }
     if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+    if json && (workload == nil || !layers) {
+      throw ValidationError("--json goes with --workload W --layers (the per-layer profile as JSON)")
+    }
     if rounds < 1 { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
     if let peerScript, !FileManager.default.fileExists(atPath: peerScript) {
       throw ValidationError("--peer-script \(peerScript) does not exist (the peer is Tests/Peer/pytorch_cpu_bench.py)")
@@ -44,8 +49,10 @@ struct Bench: ParsableCommand {
       if let workload {
         let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions())
         if layers {
-          let (rows, step) = try LayerProfile.run(workload, data: data, steps: maxSteps ?? 200)
-          print(LayerProfile.table(rows, stepMilliseconds: step), terminator: "")
+          let profile = try LayerProfile.run(workload, data: data, steps: maxSteps ?? 200)
+          print(
+            json ? String(decoding: try Runner.JSON.encode(profile), as: UTF8.self) : LayerProfile.table(profile),
+            terminator: "")
           return
         }
         let result = try Benchmark.workload(workload, data: data, maxSteps: maxSteps)
@@ -76,9 +83,16 @@ struct Bench: ParsableCommand {
         }
         rows.append(row)
       }
-      let sitting = PeerComparison.Sitting(
+      var sitting = PeerComparison.Sitting(
         date: ISO8601DateFormatter().string(from: Date()), machine: Self.machine(kernels), kernels: kernels,
         gemm: gemm, torch: torch, rounds: rounds, maxSteps: maxSteps, rows: rows)
+      if peerScript != nil {
+        // What stands in the way of each training target not met: the workload's per-layer profile.
+        sitting.profiles = try PeerComparison.workloadsShortOfTrainingTargets(sitting).map { w in
+          log("bench: \(w): per-layer profile…")
+          return try profile(w)
+        }
+      }
       let dir = URL(fileURLWithPath: paths.reports)
       try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
       try AtomicFile.write(Runner.JSON.encode(sitting), to: dir.appendingPathComponent("bench.json"))
@@ -98,6 +112,18 @@ struct Bench: ParsableCommand {
     let output = try Subprocess.runForwardingInterrupts([exe] + args)
     guard output.status == 0 else { throw UserFacingError(message: "bench \(w) failed: \(output.stderr)", code: 1) }
     return try JSONDecoder().decode(Benchmark.WorkloadResult.self, from: output.stdout)
+  }
+
+  /// One workload's per-layer training profile in a fresh process.
+  private func profile(_ w: String) throws -> LayerProfile.Profile {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+    var args = ["bench", "--workload", w, "--layers", "--json"]
+    if let maxSteps { args += ["--max-steps", String(maxSteps)] }
+    let output = try Subprocess.runForwardingInterrupts([exe] + args)
+    guard output.status == 0 else {
+      throw UserFacingError(message: "bench --layers \(w) failed: \(output.stderr)", code: 1)
+    }
+    return try JSONDecoder().decode(LayerProfile.Profile.self, from: output.stdout)
   }
 
   /// The peer on one workload, one thread (its gemm and determinism parts skipped).

@@ -78,5 +78,50 @@ import Testing
     #expect(md.contains("| W3 training × PyTorch | ≥ 2.2× | 2.00 | **no** |"))
     #expect(md.contains("test machine") && md.contains("2 rounds"))
     #expect(!md.contains("| W4 | "), "a workload without a peer has no evaluation-ratio row")
+    // Only W3 misses a training target (W5's and W4's are met, W1's met at the threshold): W3 is profiled.
+    #expect(PeerComparison.workloadsShortOfTrainingTargets(sitting) == ["W3"])
+    #expect(!md.contains("What stands in the way"), "no profiles, no section")
+  }
+
+  /// A profile's step splits into matrix products (leaf rows with FLOPs), other leaves, composite layers' own
+  /// time and what is outside the layers; the ceiling is what matrix products at the peak would leave.
+  @Test func profileSectionSplitsTheStep() {
+    func row(_ path: String, _ depth: Int, _ layer: String, _ fwd: Double, _ bwd: Double, _ gflop: Double)
+      -> LayerProfile.Row
+    {
+      LayerProfile.Row(
+        path: path, depth: depth, layer: layer, forwardMilliseconds: fwd, backwardMilliseconds: bwd,
+        forwardGFLOP: gflop)
+    }
+    // Peak 100 GFLOP/s: 0.1 GFLOP forward is 3 ms of training at the peak.
+    let profile = LayerProfile.Profile(
+      workload: "W3", stepMilliseconds: 20,
+      rows: [
+        row("0", 0, "Conv2d", 2, 3, 0.1),  // 5 ms measured, 3 at peak
+        row("1", 0, "BatchNorm", 1, 1, 0),  // 2 ms other
+        row("2", 0, "BasicBlock", 4, 6, 0.2),  // 10 ms: 7 in its children, 3 its own
+        row("2.branch.0", 1, "Conv2d", 2, 3, 0.2),  // 5 ms measured, 6 at peak
+        row("2.branch.1", 1, "BatchNorm", 1, 1, 0),  // 2 ms other
+      ])
+    let split = PeerComparison.StepSplit(profile, peak: 100)
+    #expect(abs(split.matrixMeasured - 10) < 1e-9)
+    #expect(abs(split.matrixAtPeak - 9) < 1e-9)
+    #expect(abs(split.otherLayers - 4) < 1e-9)
+    #expect(abs(split.composite - 3) < 1e-9)
+    #expect(abs(split.outside - 3) < 1e-9)  // 20 − (5 + 2 + 10)
+    #expect(abs(split.otherTotal - 10) < 1e-9)
+    #expect(abs(split.ceilingPercent - 100 * 9 / 19) < 1e-9)  // 47.4%
+    let sitting = PeerComparison.Sitting(
+      date: "2026-12-04", machine: "test machine", kernels: Self.kernels, gemm: [Benchmark.GemmResult(n: 1024, gflops: 100)],
+      torch: "2.13", rounds: 2, maxSteps: nil,
+      rows: [PeerComparison.Row(workload: "W3", description: "resnet8", ours: [Self.ours("W3", train: 1, eval: 1)], peer: [])],
+      profiles: [profile])
+    let md = PeerComparison.markdown(sitting)
+    #expect(md.contains("## What stands in the way"))
+    #expect(md.contains("### W3: resnet8 — 20.0 ms a step"))
+    #expect(md.contains("| 0 Conv2d | 2.00 | 3.00 | 0.100 | 3.00 | 60.0 |"))
+    #expect(md.contains("| ↳ 2.branch.1 BatchNorm | 1.00 | 1.00 | – | – | – |"))
+    #expect(md.contains("would bring the step to 47.4% of the peak"))
+    #expect(md.contains("75% needs the step within 12.0 ms, and everything else alone takes 10.0 ms"))
   }
 }

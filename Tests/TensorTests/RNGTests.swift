@@ -102,6 +102,16 @@ import Testing
     #expect(seen == (offset..<(offset + count)).map { key.bits($0 >> 2)[$0 & 3] })
   }
 
+  /// The buffer form holds the same words in the same order, for any offset and count.
+  @Test(arguments: [(0, 0), (0, 31), (0, 32), (1, 70), (3, 33), (6, 100), (129, 257), (2, 1)])
+  func bufferedWordsAreTheScalarStream(_ offset: Int, _ count: Int) {
+    let key = root.fold(29)
+    var words = [UInt32](repeating: 0xDEAD_BEEF, count: count + 1)
+    words.withUnsafeMutableBufferPointer { key.fillWords(UnsafeMutableBufferPointer(rebasing: $0[0..<count]), offset: offset) }
+    #expect(Array(words[0..<count]) == (offset..<(offset + count)).map { key.bits($0 >> 2)[$0 & 3] })
+    #expect(words[count] == 0xDEAD_BEEF, "nothing written past the buffer")
+  }
+
   @Test(arguments: [0, 1, 2, 5, 1000]) func permutationIsAPermutation(_ n: Int) {
     let p = root.fold(.dataOrder).permutation(n)
     #expect(p.sorted() == Array(0..<n))

@@ -30,8 +30,9 @@ public final class DropConnect: WeightMask {
   public let followedByReLU: Bool
   public let stream: UInt64
   public let perSample: Bool
-  /// The scaled mask of the last training forward (nil when that forward was the identity).
-  private var applied: [Float]?
+  /// Which weights the last training forward kept (1) or dropped (0), nil when that forward was the identity: one
+  /// byte a weight, so the backward reads a quarter of what a float mask would cost.
+  private var kept: [UInt8]?
   /// The key of the last per-sample training forward.
   private var perSampleKey: RandomKey?
 
@@ -109,9 +110,7 @@ public final class DropConnect: WeightMask {
   /// of `Dropout.mask`.
   private func sampleMask(_ r: Int, count: Int, key: RandomKey, into out: inout [Float]) {
     let (scale, below) = (Dropout.keepScale(rate: rate), Dropout.dropBelow(rate: rate))
-    out.withUnsafeMutableBufferPointer { o in
-      key.fillWords(count, offset: r * count) { i, word in o[i] = (word >> 8) < below ? 0 : scale }
-    }
+    out.withUnsafeMutableBufferPointer { Dropout.fillMask($0, below: below, kept: scale, key: key, offset: r * count) }
   }
 
   /// w ⊙ mask into `out`, as `Masking.multiply` forms the per-batch masked weights.
@@ -124,20 +123,85 @@ public final class DropConnect: WeightMask {
     Dropout.mask(count: count, rate: rate, key: key, kept: Dropout.keepScale(rate: rate))
   }
 
+  /// W ⊙ M·s formed as the mask is drawn, in one vectorised pass over chunks of the stream's words: weight i times
+  /// s or +0 — the product `Masking.multiply` of W and `scaledMask` forms, bit for bit (tested) — with the kept
+  /// flags stored for the backward.
   public func effectiveWeights(_ weight: Tensor, _ context: StepContext) -> Tensor? {
     guard context.mode == .train else { return nil }
     guard rate > 0 else {
-      applied = nil
+      kept = nil
       return nil
     }
-    let mask = Self.scaledMask(count: weight.count, rate: rate, key: context.key.fold(stream))
-    applied = mask
-    return Masking.multiply(weight, mask)
+    let (scale, below) = (Dropout.keepScale(rate: rate), Dropout.dropBelow(rate: rate))
+    let count = weight.count
+    let key = context.key.fold(stream)
+    var flags = [UInt8](repeating: 0, count: count)
+    let masked = Tensor(shape: weight.shape) { out in
+      weight.withUnsafeBufferPointer { w in
+        flags.withUnsafeMutableBufferPointer { k in
+          key.forEachWordChunk(count) { start, words in
+            Self.apply(
+              words.baseAddress!, words.count, below: below, scale: scale, weights: w.baseAddress! + start,
+              out: out.baseAddress! + start, flags: k.baseAddress! + start)
+          }
+        }
+      }
+    }
+    kept = flags
+    return masked
+  }
+
+  /// out = w · (s or +0) and the kept flag, for `m` words: weight i is dropped when `words[i] >> 8 < below`.
+  @inline(__always)
+  static func apply(
+    _ words: UnsafePointer<UInt32>, _ m: Int, below: UInt32, scale: Float, weights w: UnsafePointer<Float>,
+    out: UnsafeMutablePointer<Float>, flags: UnsafeMutablePointer<UInt8>
+  ) {
+    let (belowV, scaleV, one) = (SIMD8<UInt32>(repeating: below), SIMD8<Float>(repeating: scale), SIMD8<UInt32>(repeating: 1))
+    var i = 0
+    while i + 8 <= m {
+      let dropped = (UnsafeRawPointer(words + i).loadUnaligned(as: SIMD8<UInt32>.self) &>> 8) .< belowV
+      let weights = UnsafeRawPointer(w + i).loadUnaligned(as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(out + i).storeBytes(of: weights * scaleV.replacing(with: 0, where: dropped), as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(flags + i).storeBytes(
+        of: SIMD8<UInt8>(truncatingIfNeeded: one.replacing(with: 0, where: dropped)), as: SIMD8<UInt8>.self)
+      i += 8
+    }
+    while i < m {
+      let dropped = (words[i] >> 8) < below
+      out[i] = w[i] * (dropped ? 0 : scale)
+      flags[i] = dropped ? 0 : 1
+      i += 1
+    }
   }
 
   public func rawGradient(_ gradient: Tensor) -> Tensor {
-    guard let applied else { return gradient }
-    return Masking.multiply(gradient, applied)
+    guard let kept else { return gradient }
+    let scale = Dropout.keepScale(rate: rate)
+    return Tensor(shape: gradient.shape) { out in
+      gradient.withUnsafeBufferPointer { g in
+        kept.withUnsafeBufferPointer { k in for i in 0..<k.count { out[i] = g[i] * Self.factor(k[i], scale) } }
+      }
+    }
+  }
+
+  /// s for a kept weight's flag (1), +0 for a dropped one's (0), without a branch.
+  @inline(__always) static func factor(_ flag: UInt8, _ scale: Float) -> Float {
+    Float(bitPattern: scale.bitPattern & (0 &- UInt32(flag)))
+  }
+
+  /// `grad += g ⊙ M·s` in one pass (the default forms g ⊙ M·s, then adds it: the same two roundings per weight).
+  public func accumulateRawGradient(_ gradient: Tensor, into grad: UnsafeMutableBufferPointer<Float>) {
+    guard let kept else {
+      gradient.withUnsafeBufferPointer { Elementwise.axpy(1, $0, grad) }
+      return
+    }
+    let scale = Dropout.keepScale(rate: rate)
+    gradient.withUnsafeBufferPointer { g in
+      kept.withUnsafeBufferPointer { k in
+        for i in 0..<k.count { grad[i] += g[i] * Self.factor(k[i], scale) }
+      }
+    }
   }
 
   public func evaluate(input: Tensor, weight: Tensor, bias: Tensor, _ context: StepContext) -> Tensor? {

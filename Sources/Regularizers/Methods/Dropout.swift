@@ -27,8 +27,30 @@ public final class Dropout: MaskLayer {
   public static func mask(count: Int, rate: Double, key: RandomKey, kept: Float = 1) -> [Float] {
     let below = dropBelow(rate: rate)
     return [Float](unsafeUninitializedCapacity: count) { m, initialized in
-      key.fillWords(count) { i, word in m[i] = (word >> 8) < below ? 0 : kept }
+      fillMask(m, below: below, kept: kept, key: key)
       initialized = count
+    }
+  }
+
+  /// `out[i]` = 0 when draw `offset + i` of `key` drops its unit (`word >> 8 < below`), else `kept`: the rule of
+  /// `mask`, compared eight words at a time.
+  public static func fillMask(
+    _ out: UnsafeMutableBufferPointer<Float>, below: UInt32, kept: Float, key: RandomKey, offset: Int = 0
+  ) {
+    guard let base = out.baseAddress else { return }
+    let (belowV, keptV) = (SIMD8<UInt32>(repeating: below), SIMD8<Float>(repeating: kept))
+    key.forEachWordChunk(out.count, offset: offset) { start, words in
+      let o = base + start
+      var i = 0
+      while i + 8 <= words.count {
+        let dropped = (UnsafeRawPointer(words.baseAddress! + i).loadUnaligned(as: SIMD8<UInt32>.self) &>> 8) .< belowV
+        UnsafeMutableRawPointer(o + i).storeBytes(of: keptV.replacing(with: 0, where: dropped), as: SIMD8<Float>.self)
+        i += 8
+      }
+      while i < words.count {
+        o[i] = (words[i] >> 8) < below ? 0 : kept
+        i += 1
+      }
     }
   }
 
