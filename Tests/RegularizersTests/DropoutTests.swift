@@ -18,6 +18,18 @@ import Testing
     #expect(Dropout.mask(count: count, rate: rate, key: key, kept: scale) == reference.map { $0 * scale })
   }
 
+  /// `fillMask` from draw `offset` is that segment of the whole mask, for offsets inside a block, on a block
+  /// boundary and past a chunk of the stream (DropConnect's per-sample masks start at n·|W|).
+  @Test(arguments: [(1, 9), (3, 4_100), (4, 33), (4_097, 8_200), (6, 0)])
+  func maskFromAnOffsetIsThatSegment(_ offset: Int, _ count: Int) {
+    let key = RandomKey(seed: 6).fold(2)
+    let (below, scale) = (Dropout.dropBelow(rate: 0.3), Dropout.keepScale(rate: 0.3))
+    let whole = Dropout.mask(count: offset + count, rate: 0.3, key: key, kept: scale)
+    var segment = [Float](repeating: .nan, count: count)
+    segment.withUnsafeMutableBufferPointer { Dropout.fillMask($0, below: below, kept: scale, key: key, offset: offset) }
+    #expect(segment == Array(whole[offset...]))
+  }
+
   @Test func shapeKeptAndIdentityInEvalAndAtRateZero() {
     let x = normalTensor([4, 5, 6, 3], seed: 1)
     let dy = normalTensor([4, 5, 6, 3], seed: 2)
