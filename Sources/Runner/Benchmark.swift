@@ -41,6 +41,9 @@ public enum Benchmark {
   /// little over W1, Stochastic Depth should be faster than W3 by the share of block compute it skips.
   public static let workloads = ["W1", "W2", "W3", "W3d", "W4", "W5"]
 
+  /// Training batch of every workload (the peer's).
+  public static let batch = 128
+
   /// Best of `repetitions` timings of an n×n×n sgemm, in GFLOP/s.
   public static func gemm(n: Int, repetitions: Int = 5) -> GemmResult {
     let a = RandomKey(seed: 1).uniforms(n * n)
@@ -132,7 +135,7 @@ public enum Benchmark {
     let optimizer = SGD(momentum: 0.9)
     let parameters = network.parameters
     let n = data.train.count
-    let batch = 128
+    let batch = Self.batch
     let steps = min(maxSteps ?? Int.max, (n + batch - 1) / batch)
     let order = key.fold(.dataOrder).permutation(n)
     let warmup = min(20, steps / 4)
@@ -169,6 +172,20 @@ public enum Benchmark {
     let loss = Losses.softmaxCrossEntropy(logits: out, labels: ArraySlice(rows.map { data.train.labels[$0] }))
     _ = network.backward(loss.gradient)
     optimizer.step(parameters, lr: 0.05)
+  }
+
+  /// "family 25, model 17" from the first processor of a /proc/cpuinfo text, or nil.
+  public static func cpuGeneration(_ cpuinfo: String) -> String? {
+    var fields: [String: String] = [:]
+    for line in cpuinfo.split(separator: "\n") {
+      if line.trimmingCharacters(in: .whitespaces).isEmpty { break }
+      let parts = line.split(separator: ":", maxSplits: 1)
+      guard parts.count == 2 else { continue }
+      let key = parts[0].trimmingCharacters(in: .whitespaces)
+      if fields[key] == nil { fields[key] = parts[1].trimmingCharacters(in: .whitespaces) }
+    }
+    guard let family = fields["cpu family"], let model = fields["model"] else { return nil }
+    return "family \(family), model \(model)"
   }
 
   /// Peak resident set size of this process (ru_maxrss, KiB on Linux).

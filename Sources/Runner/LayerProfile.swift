@@ -22,9 +22,12 @@ public enum LayerProfile {
     public var forwardMilliseconds: Double
     public var backwardMilliseconds: Double
     /// Forward FLOPs (2 × multiply-adds) of the row's matrix products — its convolutions and fully connected
-    /// layers, nested ones included — per step, in GFLOP. Training costs 3× this (forward, and the backward's two
-    /// products), the count the bench's "% of sgemm peak" uses.
+    /// layers, nested ones included — per step, in GFLOP.
     public var forwardGFLOP: Double
+    /// The step's FLOPs of those products, forward and backward: 3× the forward (the backward's weight and input
+    /// gradients), 2× for a layer that computes no input gradient (a stem). The bench's "% of sgemm peak" counts
+    /// 3× throughout.
+    public var trainingGFLOP: Double
 
     public var milliseconds: Double { forwardMilliseconds + backwardMilliseconds }
   }
@@ -107,13 +110,16 @@ public enum LayerProfile {
   static func rows(_ nodes: [Node]) -> [Row] {
     nodes.flatMap { node -> [Row] in
       let inner = rows(node.children)
-      let own = forwardFLOPs(node.timed.inner, output: node.timed.outputShape)
-      let nestedFLOPs = inner.filter { $0.depth == node.depth + 1 }.reduce(0) { $0 + $1.forwardGFLOP }
+      let layer = node.timed.inner
+      let own = forwardFLOPs(layer, output: node.timed.outputShape) / 1e9
+      let inputGradient = (layer as? Conv2d)?.computesInputGradient ?? (layer as? Linear)?.computesInputGradient ?? true
+      let children = inner.filter { $0.depth == node.depth + 1 }
       let row = Row(
-        path: node.path, depth: node.depth, layer: String(describing: type(of: node.timed.inner)),
+        path: node.path, depth: node.depth, layer: String(describing: type(of: layer)),
         forwardMilliseconds: medianMilliseconds(node.timed.forwardNanoseconds),
         backwardMilliseconds: medianMilliseconds(node.timed.backwardNanoseconds),
-        forwardGFLOP: own / 1e9 + nestedFLOPs)
+        forwardGFLOP: own + children.reduce(0) { $0 + $1.forwardGFLOP },
+        trainingGFLOP: own * (inputGradient ? 3 : 2) + children.reduce(0) { $0 + $1.trainingGFLOP })
       return [row] + inner
     }
   }
@@ -138,7 +144,7 @@ public enum LayerProfile {
     let optimizer = SGD(momentum: 0.9)
     let parameters = network.parameters
     let n = data.train.count
-    let batch = 128
+    let batch = Benchmark.batch
     let order = key.fold(.dataOrder).permutation(n)
     let batches = n / batch
     var stepNanoseconds: [UInt64] = []

@@ -220,7 +220,8 @@ public enum PeerComparison {
       md += "Each workload short of a training target, profiled layer by layer in this sitting (`dropbench bench "
       md += "--workload W --layers`: medians of 200 steps at batch 128 after 20 warm-up steps; a nested row's time "
       md += "is part of its parent's). \"At peak\" is the time the layer's matrix products — convolutions and fully "
-      md += "connected layers, 3× their forward FLOPs — would take at this sitting's sgemm peak "
+      md += "connected layers, forward and backward: 3× the forward FLOPs, 2× where no input gradient is computed — "
+      md += "would take at this sitting's sgemm peak "
       md += "(\(f(s.peak, 1)) GFLOP/s).\n"
       for p in profiles { md += profileSection(p, sitting: s) }
     }
@@ -247,8 +248,33 @@ public enum PeerComparison {
     md += "layers (batch gather, loss, SGD update). "
     md += "With everything else as it is, matrix products at the sgemm peak would bring the step to "
     md += "\(f(split.ceilingPercent))% of the peak; 75% needs the step within \(f(split.matrixAtPeak / 0.75)) ms, "
-    md += "and everything else alone takes \(f(split.otherTotal)) ms.\n"
-    return md
+    md += "and everything else alone takes \(f(split.otherTotal)) ms."
+    let stepOf = { (row: Row) in 1000 * Double(Benchmark.batch) / row.train }
+    if let peer = s.row(p.workload)?.peerTrain {
+      let peerStep = 1000 * Double(Benchmark.batch) / peer
+      md += " PyTorch's step took \(f(peerStep)) ms in this sitting: a step of nothing but matrix products at the "
+      md += "peak would be \(f(peerStep / split.matrixAtPeak, 2))× PyTorch, and with everything else as it is "
+      md += "\(f(peerStep / (split.matrixAtPeak + split.otherTotal), 2))×."
+    }
+    if let plain = plainWorkload[p.workload], let base = s.row(plain) {
+      md += " \(plain)'s step took \(f(stepOf(base))) ms in this sitting (within 10% of its speed: "
+      md += "\(f(stepOf(base) / 0.9)) ms)."
+    }
+    return md + "\n"
+  }
+
+  /// The plain workload a regularized one is compared with.
+  static let plainWorkload = ["W3d": "W3", "W4": "W1", "W5": "W3"]
+
+  /// Rewrites `bench.md` from the sitting stored in `bench.json` in `reports` (`dropbench report`); false when there
+  /// is none. Byte-identical when neither the sitting nor the page's code changed.
+  public static func rewritePage(reports: URL) throws -> Bool {
+    guard let data = FileManager.default.contents(atPath: reports.appendingPathComponent("bench.json").path) else {
+      return false
+    }
+    let sitting = try JSONDecoder().decode(Sitting.self, from: data)
+    try AtomicFile.write(Data(markdown(sitting).utf8), to: reports.appendingPathComponent("bench.md"))
+    return true
   }
 
   /// A profile's step split into matrix-product layers and the rest (leaves: rows with nothing nested).
@@ -278,8 +304,8 @@ public enum PeerComparison {
       outside = max(0, p.stepMilliseconds - p.topLevel.reduce(0) { $0 + $1.milliseconds })
     }
 
-    /// Milliseconds of a row's training matrix products (3× forward) at the peak.
-    func atPeak(_ r: LayerProfile.Row) -> Double { 3 * r.forwardGFLOP / peak * 1000 }
+    /// Milliseconds of a row's training matrix products at the peak.
+    func atPeak(_ r: LayerProfile.Row) -> Double { r.trainingGFLOP / peak * 1000 }
     var otherTotal: Double { otherLayers + composite + outside }
     /// The % of the peak the step would reach if its matrix products ran at the peak and nothing else changed.
     var ceilingPercent: Double { 100 * matrixAtPeak / (matrixAtPeak + otherTotal) }

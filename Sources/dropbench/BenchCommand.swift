@@ -142,10 +142,12 @@ struct Bench: ParsableCommand {
     return parsed
   }
 
-  /// CPU model, cores and memory, for the page.
+  /// CPU model (with its family and model numbers: a name such as "AMD EPYC" covers generations whose sgemm peaks
+  /// differ twofold), cores and memory, for the page.
   static func machine(_ kernels: KernelInfo) -> String {
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let gib = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
-    return "\(kernels.cpuModel), \(cores) cores, \(String(format: "%.0f", gib)) GiB"
+    let generation = Benchmark.cpuGeneration((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+    return "\(kernels.cpuModel)\(generation.map { " (\($0))" } ?? ""), \(cores) cores, \(String(format: "%.0f", gib)) GiB"
   }
 }

@@ -9,7 +9,7 @@ import Tensor
 struct ReportCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "report",
-    abstract: "Regenerate Reports/ (pages, verdict table, figures) from stored results; trains nothing.",
+    abstract: "Regenerate Reports/ (pages, verdict table, figures, bench.md) from stored results; trains nothing.",
     discussion: "Markdown, .gp and .dat files are byte-identical when the results did not change.")
   @OptionGroup var paths: Paths
   @Flag(help: "Write .gp/.dat but do not run gnuplot.") var noRender = false
@@ -19,6 +19,15 @@ struct ReportCommand: ParsableCommand {
       // Ctrl-C waits for the last page, so Reports/ is never half old, half new (then exit 130).
       try Interrupts.critical { try ReportGeneration.writeAll(paths: paths, render: !noRender) }
       print("wrote \(paths.reports)/README.md")
+      do {
+        if try PeerComparison.rewritePage(reports: URL(fileURLWithPath: paths.reports)) {
+          print("wrote \(paths.reports)/bench.md (from bench.json)")
+        }
+      } catch {
+        // The pages above are written; an unreadable sitting (an older format) only leaves its page as it was.
+        FileHandle.standardError.write(
+          Data("note: \(paths.reports)/bench.json is not readable (\(error)); bench.md left as it is — `make bench-peer` rewrites both\n".utf8))
+      }
     }
   }
 }

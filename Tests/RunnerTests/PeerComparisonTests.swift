@@ -85,13 +85,13 @@ import Testing
 
   /// A profile's step splits into matrix products (leaf rows with FLOPs), other leaves, composite layers' own
   /// time and what is outside the layers; the ceiling is what matrix products at the peak would leave.
-  @Test func profileSectionSplitsTheStep() {
+  @Test func profileSectionSplitsTheStep() throws {
     func row(_ path: String, _ depth: Int, _ layer: String, _ fwd: Double, _ bwd: Double, _ gflop: Double)
       -> LayerProfile.Row
     {
       LayerProfile.Row(
         path: path, depth: depth, layer: layer, forwardMilliseconds: fwd, backwardMilliseconds: bwd,
-        forwardGFLOP: gflop)
+        forwardGFLOP: gflop, trainingGFLOP: 3 * gflop)
     }
     // Peak 100 GFLOP/s: 0.1 GFLOP forward is 3 ms of training at the peak.
     let profile = LayerProfile.Profile(
@@ -114,7 +114,12 @@ import Testing
     let sitting = PeerComparison.Sitting(
       date: "2026-12-04", machine: "test machine", kernels: Self.kernels, gemm: [Benchmark.GemmResult(n: 1024, gflops: 100)],
       torch: "2.13", rounds: 2, maxSteps: nil,
-      rows: [PeerComparison.Row(workload: "W3", description: "resnet8", ours: [Self.ours("W3", train: 1, eval: 1)], peer: [])],
+      rows: [
+        // The peer's step: 128 images at 3,200 img/s, 40 ms.
+        PeerComparison.Row(
+          workload: "W3", description: "resnet8", ours: [Self.ours("W3", train: 1, eval: 1)],
+          peer: [Self.peer(3200, 1, 1)])
+      ],
       profiles: [profile])
     let md = PeerComparison.markdown(sitting)
     #expect(md.contains("## What stands in the way"))
@@ -123,5 +128,23 @@ import Testing
     #expect(md.contains("| ↳ 2.branch.1 BatchNorm | 1.00 | 1.00 | – | – | – |"))
     #expect(md.contains("would bring the step to 47.4% of the peak"))
     #expect(md.contains("75% needs the step within 12.0 ms, and everything else alone takes 10.0 ms"))
+    // 40 ms / 9 ms at the peak; 40 / (9 + 10) with everything else as it is.
+    #expect(md.contains("PyTorch's step took 40.0 ms in this sitting: a step of nothing but matrix products at the peak would be 4.44× PyTorch, and with everything else as it is 2.11×."))
+    // `dropbench report` rewrites the page from the stored sitting, byte for byte.
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-page-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    #expect(try !PeerComparison.rewritePage(reports: dir), "no bench.json, no page")
+    try Runner.JSON.encode(sitting).write(to: dir.appendingPathComponent("bench.json"))
+    #expect(try PeerComparison.rewritePage(reports: dir))
+    #expect(try String(contentsOf: dir.appendingPathComponent("bench.md"), encoding: .utf8) == md)
+  }
+
+  /// The sitting's machine names the CPU's family and model: "AMD EPYC" alone covers generations whose sgemm
+  /// peaks differ twofold.
+  @Test func cpuGenerationFromCpuinfo() {
+    let text = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\ncpu family\t: 26\nmodel\t\t: 2\n"
+    #expect(Benchmark.cpuGeneration(text) == "family 25, model 17")
+    #expect(Benchmark.cpuGeneration("model name\t: Some CPU\n") == nil)
   }
 }

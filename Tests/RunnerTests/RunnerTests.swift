@@ -180,7 +180,13 @@ import Testing
       let children = profile.rows[(i + 1)...].prefix { $0.depth > 0 }
       guard !children.isEmpty else { continue }
       #expect(abs(children.reduce(0) { $0 + $1.forwardGFLOP } - r.forwardGFLOP) <= 1e-12)
+      #expect(abs(children.reduce(0) { $0 + $1.trainingGFLOP } - r.trainingGFLOP) <= 1e-12)
     }
+    // Training: 3× forward, except the first layer, which computes no input gradient (2×).
+    let first = try #require(profile.rows.first { $0.forwardGFLOP > 0 })
+    #expect(abs(first.trainingGFLOP - 2 * first.forwardGFLOP) <= 1e-12)
+    let rest = profile.topLevel.filter { $0.path != first.path }
+    #expect(abs(rest.reduce(0) { $0 + $1.trainingGFLOP } - 3 * rest.reduce(0) { $0 + $1.forwardGFLOP }) <= 1e-9)
   }
 
   @Test func medianIsTheMiddleStep() {
