@@ -241,7 +241,8 @@ public enum PeerComparison {
       md += "| \(label) | \(f(r.forwardMilliseconds, 2)) | \(f(r.backwardMilliseconds, 2)) | "
       md += r.forwardGFLOP > 0 ? "\(f(r.forwardGFLOP, 3)) | \(f(atPeak, 2)) | \(f(100 * atPeak / r.milliseconds)) |\n" : "– | – | – |\n"
     }
-    md += "\nMatrix products: \(f(split.matrixMeasured)) ms measured, \(f(split.matrixAtPeak)) ms at the peak "
+    md += "\nLayers with matrix products: \(f(split.matrixMeasured)) ms measured (with all they do besides: a "
+    md += "weight mask, a fused ReLU), \(f(split.matrixAtPeak)) ms for their products at the peak "
     md += "(\(f(100 * split.matrixAtPeak / split.matrixMeasured))% of it). Everything else: \(f(split.otherLayers)) ms "
     md += "in layers without matrix products (BatchNorm, ReLU, pooling, dropout, masks), \(f(split.composite)) ms "
     md += "of composite layers' own work (residual add and ReLU, branch gates), \(f(split.outside)) ms outside the "
