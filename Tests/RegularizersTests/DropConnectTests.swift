@@ -27,14 +27,19 @@ import Testing
     #expect(linear(7, 5, mask: DropConnect(rate: 0)).forward(x, training()) == plain.forward(x, training()))
   }
 
+  /// Weights, a gradient for them (seeds `seed`, `seed + 1`), a mask on `stream` and the training context of `step`.
+  func drawn(rate: Double, shape: [Int], seed: UInt64, stream: UInt64, step: Int) -> (
+    Tensor, Tensor, DropConnect, StepContext
+  ) {
+    (normalTensor(shape, seed: seed), normalTensor(shape, seed: seed + 1), DropConnect(rate: rate, stream: stream),
+     training(step: step))
+  }
+
   /// Kept weights are exactly w/(1 − rate), dropped ones 0, at the positions of the `Dropout.mask` draws of the
   /// site's key; `rawGradient` multiplies by the same scaled mask.
   @Test func keptWeightsAreScaledAndTheGradientIsMaskedTheSameWay() {
     let rate = 0.4
-    let w = normalTensor([6, 9], seed: 4)
-    let g = normalTensor([6, 9], seed: 5)
-    let mask = DropConnect(rate: rate, stream: 7)
-    let context = training(step: 2)
+    let (w, g, mask, context) = drawn(rate: rate, shape: [6, 9], seed: 4, stream: 7, step: 2)
     let masked = mask.effectiveWeights(w, context)!
     let raw = mask.rawGradient(g)
     let keep = Dropout.mask(count: w.count, rate: rate, key: context.key.fold(UInt64(7)))
@@ -51,10 +56,7 @@ import Testing
   /// followed by an axpy adds. A count that is not a multiple of 32 exercises the draws' head and tail.
   @Test func onePassMaskingIsTheTwoPassProductBitForBit() {
     let rate = 0.3
-    let w = normalTensor([37, 29], seed: 14)
-    let g = normalTensor([37, 29], seed: 15)
-    let mask = DropConnect(rate: rate, stream: 3)
-    let context = training(step: 9)
+    let (w, g, mask, context) = drawn(rate: rate, shape: [37, 29], seed: 14, stream: 3, step: 9)
     let masked = mask.effectiveWeights(w, context)!
     let reference = Masking.multiply(w, DropConnect.scaledMask(count: w.count, rate: rate, key: context.key.fold(UInt64(3))))
     #expect(masked.storage.map(\.bitPattern) == reference.storage.map(\.bitPattern))
