@@ -145,15 +145,15 @@ public enum PeerComparison {
           name: "\(r.workload) evaluation × PyTorch's faster batch", measured: ratio, goal: "≥ 1.5×", met: ratio >= 1.5,
           workload: r.workload, training: false))
     }
-    for (w, plain, name) in [("W3d", "W3", "DropBlock"), ("W4", "W1", "DropConnect")] {
-      guard let r = s.row(w), let base = s.row(plain) else { continue }
+    for (w, name) in [("W3d", "DropBlock"), ("W4", "DropConnect")] {
+      guard let plain = plainWorkload[w], let r = s.row(w), let base = s.row(plain) else { continue }
       let ratio = r.train / base.train
       out.append(
         Target(
           name: "\(name) (\(w)) training ÷ \(plain)", measured: ratio, goal: "≥ 0.9", met: ratio >= 0.9, workload: w,
           training: true))
     }
-    if let r = s.row("W5"), let base = s.row("W3") {
+    if let r = s.row("W5"), let base = plainWorkload["W5"].flatMap(s.row) {
       let ratio = r.train / base.train
       out.append(
         Target(
@@ -250,21 +250,22 @@ public enum PeerComparison {
     md += "With everything else as it is, matrix products at the sgemm peak would bring the step to "
     md += "\(f(split.ceilingPercent))% of the peak; 75% needs the step within \(f(split.matrixAtPeak / 0.75)) ms, "
     md += "and everything else alone takes \(f(split.otherTotal)) ms."
-    let stepOf = { (row: Row) in 1000 * Double(Benchmark.batch) / row.train }
+    /// Milliseconds of one training step at `imagesPerSecond`.
+    func step(_ imagesPerSecond: Double) -> Double { 1000 * Double(Benchmark.batch) / imagesPerSecond }
     if let peer = s.row(p.workload)?.peerTrain {
-      let peerStep = 1000 * Double(Benchmark.batch) / peer
+      let peerStep = step(peer)
       md += " PyTorch's step took \(f(peerStep)) ms in this sitting: a step of nothing but matrix products at the "
       md += "peak would be \(f(peerStep / split.matrixAtPeak, 2))× PyTorch, and with everything else as it is "
       md += "\(f(peerStep / (split.matrixAtPeak + split.otherTotal), 2))×."
     }
     if let plain = plainWorkload[p.workload], let base = s.row(plain) {
-      md += " \(plain)'s step took \(f(stepOf(base))) ms in this sitting (within 10% of its speed: "
-      md += "\(f(stepOf(base) / 0.9)) ms)."
+      md += " \(plain)'s step took \(f(step(base.train))) ms in this sitting (within 10% of its speed: "
+      md += "\(f(step(base.train) / 0.9)) ms)."
     }
     return md + "\n"
   }
 
-  /// The plain workload a regularized one is compared with.
+  /// The plain workload a regularized one is compared with (its target, and its profile's last sentence).
   static let plainWorkload = ["W3d": "W3", "W4": "W1", "W5": "W3"]
 
   /// Rewrites `bench.md` from the sitting stored in `bench.json` in `reports` (`dropbench report`); false when there
