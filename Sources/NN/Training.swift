@@ -60,6 +60,8 @@ public struct TrainingProgress: Sendable {
   public var epochs: Int
   public var step: Int
   public var totalSteps: Int
+  /// The epoch's mean training loss so far (for progress displays; no number depends on it).
+  public var loss: Double? = nil
 }
 
 public struct EpochReport: Sendable {
@@ -122,7 +124,10 @@ public enum Trainer {
         if let c = o.maxNorm { MaxNorm.apply(parameters, c: c) }
         for hook in hooks { hook.afterStep(parameters, context) }
         step += 1
-        progress(TrainingProgress(epoch: epoch, epochs: o.epochs, step: step, totalSteps: totalSteps))
+        progress(
+          TrainingProgress(
+            epoch: epoch, epochs: o.epochs, step: step, totalSteps: totalSteps,
+            loss: lossSum / Double(min(train.count, (b + 1) * o.batch))))
       }
       if let validation { probe(network, validation, hooks: hooks.filter(\.observesValidation), batch: o.evalBatch) }
       for hook in hooks { hook.epochEnd(epoch) }

@@ -9,31 +9,56 @@ extension DiffReport {
     return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
   }
 
-  /// The report as Markdown: a one-line summary, then one table per experiment.
+  /// The report as Markdown: what changed first (one line per changed or incomparable experiment), then the
+  /// method, then one table per experiment.
   public func markdown() -> String {
     var s = "# Results diff: `\(labelA)` → `\(labelB)`\n\n"
-    let verdictChanges = experiments.filter(\.verdictChanged).count
-    let significant = experiments.flatMap(\.points).filter(\.significant)
-    let worse = significant.filter { $0.change == .worse }.count
-    if noSignificantChange {
-      s += "**No significant change**"
-      s +=
-        experiments.isEmpty
-        ? " (no experiment in both).\n\n"
-        : " in \(experiments.count) experiment\(experiments.count == 1 ? "" : "s").\n\n"
+    let verdictChanges = experiments.filter { $0.notComparable == nil && $0.verdictChanged }.count
+    let flagged = experiments.filter { $0.notComparable == nil }.flatMap(\.points).filter(\.flagged)
+    let worse = flagged.filter { $0.change == .worse }.count
+    let changed = experiments.filter(\.changed)
+    if changed.isEmpty {
+      s += notComparable.isEmpty ? "**No significant change**" : "**Nothing comparable changed**"
+      let comparable = experiments.count - notComparable.count
+      s += comparable == 0 ? " (no comparable experiment in both).\n\n" : " in \(comparable) experiment\(comparable == 1 ? "" : "s").\n\n"
     } else {
       s += hasRegression ? "**Regression.** " : "**Changed.** "
       s += "\(verdictChanges) verdict change\(verdictChanges == 1 ? "" : "s"), "
-      s += "\(significant.count) significant point change\(significant.count == 1 ? "" : "s") (\(worse) worse).\n\n"
+      s += "\(flagged.count) point change\(flagged.count == 1 ? "" : "s") (\(worse) worse).\n\n"
+      for e in changed { s += "- " + headline(e) + "\n" }
+      s += "\n"
+    }
+    if !notComparable.isEmpty {
+      s += "**Not comparable** (not tested; exit 4 unless a regression is found):\n\n"
+      for e in notComparable { s += "- `\(e.id)`: \(e.notComparable!)\n" }
+      s += "\n"
     }
     if !added.isEmpty { s += "Added experiments: \(added.map { "`\($0)`" }.joined(separator: ", ")).\n\n" }
     if !removed.isEmpty { s += "Removed experiments: \(removed.map { "`\($0)`" }.joined(separator: ", ")).\n\n" }
     s += "Δ = mean(B) − mean(A) of the claim metric over finished seeds. A change is significant when the 95% "
     s += "t-interval of Δ excludes 0: paired by seed where both sides finished the same seeds, else Welch's "
-    s += "t-interval. A point that starts (or stops) diverging or stalling counts as significant. A verdict change "
-    s += "includes one to or from proxy invalid (the proxy left or entered the claim's regime).\n\n"
+    s += "t-interval. A move of at least \(Int(DiffReport.largeChange * 100))% of the base mean that no test can call "
+    s += "(too few seeds, or too wide an interval) is flagged as large. A point that starts (or stops) diverging or "
+    s += "stalling counts as significant. A verdict change includes one to or from proxy invalid (the proxy left or "
+    s += "entered the claim's regime). Results at different scales or with different overrides are not compared.\n\n"
     for e in experiments { s += section(e) }
     return s
+  }
+
+  /// One line for the first screen: the experiment, its verdict change, and its largest flagged move.
+  func headline(_ e: ExperimentDiff) -> String {
+    var parts: [String] = []
+    if e.verdictChanged { parts.append("verdict \(e.verdictA.rawValue) → \(e.verdictB.rawValue)") }
+    let moved = e.points.filter(\.flagged)
+    if !moved.isEmpty {
+      let worse = moved.filter { $0.change == .worse }.count
+      var text = "\(moved.count) point\(moved.count == 1 ? "" : "s") moved (\(worse) worse)"
+      if let biggest = moved.filter({ $0.delta != nil }).max(by: { abs($0.delta!) < abs($1.delta!) }) {
+        text += "; largest \(Fmt.signed(biggest.delta!, Fmt.decimals(for: e.metric))) at \(biggest.label)"
+      }
+      parts.append(text)
+    }
+    return "`\(e.id)` (\(e.metric)): " + parts.joined(separator: "; ")
   }
 
   private func section(_ e: ExperimentDiff) -> String {
@@ -43,6 +68,7 @@ extension DiffReport {
       : "\(e.verdictB.badge) \(e.verdictB.rawValue) (unchanged)"
     let direction = naturalGoal(of: e.metric) == .max ? "higher is better" : "lower is better"
     var s = "## \(e.id): \(verdict)\n\n"
+    if let reason = e.notComparable { return s + "Not comparable: \(reason).\n\n" }
     s += "Metric `\(e.metric)` (\(direction))"
     s += e.changed ? ".\n\n" : "; no significant change.\n\n"
     for note in e.notes { s += "Note: \(note).\n\n" }
@@ -76,6 +102,7 @@ extension DiffReport {
     case .better: change = "better"
     case .none: change = "no significant change"
     }
+    if p.large == true { change += " (large move, not testable)" }
     if let note = p.note { change += " (\(note))" }
     let cells = [
       Fmt.cell(p.label), count(p.nA, p.divergedA, p.stalledA),

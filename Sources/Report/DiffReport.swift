@@ -41,6 +41,12 @@ public struct PointDiff: Codable, Sendable, Equatable {
   public var significant: Bool
   public var change: Change
   public var note: String?
+  /// The means moved by at least `DiffReport.largeChange` of the base's magnitude while the test could not call it
+  /// (too few seeds, or an interval too wide): flagged, and counted as a change in its direction.
+  public var large: Bool? = nil
+
+  /// Significant, or large enough to flag without a test.
+  public var flagged: Bool { significant || large == true }
 }
 
 /// The changes of one experiment present in both result sets.
@@ -59,9 +65,12 @@ public struct ExperimentDiff: Codable, Sendable, Equatable {
   public var removedPoints: [String]
   /// Differences in scale or metric worth knowing when reading the numbers.
   public var notes: [String]
+  /// Why the two sides cannot be compared (a different scale or different `--set` overrides), or nil. Such an
+  /// experiment's points are not tested: it is neither "changed" nor "no significant change".
+  public var notComparable: String? = nil
 
-  /// True when the verdict changed or any point changed significantly.
-  public var changed: Bool { verdictChanged || points.contains { $0.significant } }
+  /// True when the verdict changed or any point changed significantly (or by a large amount).
+  public var changed: Bool { notComparable == nil && (verdictChanged || points.contains { $0.flagged }) }
 }
 
 /// A comparison of two result sets, e.g. two git revisions: per experiment and grid point, the claim metric's
@@ -76,6 +85,13 @@ public struct DiffReport: Codable, Sendable, Equatable {
   /// Any verdict changed, or any point changed significantly for the worse (a newly diverging point included).
   public var hasRegression: Bool
 
+  /// Experiments whose two sides are not comparable (`ExperimentDiff.notComparable`).
+  public var notComparable: [ExperimentDiff] { experiments.filter { $0.notComparable != nil } }
+
+  /// A change of a point's mean by this fraction of the base mean's magnitude is flagged even when no test can
+  /// call it (one seed a side): a smoke run replacing a default-scale result must never read "no change".
+  public static let largeChange = 0.05
+
   /// Compares result sets `a` (the base) and `b`.
   public static func compare(
     _ a: [ExperimentResults], _ b: [ExperimentResults], labelA: String = "A", labelB: String = "B"
@@ -87,7 +103,7 @@ public struct DiffReport: Codable, Sendable, Equatable {
     let common = byIDA.keys.filter { byIDB[$0] != nil }.sorted()
     let experiments = common.map { compareExperiment(byIDA[$0]!, byIDB[$0]!) }
     let regression = experiments.contains { e in
-      e.verdictChanged || e.points.contains { $0.significant && $0.change == .worse }
+      e.notComparable == nil && (e.verdictChanged || e.points.contains { $0.flagged && $0.change == .worse })
     }
     return DiffReport(
       labelA: labelA, labelB: labelB, added: added, removed: removed, experiments: experiments,
@@ -103,22 +119,51 @@ public struct DiffReport: Codable, Sendable, Equatable {
       labelB: revisionB ?? "working tree")
   }
 
-  /// True when nothing changed significantly and no verdict changed (experiments may still be added or removed).
-  public var noSignificantChange: Bool { !experiments.contains { $0.changed } }
+  /// True when nothing changed significantly and no verdict changed (experiments may still be added or removed), and
+  /// every experiment in both was comparable.
+  public var noSignificantChange: Bool { !experiments.contains { $0.changed } && notComparable.isEmpty }
+
+  /// The report restricted to some experiments (ids; empty keeps all), and with `onlyChanged` to the experiments
+  /// and points that changed or are not comparable.
+  public func filtered(ids: [String], onlyChanged: Bool) -> DiffReport {
+    var copy = self
+    if !ids.isEmpty {
+      copy.experiments = experiments.filter { ids.contains($0.id) }
+      copy.added = added.filter { ids.contains($0) }
+      copy.removed = removed.filter { ids.contains($0) }
+    }
+    if onlyChanged {
+      copy.experiments = copy.experiments.filter { $0.changed || $0.notComparable != nil }.map { e in
+        var e = e
+        e.points = e.points.filter(\.flagged)
+        return e
+      }
+    }
+    copy.hasRegression = copy.experiments.contains { e in
+      e.notComparable == nil && (e.verdictChanged || e.points.contains { $0.flagged && $0.change == .worse })
+    }
+    return copy
+  }
 
   static func compareExperiment(_ a: ExperimentResults, _ b: ExperimentResults) -> ExperimentDiff {
     let layoutA = ExperimentLayout(a)
     let layoutB = ExperimentLayout(b)
     let metric = layoutB.metric
     var notes: [String] = []
-    if a.scale != b.scale { notes.append("scale differs: \(a.scale) vs \(b.scale)") }
+    var notComparable: String?
+    if a.scale != b.scale {
+      notComparable = "scale differs: \(a.scale) (A) vs \(b.scale) (B)"
+    } else if (a.overrides ?? []) != (b.overrides ?? []) {
+      func describe(_ o: [String]?) -> String { (o ?? []).isEmpty ? "none" : (o ?? []).joined(separator: " ") }
+      notComparable = "overrides differ: \(describe(a.overrides)) (A) vs \(describe(b.overrides)) (B)"
+    }
     if layoutA.metric != metric {
       notes.append("claim metric differs: \(layoutA.metric) vs \(metric); compared on \(metric)")
     }
     let rowsA = Dictionary(layoutA.rows.map { ($0.point.label, $0) }, uniquingKeysWith: { x, _ in x })
     let labelsB = layoutB.rows.map(\.point.label)
     var points: [PointDiff] = []
-    for rowB in layoutB.rows {
+    for rowB in layoutB.rows where notComparable == nil {
       guard let rowA = rowsA[rowB.point.label] else { continue }
       let sa = PointSummary(point: rowA.point, metric: metric, runs: rowA.runs)
       let sb = PointSummary(point: rowB.point, metric: metric, runs: rowB.runs)
@@ -130,7 +175,8 @@ public struct DiffReport: Codable, Sendable, Equatable {
       id: b.experimentID, metric: metric, verdictA: a.verdict.verdict, verdictB: b.verdict.verdict,
       verdictChanged: a.verdict.verdict != b.verdict.verdict, points: points,
       addedPoints: labelsB.filter { rowsA[$0] == nil },
-      removedPoints: layoutA.rows.map(\.point.label).filter { !labelsB.contains($0) }, notes: notes)
+      removedPoints: layoutA.rows.map(\.point.label).filter { !labelsB.contains($0) }, notes: notes,
+      notComparable: notComparable)
   }
 
   /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.
@@ -174,12 +220,20 @@ public struct DiffReport: Codable, Sendable, Equatable {
     } else {
       d.note = "fewer than 2 finished seeds on a side; not tested"
     }
+    // A large move the test cannot call is flagged in its direction (a smoke run's −40 pt on one seed, say).
+    if let delta = d.delta, interval.map({ !($0.low > 0 || $0.high < 0) }) ?? true,
+      abs(delta) >= largeChange * max(abs(meanA), 1e-12)
+    {
+      d.large = true
+      d.change = (delta > 0) == (goal == .max) ? .better : .worse
+    }
     if let interval {
       d.ciLow = interval.low
       d.ciHigh = interval.high
       d.pValue = interval.p
       d.significant = interval.low > 0 || interval.high < 0
       if d.significant {
+        d.large = nil
         let up = d.delta! > 0
         d.change = (up == (goal == .max)) ? .better : .worse
       }

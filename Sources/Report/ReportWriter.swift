@@ -50,10 +50,12 @@ public enum ReportWriter {
   ///   - taxonomy: method (regularizer name) → taxonomy group, for the verdict table.
   ///   - methods: the registry's methods, for the table of methods by taxonomy (none: no such table).
   ///   - render: run gnuplot to produce `.svg` and `.png`.
+  ///   - only: write the pages and figures of these experiments only (nil: all); the verdict table always has all.
+  ///   - keep: experiments whose generated files stay although they have no results here (an unreadable file).
   @discardableResult
   public static func writeAll(
     results stored: [ExperimentResults], to reportsDirectory: URL, taxonomy: [String: String],
-    methods: [String: RegularizerInfo] = [:], render: Bool
+    methods: [String: RegularizerInfo] = [:], render: Bool, only: Set<String>? = nil, keep: Set<String> = []
   ) throws -> Summary {
     let figures = reportsDirectory.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
@@ -70,7 +72,7 @@ public enum ReportWriter {
       if changed { summary.written.append(relative) } else { summary.unchanged.append(relative) }
       return changed
     }
-    for r in results.sorted(by: { $0.experimentID < $1.experimentID }) {
+    for r in results.sorted(by: { $0.experimentID < $1.experimentID }) where only?.contains(r.experimentID) ?? true {
       let id = r.experimentID
       _ = try write(ExperimentPage.markdown(for: r) + "\n" + pageMarker(id) + "\n", ExperimentPage.fileName(for: r))
       let figure = Figure(results: r, taxonomy: taxonomy)
@@ -98,7 +100,7 @@ public enum ReportWriter {
         summary.rendered.append(TaxonomyMap.id)
       }
     }
-    summary.removed = try removeStale(keeping: Set(results.map(\.experimentID)), in: reportsDirectory)
+    summary.removed = try removeStale(keeping: Set(results.map(\.experimentID)).union(keep), in: reportsDirectory)
     summary.written.sort()
     summary.unchanged.sort()
     return summary

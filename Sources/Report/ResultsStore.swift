@@ -43,6 +43,34 @@ public enum ResultsStore {
     return results.sorted { $0.experimentID < $1.experimentID }
   }
 
+  /// `loadAll`, except that a file that cannot be read or decoded is skipped and returned with its error instead
+  /// of failing the whole load: one damaged results file must not stop the others' pages (or a finished run).
+  public static func loadReadable(
+    from directory: URL
+  ) throws(ResultsStoreError) -> (results: [ExperimentResults], skipped: [ResultsStoreError]) {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw ResultsStoreError(
+        file: directory.path, message: "no results directory (run an experiment first: dropbench run <id>)")
+    }
+    let names = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    var results: [ExperimentResults] = []
+    var skipped: [ResultsStoreError] = []
+    for name in names {
+      let url = directory.appendingPathComponent(name)
+      do throws(ResultsStoreError) {
+        guard let data = fm.contents(atPath: url.path) else {
+          throw ResultsStoreError(file: url.path, message: "cannot read the file")
+        }
+        results.append(try decode(data, file: url.path))
+      } catch {
+        skipped.append(error)
+      }
+    }
+    return (results.sorted { $0.experimentID < $1.experimentID }, skipped)
+  }
+
   /// Decodes one results file; `file` names it in errors.
   public static func decode(_ data: Data, file: String) throws(ResultsStoreError) -> ExperimentResults {
     struct Header: Decodable { var schemaVersion: Int? }

@@ -4,8 +4,8 @@ import NN
 
 /// The run cache's artifact store: named float arrays a method keeps across runs (Attentive CutMix's teacher
 /// weights), one file each under `<cache>/artifacts/`, written atomically. The file name is a hash of the name and
-/// of `namespace` — the core engine's version and the versions of the run's regularizers — so an artifact made by
-/// other code is never read. Values are raw little-endian Float32 bits.
+/// of `namespace` — the declared numerics versions of the core engine and of the run's regularizers — so an artifact
+/// made by code that computes other numbers is never read. Values are raw little-endian Float32 bits.
 public final class DiskArtifacts: ArtifactStore {
   public let directory: URL
   public let namespace: String
@@ -18,10 +18,10 @@ public final class DiskArtifacts: ArtifactStore {
 
   /// The store for a run of `regularizers` in the cache `directory`.
   public convenience init(cache directory: URL, regularizers: [String]) {
-    let versions = regularizers.sorted().map { "\($0)=\(EngineVersion.regularizer($0))" }
+    let versions = regularizers.sorted().map { EngineVersion.numericsTag($0) }
     self.init(
       directory: directory.appendingPathComponent("artifacts"),
-      namespace: (["engine=" + EngineVersion.current] + versions).joined(separator: ";"))
+      namespace: (["engine=" + NumericsVersion.engineTag] + versions).joined(separator: ";"))
   }
 
   func url(_ name: String) -> URL {

@@ -93,20 +93,22 @@ public struct RunCache: Sendable {
     try AtomicFile.write(JSON.encode(record), to: url(for: record.key))
   }
 
-  /// The cache key of a run: everything that decides its numbers — the config, the core engine, the file of the
-  /// regularizer it uses, the data, the kernels and the compile target CPU.
+  /// The cache key of a run: everything that decides its numbers — the config, the declared numerics version of the
+  /// core engine and of each regularizer it uses (`NumericsVersion`), the data, the kernels and the compile target
+  /// CPU. Source bytes are not in it: an edit that moves no bit keeps every stored record reusable, the committed
+  /// ones in `Reports/results` included (`CommittedRecords`).
   public static func key(configTree: ConfigValue, datasetChecksums: [String: String], kernels: String) -> String {
     let regularizer = configTree[path: "regularizer.name"]?.asString ?? "none"
     var material = [
-      "config=" + configTree.canonicalJSON, "engine=" + EngineVersion.current,
-      "regularizer=" + regularizer + ":" + EngineVersion.regularizer(regularizer),
+      "config=" + configTree.canonicalJSON, "engine=" + NumericsVersion.engineTag,
+      "regularizer=" + EngineVersion.numericsTag(regularizer),
       "data=" + datasetChecksums.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ","),
       "kernels=" + kernels, "target=" + EngineVersion.targetCPU,
     ]
-    // The files of the regularizers listed in `with` (none listed: the material, and so the key, is as before).
+    // The regularizers listed in `with` (none listed: the material, and so the key, is as before).
     if case .list(let companions)? = configTree[path: "regularizer.with"] {
       for name in companions.compactMap({ $0[path: "name"]?.asString }) {
-        material.append("with=" + name + ":" + EngineVersion.regularizer(name))
+        material.append("with=" + EngineVersion.numericsTag(name))
       }
     }
     return String(SHA256.hex(material.joined(separator: "\n")).prefix(24))

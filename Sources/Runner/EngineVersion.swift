@@ -2,11 +2,11 @@ import Data
 import Foundation
 import Regularizers
 
-/// The version of everything that decides a run's numbers, hashed from the source tree this binary was built from
+/// The source hash of everything that decides a run's numbers, from the source tree this binary was built from
 /// (found through `#filePath`): the core engine — tensors, layers, models, datasets, the regularizer core and
-/// registry, and this module's execution code — plus, per run, the file of the regularizer it uses. Editing the
-/// core changes every cache key; editing or adding one method changes only that method's keys; edits to the CLI,
-/// reporting or docs change none.
+/// registry, and this module's execution code — plus, per run, the file of the regularizer it uses. Recorded in
+/// every result's provenance as an audit trail (`verify` names a difference); cache keys use the declared
+/// `NumericsVersion` instead, so that edits which move no bit keep stored records reusable.
 public enum EngineVersion {
   static let hashedTargets = ["Tensor", "NN", "Regularizers", "Data", "CDNNL", "CZlib"]
   static let hashedRunnerFiles = ["Execution.swift", "CatalogBuilder.swift", "EngineVersion.swift"]
@@ -74,6 +74,12 @@ public enum EngineVersion {
       hasher.update(Array(bytes))
     }
     return found > 0 ? String(hasher.finalizeHex().prefix(16)) : nil
+  }
+
+  /// What a run's cache key says about a regularizer's code: its declared numerics tag (`name:version`, plus the
+  /// methods it uses), or `name:unknown` for a name the registry does not know.
+  public static func numericsTag(_ name: String) -> String {
+    RegularizerRegistry.descriptor(name)?.numericsTag ?? "\(name):unknown"
   }
 
   private static let lock = NSLock()

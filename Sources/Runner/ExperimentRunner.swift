@@ -12,17 +12,25 @@ public struct RunOptions: Sendable {
   public var cache: RunCache
   public var resultsDirectory: URL
   public var executable: URL
+  /// The committed records (`Reports/results`), consulted after the cache: a matching key is reused, not trained.
+  public var committed: CommittedRecords
+  /// Train every run again: neither the cache nor the committed records are read (the cache's entries for these
+  /// runs are replaced by the new ones).
+  public var retrain: Bool
 
   public init(
     jobs: Int, shard: (index: Int, count: Int)? = nil, cache: RunCache = RunCache(directory: RunCache.defaultDirectory),
     resultsDirectory: URL = URL(fileURLWithPath: "Reports/results"),
-    executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    executable: URL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+    committed: CommittedRecords = .none, retrain: Bool = false
   ) {
     self.jobs = jobs
     self.shard = shard
     self.cache = cache
     self.resultsDirectory = resultsDirectory
     self.executable = executable
+    self.committed = committed
+    self.retrain = retrain
   }
 }
 
@@ -31,6 +39,8 @@ public struct ExperimentOutcome: Sendable {
   public var id: String
   public var total: Int
   public var cached: Int
+  /// Of `cached`, the runs taken from the committed records (`Reports/results`).
+  public var fromCommitted: Int = 0
   public var trained: Int
   public var failed: [String]
   /// Runs left untrained: other shards' runs, or runs no worker could take.
@@ -89,9 +99,17 @@ public enum ExperimentRunner {
     }
     // Runs differing only in `eval` are one training: the first uncached one is the job, the others its siblings.
     var jobIndex: [String: Int] = [:]
+    var committedKeys: Set<String> = []
+    if options.retrain {
+      // From scratch: the cached records of these runs go (the worker would otherwise find them and not train).
+      for k in keyed { try? FileManager.default.removeItem(at: options.cache.url(for: k.key)) }
+    }
     for k in keyed {
-      if let record = options.cache.loadForRun(k.key) {
+      if !options.retrain, let record = options.cache.loadForRun(k.key) {
         records[k.key] = record
+      } else if !options.retrain, let record = options.committed.record(k.key) {
+        records[k.key] = record
+        committedKeys.insert(k.key)
       } else if let index = jobIndex[k.trainingKey] {
         if todo[index].keys.contains(k.key) { continue }  // two grid points with one config are one run
         todo[index].siblings = (todo[index].siblings ?? []) + [
@@ -134,7 +152,7 @@ public enum ExperimentRunner {
             if key == message.key {
               progress.update(
                 key: key, label: label, epoch: message.epoch ?? 0, epochs: message.epochs ?? 0,
-                step: message.step ?? 0, totalSteps: message.totalSteps ?? 0)
+                step: message.step ?? 0, totalSteps: message.totalSteps ?? 0, loss: message.loss)
             }
           case .done: progress.finished(key: key, label: label, failed: nil)
           case .failed: progress.finished(key: key, label: label, failed: message.error)
@@ -151,12 +169,25 @@ public enum ExperimentRunner {
     let cached = keyed.filter { cachedKeys.contains($0.key) || elsewhere.contains($0.key) }.count
     let tally = RunTally(
       total: keyed.count, cached: cached, trained: trainedNow, failed: failed.count,
-      notAttempted: keyed.count - cached - trainedNow - failed.count)
+      notAttempted: keyed.count - cached - trainedNow - failed.count,
+      fromCommitted: keyed.filter { committedKeys.contains($0.key) }.count)
+    let partial = PartialResults.url(in: options.resultsDirectory, id: plan.spec.id)
     guard keyed.allSatisfy({ records[$0.key] != nil }) else {
+      // What is finished so far, beside the results, so a sweep committed part-way (a `full` scale run over several
+      // machines) is reused there as committed records and finishes where it stopped.
+      let finished = keyed.compactMap { records[$0.key] }.filter { $0.status != .failed }
+      if !finished.isEmpty {
+        try? FileManager.default.createDirectory(
+          at: partial.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? AtomicFile.write(
+          JSON.encode(
+            PartialResults(experimentID: plan.spec.id, scale: plan.scale, overrides: plan.overrides, runs: finished)),
+          to: partial)
+      }
       progress.end(experiment: plan.spec.id, tally: tally, verdict: nil)
       return ExperimentOutcome(
-        id: plan.spec.id, total: keyed.count, cached: cached, trained: trainedNow, failed: failed,
-        notAttempted: tally.notAttempted, results: nil)
+        id: plan.spec.id, total: keyed.count, cached: cached, fromCommitted: tally.fromCommitted, trained: trainedNow,
+        failed: failed, notAttempted: tally.notAttempted, results: nil)
     }
     // The cache is keyed by config alone, so a record may have been trained for another experiment's grid (two
     // specs sharing an arm): its coordinates are this plan's, not the ones stored with it.
@@ -175,23 +206,59 @@ public enum ExperimentRunner {
         specHash: specHash, datasetChecksums: checksums, kernels: kernels,
         regularizers: Array(Set(keyed.flatMap { k in [k.run.config.regularizer] + k.run.config.regularizer.with }.map(\.name)))
           .sorted()),
-      totalWallSeconds: Date().timeIntervalSince(start), tuning: tuning)
+      totalWallSeconds: Date().timeIntervalSince(start), tuning: tuning, overrides: plan.overrides)
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
-    try AtomicFile.write(
-      JSON.encode(results), to: options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json"))
+    try? FileManager.default.removeItem(at: partial)  // complete now
+    let file = options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json")
+    // The same runs of the same spec as the stored file: keep it, provenance and all (it describes the build that
+    // trained them, and a fresh clone's replicate must leave Reports/ byte-identical).
+    if let stored = storedResults(file), stored.holdsTheSameRuns(as: results) {
+      progress.end(experiment: plan.spec.id, tally: tally, verdict: evaluation.verdict.rawValue)
+      return ExperimentOutcome(
+        id: plan.spec.id, total: keyed.count, cached: cached, fromCommitted: tally.fromCommitted,
+        trained: trainedNow, failed: failed, notAttempted: 0, results: stored)
+    }
+    try AtomicFile.write(JSON.encode(results), to: file)
     progress.end(experiment: plan.spec.id, tally: tally, verdict: evaluation.verdict.rawValue)
+    // The verdict line with its reason and the page comes from the command, once the pages are written.
     return ExperimentOutcome(
-      id: plan.spec.id, total: keyed.count, cached: cached, trained: trainedNow, failed: failed, notAttempted: 0,
-      results: results)
+      id: plan.spec.id, total: keyed.count, cached: cached, fromCommitted: tally.fromCommitted, trained: trainedNow,
+      failed: failed, notAttempted: 0, results: results)
+  }
+}
+
+/// The results stored at `file`, or nil when there are none or they do not decode.
+func storedResults(_ file: URL) -> ExperimentResults? {
+  guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+  let decoder = JSONDecoder()
+  decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+  return try? decoder.decode(ExperimentResults.self, from: data)
+}
+
+extension ExperimentResults {
+  /// Whether `other` is these results again: the same experiment, scale, overrides, spec, tuning and runs (every
+  /// record equal: key, config, seed, status, epochs, metrics, wall time). Provenance and the verdict may differ.
+  func holdsTheSameRuns(as other: ExperimentResults) -> Bool {
+    experimentID == other.experimentID && scale == other.scale && (overrides ?? []) == (other.overrides ?? [])
+      && spec == other.spec && tuning == other.tuning && runs == other.runs
   }
 }
 
 /// What happened to every run of one experiment: each is exactly one of cached, trained, failed, not attempted.
 public struct RunTally: Sendable {
   public var total, cached, trained, failed, notAttempted: Int
+  /// Of `cached`, the runs taken from the committed records.
+  public var fromCommitted: Int = 0
+
+  public init(total: Int, cached: Int, trained: Int, failed: Int, notAttempted: Int, fromCommitted: Int = 0) {
+    (self.total, self.cached, self.trained, self.failed) = (total, cached, trained, failed)
+    (self.notAttempted, self.fromCommitted) = (notAttempted, fromCommitted)
+  }
 
   public var summary: String {
-    var parts = ["\(trained) trained", "\(cached) cached", "\(failed) failed"]
+    let reused = fromCommitted > 0 ? " (\(fromCommitted) from the committed results)" : ""
+    var parts = ["\(trained) trained", "\(cached) cached\(reused)", "\(failed) failed"]
     if notAttempted > 0 { parts.append("\(notAttempted) not attempted") }
     return "\(total) runs: " + parts.joined(separator: ", ")
   }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Progress of a sweep. On a terminal: one live line per experiment with runs done/total, the current run's epoch
-/// and an ETA. Otherwise (CI, logs): one plain line per finished run.
+/// Progress of a sweep. On a terminal: one live line per experiment with runs done/total, an ETA and each running
+/// run's epoch and training loss, cut to the terminal's width (a wrapped line would leave debris at every redraw).
+/// Otherwise (CI, logs): one plain line per finished run.
 public final class ProgressDisplay: @unchecked Sendable {
   private let interactive: Bool
   private let lock = NSLock()
@@ -38,10 +39,10 @@ public final class ProgressDisplay: @unchecked Sendable {
     write("\(id): \(total) runs, \(cached) cached, \(toRun) to train\n")
   }
 
-  func update(key: String, label: String, epoch: Int, epochs: Int, step: Int, totalSteps: Int) {
+  func update(key: String, label: String, epoch: Int, epochs: Int, step: Int, totalSteps: Int, loss: Double? = nil) {
     lock.lock()
     defer { lock.unlock() }
-    current[key] = "\(label) epoch \(epoch)/\(epochs)"
+    current[key] = "\(label) epoch \(epoch)/\(epochs)" + (loss.map { " loss " + Self.loss($0) } ?? "")
     guard interactive, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
     lastDraw = Date()
     draw()
@@ -81,11 +82,32 @@ public final class ProgressDisplay: @unchecked Sendable {
   }
 
   private func draw() {
-    let width = 24
-    let filled = total > 0 ? width * done / total : width
-    let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
     let running = current.values.sorted().joined(separator: " | ")
-    write("\r\u{1B}[K\(experiment) [\(bar)] \(done)/\(total) eta \(eta())  \(running)")
+    write("\r\u{1B}[K" + Self.line(experiment, done: done, total: total, eta: eta(), running: running, width: Self.columns()))
+  }
+
+  /// The live line, at most `width - 1` characters (the last column would wrap on some terminals): the bar shrinks
+  /// first, then the running runs' text is cut with an ellipsis.
+  static func line(_ experiment: String, done: Int, total: Int, eta: String, running: String, width: Int) -> String {
+    let limit = max(20, width - 1)
+    let counts = "\(done)/\(total) eta \(eta)"
+    let barWidth = max(0, min(24, limit - experiment.count - counts.count - 5))
+    let filled = total > 0 ? barWidth * min(done, total) / total : barWidth
+    let bar = barWidth > 0 ? " [" + String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled) + "]" : ""
+    var text = "\(experiment)\(bar) \(counts)"
+    if !running.isEmpty { text += "  " + running }
+    return text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+  }
+
+  /// The terminal's width (stderr's window size, else `COLUMNS`, else 80).
+  static func columns() -> Int {
+    var size = winsize()
+    if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    return ProcessInfo.processInfo.environment["COLUMNS"].flatMap { Int($0) } ?? 80
+  }
+
+  static func loss(_ value: Double) -> String {
+    value >= 100 ? String(Int(value.rounded())) : String(format: value >= 1 ? "%.2f" : "%.3f", value)
   }
 
   public static func duration(_ seconds: Double) -> String {

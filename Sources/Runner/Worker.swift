@@ -27,6 +27,8 @@ struct WorkerMessage: Codable {
   var step: Int?
   var totalSteps: Int?
   var error: String?
+  /// The epoch's mean training loss so far (progress messages).
+  var loss: Double? = nil
 }
 
 /// The loop a `dropbench worker` process runs: read a job, lock it, train, store the result in the cache, answer.
@@ -80,7 +82,7 @@ public enum WorkerLoop {
             send(
               WorkerMessage(
                 kind: .progress, key: job.key, epoch: p.epoch + 1, epochs: p.epochs, step: p.step,
-                totalSteps: p.totalSteps
+                totalSteps: p.totalSteps, loss: p.loss.flatMap { $0.isFinite ? $0 : nil }
               ))
           })
         // Siblings first: the job's own record is what marks the whole group done.

@@ -14,11 +14,12 @@ struct DropBench: ParsableCommand {
     discussion: """
       Specs live in Experiments/<id>.yaml; results in Reports/results/<id>.json; pages and figures in Reports/.
       Exit codes: 0 done; 1 some runs failed (the others are kept); 2 usage or spec error; 3 a regression \
-      (diff, or replicate --strict); 130 interrupted.
+      (diff, or replicate --strict); 4 not comparable (diff); 130 interrupted.
       """,
+    version: "dropbench \(DropBenchVersion.release) (numerics: engine \(NumericsVersion.engine); engine source \(EngineVersion.current))",
     subcommands: [
       List.self, Check.self, Run.self, Replicate.self, ReportCommand.self, Masks.self, Diff.self, Verify.self,
-      Seeds.self, GateCommand.self, Bench.self, Submit.self, Status.self, Worker.self,
+      Seeds.self, GateCommand.self, Bench.self, Submit.self, Status.self, Export.self, Worker.self, Rekey.self,
     ])
 
   /// Checks the CPU before any engine code runs: the engine targets are compiled for AVX2 + FMA (Package.swift),
@@ -93,12 +94,49 @@ enum BuildTarget {
   }
 }
 
+enum DropBenchVersion {
+  /// The release of the command-line tool (its interface and file formats); run numbers are versioned apart, by
+  /// `NumericsVersion`.
+  static let release = "0.9.0"
+}
+
+/// System errors (full disk, permissions, read-only filesystem) as one plain line naming the path.
+enum SystemErrors {
+  /// Runs `body`; a Foundation/POSIX file error becomes "no space left on device: <path>" and the like, exit 2.
+  static func plain<T>(path: String, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
+      throw UserFacingError(message: "\(describe(error)): \(path)", code: 2)
+    }
+  }
+
+  /// The POSIX reason under a Foundation error (strerror text), else its localized description.
+  static func describe(_ error: NSError) -> String {
+    if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))).lowercased() }
+    if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+      return String(cString: strerror(Int32(underlying.code))).lowercased()
+    }
+    switch error.code {
+    case NSFileWriteOutOfSpaceError: return "no space left on device"
+    case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+    case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+    default: return error.localizedDescription
+    }
+  }
+}
+
 /// Options shared by commands that locate specs and results.
 struct Paths: ParsableArguments {
   @Option(help: "Directory of experiment specs.") var experiments = "Experiments"
-  @Option(help: "Directory of reports (results JSON in <reports>/results).") var reports = "Reports"
+  @Option(
+    name: .customLong("reports"),
+    help: "Directory of reports (results JSON in <reports>/results; default Reports, the published results).")
+  var reportsOption: String?
   @Option(help: "Run cache directory.") var cache = ".dropbench/cache"
 
+  static let published = "Reports"
+  var reports: String { reportsOption ?? Self.published }
   var resultsURL: URL { URL(fileURLWithPath: reports).appendingPathComponent("results") }
 }
 
@@ -132,6 +170,12 @@ extension ParsableCommand {
       throw ExitCode(130)
     } catch let error as DataError {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+      throw ExitCode(2)
+    } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
+      // A full disk or a permission problem in one plain line with the path, not a Foundation dump.
+      let path = (error.userInfo[NSFilePathErrorKey] as? String) ?? (error.userInfo[NSURLErrorKey] as? URL)?.path
+      FileHandle.standardError.write(
+        Data("error: \(SystemErrors.describe(error))\(path.map { ": \($0)" } ?? "")\n".utf8))
       throw ExitCode(2)
     } catch {
       FileHandle.standardError.write(Data("error: \(error)\n".utf8))

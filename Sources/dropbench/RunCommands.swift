@@ -1,5 +1,6 @@
 import ArgumentParser
 import Experiments
+import Data
 import Foundation
 import Report
 import Runner
@@ -17,6 +18,14 @@ struct RunFlags: ParsableArguments {
   @Option(help: "OpenBLAS core type (default: SkylakeX with AVX-512, else Haswell). Changes result bits.")
   var blasCore: String?
   @Flag(help: "No live progress bar, even on a terminal.") var plain = false
+  @Flag(
+    help: """
+      Write the results and pages of a non-default scale or of --set overrides into Reports/ (published), replacing \
+      the committed ones. Without it they go to .dropbench/reports/<scale>[+set-<hash>]/.
+      """)
+  var publish = false
+  @Flag(help: "Train every run again from scratch: read neither the run cache nor the committed records.")
+  var retrain = false
 
   /// OpenBLAS's x86-64 core types (`OPENBLAS_CORETYPE` of a DYNAMIC_ARCH build). Checked while parsing, so a typo is
   /// a usage error listing these instead of a kernel-mismatch error after OpenBLAS has loaded.
@@ -58,6 +67,27 @@ func configureKernels(blasCore: String? = nil) throws -> KernelInfo {
   return try BLAS.configure(selection)
 }
 
+/// Where a run's results and pages go. The spec as committed at its default scale is the published result
+/// (`Reports/`); any other scale or `--set` override writes to its own tree under `.dropbench/reports/` (git-ignored)
+/// so a smoke run or a quick experiment never replaces what is committed. `--publish` or an explicit `--reports`
+/// says otherwise.
+enum Destination {
+  static let scratchRoot = ".dropbench/reports"
+
+  static func reports(for flags: RunFlags, overrides: [String], paths: Paths) -> Paths {
+    guard paths.reportsOption == nil, !flags.publish, flags.scale != "default" || !overrides.isEmpty else { return paths }
+    var output = paths
+    output.reportsOption = scratchRoot + "/" + slug(scale: flags.scale, overrides: overrides)
+    return output
+  }
+
+  /// `smoke`, or `default+set-1a2b3c4d` (the hash of the overrides as written, in order).
+  static func slug(scale: String, overrides: [String]) -> String {
+    guard !overrides.isEmpty else { return scale }
+    return scale + "+set-" + String(SHA256.hex(overrides.joined(separator: "\n")).prefix(8))
+  }
+}
+
 enum Execution {
   /// Plans, runs and reports the given specs. Returns the process exit code.
   static func run(specPaths: [String], flags: RunFlags, paths: Paths, strict: Bool = false) throws -> Int32 {
@@ -70,9 +100,13 @@ enum Execution {
     }
     if flags.dryRun {
       let cache = RunCache(directory: URL(fileURLWithPath: paths.cache))
+      let committed = flags.retrain ? CommittedRecords.none : CommittedRecords.load(from: paths.resultsURL)
       var trainings: Set<String> = []
       var total = 0.0
-      for (plan, _) in plans { total += DryRun.print(plan, cache: cache, jobs: flags.jobCount, trainings: &trainings) }
+      for (plan, _) in plans {
+        total += DryRun.print(
+          plan, cache: cache, committed: committed, retrain: flags.retrain, jobs: flags.jobCount, trainings: &trainings)
+      }
       if plans.count > 1 {
         Swift.print(
           "all \(plans.count) specs: estimated \(ProgressDisplay.duration(total / Double(flags.jobCount))) with "
@@ -87,28 +121,47 @@ enum Execution {
         throw UserFacingError(message: "\(plan.spec.id): \(failure)", code: 2)
       }
     }
-    try OutputPaths.check(paths, experimentIDs: plans.map(\.0.spec.id))
+    let output = Destination.reports(for: flags, overrides: flags.overrides, paths: paths)
+    try OutputPaths.check(output, experimentIDs: plans.map(\.0.spec.id))
     let kernels = try flags.configureKernels()
     let committed = strict ? loadCommittedVerdicts(paths) : [:]
     let progress = ProgressDisplay(interactive: !flags.plain && isatty(STDERR_FILENO) != 0)
+    // The published records are a read-only tier of the cache (whatever this run's destination).
+    let records = flags.retrain ? CommittedRecords.none : CommittedRecords.load(from: paths.resultsURL)
+    for line in records.skipped { FileHandle.standardError.write(Data("warning: skipped \(line)\n".utf8)) }
     let options = RunOptions(
       jobs: flags.jobCount, shard: flags.parsedShard, cache: RunCache(directory: URL(fileURLWithPath: paths.cache)),
-      resultsDirectory: paths.resultsURL)
+      resultsDirectory: output.resultsURL, committed: records, retrain: flags.retrain)
+    if output.reports != paths.reports {
+      FileHandle.standardError.write(
+        Data("note: \(flags.scale) scale\(flags.overrides.isEmpty ? "" : " with --set") writes to \(output.reports)/ (Reports/ untouched; --publish writes there)\n".utf8))
+    }
     var failed: [String] = []
     var changed: [String] = []
     var wroteResults = false
+    var finished: [ExperimentResults] = []
     for (plan, hash) in plans {
       let outcome = try ExperimentRunner.run(
         plan, specHash: hash, options: options, kernels: kernels, progress: progress)
       failed += outcome.failed
       wroteResults = wroteResults || outcome.results != nil
+      if let results = outcome.results { finished.append(results) }
       if let verdict = outcome.results?.verdict.verdict.rawValue, let old = committed[outcome.id], old != verdict {
         changed.append("\(outcome.id): \(old) → \(verdict)")
       }
     }
     // Ctrl-C while the pages are written waits for the last one, so Reports/ is never half old, half new. With no
     // new results (failed runs, a shard) the pages would not change, and there may be no results directory yet.
-    if wroteResults { try Interrupts.critical { try ReportGeneration.writeAll(paths: paths) } }
+    if wroteResults { try Interrupts.critical { try ReportGeneration.writeAll(paths: output) } }
+    // One line per finished experiment: the verdict, its reason and where the page is.
+    for results in finished {
+      let page = "\(output.reports)/\(results.experimentID).md"
+      let verdict = results.reevaluated().verdict
+      let reason = verdict.explanation.range(of: ". ").map { String(verdict.explanation[..<$0.lowerBound]) + "." }
+        ?? verdict.explanation
+      let short = reason.count > 160 ? String(reason.prefix(159)) + "…" : reason
+      Swift.print("\(results.experimentID): \(verdict.verdict.rawValue) — \(short) See \(page)")
+    }
     for f in failed { FileHandle.standardError.write(Data("failed: \(f)\n".utf8)) }
     for c in changed { FileHandle.standardError.write(Data("verdict changed: \(c)\n".utf8)) }
     if !failed.isEmpty { return 1 }
@@ -144,7 +197,10 @@ enum DryRun {
   /// Prints the plan's runs and estimate and returns the estimated seconds to train it (one thread). A training
   /// already in `trainings` (an earlier spec of the same command trains it) counts as shared.
   @discardableResult
-  static func print(_ plan: ExperimentPlan, cache: RunCache, jobs: Int, trainings: inout Set<String>) -> Double {
+  static func print(
+    _ plan: ExperimentPlan, cache: RunCache, committed: CommittedRecords = .none, retrain: Bool = false, jobs: Int,
+    trainings: inout Set<String>
+  ) -> Double {
     let catalog = CatalogBuilder.catalog
     // RunCost's nominal estimate (the one shards balance by), corrected by this machine's cached runs of a model.
     let factors = measuredFactors(cache: cache, catalog: catalog)
@@ -154,7 +210,8 @@ enum DryRun {
     var lines: [String] = []
     var mine: Set<String> = []
     for (i, run) in plan.runs.enumerated() {
-      let isCached = keyed.map { cache.load($0[i].key) != nil } ?? false
+      let fromCommitted = !retrain && (keyed.map { committed.record($0[i].key) != nil } ?? false)
+      let isCached = !retrain && ((keyed.map { cache.load($0[i].key) != nil } ?? false) || fromCommitted)
       let scale = factors[run.config.model.name] ?? 1
       // Runs that differ only in `eval.*` share one training: the first is counted, the others are evaluations;
       // a training an earlier spec of the same command has is counted there.
@@ -165,7 +222,7 @@ enum DryRun {
       let estimate = sharesTraining ? 0 : RunCost.seconds(run.config, catalog: catalog) * scale
       if isCached { cached += 1 } else { seconds += estimate }
       let what =
-        isCached ? "cached" : earlier ? "trained by an earlier spec"
+        isCached ? (fromCommitted ? "committed record" : "cached") : earlier ? "trained by an earlier spec"
         : sharesTraining ? "evaluation of a shared training" : "~\(ProgressDisplay.duration(estimate))"
       lines.append("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(what)")
     }

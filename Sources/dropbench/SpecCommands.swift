@@ -31,7 +31,9 @@ struct List: ParsableCommand {
         let url = paths.resultsURL.appendingPathComponent(name)
         do throws(ResultsStoreError) {
           let results = try ResultsStore.decode(fm.contents(atPath: url.path) ?? Data(), file: url.path)
-          verdicts[results.experimentID] = results.verdict.verdict.rawValue
+          verdicts[results.experimentID] =
+            "\(results.verdict.verdict.rawValue) (\(results.scale)\(results.overrides == nil ? "" : ", with --set"), "
+            + "\(Set(results.runs.map(\.seed)).count) seeds)"
         } catch {
           FileHandle.standardError.write(Data("warning: \(error.description)\n".utf8))
           verdicts[String(name.dropLast(5))] = "unreadable results"
@@ -118,8 +120,13 @@ enum ReportGeneration {
     return (adopted, parts)
   }
 
-  static func writeAll(paths: Paths, render: Bool = true) throws {
-    var results = try ResultsStore.loadAll(from: paths.resultsURL)
+  static func writeAll(paths: Paths, render: Bool = true, only: Set<String>? = nil) throws {
+    let (readable, skipped) = try ResultsStore.loadReadable(from: paths.resultsURL)
+    var results = readable
+    for error in skipped {
+      FileHandle.standardError.write(Data("warning: skipped \(error.description) (its page is left as it was)\n".utf8))
+    }
+    let unreadable = Set(skipped.map { URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent })
     var adoptedParts: [String: [String]] = [:]
     for (i, stored) in results.enumerated() {
       if let (spec, parts) = adoptedSpec(of: stored, experiments: paths.experiments) {
@@ -131,19 +138,26 @@ enum ReportGeneration {
       CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
     let summary = try ReportWriter.writeAll(
       results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy,
-      methods: CatalogBuilder.catalog.regularizers, render: render)
+      methods: CatalogBuilder.catalog.regularizers, render: render, only: only, keep: unreadable)
     for path in summary.removed {
       FileHandle.standardError.write(Data("removed \(paths.reports)/\(path) (no results for it any more)\n".utf8))
     }
     // Pages show verdicts recomputed with this build's checks; the results files get the same verdicts, so a
     // commit's results and pages agree and `diff` sees a verdict that a change of the statistics moved.
-    for stored in results {
+    for stored in results where only?.contains(stored.experimentID) ?? true {
       let current = stored.reevaluated()
       let file = paths.resultsURL.appendingPathComponent("\(stored.experimentID).json")
       guard current.verdict != stored.verdict || adoptedParts[stored.experimentID] != nil,
         FileManager.default.fileExists(atPath: file.path)
       else { continue }
       try AtomicFile.write(JSON.encode(current), to: file)
+    }
+    // The README's results summary, for the published results only.
+    if paths.reportsOption == nil,
+      let readme = try? String(contentsOfFile: "README.md", encoding: .utf8),
+      let updated = ReadmeSummary.splice(ReadmeSummary.markdown(results.map { $0.reevaluated() }), into: readme)
+    {
+      try ReportWriter.writeIfChanged(Data(updated.utf8), to: URL(fileURLWithPath: "README.md"))
     }
     for (id, parts) in adoptedParts.sorted(by: { $0.key < $1.key }) {
       FileHandle.standardError.write(

@@ -148,7 +148,7 @@ import Testing
   @Test func evalAxisTrainsOncePerSeed() throws {
     let dir = try Self.workspace()
     let run = try Self.run(
-      ["run", "tiny", "--scale", "smoke", "--set", "+sweep.eval.prune=[0.0, 0.5]", "--jobs", "1", "--plain"], in: dir)
+      ["run", "tiny", "--scale", "smoke", "--publish", "--set", "+sweep.eval.prune=[0.0, 0.5]", "--jobs", "1", "--plain"], in: dir)
     #expect(run.status == 0, "\(run.stderr)")
     let data = try Data(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"))
     let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -188,7 +188,7 @@ import Testing
   /// number altered by one ulp is reported as a difference with exit 3.
   @Test func verifyRetrainsAndCatchesAnAlteredResult() throws {
     let dir = try Self.workspace()
-    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir).status == 0)
     let cacheFiles = try FileManager.default.contentsOfDirectory(
       atPath: dir.appendingPathComponent(".dropbench/cache").path)
     // The seed-budget planner reads the same stored results.
@@ -225,7 +225,7 @@ import Testing
   /// results, the pages and `diff` agree after the statistics change; a current verdict leaves the file untouched.
   @Test func reportWritesRecomputedVerdictsBackIntoTheResults() throws {
     let dir = try Self.workspace()
-    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir).status == 0)
     let file = dir.appendingPathComponent("Reports/results/tiny.json")
     let fresh = try Data(contentsOf: file)
     var json = try #require(JSONSerialization.jsonObject(with: fresh) as? [String: Any])
@@ -250,7 +250,7 @@ import Testing
   /// without retraining; a spec whose settings changed keeps the stored spec: its results describe that one.
   @Test func reportTakesACorrectedPaperBlockButNotChangedSettings() throws {
     let dir = try Self.workspace()
-    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir).status == 0)
     let yaml = dir.appendingPathComponent("Experiments/tiny.yaml")
     let page = dir.appendingPathComponent("Reports/tiny.md")
     try Self.tinySpec.replacingOccurrences(of: "result: \"none\"", with: "result: \"corrected 1.23\"")
@@ -285,7 +285,7 @@ import Testing
   /// untuned scale nothing is tuned and the page says so.
   @Test func aTunedScaleTrainsEveryCandidateAndReportsTheChosenOne() throws {
     let dir = try Self.workspace(Self.comparisonSpec(tunedAt: "smoke"))
-    let run = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir)
+    let run = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir)
     #expect(run.status == 0, "\(run.stderr)")
     #expect(run.stderr.contains("6 runs") || run.stdout.contains("6 runs"), "\(run.stdout)\(run.stderr)")
     func load() throws -> [String: Any] {
@@ -334,7 +334,7 @@ import Testing
     try comparison.write(to: dir.appendingPathComponent("Experiments/acompare.yaml"), atomically: true, encoding: .utf8)
     try headline.write(to: dir.appendingPathComponent("Experiments/zhead.yaml"), atomically: true, encoding: .utf8)
     #expect(try Self.run(["check"], in: dir).status == 0)
-    let run = try Self.run(["replicate", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir)
+    let run = try Self.run(["replicate", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir)
     #expect(run.status == 0, "\(run.stderr)")
     let output = run.stdout + run.stderr
     let positions = ["zhead: ", "tiny: ", "acompare: "].map { output.range(of: $0)?.lowerBound }
@@ -344,15 +344,15 @@ import Testing
 
   @Test func runCachesAndIsDeterministicAcrossJobs() throws {
     let a = try Self.workspace()
-    let first = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)
+    let first = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2"], in: a)
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stderr.contains("4 to train"))
-    let again = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: a)
+    let again = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2"], in: a)
     #expect(again.stderr.contains("4 cached, 0 to train"))
     #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("Reports/tiny.md").path))
     #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent("Reports/figures/tiny.gp").path))
     let b = try Self.workspace()
-    let serial = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "1"], in: b)
+    let serial = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "1"], in: b)
     #expect(serial.status == 0)
     #expect(try Self.deterministicRuns(a) == Self.deterministicRuns(b))
   }
@@ -412,13 +412,16 @@ import Testing
         ["-c", "user.email=t@t", "-c", "user.name=t"] + args, in: dir, executable: URL(fileURLWithPath: "/usr/bin/git"))
     }
     _ = try git("init", "-q")
-    #expect(try Self.run(["run", "tiny", "--scale", "smoke"], in: dir).status == 0)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish"], in: dir).status == 0)
     _ = try git("add", "-A")
     _ = try git("commit", "-qm", "first")
     let same = try Self.run(["diff", "HEAD"], in: dir)
     #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
     // A second commit with other seeds: the same grid points, other numbers.
-    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--set", "seeds=[5, 6]"], in: dir).status == 0)
+    let spec = dir.appendingPathComponent("Experiments/tiny.yaml")
+    try (try String(contentsOf: spec, encoding: .utf8)).replacingOccurrences(of: "seeds: [0, 1]", with: "seeds: [5, 6]")
+      .write(to: spec, atomically: true, encoding: .utf8)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish"], in: dir).status == 0)
     _ = try git("commit", "-qam", "second")
     let between = try Self.run(["diff", "HEAD~1", "HEAD"], in: dir)
     #expect([0, 3].contains(between.status), "\(between.stderr)")

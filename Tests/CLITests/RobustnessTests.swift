@@ -56,15 +56,15 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let sets: [(String, String)] = [
       ("seeds=[-5]", "seeds[0]: must be in [0, 4294967295]"),
-      ("+dataset.subset_seed=-1", "base.dataset.subset_seed: must be in [0, 4294967295]"),
-      ("model.widths=[0]", "base.model.widths[0]: must be in [1, 65536]"),
-      ("model.widths=[-4]", "base.model.widths[0]: must be in [1, 65536]"),
-      ("model.widths=[100000000]", "base.model.widths[0]: must be in [1, 65536]"),
+      ("+dataset.subset_seed=-1", "--set: dataset.subset_seed: must be in [0, 4294967295]"),
+      ("model.widths=[0]", "--set: model.widths[0]: must be in [1, 65536]"),
+      ("model.widths=[-4]", "--set: model.widths[0]: must be in [1, 65536]"),
+      ("model.widths=[100000000]", "--set: model.widths[0]: must be in [1, 65536]"),
       ("model.widths=[60000,60000]", "the limit is 2.0 GiB"),
-      ("train.epochs=9223372036854775807", "base.train.epochs: must be in [1, 10000]"),
-      ("train.epochs=1e12", "base.train.epochs: must be in [1, 10000]"),
-      ("+train.steps=-10", "base.train.steps: must be in [1, 100000000]"),
-      ("+train.steps=0", "base.train.steps: must be in [1, 100000000]"),
+      ("train.epochs=9223372036854775807", "--set: train.epochs: must be in [1, 10000]"),
+      ("train.epochs=1e12", "--set: train.epochs: must be in [1, 10000]"),
+      ("+train.steps=-10", "--set: train.steps: must be in [1, 100000000]"),
+      ("+train.steps=0", "--set: train.steps: must be in [1, 100000000]"),
       ("seeds=" + String(repeating: "[", count: 100_000), "at most 64 levels"),
     ]
     for (set, naming) in sets {

@@ -73,3 +73,35 @@ import Testing
 extension ExperimentSpec {
   fileprivate subscript(path path: String) -> ConfigValue? { base[path: path] }
 }
+
+@Suite struct OverrideAttributionTests {
+  let spec = try! ExperimentSpec.parse(yaml: cutoutSpecYAML())
+
+  /// A value for a key the sweep sets would be overwritten at every point: refused with one line naming the fix.
+  @Test func anOverrideTheSweepWouldShadowIsRefused() throws {
+    for text in ["regularizer.length=4", "base.regularizer.length=4", "regularizer={name: cutout, length: 4}"] {
+      do {
+        _ = try spec.applying([try Override.parse(text)])
+        Issue.record("\(text) was accepted")
+      } catch {
+        #expect(error.file == "--set")
+        #expect(error.message.contains("set by this spec's sweep"), "\(error)")
+        #expect(error.suggestion == "set the sweep instead: --set sweep.regularizer.length=[…]")
+      }
+    }
+    // Other keys, and the sweep itself, are fine; a scale may still set a swept key.
+    _ = try spec.applying([try Override.parse("train.epochs=2"), try Override.parse("sweep.regularizer.length=[0, 8]")])
+  }
+
+  /// An invalid value given on the command line is the command line's error, not the spec file's line.
+  @Test func anInvalidOverriddenValueIsAttributedToTheCommandLine() throws {
+    do {
+      _ = try spec.plan(scale: "default", overrides: [try Override.parse("train.lr=-1")], catalog: .fixture)
+      Issue.record("a negative learning rate was accepted")
+    } catch {
+      #expect(error.file == "--set" && error.keyPath == "train.lr" && error.line == nil, "\(error)")
+    }
+    let plan = try spec.plan(scale: "default", overrides: [try Override.parse("train.epochs=2")], catalog: .fixture)
+    #expect(plan.overrides == ["train.epochs=2"])
+  }
+}

@@ -78,7 +78,7 @@ import Testing
     }
     let md = DiffReport.compare([met], [unmet]).markdown()
     #expect(md.contains("## toy-regime: [Re] holds → [Re?] proxy invalid (verdict changed)"))
-    #expect(md.contains("1 verdict change, 0 significant point changes"))
+    #expect(md.contains("1 verdict change, 0 point changes"))
     #expect(DiffReport.compare([unmet], [unmet]).noSignificantChange)
   }
 

@@ -119,12 +119,16 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
   public var verdict: ClaimEvaluation
   public var provenance: Provenance
   public var totalWallSeconds: Double
+  /// The command-line overrides the runs were planned with (`key=value`, in order); absent when there were none,
+  /// as in every published result. Results with overrides are written apart from `Reports/` unless published.
+  public var overrides: [String]?
 
   public init(
     experimentID: String, scale: String, spec: ExperimentSpec, runs: [RunRecord], verdict: ClaimEvaluation,
-    provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil
+    provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil, overrides: [String]? = nil
   ) {
     self.tuning = tuning
+    self.overrides = overrides.flatMap { $0.isEmpty ? nil : $0 }
     self.schemaVersion = Self.currentSchemaVersion
     self.experimentID = experimentID
     self.scale = scale

@@ -102,6 +102,17 @@ extension ExperimentSpec {
       return
     }
     let path = key.hasPrefix("base.") ? String(key.dropFirst("base.".count)) : key
+    // A command-line value for a key the sweep sets would be overwritten at every grid point: refuse it rather than
+    // ignore it silently. (A scale may set such keys: its values are the spec author's.)
+    if file == "--set",
+      let swept = sweep.keys.first(where: { $0 == path || $0.hasPrefix(path + ".") || path.hasPrefix($0 + ".") })
+    {
+      let values = (sweep.values(of: swept) ?? []).map(\.description).joined(separator: ", ")
+      throw SpecError(
+        file: file, keyPath: errorPath,
+        message: "'\(swept)' is set by this spec's sweep ([\(values)]), which would override --set at every point",
+        suggestion: "set the sweep instead: --set sweep.\(swept)=[…]")
+    }
     let section = String(path.prefix { $0 != "." })
     guard Self.baseSections.contains(section) else {
       throw SpecError(

@@ -12,6 +12,8 @@ public struct ExperimentPlan: Sendable {
   public var runs: [PlannedRun]
   /// The spec's tuning budget when it applies at this scale (`TuningBudget`); nil otherwise.
   public var tuning: TuningBudget?
+  /// The command-line overrides applied, as written (`key=value`), in order; empty for the spec as committed.
+  public var overrides: [String] = []
 }
 
 /// One training run: a grid point and a seed, with its resolved config.
@@ -69,10 +71,32 @@ extension ExperimentSpec {
           suggestion: MetricRegistry.all.filter { $0.name.hasPrefix("val_") && !$0.tasks.isDisjoint(with: tasks) }
             .map(\.name).joined(separator: ", "))
       }
-      return ExperimentPlan(spec: spec, scale: scale, points: points, runs: runs, tuning: tuning)
+      return ExperimentPlan(
+        spec: spec, scale: scale, points: points, runs: runs, tuning: tuning, overrides: overrides.map(\.description))
     } catch {
-      throw source.locate(error)
+      throw Self.attributeToOverrides(source.locate(error), overrides)
     }
+  }
+
+  /// An error about a key that a `--set` override gave is the command line's, not the spec file's: it names the
+  /// override's key (`--set: train.lr: …`), so the user fixes the command, not the YAML.
+  static func attributeToOverrides(_ error: SpecError, _ overrides: [Override]) -> SpecError {
+    guard error.file != "--set" else { return error }
+    let path = error.keyPath.hasPrefix("base.") ? String(error.keyPath.dropFirst("base.".count)) : error.keyPath
+    func normalised(_ key: String) -> String {
+      var k = key.hasPrefix("base.") ? String(key.dropFirst("base.".count)) : key
+      if k.hasPrefix("sweep.zip.") { k = "sweep." + k.dropFirst("sweep.zip.".count) }
+      return k
+    }
+    guard
+      let override = overrides.last(where: {
+        let key = normalised($0.key)
+        return [path, error.keyPath].contains { $0 == key || $0.hasPrefix(key + ".") || $0.hasPrefix(key + "[") }
+      })
+    else { return error }
+    let element = path.hasPrefix(normalised(override.key) + "[") ? String(path.dropFirst(normalised(override.key).count)) : ""
+    return SpecError(
+      file: "--set", keyPath: override.key + element, message: error.message, suggestion: error.suggestion)
   }
 
   /// Plans every scale (and `default`), so any mistake a scale would reveal is reported now.

@@ -119,6 +119,13 @@ public struct RegularizerDescriptor: Sendable {
   /// draws with `Dropout.mask`, so an edit to Dropout's file must retrain DropConnect's runs too). Declared with
   /// `uses:`; a test checks that a method file naming another method's type declares it.
   public let sourceFiles: [String]
+  /// The method's declared numerics version (`numerics:`, default 1): bump it with any change to the method that can
+  /// change a run's numbers. Run cache keys carry `numericsTag`, not the bytes of `sourceFiles`, so an edit that
+  /// moves no bit (a comment, a refactor proven bit-identical) keeps every stored run reusable.
+  public let numerics: Int
+  /// `name:numerics`, followed by the tags of the methods it `uses:` (DropConnect draws with Dropout's mask, so a
+  /// bump of Dropout retrains DropConnect's runs too): what a run's cache key says about this method's code.
+  public let numericsTag: String
   /// nil when `parameters` (defaults filled for missing keys) are valid at `site`, otherwise one sentence
   /// naming the regularizer, the key and the valid choices.
   public let validate: @Sendable ([String: ParameterValue], _ site: Site) -> String?
@@ -138,7 +145,7 @@ public struct RegularizerDescriptor: Sendable {
     name: String, taxonomy: Taxonomy, traits: Traits = Traits(), summary: String, citation: String, parameters: [ParameterDescription],
     plugsInto plugPoint: PlugPoint, evaluation: EvaluationRule = .identity, defaultSites: [String]? = nil,
     identity: [String: ParameterValue]? = nil, needsValidation: Bool = false, uses: [RegularizerDescriptor] = [],
-    file: String = #filePath,
+    numerics: Int = 1, file: String = #filePath,
     check: @escaping @Sendable ([String: ParameterValue], _ site: Site) -> String? = { _, _ in nil },
     expectations: @escaping @Sendable ([String: ParameterValue], Site) -> [Expectation] = { _, _ in [] },
     build: @escaping @Sendable ([String: ParameterValue], Site) -> Plug
@@ -156,6 +163,10 @@ public struct RegularizerDescriptor: Sendable {
     var files = [file]
     for other in uses { for f in other.sourceFiles where !files.contains(f) { files.append(f) } }
     self.sourceFiles = files
+    self.numerics = numerics
+    var tags = ["\(name):\(numerics)"]
+    for other in uses where !tags.contains(other.numericsTag) { tags.append(other.numericsTag) }
+    self.numericsTag = tags.joined(separator: "+")
     self.identityParameters = identity
     self.needsValidation = needsValidation
     self.expectations = expectations
