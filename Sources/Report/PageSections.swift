@@ -66,6 +66,11 @@ extension ExperimentPage {
         s += "The check itself could not compare the arms: one did not train at these settings.\n\n"
       }
     }
+    if regime.rule != nil {
+      let names = regime.rows.enumerated().map { i, row in sameGrid ? layout.rows[i].point.label : row.label }
+      return s + regimeTableV2(regime, names: names)
+    }
+    // Reports stored before regime rule v2 (no `rule`): the v1 table, late gain and all.
     let train = regime.trainMetric
     let test = regime.testMetric
     // For an error (MSE) over-fitting shows as test − train, and the regime's numbers are measured that way.

@@ -3,14 +3,20 @@ import Testing
 
 @testable import Experiments
 
-/// The regime gate: a claim's verdict counts only when its reference arm over-fits and every arm has converged.
+/// The regime gate (rule v2): a claim's verdict counts only when its reference arm over-fits and fits its training
+/// set, training has converged, and every arm trains. `ConvergenceTests` covers the budget condition and the new
+/// keys; `ConvergenceSimulationTests` the rule against simulated training.
 @Suite struct RegimeTests {
   let points = Sweep(axes: [.values(key: "regularizer.rate", values: [0, 0.5].map(ConfigValue.double))]).points()
 
-  /// A run whose train accuracy follows `train` at epochs 10, 20, …, with test accuracy `test` at the end.
-  func run(_ point: GridPoint, seed: Int, train: [Double], test: Double, status: RunStatus = .ok) -> RunRecord {
+  /// A run whose train accuracy follows `train` at epochs 10, 20, …, with test accuracy `test` at the end, and whose
+  /// training loss follows `loss` (flat at 0.05 by default). No schedule recorded: constant, the config's default.
+  func run(
+    _ point: GridPoint, seed: Int, train: [Double], test: Double, status: RunStatus = .ok, loss: [Double]? = nil
+  ) -> RunRecord {
     let epochs = train.enumerated().map { i, value in
-      EpochMetrics(epoch: 10 * (i + 1), trainLoss: 0, metrics: ["train_accuracy": value, "test_accuracy": test])
+      EpochMetrics(
+        epoch: 10 * (i + 1), trainLoss: loss?[i] ?? 0.05, metrics: ["train_accuracy": value, "test_accuracy": test])
     }
     return RunRecord(
       key: "\(point.index)-\(seed)", point: point.coordinates, seed: seed, config: .null, status: status,
@@ -20,15 +26,23 @@ import Testing
 
   let regime = Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 2, plateau: 1)
 
-  @Test func metWhenTheReferenceOverfitsAndEveryArmPlateaued() {
+  @Test func metWhenTheReferenceOverfitsFitsAndTheLossHasSettled() {
     let runs = points.flatMap { p in
       (0..<3).map { run(p, seed: $0, train: [90, 99.5, 99.7, 99.8], test: 88) }
     }
     let report = regime.evaluate(points: points, runs: runs)
     #expect(report.met, "\(report.summary)")
+    #expect(report.rule == RegimeReport.convergenceRule)
     #expect(report.trainMetric == "train_accuracy" && report.testMetric == "test_accuracy")
     #expect(report.rows.map(\.isReference) == [true, false])
-    // The window starts at the last evaluation at or before 70% of 40 epochs: epoch 20 (99.5) to 40 (99.8).
+    // (b) on the reference only: 100 − 99.8 = 0.2 pt of train error, within 2 pt.
+    #expect(abs(report.rows[0].fitError! - 0.2) < 1e-9 && report.rows[0].fits == true)
+    #expect(report.rows[1].fits == nil && report.rows[1].fitError == nil)
+    // (e) no schedule recorded is a constant rate: the flat loss has settled on both points.
+    #expect(report.rows.allSatisfy { $0.schedule == "constant" && $0.lossSettled == true && $0.converged == true })
+    #expect(report.summary.contains("fits its training set"), "\(report.summary)")
+    // The late gain is still measured, as a description: the window starts at the last evaluation at or before 70%
+    // of 40 epochs: epoch 20 (99.5) to 40 (99.8).
     #expect(abs(report.rows[0].lateGain! - 0.3) < 1e-9)
   }
 
@@ -38,13 +52,44 @@ import Testing
     #expect(!report.met)
     #expect(report.summary.contains("do not over-fit"), "\(report.summary)")
     #expect(report.rows[0].overfits == false)
+    // At 86.5% it does not fit its training set either.
+    #expect(report.rows[0].fits == false && report.summary.contains("does not fit the training set"))
   }
 
-  @Test func notMetWhenAnArmIsStillRising() {
+  /// (e) under a constant learning rate: an arm whose training loss still falls has not converged; its accuracy
+  /// rising while the loss has settled is not read at all.
+  @Test func notMetWhenAnArmsTrainingLossIsStillFalling() {
+    let runs = points.flatMap { p in
+      (0..<3).map {
+        run(p, seed: $0, train: [95, 99, 100, 100], test: 85, loss: p.index == 1 ? [1.0, 0.6, 0.3, 0.1] : nil)
+      }
+    }
+    let report = regime.evaluate(points: points, runs: runs)
+    #expect(!report.met)
+    #expect(report.rows[1].converged == false && report.rows[0].converged == true)
+    // Least squares through epochs 20, 30, 40 (the window's last three evaluations): slope −0.025 per epoch, over
+    // the 12 epochs of the last 30%: a fall of 0.3.
+    #expect(abs(report.rows[1].lossFall! - 0.3) < 1e-9)
+    #expect(report.rows[1].shownLossFalling(0.01))
+    #expect(
+      report.summary.contains("1 point has not converged (train loss still fell by more than 0.01"), "\(report.summary)"
+    )
+    let accuracyOnly = points.flatMap { p in
+      (0..<3).map { run(p, seed: $0, train: p.index == 1 ? [60, 70, 80, 90] : [95, 99, 100, 100], test: 85) }
+    }
+    #expect(regime.evaluate(points: points, runs: accuracyOnly).met)
+  }
+
+  /// The v1 rule, kept callable for the simulation: it reads the accuracy late gain of every point.
+  @Test func thePlateauRuleReadsTheAccuracyLateGain() {
+    let plateaued = points.flatMap { p in (0..<3).map { run(p, seed: $0, train: [90, 99.5, 99.7, 99.8], test: 88) } }
+    let met = regime.evaluatePlateauRule(points: points, runs: plateaued)
+    #expect(met.met && met.rule == nil, "\(met.summary)")
+    #expect(abs(met.rows[0].lateGain! - 0.3) < 1e-9)
     let runs = points.flatMap { p in
       (0..<3).map { run(p, seed: $0, train: p.index == 1 ? [60, 70, 80, 90] : [95, 99, 100, 100], test: 85) }
     }
-    let report = regime.evaluate(points: points, runs: runs)
+    let report = regime.evaluatePlateauRule(points: points, runs: runs)
     #expect(!report.met)
     #expect(report.rows[1].converged == false && report.rows[0].converged == true)
     #expect(report.summary.contains("not converged"), "\(report.summary)")
@@ -62,24 +107,50 @@ import Testing
         key: "\(point.index)-\(seed)", point: point.coordinates, seed: seed, config: .null, status: .ok,
         epochs: epochs, final: ["train_mse": train.last!, "mse": test + Double(seed) * 0.001], wallSeconds: 0)
     }
-    let runs = points.flatMap { p in (0..<3).map { regressionRun(p, seed: $0, train: [0.3, 0.005, 0.003, 0.001], test: 0.12) } }
-    let gate = Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 0.02, plateau: 0.01)
+    let runs = points.flatMap { p in
+      (0..<3).map { regressionRun(p, seed: $0, train: [0.3, 0.005, 0.003, 0.001], test: 0.12) }
+    }
+    let gate = Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 0.02, plateau: 0.01, fitMSE: 0.05)
     let report = gate.evaluate(points: points, runs: runs)
     #expect(report.trainMetric == "train_mse" && report.testMetric == "mse")
     #expect(report.met, "\(report.summary)")
     #expect(abs(report.rows[0].lateGain! - 0.004) < 1e-9)
     #expect(report.rows[0].gapLow! > 0.11)
+    // (b) on the MSE itself; (e) on the loss, which fell 0.0024 over the window (least squares over 20–40).
+    #expect(report.rows[0].fitError == 0.001 && report.fitBound == 0.05)
+    #expect(abs(report.rows[0].lossFall! - 0.0024) < 1e-9)
+    // The noise floor form: train MSE at most 0.09 × (1 + 2/100).
+    let floor = Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 0.02, plateau: 0.01, noiseFloor: 0.09)
+    #expect(abs(floor.evaluate(points: points, runs: runs).fitBound! - 0.0918) < 1e-12)
+    // Without either, the fit of an MSE cannot be measured: not shown, and the summary says which key to state.
+    let unstated = Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 0.02, plateau: 0.01)
+    let notMeasured = unstated.evaluate(points: points, runs: runs)
+    #expect(!notMeasured.met && notMeasured.summary.contains("state fit_mse or noise_floor"), "\(notMeasured.summary)")
     // A net whose test MSE is below its train MSE does not over-fit.
-    let under = points.flatMap { p in (0..<3).map { regressionRun(p, seed: $0, train: [0.3, 0.2, 0.2, 0.2], test: 0.15) } }
+    let under = points.flatMap { p in
+      (0..<3).map { regressionRun(p, seed: $0, train: [0.3, 0.2, 0.2, 0.2], test: 0.15) }
+    }
     let notMet = gate.evaluate(points: points, runs: under)
     #expect(!notMet.met)
     #expect(notMet.summary.contains("test − train mse"), "\(notMet.summary)")
+    // … nor does its train MSE of 0.2 fit within 0.05.
+    #expect(notMet.rows[0].fits == false)
   }
 
-  @Test func failedRunsAreLeftOut() {
+  /// Failed runs (an error, not a property of the settings) are left out; a diverged or stalled one fails (d).
+  @Test func failedRunsAreLeftOutAndUntrainableOnesFailTrainability() {
     var runs = points.flatMap { p in (0..<3).map { run(p, seed: $0, train: [90, 99, 100, 100], test: 88) } }
-    runs.append(run(points[1], seed: 3, train: [10, 10, 10, 10], test: 10, status: .stalled))
+    runs.append(run(points[1], seed: 3, train: [10, 10, 10, 10], test: 10, status: .failed))
     #expect(regime.evaluate(points: points, runs: runs).met)
+    runs.append(run(points[1], seed: 4, train: [10, 10, 10, 10], test: 10, status: .stalled))
+    let report = regime.evaluate(points: points, runs: runs)
+    #expect(!report.met && !report.rows[1].trains && report.rows[1].untrained == 1)
+    #expect(
+      report.summary.contains(
+        "1 point did not train on every seed: regularizer.rate=0.5: 1 of 4 runs diverged or stalled"),
+      "\(report.summary)")
+    // The v1 rule left the stalled run out.
+    #expect(regime.evaluatePlateauRule(points: points, runs: runs).met)
   }
 
   @Test func gateTurnsTheVerdictIntoProxyInvalidAndKeepsTheCheck() {
@@ -106,14 +177,40 @@ import Testing
   @Test func aMeanUnderTheThresholdIsNotEnoughWhenItsIntervalReachesOver() {
     let plateauOnly = Regime(plateau: 1)
     let wide = runs(points[0], gains: [0.2, 1.8, 0.4, 1.6, 0.5])  // mean 0.9, upper bound ≈ 1.8
-    let report = plateauOnly.evaluate(points: [points[0]], runs: wide)
+    let report = plateauOnly.evaluatePlateauRule(points: [points[0]], runs: wide)
     #expect(!report.met)
     #expect(report.rows[0].converged == false && !report.rows[0].shownStillRising(1))
     #expect(report.summary.contains("not shown to have converged"), "\(report.summary)")
     let tight = runs(points[0], gains: [0.85, 0.95, 0.9, 0.88, 0.92])  // mean 0.9, upper bound ≈ 0.95
-    #expect(plateauOnly.evaluate(points: [points[0]], runs: tight).met)
+    #expect(plateauOnly.evaluatePlateauRule(points: [points[0]], runs: tight).met)
     // One seed shows nothing either way.
-    let single = plateauOnly.evaluate(points: [points[0]], runs: runs(points[0], gains: [0.1]))
+    let single = plateauOnly.evaluatePlateauRule(points: [points[0]], runs: runs(points[0], gains: [0.1]))
+    #expect(!single.met && single.summary.contains("1 seed: no interval"), "\(single.summary)")
+  }
+
+  /// Runs of one point, fitting its training set (train 99.5, test 85), whose training loss falls linearly by
+  /// `falls[seed]` over the last 30% of its 40 epochs (the least-squares window: epochs 20, 30, 40).
+  func lossRuns(_ point: GridPoint, falls: [Double]) -> [RunRecord] {
+    falls.enumerated().map { seed, f in
+      run(
+        point, seed: seed, train: [90, 99, 99.5, 99.5], test: 85,
+        loss: [0.5, 0.5 - f / 1.2, 0.5 - f / 0.6, 0.5 - f / 0.4].map { $0 + f })
+    }
+  }
+
+  /// (e) is decided on the interval too: a mean fall under `plateau_loss` whose interval reaches over it is not
+  /// shown; one seed shows nothing.
+  @Test func aLossFallUnderTheThresholdIsNotEnoughWhenItsIntervalReachesOver() {
+    let gate = Regime(plateauLoss: 0.01)
+    let wide = gate.evaluate(
+      points: [points[0]], runs: lossRuns(points[0], falls: [0.002, 0.018, 0.004, 0.016, 0.005]))
+    #expect(!wide.met && wide.rows[0].lossSettled == false && !wide.rows[0].shownLossFalling(0.01))
+    #expect(wide.summary.contains("not shown to have converged"), "\(wide.summary)")
+    let tight = gate.evaluate(
+      points: [points[0]], runs: lossRuns(points[0], falls: [0.0085, 0.0095, 0.009, 0.0088, 0.0092]))
+    #expect(tight.met, "\(tight.summary)")
+    #expect(abs(tight.rows[0].lossFall! - 0.009) < 1e-9)
+    let single = gate.evaluate(points: [points[0]], runs: lossRuns(points[0], falls: [0.001]))
     #expect(!single.met && single.summary.contains("1 seed: no interval"), "\(single.summary)")
   }
 
@@ -133,27 +230,28 @@ import Testing
     #expect(!short.met && short.summary.contains("do not over-fit"), "\(short.summary)")
   }
 
-  /// "Converged" is a one-sided test at 2.5%: with the true late gain exactly at the threshold, it is shown in at
-  /// most 2.5% of experiments (+3 Monte-Carlo SE), at 5 and at 20 seeds; with no true gain it is shown most of the
-  /// time. So the gate cannot call an arm converged by chance, and more seeds only sharpen it.
+  /// "Converged" is a one-sided test at 2.5%: with the true loss fall exactly at `plateau_loss`, it is shown in at
+  /// most 2.5% of experiments (+3 Monte-Carlo SE), at 5 and at 20 seeds; with no true fall it is shown most of the
+  /// time. So the gate cannot call an arm converged by chance, and more seeds only sharpen it. (The v1 rule's
+  /// accuracy late gain had the same property; `ConvergenceTests` checks it for budget robustness.)
   @Test func convergenceIsAOneSidedTestAtTwoAndAHalfPercent() {
-    let plateauOnly = Regime(plateau: 1)
+    let gate = Regime(plateauLoss: 0.01)
     var normal = NullErrorRateTests.Normal(seed: 2026)
     let experiments = 2000
     let ceiling = 0.025 + 3 * (0.025 * 0.975 / Double(experiments)).squareRoot()
     for n in [5, 20] {
-      func rate(_ trueGain: Double) -> Double {
+      func rate(_ trueFall: Double) -> Double {
         var shown = 0
         for _ in 0..<experiments {
-          let gains = (0..<n).map { _ in trueGain + 0.5 * normal.next() }
-          if plateauOnly.evaluate(points: [points[0]], runs: runs(points[0], gains: gains)).met { shown += 1 }
+          let falls = (0..<n).map { _ in trueFall + 0.005 * normal.next() }
+          if gate.evaluate(points: [points[0]], runs: lossRuns(points[0], falls: falls)).met { shown += 1 }
         }
         return Double(shown) / Double(experiments)
       }
-      let atThreshold = rate(1)
+      let atThreshold = rate(0.01)
       #expect(atThreshold <= ceiling, "n = \(n): converged shown in \(atThreshold) at the threshold")
       #expect(atThreshold >= 0.01, "n = \(n): \(atThreshold) — the test should be near its level, not far below")
-      #expect(rate(0) >= 0.85, "n = \(n): a flat arm should mostly be shown converged")
+      #expect(rate(0) >= 0.85, "n = \(n): a flat loss should mostly be shown converged")
     }
   }
 
@@ -174,16 +272,24 @@ import Testing
       scales: {smoke: {}, default: {}, full: {}}
       """
     let spec = try ExperimentSpec.parse(yaml: yaml)
-    #expect(spec.claim.regime == Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 2, plateau: 1, over: 0.25))
+    #expect(
+      spec.claim.regime == Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 2, plateau: 1, over: 0.25))
     #expect(spec.paper.effect == "+1 pt" && spec.paper.points == [[0.5, 1.2], [0.8, 1.1]])
     #expect(spec.paper.values == ["dropout": 98.6, "none": 98.4])
     let notANumber = yaml.replacingOccurrences(of: "dropout: 98.6", with: "dropout: high")
-    #expect { try ExperimentSpec.parse(yaml: notANumber) } throws: { ($0 as? SpecError)?.keyPath == "paper.values.dropout" }
+    #expect { try ExperimentSpec.parse(yaml: notANumber) } throws: {
+      ($0 as? SpecError)?.keyPath == "paper.values.dropout"
+    }
     let reparsed = try ExperimentSpec(tree: spec.tree, file: "")
     #expect(reparsed == spec)
     let empty = yaml.replacingOccurrences(
-      of: "regime: {reference: {regularizer.rate: 0.0}, overfit_gap: 2, plateau: 1, over: 0.25}", with: "regime: {over: 0.3}")
-    #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: empty) }
+      of: "regime: {reference: {regularizer.rate: 0.0}, overfit_gap: 2, plateau: 1, over: 0.25}",
+      with: "regime: {over: 0.3}")
+    #expect { try ExperimentSpec.parse(yaml: empty) } throws: {
+      ($0 as? SpecError)?.message == "a regime needs at least one condition"
+    }
+    // The v1 keys alone still parse, and ask for convergence.
+    #expect(spec.claim.regime!.needsConvergence)
   }
 }
 

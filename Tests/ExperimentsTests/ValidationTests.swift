@@ -204,7 +204,8 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
     BrokenSpec(
       name: "regime without a condition",
       replacements: [peakCheck: peakCheck + "\n  regime: {reference: {regularizer.length: 0}}"],
-      keyPath: "claim.regime.overfit_gap", message: "a regime needs overfit_gap, plateau or both"),
+      keyPath: "claim.regime.overfit_gap",
+      message: "a regime needs at least one condition (state overfit_gap (over-fitting), a convergence key"),
     BrokenSpec(
       name: "error only in the full scale", replacements: ["full: {train.epochs: 60,": "full: {train.epochs: -60,"],
       keyPath: "base.train.epochs",

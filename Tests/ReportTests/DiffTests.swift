@@ -64,7 +64,7 @@ import Testing
   }
 
   @Test func changesToAndFromProxyInvalidAreVerdictChanges() throws {
-    let met = Fixtures.regime(gap: 5, lateRise: 0.2)
+    let met = Fixtures.regime(gap: 13.7, lateRise: 0.2)
     let unmet = Fixtures.regime(gap: 0.5, lateRise: 1.5)
     #expect(met.verdict.verdict == .holds && unmet.verdict.verdict == .proxyInvalid)
     for (a, b) in [(met, unmet), (unmet, met)] {

@@ -7,10 +7,11 @@ import Testing
 /// The page parts that put a verdict in context: the regime table, the paper's effect beside ours, the test set's
 /// own sampling error, and stalled runs.
 @Suite struct RegimePageTests {
-  /// Barely over-fits (0.5 pt) and still rising (1.5 pt over the last 30% of epochs): outside the regime.
+  /// Barely over-fits (0.5 pt), far from fitting its training set (85.5%) and still learning (training loss falling
+  /// 0.015 over the last 30% of epochs, at a constant learning rate): outside the regime.
   let unmet = Fixtures.regime(gap: 0.5, lateRise: 1.5, effect: "+1.3 pt (dropout 98.7 vs 98.4 % accuracy)")
-  /// Over-fits by 5 pt and has levelled off (0.2 pt late gain).
-  let met = Fixtures.regime(gap: 5, lateRise: 0.2)
+  /// Over-fits by 13.7 pt, fits its training set (98.7%) and has levelled off (training loss fell 0.002 late).
+  let met = Fixtures.regime(gap: 13.7, lateRise: 0.2)
 
   func line(_ md: String, startingWith prefix: String) throws -> String {
     try #require(md.split(separator: "\n").first { $0.hasPrefix(prefix) }.map(String.init), "no line \(prefix)")
@@ -26,17 +27,29 @@ import Testing
     #expect(md.contains("**Not a verdict on the paper.**"))
     #expect(md.contains("The check alone says [Re] holds on these runs; that outcome describes the proxy"))
     #expect(md.contains("says nothing about the paper's claim"))
+    // Regime rule v2 at a constant learning rate: (b) train error of the reference, (e) the training loss's fall.
     #expect(
       md.contains(
-        "| point | `train_accuracy` | `test_accuracy` | gap (train − test) | late gain | over-fits | converged |"))
-    // Means over seeds: test 85.00 / 86.07, train 0.5 pt above, risen 1.5 pt late; only rate 0 is a reference.
+        "| point | `train_accuracy` | `test_accuracy` | gap (train − test) | train error | train-loss fall | over-fits "
+          + "| fits | converged | trains |"))
+    // Means over seeds: test 85.00 / 86.07, train 0.5 pt above (so 14.5 pt of train error on the reference), the
+    // loss still falling 0.015 over epochs 7–10; only rate 0 is a reference.
     #expect(
       try line(md, startingWith: "| regularizer.rate=0 (reference) |")
-        == "| regularizer.rate=0 (reference) | 85.50 | 85.00 | +0.50 [+0.50, +0.50] | +1.50 [+1.50, +1.50] | ✗ | ✗ |")
-    #expect(md.contains("\n| regularizer.rate=0.5 | 86.57 | 86.07 | +0.50 [+0.50, +0.50] | +1.50 [+1.50, +1.50] | – | ✗ |\n"))
+        == "| regularizer.rate=0 (reference) | 85.50 | 85.00 | +0.50 [+0.50, +0.50] | 14.50 [14.00, 15.00] "
+        + "| +0.0150 [+0.0150, +0.0150] | ✗ | ✗ | ✗ | ✓ |")
+    #expect(
+      md.contains(
+        "\n| regularizer.rate=0.5 | 86.57 | 86.07 | +0.50 [+0.50, +0.50] | – | +0.0150 [+0.0150, +0.0150] "
+          + "| – | – | ✗ | ✓ |\n"))
     #expect(md.contains("A reference point over-fits when the lower bound of train − test is at least 2 pt (other points: –)."))
-    #expect(md.contains("A point has converged when the upper bound of its late gain is at most 1 pt."))
+    #expect(md.contains("it fits (near interpolation) when the upper bound is at most 2 pt"))
+    #expect(
+      md.contains(
+        "Constant learning rate: the least-squares fall of the training loss over the last 30% of the epochs; "
+          + "converged when its upper bound is at most 0.01."))
     #expect(md.contains("? not shown either way"))
+    #expect(md.contains("docs/convergence-rule.md"))
     // The regime comes before the comparisons, after the verdict.
     let regime = try #require(md.range(of: "### Regime"))
     let verdict = try #require(md.range(of: "## Verdict"))
@@ -49,9 +62,12 @@ import Testing
     let md = ExperimentPage.markdown(for: met)
     #expect(md.contains("### Regime\n\nRegime met: every reference point over-fits by at least 2 pt"))
     #expect(!md.contains("Not a verdict on the paper"))
+    #expect(md.contains("every reference point fits its training set (train error (100 − train_accuracy) at most 2 pt"))
+    // Train errors 1.3, 1.1, 1.5 pt over the three seeds: [0.80, 1.80] by t with 2 degrees of freedom.
     #expect(
       try line(md, startingWith: "| regularizer.rate=0 (reference) |")
-        == "| regularizer.rate=0 (reference) | 90.00 | 85.00 | +5.00 [+5.00, +5.00] | +0.20 [+0.20, +0.20] | ✓ | ✓ |")
+        == "| regularizer.rate=0 (reference) | 98.70 | 85.00 | +13.70 [+13.70, +13.70] | 1.30 [0.80, 1.80] "
+        + "| +0.0020 [+0.0020, +0.0020] | ✓ | ✓ | ✓ | ✓ |")
     // A claim without a regime has no such section.
     #expect(!ExperimentPage.markdown(for: Fixtures.numeric()).contains("### Regime"))
   }
@@ -119,6 +135,29 @@ import Testing
     #expect(both.contains("| 1 (step 40), 2 stalled (never trained) |"))
   }
 
+  /// A results file written before regime rule v2 stores a report without `rule`: its page keeps the v1 table
+  /// (late gain, plateau) as stored, until `report` recomputes the verdict with this build's rule.
+  @Test func aStoredV1ReportKeepsItsTable() throws {
+    var stored = unmet
+    let spec = stored.spec
+    stored.verdict.regime = spec.claim.regime!.evaluatePlateauRule(points: spec.sweep.points(), runs: stored.runs)
+    #expect(stored.verdict.regime?.rule == nil)
+    let md = ExperimentPage.markdown(for: stored)
+    #expect(
+      md.contains(
+        "| point | `train_accuracy` | `test_accuracy` | gap (train − test) | late gain | over-fits | converged |"))
+    // Means over seeds: test 85.00 / 86.07, train 0.5 pt above, risen 1.5 pt late; only rate 0 is a reference.
+    #expect(
+      try line(md, startingWith: "| regularizer.rate=0 (reference) |")
+        == "| regularizer.rate=0 (reference) | 85.50 | 85.00 | +0.50 [+0.50, +0.50] | +1.50 [+1.50, +1.50] | ✗ | ✗ |")
+    #expect(
+      md.contains("\n| regularizer.rate=0.5 | 86.57 | 86.07 | +0.50 [+0.50, +0.50] | +1.50 [+1.50, +1.50] | – | ✗ |\n"))
+    #expect(md.contains("A point has converged when the upper bound of its late gain is at most 1 pt."))
+    let decoded = try ResultsStore.decode(Fixtures.json(stored), file: "toy.json")
+    let v2 = ExperimentPage.markdown(for: decoded.reevaluated())
+    #expect(v2.contains("| train error | train-loss fall |") && !v2.contains("| late gain |"))
+  }
+
   /// The stored regime report survives a JSON round trip, and the regime table names points as the Results table
   /// does whether the verdict was stored or recomputed from the decoded spec (whose 0.0 reads 0).
   @Test func regimePageIsDeterministicAcrossAJSONRoundTrip() throws {
@@ -128,7 +167,7 @@ import Testing
     #expect(ExperimentPage.markdown(for: decoded) == first)
     let recomputed = ExperimentPage.markdown(for: decoded.reevaluated())
     func regimeTable(_ md: String) -> [Substring] {
-      md.split(separator: "\n").filter { $0.hasPrefix("| regularizer.rate=") && $0.hasSuffix("✗ |") }
+      md.split(separator: "\n").filter { $0.hasPrefix("| regularizer.rate=") && $0.hasSuffix("| ✗ | ✓ |") }
     }
     #expect(regimeTable(recomputed).count == 2)
     #expect(regimeTable(recomputed) == regimeTable(first))

@@ -9,10 +9,16 @@ import Foundation
 /// point where more than half of the runs diverged or stalled ranks below every other point and loses every
 /// comparison. `where` restricts the points first; `by` evaluates each group separately and combines the groups
 /// like `all` (intersection–union for holds, Holm for fails).
-public func evaluate(_ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [RunRecord]) -> ClaimEvaluation {
+///
+/// The regime is decided by rule v2 (`Convergence.swift`). `calibration` is the pilot data its budget-robustness
+/// condition needs; nothing provides it yet (a later `dropbench calibrate` will), so on an annealed schedule that
+/// condition is "not measured" and the proxy is not shown to be in regime.
+public func evaluate(
+  _ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [RunRecord], calibration: CalibrationRecord? = nil
+) -> ClaimEvaluation {
   var evaluation = evaluate(claim.check, points: points, runs: runs)
   guard let regime = claim.regime else { return evaluation }
-  let report = regime.evaluate(points: points, runs: runs)
+  let report = regime.evaluate(points: points, runs: runs, calibration: calibration)
   evaluation.regime = report
   if !report.met {
     if evaluation.verdict == .proxyInvalid {
