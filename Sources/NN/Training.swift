@@ -33,6 +33,9 @@ public struct TrainingOptions {
   public var key: RandomKey
   /// Also evaluate the training set at every evaluation (`train_*` metrics): one more eval pass over it each time.
   public var evaluateTrainingSet: Bool
+  /// Evaluate the test split at each evaluation (false for calibration pilots, which must never see a test metric;
+  /// evaluation changes nothing in the network, so the training is the same either way).
+  public var evaluateTestSet: Bool = true
   /// Evaluate the test set every this many epochs (and always after the last one).
   public var evalEvery: Int
 
@@ -132,7 +135,7 @@ public enum Trainer {
       if let validation { probe(network, validation, hooks: hooks.filter(\.observesValidation), batch: o.evalBatch) }
       for hook in hooks { hook.epochEnd(epoch) }
       guard (epoch + 1) % o.evalEvery == 0 || epoch + 1 == o.epochs else { continue }
-      var metrics = evaluate(network, test, batch: o.evalBatch)
+      var metrics = o.evaluateTestSet ? evaluate(network, test, batch: o.evalBatch) : [:]
       if o.evaluateTrainingSet { metrics.merge(trainingMetrics(network, train, batch: o.evalBatch)) { a, _ in a } }
       for hook in hooks { metrics.merge(hook.reportedMetrics) { a, _ in a } }
       let report = EpochReport(epoch: epoch + 1, trainLoss: lossSum / Double(train.count), metrics: metrics)

@@ -97,7 +97,10 @@ public struct RunCache: Sendable {
   /// core engine and of each regularizer it uses (`NumericsVersion`), the data, the kernels and the compile target
   /// CPU. Source bytes are not in it: an edit that moves no bit keeps every stored record reusable, the committed
   /// ones in `Reports/results` included (`CommittedRecords`).
-  public static func key(configTree: ConfigValue, datasetChecksums: [String: String], kernels: String) -> String {
+  /// A calibration pilot (`pilot`) is keyed apart: it records no test metric, so it must never stand for a run.
+  public static func key(
+    configTree: ConfigValue, datasetChecksums: [String: String], kernels: String, pilot: Bool = false
+  ) -> String {
     let regularizer = configTree[path: "regularizer.name"]?.asString ?? "none"
     var material = [
       "config=" + configTree.canonicalJSON, "engine=" + NumericsVersion.engineTag,
@@ -111,6 +114,7 @@ public struct RunCache: Sendable {
         material.append("with=" + EngineVersion.numericsTag(name))
       }
     }
+    if pilot { material.append("purpose=calibration pilot (no test metric)") }
     return String(SHA256.hex(material.joined(separator: "\n")).prefix(24))
   }
 }

@@ -13,6 +13,8 @@ public final class RunExecutor {
   /// The run cache, whose artifact store keeps what methods train for themselves (teachers) across runs; nil
   /// keeps them in memory for this executor's life.
   public var cacheDirectory: URL?
+  /// A calibration pilot: the test split is never evaluated (`dropbench calibrate` must not see a test metric).
+  public var pilot = false
   private let memoryArtifacts = MemoryArtifacts()
 
   struct DatasetKey: Hashable {
@@ -100,7 +102,8 @@ public final class RunExecutor {
       model.network, optimizer: optimizer, train: train, test: test,
       options: TrainingOptions(
         epochs: epochs, batch: t.batch, evalBatch: t.evalBatch, learningRate: t.lr, schedule: schedule,
-        warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery),
+        warmupEpochs: t.warmupEpochs, maxNorm: t.maxNorm.map { Float($0) }, key: root, evalEvery: evalEvery
+      ).withTestSet(!pilot),
       hooks: model.hooks, validation: validation,
       artifacts: cacheDirectory.map { DiskArtifacts(cache: $0, regularizers: config.regularizer.all.map(\.name)) }
         ?? memoryArtifacts,
@@ -308,5 +311,14 @@ extension ConfigValue {
   var intList: [Int]? {
     if case .list(let items) = self { return items.compactMap(\.intValue) }
     return nil
+  }
+}
+
+extension TrainingOptions {
+  /// These options, evaluating the test split or not.
+  func withTestSet(_ evaluate: Bool) -> TrainingOptions {
+    var copy = self
+    copy.evaluateTestSet = evaluate
+    return copy
   }
 }

@@ -79,8 +79,11 @@ public enum ExperimentRunner {
   }
 
   /// Runs what is not cached, then assembles and writes the results (when every run is available).
+  /// `calibration`: the chosen rung's pilot data (`CalibrationFile`), which the regime gate reads for budget
+  /// robustness and the results keep.
   public static func run(
-    _ plan: ExperimentPlan, specHash: String, options: RunOptions, kernels: KernelInfo, progress: ProgressDisplay
+    _ plan: ExperimentPlan, specHash: String, options: RunOptions, kernels: KernelInfo, progress: ProgressDisplay,
+    calibration: CalibrationRecord? = nil
   ) throws -> ExperimentOutcome {
     let start = Date()
     let keyed = try keyedRuns(plan, kernels: kernels.selection)
@@ -199,14 +202,15 @@ public enum ExperimentRunner {
     var tuning: TuningReport?
     if let budget = plan.tuning { (runs, tuning) = budget.select(points: plan.points, runs: runs) }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
-    let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs)
+    let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs, calibration: calibration)
     let results = ExperimentResults(
       experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
       provenance: ProvenanceCollector.collect(
         specHash: specHash, datasetChecksums: checksums, kernels: kernels,
         regularizers: Array(Set(keyed.flatMap { k in [k.run.config.regularizer] + k.run.config.regularizer.with }.map(\.name)))
           .sorted()),
-      totalWallSeconds: Date().timeIntervalSince(start), tuning: tuning, overrides: plan.overrides)
+      totalWallSeconds: Date().timeIntervalSince(start), tuning: tuning, overrides: plan.overrides,
+      calibration: calibration)
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
     try? FileManager.default.removeItem(at: partial)  // complete now
     let file = options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json")
@@ -241,7 +245,7 @@ extension ExperimentResults {
   /// record equal: key, config, seed, status, epochs, metrics, wall time). Provenance and the verdict may differ.
   func holdsTheSameRuns(as other: ExperimentResults) -> Bool {
     experimentID == other.experimentID && scale == other.scale && (overrides ?? []) == (other.overrides ?? [])
-      && spec == other.spec && tuning == other.tuning && runs == other.runs
+      && spec == other.spec && tuning == other.tuning && runs == other.runs && calibration == other.calibration
   }
 }
 

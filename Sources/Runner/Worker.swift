@@ -11,6 +11,8 @@ struct WorkerJob: Codable {
   var cacheDirectory: String
   /// Runs that differ from this one only in `eval`: trained once with it, each evaluated and stored under its key.
   var siblings: [RunExecutor.Sibling]? = nil
+  /// A calibration pilot (`Calibrator`): trained without evaluating the test split, stored under a pilot key.
+  var pilot: Bool? = nil
 
   /// Every cache key this job stores.
   var keys: [String] { [key] + (siblings ?? []).map(\.key) }
@@ -73,6 +75,7 @@ public enum WorkerLoop {
       var lastReport = Date.distantPast
       do {
         executor.cacheDirectory = URL(fileURLWithPath: job.cacheDirectory)
+        executor.pilot = job.pilot ?? false
         let records = try executor.execute(
           job.config, key: job.key, point: job.point, configTree: job.configTree, siblings: job.siblings ?? [],
           progress: { p in

@@ -141,8 +141,10 @@ enum Execution {
     var wroteResults = false
     var finished: [ExperimentResults] = []
     for (plan, hash) in plans {
+      // The chosen rung of a committed calibration: the regime gate's pilot data for budget robustness.
+      let calibration = try CalibrationFile.load(experiments: paths.experiments, id: plan.spec.id)?.chosenRecord
       let outcome = try ExperimentRunner.run(
-        plan, specHash: hash, options: options, kernels: kernels, progress: progress)
+        plan, specHash: hash, options: options, kernels: kernels, progress: progress, calibration: calibration)
       failed += outcome.failed
       wroteResults = wroteResults || outcome.results != nil
       if let results = outcome.results { finished.append(results) }

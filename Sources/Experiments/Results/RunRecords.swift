@@ -122,11 +122,16 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
   /// The command-line overrides the runs were planned with (`key=value`, in order); absent when there were none,
   /// as in every published result. Results with overrides are written apart from `Reports/` unless published.
   public var overrides: [String]?
+  /// The calibration pilot the regime gate read for budget robustness (the chosen rung of
+  /// `Experiments/calibration/<id>.json` when the runs were assembled); absent when there was none.
+  public var calibration: CalibrationRecord?
 
   public init(
     experimentID: String, scale: String, spec: ExperimentSpec, runs: [RunRecord], verdict: ClaimEvaluation,
-    provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil, overrides: [String]? = nil
+    provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil, overrides: [String]? = nil,
+    calibration: CalibrationRecord? = nil
   ) {
+    self.calibration = calibration
     self.tuning = tuning
     self.overrides = overrides.flatMap { $0.isEmpty ? nil : $0 }
     self.schemaVersion = Self.currentSchemaVersion
@@ -145,7 +150,7 @@ extension ExperimentResults {
   /// the current statistics without retraining. The runs, spec and provenance are unchanged.
   public func reevaluated() -> ExperimentResults {
     var copy = self
-    copy.verdict = evaluate(spec.claim, points: spec.sweep.points(), runs: runs)
+    copy.verdict = evaluate(spec.claim, points: spec.sweep.points(), runs: runs, calibration: calibration)
     return copy
   }
 }

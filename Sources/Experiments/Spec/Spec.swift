@@ -77,6 +77,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
   public var report: ReportOptions?
   /// The tuning budget of a comparison of methods (`tune:`), applied at the scales it names.
   public var tune: TuningBudget?
+  /// How `dropbench calibrate` chooses the proxy's budget (`calibration:`); nil: the default plan (the spec as
+  /// written, five pilot seeds from 1000).
+  public var calibration: CalibrationPlan?
   /// One of the headline claims `dropbench replicate --headline` runs (the set kept within 90 minutes on 2 cores).
   public var headline: Bool = false
   /// Where the spec was read from, for error messages; never encoded or compared.
@@ -104,7 +107,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
   static let topKeys = [
     "id", "title", "method", "paper", "claim", "setting", "base", "sweep", "seeds", "scales", "report", "headline",
-    "tune",
+    "tune", "calibration",
   ]
 
   /// Reads and parses a spec file. The id must equal the file name stem.
@@ -195,6 +198,10 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       v == .null ? nil : try ReportOptions(tree: v, file: file)
     }
     headline = try r.optionalBool("headline") ?? false
+    let verdictSeeds = seeds
+    calibration = try r.map["calibration"].flatMap { v throws(SpecError) in
+      v == .null ? nil : try CalibrationPlan(tree: v, path: "calibration", file: file, verdictSeeds: verdictSeeds)
+    }
     tune = try r.map["tune"].flatMap { v throws(SpecError) in
       v == .null ? nil : try TuningBudget(tree: v, path: "tune", file: file)
     }
@@ -230,6 +237,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     if let report { m["report"] = report.tree }
     if headline { m["headline"] = .bool(true) }
     if let tune { m["tune"] = tune.tree }
+    if let calibration { m["calibration"] = calibration.tree }
     return .map(m)
   }
 

@@ -1,0 +1,236 @@
+import Data
+import Experiments
+import Foundation
+import Tensor
+
+/// What `dropbench calibrate` found for one spec: every rung tried (settings, cost, the pilot's figures, whether it
+/// meets the pilot conditions of regime rule v2), the rung chosen, the pilot seeds. Written to
+/// `Experiments/calibration/<id>.json` and committed before the verdict runs; the regime gate reads the chosen
+/// rung's `record`.
+public struct CalibrationFile: Codable, Sendable, Equatable {
+  public struct Rung: Codable, Sendable, Equatable {
+    /// The base overrides of this rung (empty: the spec as written).
+    public var settings: [String: ConfigValue]
+    /// Images processed by one verdict run at this rung (training-set size × epochs).
+    public var imagesPerRun: Int
+    /// E, the verdict runs' epochs; the pilot trains E/2 and E.
+    public var epochs: Int
+    public var record: CalibrationRecord
+    /// Regime v2 on the pilot's E schedules (no test metric, so over-fitting is left to the verdict runs).
+    public var rows: [RegimeReport.Row]
+    public var meets: Bool
+    /// Why it does not meet the conditions, one line each (empty when it does).
+    public var why: [String]
+  }
+
+  public var experimentID: String
+  /// SHA-256 of the spec file the pilot planned from.
+  public var specHash: String
+  public var pilotSeeds: [Int]
+  public var rungs: [Rung]
+  /// Index of the cheapest rung meeting the conditions; nil when none did (the spec stays uncalibrated).
+  public var chosen: Int?
+  /// A second calibration with fresh pilot seeds (allowed once; the page says so).
+  public var recalibration: Bool
+  public var gitCommit: String
+
+  /// The chosen rung's pilot data, for the gate.
+  public var chosenRecord: CalibrationRecord? { chosen.map { rungs[$0].record } }
+
+  public static func url(experiments: String, id: String) -> URL {
+    URL(fileURLWithPath: experiments).appendingPathComponent("calibration").appendingPathComponent("\(id).json")
+  }
+
+  /// The file of `id`, nil when there is none; a damaged file is an error naming it.
+  public static func load(experiments: String, id: String) throws -> CalibrationFile? {
+    let url = url(experiments: experiments, id: id)
+    guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+    do {
+      return try JSONDecoder().decode(CalibrationFile.self, from: data)
+    } catch {
+      throw RunnerError.badParameter(
+        "calibration", "\(url.path) is not a readable calibration record (\(error)); re-run dropbench calibrate")
+    }
+  }
+}
+
+/// Runs the pilots of a spec's calibration ladder (`CalibrationPlan`) and chooses its rung.
+public enum Calibrator {
+  /// One pilot run: an arm at one budget and one pilot seed.
+  public struct Pilot: Sendable {
+    public var rung: Int
+    public var point: GridPoint
+    public var isReference: Bool
+    public var epochs: Int
+    public var seed: Int
+    public var config: RunConfig
+    public var key: String
+  }
+
+  /// The pilots of every rung (cheapest first, those above the cap left out), or a one-line reason why the spec
+  /// cannot be calibrated. Only the regime's reference and `most_regularized` points are trained, each at E/2 and
+  /// E epochs on the pilot seeds, evaluated once at the end of each schedule, never on the test split.
+  public static func pilots(
+    spec: ExperimentSpec, catalog: Catalog, kernels: KernelSelection
+  ) throws -> (rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)], pilots: [Pilot]) {
+    guard let regime = spec.claim.regime, !regime.reference.isEmpty, !regime.mostRegularized.isEmpty else {
+      throw RunnerError.badParameter(
+        "claim.regime", "\(spec.id): calibration needs claim.regime.reference and claim.regime.most_regularized "
+          + "(the arms the pilot trains)")
+    }
+    let plan = spec.calibration ?? CalibrationPlan()
+    var rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int, plan: ExperimentPlan)] = []
+    for (i, rung) in plan.ladder.enumerated() {
+      let overrides = rung.keys.sorted().map { Override(key: $0, value: rung[$0]!, adds: true) }
+      let rungPlan: ExperimentPlan
+      do {
+        rungPlan = try spec.plan(scale: "default", overrides: overrides, catalog: catalog)
+      } catch {
+        throw RunnerError.badParameter("calibration.ladder[\(i)]", "\(spec.id): \(error)")
+      }
+      guard let first = rungPlan.runs.first else { continue }
+      if first.config.train.steps != nil {
+        throw RunnerError.badParameter(
+          "train.steps", "\(spec.id): calibration halves epochs; a spec that sets train.steps cannot be calibrated")
+      }
+      let size = first.config.dataset.trainSize ?? catalog.datasets[first.config.dataset.name]?.trainMax ?? 0
+      let images = size * first.config.train.epochs
+      if let cap = plan.capImages, images > cap { continue }
+      rungs.append((rung, images, first.config.train.epochs, rungPlan))
+    }
+    guard !rungs.isEmpty else {
+      throw RunnerError.badParameter("calibration.cap_images", "\(spec.id): every rung is above the cap")
+    }
+    rungs.sort { $0.images < $1.images }  // stable: ties keep the ladder's order
+    var pilots: [Pilot] = []
+    var checksums: [String: [String: String]] = [:]
+    let kernelTag = "\(kernels.blasCoreType)/\(kernels.dnnlISA)"
+    for (index, rung) in rungs.enumerated() {
+      let arms = rung.plan.points.filter { $0.matches(regime.reference) || $0.matches(regime.mostRegularized) }
+      guard arms.contains(where: { $0.matches(regime.reference) }),
+        arms.contains(where: { $0.matches(regime.mostRegularized) && !$0.matches(regime.reference) })
+      else {
+        throw RunnerError.badParameter(
+          "claim.regime", "\(spec.id): the reference or most_regularized selection matches no grid point")
+      }
+      for point in arms {
+        guard let run = rung.plan.runs.first(where: { $0.point.index == point.index }) else { continue }
+        for epochs in Set([max(1, rung.epochs / 2), rung.epochs]).sorted() {
+          for seed in plan.pilotSeeds {
+            var config = run.config
+            config.seed = seed
+            config.train.epochs = epochs
+            config.train.evalEvery = epochs
+            let options = RunExecutor.datasetOptions(config)
+            let tag = "\(config.dataset.name)|\(options)"
+            if checksums[tag] == nil {
+              checksums[tag] = try DatasetRegistry.fileChecksums(config.dataset.name, options: options)
+            }
+            let key = RunCache.key(
+              configTree: config.tree, datasetChecksums: checksums[tag]!, kernels: kernelTag, pilot: true)
+            pilots.append(
+              Pilot(
+                rung: index, point: point, isReference: point.matches(regime.reference), epochs: epochs, seed: seed,
+                config: config, key: key))
+          }
+        }
+      }
+    }
+    return (rungs.map { ($0.settings, $0.images, $0.epochs) }, pilots)
+  }
+
+  /// The calibration file from the pilots' records (by key): each rung's pilot data and its regime v2 rows, the
+  /// cheapest rung that meets the conditions.
+  public static func assemble(
+    spec: ExperimentSpec, specHash: String, rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)],
+    pilots: [Pilot], records: [String: RunRecord], recalibration: Bool, gitCommit: String
+  ) -> CalibrationFile {
+    let regime = spec.claim.regime!
+    let plan = spec.calibration ?? CalibrationPlan()
+    var out: [CalibrationFile.Rung] = []
+    for (index, rung) in rungs.enumerated() {
+      let mine = pilots.filter { $0.rung == index }
+      let finals = mine.compactMap { p in records[p.key].map { (p, $0) } }
+      let metric =
+        regime.trainMetric ?? FitMetricPair.recorded(in: finals.map(\.1.final)).train
+      var arms: [CalibrationRecord.Arm] = []
+      for point in Dictionary(grouping: mine, by: \.point.index).keys.sorted() {
+        let ofPoint = finals.filter { $0.0.point.index == point }
+        guard let coordinates = ofPoint.first?.0.point.coordinates ?? mine.first(where: { $0.point.index == point })?.point.coordinates
+        else { continue }
+        let budgets = Set(ofPoint.map(\.0.epochs)).sorted().map { epochs in
+          CalibrationRecord.Budget(
+            epochs: epochs,
+            finals: Dictionary(
+              ofPoint.filter { $0.0.epochs == epochs && $0.1.status == .ok }.compactMap { p, r in
+                r.final[metric].map { (p.seed, $0) }
+              }, uniquingKeysWith: { a, _ in a }))
+        }
+        arms.append(CalibrationRecord.Arm(point: coordinates, budgets: budgets))
+      }
+      let record = CalibrationRecord(metric: metric, arms: arms)
+      // Regime v2 on the E schedules, with the pilot as its own calibration record.
+      let full = finals.filter { $0.0.epochs == rung.epochs }.map { p, r in
+        var r = r
+        r.point = p.point.coordinates
+        return r
+      }
+      let points = Dictionary(grouping: mine, by: \.point.index).values.compactMap(\.first?.point)
+        .sorted { $0.index < $1.index }
+      let report = regime.evaluate(points: points, runs: full, calibration: record)
+      var why: [String] = []
+      let missing = mine.filter { records[$0.key] == nil }.count
+      if missing > 0 { why.append("\(missing) pilot runs did not finish") }
+      for row in report.rows {
+        if (row.untrained ?? 0) > 0 { why.append("\(row.label): \(row.untrained!) pilot runs diverged or stalled") }
+        if row.isReference, row.fits == false {
+          why.append("\(row.label): does not fit its training set (\(row.fitNote ?? "train error above the bound"))")
+        }
+        if row.budgetRobust != true {
+          why.append("\(row.label): \(row.budgetNote ?? "final \(metric) moves by more than the margin from E/2 to E")")
+        }
+      }
+      out.append(
+        CalibrationFile.Rung(
+          settings: rung.settings, imagesPerRun: rung.images, epochs: rung.epochs, record: record, rows: report.rows,
+          meets: why.isEmpty, why: why))
+    }
+    return CalibrationFile(
+      experimentID: spec.id, specHash: specHash, pilotSeeds: plan.pilotSeeds, rungs: out,
+      chosen: out.firstIndex(where: \.meets), recalibration: recalibration, gitCommit: gitCommit)
+  }
+
+  /// Trains the pilots not yet in `cache` (cheapest rung first, so a ladder cut short has its cheap rungs) and
+  /// returns every pilot's record that exists.
+  public static func train(
+    _ pilots: [Pilot], cache: RunCache, jobs: Int, executable: URL,
+    onMessage: @escaping @Sendable (String) -> Void = { _ in }
+  ) throws -> [String: RunRecord] {
+    try cache.open()
+    var records: [String: RunRecord] = [:]
+    var todo: [WorkerJob] = []
+    for p in pilots {
+      if let r = cache.loadForRun(p.key) {
+        records[p.key] = r
+      } else if !todo.contains(where: { $0.key == p.key }) {
+        todo.append(
+          WorkerJob(
+            key: p.key, config: p.config, configTree: p.config.tree, point: p.point.coordinates,
+            cacheDirectory: cache.directory.path, pilot: true))
+      }
+    }
+    let labels = Dictionary(
+      pilots.map { ($0.key, "\($0.point.label) \($0.epochs) epochs seed \($0.seed)") }, uniquingKeysWith: { a, _ in a })
+    if !todo.isEmpty {
+      _ = try WorkerPool.train(todo, executable: executable, processes: jobs) { message in
+        switch message.kind {
+        case .done, .cached: onMessage("pilot \(labels[message.key] ?? message.key): done")
+        case .failed: onMessage("pilot \(labels[message.key] ?? message.key): failed: \(message.error ?? "?")")
+        case .progress, .busy: break
+        }
+      }
+    }
+    for p in pilots where records[p.key] == nil { if let r = cache.load(p.key) { records[p.key] = r } }
+    return records
+  }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Runner
+import Support
+import Tensor
+
+struct Calibrate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Choose a spec's proxy budget from pilot runs that cannot see the verdict.",
+    discussion: """
+      Trains only the regime's reference and most_regularized arms, each at E/2 and E epochs (two complete \\
+      schedules), on pilot seeds disjoint from the verdict's (`calibration.pilot_seeds`, default 1000–1004), for \\
+      every rung of `calibration.ladder` (default: the spec as written), cheapest first under `cap_images`. No pilot \\
+      evaluates the test split. The cheapest rung meeting regime rule v2's pilot conditions (the reference fits its \\
+      training set, both arms' final train metric is budget-robust, every pilot trains) is chosen. Writes \\
+      Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \\
+      then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate).
+      """)
+  @Argument(help: "Experiment ids or spec paths.") var experiments: [String]
+  @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
+  @Flag(help: "Print the pilots and the rungs; train nothing.") var dryRun = false
+  @Flag(help: "Calibrate again with fresh pilot seeds (--pilot-seeds), once; logged in the record and on the page.")
+  var recalibrate = false
+  @Option(help: "Pilot seeds of a recalibration, comma-separated (disjoint from the verdict's and the first pilot's).")
+  var pilotSeeds: String?
+  @OptionGroup var paths: Paths
+
+  func validate() throws {
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    if pilotSeeds != nil && !recalibrate { throw ValidationError("--pilot-seeds goes with --recalibrate") }
+    if recalibrate && pilotSeeds == nil { throw ValidationError("--recalibrate needs fresh --pilot-seeds, e.g. 2000,2001,2002,2003,2004") }
+  }
+
+  func run() throws {
+    try guarded {
+      let kernels = try configureKernels()
+      for name in experiments {
+        let path = try SpecFiles.resolve(name, in: paths.experiments)
+        var (spec, hash) = try SpecFiles.load(path)
+        let existing = try CalibrationFile.load(experiments: paths.experiments, id: spec.id)
+        if recalibrate {
+          guard let existing else {
+            throw UserFacingError(message: "\(spec.id): nothing to recalibrate (no \(CalibrationFile.url(experiments: paths.experiments, id: spec.id).path))", code: 2)
+          }
+          if existing.recalibration {
+            throw UserFacingError(message: "\(spec.id): already recalibrated once; a third calibration is not allowed", code: 2)
+          }
+          let seeds = (pilotSeeds ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+          let clash = Set(seeds).intersection(existing.pilotSeeds + spec.seeds)
+          if seeds.count < 2 || !clash.isEmpty {
+            throw UserFacingError(
+              message: "--pilot-seeds: need two or more seeds disjoint from the verdict's and the first pilot's"
+                + (clash.isEmpty ? "" : " (\(clash.sorted().map(String.init).joined(separator: ", ")) are taken)"), code: 2)
+          }
+          var plan = spec.calibration ?? CalibrationPlan()
+          plan.pilotSeeds = seeds
+          spec.calibration = plan
+        } else if existing != nil, !dryRun {
+          throw UserFacingError(
+            message: "\(spec.id): already calibrated (\(CalibrationFile.url(experiments: paths.experiments, id: spec.id).path)); "
+              + "a new calibration would let the pilot be re-drawn — use --recalibrate with fresh --pilot-seeds, once", code: 2)
+        }
+        let (rungs, pilots) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels.selection)
+        let seconds = pilots.reduce(0.0) { $0 + RunCost.seconds($1.config, catalog: CatalogBuilder.catalog) }
+        let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        print("\(spec.id): \(rungs.count) rung\(rungs.count == 1 ? "" : "s"), \(pilots.count) pilot runs on seeds "
+          + "\((spec.calibration ?? CalibrationPlan()).pilotSeeds.map(String.init).joined(separator: ", ")); "
+          + "estimated \(ProgressDisplay.duration(seconds / Double(workers))) with \(workers) jobs")
+        for (i, r) in rungs.enumerated() {
+          let settings = r.settings.isEmpty ? "as written" : r.settings.keys.sorted().map { "\($0)=\(r.settings[$0]!)" }.joined(separator: ", ")
+          print("  rung \(i + 1): \(settings) — E = \(r.epochs) epochs, \(r.images) images per verdict run")
+        }
+        if dryRun { continue }
+        let records = try Calibrator.train(
+          pilots, cache: RunCache(directory: URL(fileURLWithPath: paths.cache)), jobs: workers,
+          executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+          onMessage: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) })
+        let file = Calibrator.assemble(
+          spec: spec, specHash: hash, rungs: rungs, pilots: pilots, records: records, recalibration: recalibrate,
+          gitCommit: Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown")
+        let url = CalibrationFile.url(experiments: paths.experiments, id: spec.id)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(JSON.encode(file), to: url)
+        for (i, rung) in file.rungs.enumerated() {
+          print("  rung \(i + 1): \(rung.meets ? "meets the pilot conditions" : "does not meet them: " + rung.why.joined(separator: "; "))")
+        }
+        if let chosen = file.chosen {
+          print("\(spec.id): rung \(chosen + 1) chosen; wrote \(url.path) — commit it, re-base the spec on it, then run")
+        } else {
+          print("\(spec.id): no rung meets the conditions; wrote \(url.path) (the spec stays uncalibrated)")
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// `dropbench calibrate` end to end: a record written once, a second calibration refused, one recalibration with
+/// fresh seeds allowed and logged, and the verdict run reading the chosen rung.
+@Suite(.serialized) struct CalibrateCLITests {
+  @Test func calibrateOnceRecalibrateOnceThenRun() throws {
+    let check = "  check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}"
+    let regime = "\n  regime: {reference: {regularizer.rate: 0.0}, most_regularized: {regularizer.rate: 0.5}, overfit_gap: 2, plateau: 1}"
+    let spec = CLITests.tinySpec.replacingOccurrences(of: check, with: check + regime).replacingOccurrences(
+      of: "train: {epochs: 2, batch: 64, optimizer: sgd, lr: 0.05}",
+      with: "train: {epochs: 2, batch: 64, optimizer: sgd, lr: 0.05, schedule: cosine}")
+    #expect(spec.contains("most_regularized") && spec.contains("schedule: cosine"))
+    let dir = try CLITests.workspace(spec)
+    let dry = try CLITests.run(["calibrate", "tiny", "--dry-run"], in: dir)
+    #expect(dry.status == 0, "\(dry.stderr)")
+    #expect(dry.stdout.contains("20 pilot runs on seeds 1000, 1001, 1002, 1003, 1004"), "\(dry.stdout)")
+    let first = try CLITests.run(["calibrate", "tiny", "--jobs", "2"], in: dir)
+    #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+    let file = dir.appendingPathComponent("Experiments/calibration/tiny.json")
+    let text = try String(contentsOf: file, encoding: .utf8)
+    #expect(text.contains("\"pilotSeeds\"") && text.contains("\"recalibration\" : false"))
+    let again = try CLITests.run(["calibrate", "tiny"], in: dir)
+    #expect(again.status == 2 && again.stderr.contains("already calibrated"), "\(again.stderr)")
+    let clash = try CLITests.run(["calibrate", "tiny", "--recalibrate", "--pilot-seeds", "1000,7"], in: dir)
+    #expect(clash.status == 2, "\(clash.stderr)")
+    let re = try CLITests.run(["calibrate", "tiny", "--recalibrate", "--pilot-seeds", "2000,2001,2002", "--jobs", "2"], in: dir)
+    #expect(re.status == 0, "\(re.stderr)")
+    #expect(try String(contentsOf: file, encoding: .utf8).contains("\"recalibration\" : true"))
+    let third = try CLITests.run(["calibrate", "tiny", "--recalibrate", "--pilot-seeds", "3000,3001"], in: dir)
+    #expect(third.status == 2 && third.stderr.contains("already recalibrated once"), "\(third.stderr)")
+    // The verdict run reads the chosen rung (if one was chosen) into its results.
+    let run = try CLITests.run(["run", "tiny", "--jobs", "2", "--plain"], in: dir)
+    #expect(run.status == 0, "\(run.stderr)")
+    let chosen = try String(contentsOf: file, encoding: .utf8).contains("\"chosen\" : 0")
+    let results = try String(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"), encoding: .utf8)
+    #expect(results.contains("\"calibration\"") == chosen)
+  }
+}

@@ -1,0 +1,107 @@
+import Data
+import Experiments
+import Foundation
+import Tensor
+import Testing
+
+@testable import Runner
+
+/// `dropbench calibrate` is blind to the verdict: pilots train only the reference and the most-regularized arm, on
+/// seeds disjoint from the verdict's, and no pilot evaluates the test split.
+@Suite struct CalibratorTests {
+  static let spec = """
+    id: tiny-cal
+    title: t
+    method: dropout
+    paper: {cite: "c", where: "w", result: "r"}
+    claim:
+      text: x
+      check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}
+      regime: {reference: {regularizer.rate: 0.0}, most_regularized: {regularizer.rate: 0.8}, overfit_gap: 2, plateau: 1}
+    setting: {paper: p, ours: o}
+    base:
+      dataset: {name: fashion-mnist, train_size: 128, test_size: 64}
+      model: {name: mlp, widths: [16]}
+      regularizer: {name: dropout, rate: 0.5, at: [hidden1]}
+      train: {epochs: 4, batch: 32, optimizer: sgd, lr: 0.05, schedule: cosine}
+    sweep:
+      regularizer.rate: [0.0, 0.5, 0.8]
+    seeds: [0, 1]
+    calibration:
+      pilot_seeds: [100, 101]
+      ladder: [{train.epochs: 8}, {train.epochs: 4}]
+    """
+
+  @Test func pilotsTrainOnlyTheRegimeArmsAtHalfAndFullBudgetOnPilotSeeds() throws {
+    let spec = try ExperimentSpec.parse(yaml: Self.spec)
+    let kernels = KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2")
+    let (rungs, pilots) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels)
+    // Cheapest first: the 4-epoch rung before the 8-epoch one.
+    #expect(rungs.map(\.epochs) == [4, 8])
+    #expect(Set(pilots.map { $0.point.coordinates["regularizer.rate"]!.asDouble! }) == [0.0, 0.8])
+    #expect(Set(pilots.map(\.seed)) == [100, 101])
+    #expect(Set(pilots.filter { $0.rung == 0 }.map(\.epochs)) == [2, 4])
+    #expect(Set(pilots.filter { $0.rung == 1 }.map(\.epochs)) == [4, 8])
+    // One evaluation, at the end of each complete schedule; keys apart from any verdict run's.
+    #expect(pilots.allSatisfy { $0.config.train.evalEvery == $0.config.train.epochs })
+    let plan = try spec.plan(scale: "default", catalog: CatalogBuilder.catalog)
+    let verdictKeys = Set(try ExperimentRunner.keyedRuns(plan, kernels: kernels).map(\.key))
+    #expect(verdictKeys.isDisjoint(with: pilots.map(\.key)))
+    let same = pilots[0]
+    let checksums = try DatasetRegistry.fileChecksums(
+      same.config.dataset.name, options: RunExecutor.datasetOptions(same.config))
+    #expect(RunCache.key(configTree: same.config.tree, datasetChecksums: checksums, kernels: "Haswell/avx2") != same.key)
+  }
+
+  @Test func pilotSeedsMustBeDisjointFromTheVerdicts() {
+    let clash = Self.spec.replacingOccurrences(of: "pilot_seeds: [100, 101]", with: "pilot_seeds: [1, 101]")
+    #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: clash) }
+    let noArm = Self.spec.replacingOccurrences(of: "most_regularized: {regularizer.rate: 0.8}, ", with: "")
+    let spec = try! ExperimentSpec.parse(yaml: noArm)
+    #expect(throws: RunnerError.self) {
+      try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: KernelSelection.automatic())
+    }
+  }
+
+  /// A pilot never computes a test metric, and trains exactly as the run it stands for: the same epochs' training
+  /// losses and training-set metrics, bit for bit.
+  @Test func aPilotSeesNoTestMetricAndTrainsTheSame() throws {
+    let config = try SeveralRegularizersTests.resolve(
+      SeveralRegularizersTests.run("{name: dropout, rate: 0.5}", train: "{epochs: 2, batch: 32, lr: 0.1}"))
+    let normal = try RunExecutor().execute(config, key: "a", point: [:], configTree: config.tree)
+    let executor = RunExecutor()
+    executor.pilot = true
+    let pilot = try executor.execute(config, key: "b", point: [:], configTree: config.tree)
+    #expect(normal.final.keys.contains("test_accuracy"))
+    let metrics = pilot.final.keys.sorted() + pilot.epochs.flatMap(\.metrics.keys)
+    #expect(!metrics.contains { $0.hasPrefix("test_") || $0 == "dice" || $0 == "mse" || $0 == "iou" })
+    #expect(pilot.epochs.map(\.trainLoss) == normal.epochs.map(\.trainLoss))
+    #expect(pilot.final["train_accuracy"] == normal.final["train_accuracy"])
+  }
+
+  /// The file: the cheapest rung meeting the conditions is chosen; a rung whose pilots are missing does not meet.
+  @Test func theCheapestRungMeetingTheConditionsIsChosen() throws {
+    let spec = try ExperimentSpec.parse(yaml: Self.spec)
+    let (rungs, pilots) = try Calibrator.pilots(
+      spec: spec, catalog: CatalogBuilder.catalog, kernels: KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2"))
+    // Hand-made records: every pilot at 100% train accuracy, except the first rung's half budget at 90%.
+    var records: [String: RunRecord] = [:]
+    for p in pilots {
+      let accuracy = p.rung == 0 && p.epochs == 2 ? 90.0 + Double(p.seed - 100) : 100.0
+      records[p.key] = RunRecord(
+        key: p.key, point: p.point.coordinates, seed: p.seed, config: p.config.tree, status: .ok,
+        epochs: [EpochMetrics(epoch: p.epochs, trainLoss: 0.01, metrics: ["train_accuracy": accuracy, "train_loss": 0.01])],
+        final: ["train_accuracy": accuracy, "train_loss": 0.01], wallSeconds: 1)
+    }
+    let file = Calibrator.assemble(
+      spec: spec, specHash: "h", rungs: rungs, pilots: pilots, records: records, recalibration: false, gitCommit: "c")
+    #expect(file.rungs.count == 2 && !file.rungs[0].meets && file.rungs[1].meets, "\(file.rungs.map(\.why))")
+    #expect(file.chosen == 1 && file.chosenRecord == file.rungs[1].record)
+    #expect(file.rungs[0].why.contains { $0.contains("train_accuracy") || $0.contains("margin") || $0.contains("budget") })
+    var partial = records
+    partial.removeValue(forKey: pilots.first { $0.rung == 1 }!.key)
+    let missing = Calibrator.assemble(
+      spec: spec, specHash: "h", rungs: rungs, pilots: pilots, records: partial, recalibration: false, gitCommit: "c")
+    #expect(missing.chosen == nil)
+  }
+}
