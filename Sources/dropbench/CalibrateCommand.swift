@@ -72,13 +72,25 @@ struct Calibrate: ParsableCommand {
           print("  rung \(i + 1): \(settings) — E = \(r.epochs) epochs, \(r.images) images per verdict run")
         }
         if dryRun { continue }
-        let records = try Calibrator.train(
-          pilots, cache: RunCache(directory: URL(fileURLWithPath: paths.cache)), jobs: workers,
-          executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
-          onMessage: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) })
-        let file = Calibrator.assemble(
-          spec: spec, specHash: hash, rungs: rungs, pilots: pilots, records: records, recalibration: recalibrate,
-          gitCommit: Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown")
+        // Rung by rung, cheapest first, stopping at the first that meets the conditions: a dearer rung is only
+        // paid for when the cheaper ones are shown not to do.
+        var records: [String: RunRecord] = [:]
+        var file: CalibrationFile!
+        for rung in rungs.indices {
+          let mine = pilots.filter { $0.rung == rung }
+          records.merge(
+            try Calibrator.train(
+              mine, cache: RunCache(directory: URL(fileURLWithPath: paths.cache)), jobs: workers,
+              executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+              onMessage: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) })
+          ) { a, _ in a }
+          file = Calibrator.assemble(
+            spec: spec, specHash: hash, rungs: Array(rungs[...rung]), pilots: pilots.filter { $0.rung <= rung },
+            records: records, recalibration: recalibrate,
+            gitCommit: Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines)
+              ?? "unknown")
+          if file.chosen != nil { break }
+        }
         let url = CalibrationFile.url(experiments: paths.experiments, id: spec.id)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(JSON.encode(file), to: url)
