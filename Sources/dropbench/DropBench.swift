@@ -19,7 +19,7 @@ struct DropBench: ParsableCommand {
     version: "dropbench \(DropBenchVersion.release) (numerics: engine \(NumericsVersion.engine); engine source \(EngineVersion.current))",
     subcommands: [
       List.self, Check.self, Run.self, Replicate.self, Calibrate.self, ReportCommand.self, Masks.self, Diff.self, Verify.self,
-      Seeds.self, GateCommand.self, Bench.self, Submit.self, Status.self, Export.self, Worker.self, Rekey.self,
+      Seeds.self, GateCommand.self, Bench.self, Submit.self, Status.self, Export.self, Worker.self,
     ])
 
   /// Checks the CPU before any engine code runs: the engine targets are compiled for AVX2 + FMA (Package.swift),
