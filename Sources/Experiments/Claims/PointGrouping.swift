@@ -18,8 +18,27 @@ func groups(of points: [GridPoint], by keys: [String]) -> [PointGroup] {
     members[groupKey, default: []].append(point)
   }
   return order.map { groupKey in
-    PointGroup(label: Sweep.label(Array(zip(keys, groupKey))), points: members[groupKey]!)
+    let first = members[groupKey]![0]
+    // An axis the `by` keys set in full reads by its name ("MNIST, 4k images"); the rest as written
+    // (`dataset.name=mnist-5k`), since a zip's name names a whole position, not one of its keys.
+    let named = first.parts.filter { part in part.named && part.keys.allSatisfy { keys.contains($0) } }
+    let covered = Set(named.flatMap(\.keys))
+    let rest = zip(keys, groupKey).filter { !covered.contains($0.0) }
+    let label = (named.map(\.text) + (rest.isEmpty ? [] : [Sweep.label(Array(rest))])).joined(separator: ", ")
+    return PointGroup(label: label, points: members[groupKey]!)
   }
+}
+
+/// "a vs b" for two single points; with named points, the axes on which they read alike are said once at the end:
+/// "HME dropout vs no dropout (6 levels)".
+func pairLabel(_ a: GridPoint, _ b: GridPoint) -> String {
+  guard !a.parts.isEmpty, a.parts.map(\.keys) == b.parts.map(\.keys) else { return "\(a.label) vs \(b.label)" }
+  let same = zip(a.parts, b.parts).map { $0.text == $1.text }
+  let aOwn = zip(a.parts, same).filter { !$1 }.map(\.0.text)
+  let bOwn = zip(b.parts, same).filter { !$1 }.map(\.0.text)
+  let shared = zip(a.parts, same).filter { $1 }.map(\.0.text)
+  guard !aOwn.isEmpty, !bOwn.isEmpty, !shared.isEmpty else { return "\(a.label) vs \(b.label)" }
+  return "\(aOwn.joined(separator: ", ")) vs \(bOwn.joined(separator: ", ")) (\(shared.joined(separator: ", ")))"
 }
 
 /// The points a check's `a` side selects and their counterparts on the `b` side, sharing every other coordinate.
@@ -92,6 +111,11 @@ func orderedAlong(_ x: String, _ summaries: [PointSummary]) -> [PointSummary]? {
     }
   }
   return summaries.sorted { $0.point.index < $1.point.index }
+}
+
+/// A point's position along x: its name when the spec names that axis ("Cutout 8 px"), else its value (`xText`).
+func xName(_ point: GridPoint, _ x: String) -> String {
+  point.name(along: x) ?? xText(point.coordinates[x])
 }
 
 /// "8" for a number, "dropblock" for a regularizer map.
