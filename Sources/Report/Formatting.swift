@@ -57,6 +57,16 @@ public enum Fmt {
     return isPercent(metric) ? words + " (%)" : words
   }
 
+  /// A metric in words, without its unit: "test accuracy", "train − test gap".
+  static func metricWords(_ metric: String) -> String {
+    switch metric {
+    case "train_test_gap": return "train − test gap"
+    case "mse_gap": return "test − train MSE gap"
+    case "mse": return "test MSE"
+    default: return metric.replacingOccurrences(of: "_", with: " ")
+    }
+  }
+
   /// A count with thousands separators, independent of locale: "10,000".
   static func count(_ n: Int) -> String {
     var digits = String(n.magnitude)

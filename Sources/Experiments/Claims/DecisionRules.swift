@@ -115,8 +115,10 @@ extension CheckContext {
         return "\(key)=\(selection[key]!)"
       }.joined(separator: ", ") + " (\(rest) points)"
     }
-    let single = sa.count == 1 && sa[0].count == 1 && sb[0].count == 1
-    let label = single ? pairLabel(sa[0][0].point, sb[0][0].point) : "\(names(sa, a)) vs \(names(sb, b))"
+    let label =
+      pairs.count == 1
+      ? pairLabel(sa[0].map(\.point), sb[0].map(\.point), written: (names(sa, a), names(sb, b)))
+      : "\(names(sa, a)) vs \(names(sb, b))"
     let aCollapsed = sa.joined().contains(where: \.collapsed)
     let bCollapsed = sb.joined().contains(where: \.collapsed)
     if aCollapsed || bCollapsed {

@@ -29,16 +29,28 @@ func groups(of points: [GridPoint], by keys: [String]) -> [PointGroup] {
   }
 }
 
-/// "a vs b" for two single points; with named points, the axes on which they read alike are said once at the end:
-/// "HME dropout vs no dropout (6 levels)".
-func pairLabel(_ a: GridPoint, _ b: GridPoint) -> String {
-  guard !a.parts.isEmpty, a.parts.map(\.keys) == b.parts.map(\.keys) else { return "\(a.label) vs \(b.label)" }
-  let same = zip(a.parts, b.parts).map { $0.text == $1.text }
-  let aOwn = zip(a.parts, same).filter { !$1 }.map(\.0.text)
-  let bOwn = zip(b.parts, same).filter { !$1 }.map(\.0.text)
-  let shared = zip(a.parts, same).filter { $1 }.map(\.0.text)
-  guard !aOwn.isEmpty, !bOwn.isEmpty, !shared.isEmpty else { return "\(a.label) vs \(b.label)" }
-  return "\(aOwn.joined(separator: ", ")) vs \(bOwn.joined(separator: ", ")) (\(shared.joined(separator: ", ")))"
+/// "a vs b (shared)" for named points: each side by what tells it apart from the other — one point by its own
+/// names, several (a range) as "mean of p = 0.4 … p = 0.8 (5 points)" — and the names every point of both sides
+/// shares said once at the end: "HME dropout vs no dropout (6 levels)". Unnamed points read as `written` says.
+func pairLabel(_ a: [GridPoint], _ b: [GridPoint], written: (a: String, b: String)) -> String {
+  let all = a + b
+  guard let first = all.first, !first.parts.isEmpty, all.allSatisfy({ $0.parts.map(\.keys) == first.parts.map(\.keys) })
+  else { return "\(written.a) vs \(written.b)" }
+  func alike(_ points: [GridPoint], _ i: Int) -> Bool { points.allSatisfy { $0.parts[i].text == points[0].parts[i].text } }
+  let indices = first.parts.indices
+  let shared = indices.filter { alike(all, $0) }
+  func side(_ points: [GridPoint]) -> String {
+    let own = indices.filter { !shared.contains($0) }
+    let fixed = own.filter { alike(points, $0) }.map { points[0].parts[$0].text }
+    let moving = own.filter { !alike(points, $0) }
+    guard !moving.isEmpty, let head = points.first, let tail = points.last else {
+      return fixed.joined(separator: ", ")
+    }
+    func text(_ p: GridPoint) -> String { moving.map { p.parts[$0].text }.joined(separator: ", ") }
+    return (fixed + ["mean of \(text(head)) … \(text(tail)) (\(points.count) points)"]).joined(separator: ", ")
+  }
+  let label = "\(side(a)) vs \(side(b))"
+  return shared.isEmpty ? label : "\(label) (\(shared.map { first.parts[$0].text }.joined(separator: ", ")))"
 }
 
 /// The points a check's `a` side selects and their counterparts on the `b` side, sharing every other coordinate.
