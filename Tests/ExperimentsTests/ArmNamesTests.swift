@@ -68,11 +68,21 @@ private let goodNames = """
         ["train.epochs": .int(1)], ["train.lr": .double(0.1), "train.epochs": .int(2)], ["train.lr": .double(0.01)],
       ])
     let arms = try #require(spec.names?.axes.last)
-    #expect(arms.entries[0].match == ["regularizer": .string("none")])
+    #expect(arms.entries[0].match == ["regularizer": .map(["name": .string("none")])])
     let smoke = try spec.plan(scale: "smoke", catalog: .fixture)
     #expect(
       smoke.points.map(\.label) == [
         "longer and slower, no regularization", "longer and slower, dropout 0.1", "longer and slower, DropBlock 0.1",
+      ])
+    // A method at another setting is not the arm its name describes: it reads as written.
+    let other = try spec.plan(
+      scale: "default",
+      overrides: [try Override.parse("sweep.regularizer=[{name: none}, {name: dropblock, rate: 0.2, block_size: 3}]")],
+      catalog: .fixture)
+    #expect(
+      other.points.map(\.label).prefix(4) == [
+        "short, no regularization", "longer, no regularization", "longer and slower, no regularization",
+        "short, dropblock",
       ])
     // Two arms of one method are bound by their whole map.
     let two = try ExperimentSpec.parse(

@@ -13,9 +13,10 @@ import Foundation
 ///   model.blocks: {title: tree depth, values: [1 level, 2 levels, 4 levels]}
 /// ```
 /// A point's name joins its axes' names in the order `names` lists them, then any axis without names as before
-/// (`regularizer.rate=0.3`). Each name is bound to its value when the spec is read — a regularizer or dataset map by
-/// its `name` when that tells it apart, a zip position by the fewest of its keys that do — so a scale that sweeps
-/// fewer or differently sized values keeps the names of the values it shares. Results JSON stores the bound form,
+/// (`regularizer.rate=0.3`). Each name is bound to its value when the spec is read — a value as written (a whole
+/// regularizer map, so "dropout 0.5" never names a dropout at another rate), a zip position by the fewest of its
+/// keys that tell it apart (so "5k images" names the 5,000-image position whatever epochs a scale gives it) — and a
+/// scale that sweeps other values keeps the names of the values it shares. Results JSON stores the bound form,
 /// which a spec may also write: `names: [{axis: regularizer, title: method, names: [{match: {regularizer: none},
 /// name: no regularization}]}]` (a `match` is a check's selector: a value, a method name, `{in: [lo, hi]}`).
 public struct ArmNames: Sendable, Equatable {
@@ -205,20 +206,12 @@ extension ArmNames {
       })
   }
 
-  /// The selector that binds the name of position `i` of `axis` to its values: per key the value itself, or a
-  /// map's `name` when no other value of the key carries that name; and of a zip's keys the fewest (first in key
-  /// order) that select exactly this position.
+  /// The selector that binds the name of position `i` of `axis` to its values: each key's value as written, and of
+  /// a zip's keys the fewest (first in key order) that select exactly this position. A map is matched whole, not
+  /// by its `name`: a name that states a parameter ("dropout 0.5") must not follow the method to another setting.
   static func selector(position i: Int, of axis: Sweep.Axis) -> [String: ConfigValue] {
     let rows = (0..<axis.count).map { Dictionary(axis.coordinates(at: $0), uniquingKeysWith: { a, _ in a }) }
-    func keySelector(_ key: String) -> ConfigValue {
-      let value = rows[i][key]!
-      if case .map(let m) = value, let name = m["name"], name.asString != nil,
-        rows.allSatisfy({ $0[key]?.asMap?["name"] != name || $0[key] == value })
-      {
-        return name
-      }
-      return value
-    }
+    func keySelector(_ key: String) -> ConfigValue { rows[i][key]! }
     let target = (0..<rows.count).filter { rows[$0] == rows[i] }
     let keys = axis.keys
     for size in 1...max(1, keys.count) {
