@@ -47,7 +47,7 @@ import Testing
   @Test func aComparisonOfMethodsHasTaxonomyColouredPanels() {
     let figure = Figure(results: Fixtures.arms(), taxonomy: ["dropout": "architecture", "dropblock": "data"])
     // Titled as a neutral question of the data, never the claim's assertion (the spec's title).
-    #expect(figure.script.contains("set multiplot title 'dice by regularizer'"))
+    #expect(figure.script.contains("set multiplot title 'test Dice by regularizer'"))
     #expect(!figure.script.contains("DropBlock beats no regularization'"))
     #expect(figure.script.contains("set xtics ('none' 0, 'dropout' 1, 'dropblock' 2) rotate by -35"))
     #expect(figure.script.contains("set xtics ('' 0, '' 1, '' 2)"))
