@@ -6,7 +6,7 @@ import Foundation
 /// - Top: the claim metric's mean with its 95% t-interval per arm, coloured by the method's taxonomy category
 ///   (Kukačka et al.: data, architecture, error term, regularization term, optimization; `none` in grey); a second
 ///   sweep axis (e.g. `eval.prune`) is a second point style. `paper.values` (the paper's number per method) are
-///   open circles on a second axis.
+///   open red circles on a second, red axis, labelled with the paper's setting ("paper (ResNet-50 on ImageNet)").
 /// - Bottom: the train − test gap of the same runs (train − test accuracy, or train − test Dice), mean and 95%
 ///   interval over the finished seeds: how much each arm still over-fits.
 ///
@@ -121,13 +121,15 @@ struct ComparisonFigure {
     let blocks = self.blocks
     let quote = Figure.quote
     let positions = ticLabels.enumerated()
-    var s = "set multiplot title \(quote(spec.title))\n"
+    var s = "set multiplot title \(quote(Figure.title(layout)))\n"
     s += "set xrange [-0.6:\(Fmt.axis(Double(layout.categories.count) - 0.4))]\n"
-    s += "set grid ytics\n"
-    s += "set key outside right top font ',9'\n"
+    s += "set grid ytics\nset offsets 0, 0, graph 0.06, graph 0.06\n"
+    // The legend sits right of the lower panel, where no second axis competes for the margin.
+    s += "set key at screen 0.99, screen 0.44 right top font ',9'\n"
     s += "set lmargin 10\nset rmargin 26\n"
     s += "set origin 0,0.46\nset size 1,0.49\nset tmargin 1\nset bmargin 1\n"
     s += "set xtics (\(positions.map { "'' \($0.offset)" }.joined(separator: ", ")))\n"
+    s += Figure.stamp(layout.results, at: "screen 0.99, screen 0.975")
     if blocks.isEmpty {
       s += "set yrange [0:1]\nset label \(quote("no finished runs to plot")) at graph 0.5, graph 0.5 center\n"
       s += "plot NaN notitle\nunset multiplot\n"
@@ -135,8 +137,10 @@ struct ComparisonFigure {
     }
     s += "set ylabel \(quote(spec.report?.yLabel ?? Fmt.metricName(layout.metric)))\n"
     let paper = paperPoints
+    let red = Figure.paperColour
     if !paper.isEmpty {
-      s += "set y2label \(quote(spec.paper.pointsLabel ?? "paper")) font ',9'\nset ytics nomirror\nset y2tics\n"
+      s += "set y2label \(quote(spec.paper.pointsLabel ?? "paper")) font ',9' tc rgb '\(red)'\nset ytics nomirror\n"
+      s += "set y2tics tc rgb '\(red)'\n"
     }
     func clause(_ i: Int, _ block: Block, columns: String, titled: Bool) -> String {
       let file = i == 0 ? quote("\(id).dat") : "''"
@@ -147,8 +151,7 @@ struct ComparisonFigure {
       return "\(file) index \(i) using \(columns) with yerrorbars pt \(pt) ps 1.1 lw 1.5 lc rgb '\(colour)' \(title)"
     }
     if let x = Figure.paperX(layout) {
-      s += "set arrow from \(Fmt.axis(x)), graph 0 to \(Fmt.axis(x)), graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'\n"
-      s += "set label \(quote("paper's best")) at \(Fmt.axis(x)), graph 0.96 offset character 0.6, 0 left tc rgb '#555555'\n"
+      s += Figure.paperMarker(x, labelLeft: x > Double(layout.categories.count) / 2)
     }
     // Arms with no number (diverged or stalled on most seeds) are named in the top panel, not left blank.
     for row in layout.rows where row.isDiverged {
@@ -159,7 +162,9 @@ struct ComparisonFigure {
     }
     var top = blocks.enumerated().map { clause($0.offset, $0.element, columns: "1:2:3:4", titled: true) }
     if !paper.isEmpty {
-      top.append("'' index \(blocks.count) using 1:2 axes x1y2 with points pt 6 ps 1.6 lw 2 lc rgb '#b2182b' title 'paper'")
+      top.append(
+        "'' index \(blocks.count) using 1:2 axes x1y2 with points pt 6 ps 1.6 lw 2 lc rgb '\(red)' "
+          + "title \(quote(Figure.paperLegend(spec)))")
     }
     s += "plot " + top.joined(separator: ", \\\n     ") + "\n"
     if !paper.isEmpty { s += "unset y2label\nunset y2tics\nset ytics mirror\n" }

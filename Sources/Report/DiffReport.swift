@@ -160,11 +160,12 @@ public struct DiffReport: Codable, Sendable, Equatable {
     if layoutA.metric != metric {
       notes.append("claim metric differs: \(layoutA.metric) vs \(metric); compared on \(metric)")
     }
-    let rowsA = Dictionary(layoutA.rows.map { ($0.point.label, $0) }, uniquingKeysWith: { x, _ in x })
-    let labelsB = layoutB.rows.map(\.point.label)
+    // Points are matched by their coordinates, not their labels: naming or renaming an arm changes no point.
+    let rowsA = Dictionary(layoutA.rows.map { ($0.point.coordinates, $0) }, uniquingKeysWith: { x, _ in x })
+    let coordinatesB = Set(layoutB.rows.map(\.point.coordinates))
     var points: [PointDiff] = []
     for rowB in layoutB.rows where notComparable == nil {
-      guard let rowA = rowsA[rowB.point.label] else { continue }
+      guard let rowA = rowsA[rowB.point.coordinates] else { continue }
       let sa = PointSummary(point: rowA.point, metric: metric, runs: rowA.runs)
       let sb = PointSummary(point: rowB.point, metric: metric, runs: rowB.runs)
       points.append(
@@ -174,9 +175,9 @@ public struct DiffReport: Codable, Sendable, Equatable {
     return ExperimentDiff(
       id: b.experimentID, metric: metric, verdictA: a.verdict.verdict, verdictB: b.verdict.verdict,
       verdictChanged: a.verdict.verdict != b.verdict.verdict, points: points,
-      addedPoints: labelsB.filter { rowsA[$0] == nil },
-      removedPoints: layoutA.rows.map(\.point.label).filter { !labelsB.contains($0) }, notes: notes,
-      notComparable: notComparable)
+      addedPoints: layoutB.rows.filter { rowsA[$0.point.coordinates] == nil }.map(\.point.label),
+      removedPoints: layoutA.rows.filter { !coordinatesB.contains($0.point.coordinates) }.map(\.point.label),
+      notes: notes, notComparable: notComparable)
   }
 
   /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.

@@ -59,8 +59,13 @@ struct ExperimentLayout {
   let metric: String
   /// The sweep key on the x axis; nil for an empty sweep.
   let xKey: String?
-  /// True when the x values are not all numbers (arms such as none / dropout / dropblock).
+  /// True when the x values are not all numbers (arms such as none / dropout / dropblock), or when they do not tell
+  /// apart the positions of their own zip (block size 1 with and without DropBlock): those are arms too.
   let categorical: Bool
+  /// The x values are numbers that repeat along their zip, so the axis shows the zip's positions, not the key.
+  let categoricalPositions: Bool
+  /// The human name of the x axis (`names`' `title`), if the spec gives one.
+  let xTitle: String?
   let transform: ReportOptions.XTransform
   /// Every grid point, in grid order.
   let rows: [PointRow]
@@ -100,9 +105,11 @@ struct ExperimentLayout {
         ?? sweepKeys.first
     }
     xKey = chosen
-    let xAxisKeys = axes.first { $0.keys.contains(chosen ?? "") }?.keys ?? []
-    let seriesKeys = sweepKeys.filter { !xAxisKeys.contains($0) }
+    let xAxis = axes.first { $0.keys.contains(chosen ?? "") }
+    let xAxisKeys = xAxis?.keys ?? []
+    let seriesAxes = axes.filter { $0 != xAxis }
     transform = spec.report?.xTransform ?? .identity
+    xTitle = chosen.flatMap { spec.names?.title(of: $0, sweep: spec.sweep) }
 
     // Labels are rebuilt from the coordinates so they read the same before and after a JSON round trip; two arms
     // of one method (Channel DropBlock's two metrics) are written with their fields so they stay apart.
@@ -115,9 +122,11 @@ struct ExperimentLayout {
     }
     sharedNames = shared
     var points = gridPoints.map { p in
-      sweepKeys.isEmpty
-        ? p
-        : GridPoint(coordinates: p.coordinates, label: coordinateText(sweepKeys, p.coordinates, shared: shared), index: p.index)
+      guard !sweepKeys.isEmpty else { return p }
+      let parts = Self.parts(p.coordinates, axes: axes, spec: spec, shared: shared)
+      return GridPoint(
+        coordinates: p.coordinates, label: parts.map(\.text).joined(separator: ", "), index: p.index,
+        parts: spec.names == nil ? [] : parts)
     }
     for run in results.runs where !points.contains(where: { $0.coordinates == run.point }) {
       let keys = run.point.keys.sorted()
@@ -139,10 +148,18 @@ struct ExperimentLayout {
         point: point, summary: PointSummary(point: point, metric: metric, runs: runs), runs: runs,
         divergedSteps: runs.filter { $0.status == .diverged }.compactMap(\.divergedAtStep),
         nStalled: runs.filter { $0.status == .stalled }.count, otherMeans: means,
-        series: coordinateText(seriesKeys, point.coordinates, shared: shared))
+        series: Self.parts(point.coordinates, axes: seriesAxes, spec: spec, shared: shared).map(\.text)
+          .joined(separator: ", "))
     }
     let xValues = rows.map { row in chosen.flatMap { row.point.coordinates[$0] } }
-    categorical = chosen != nil && !xValues.allSatisfy { $0?.asDouble != nil }
+    // Numbers that repeat along their own zip (block size 1 with rate 0 and with rate 0.1) cannot place the zip's
+    // positions on a numeric axis: each position is an arm of its own.
+    var repeats = false
+    if let chosen, let xAxis, xAxis.keys.count > 1, let along = spec.sweep.values(of: chosen) {
+      repeats = Set(along).count < along.count
+    }
+    categoricalPositions = repeats && xValues.allSatisfy { $0?.asDouble != nil }
+    categorical = chosen != nil && (!xValues.allSatisfy { $0?.asDouble != nil } || repeats)
     var keys = chosen.map { [$0] } ?? []
     if let chosen {
       let points = rows.map(\.point)
@@ -159,7 +176,7 @@ struct ExperimentLayout {
     var categories: [String] = []
     if categorical {
       for row in rows {
-        let v = Self.categoryLabel(row.point.coordinates, keys: keys, shared: shared)
+        let v = Self.categoryLabel(row.point.coordinates, keys: keys, shared: shared, spec: spec)
         if !categories.contains(v) { categories.append(v) }
       }
     }
@@ -175,7 +192,7 @@ struct ExperimentLayout {
     let plotted = { (row: PointRow) -> Double in
       Self.position(
         row, xKey: chosen, categorical: categories.isEmpty ? nil : categories, transform: transform, keys: keys,
-        shared: shared)
+        shared: shared, spec: spec)
     }
     series = order.map { label in
       (label, members[label]!.sorted { (plotted($0), $0.point.index) < (plotted($1), $1.point.index) })
@@ -186,26 +203,45 @@ struct ExperimentLayout {
   func plotX(_ row: PointRow) -> Double {
     Self.position(
       row, xKey: xKey, categorical: categorical ? categories : nil, transform: transform, keys: categoryKeys,
-      shared: sharedNames)
+      shared: sharedNames, spec: results.spec)
   }
 
-  /// A categorical point's label: its x value (two arms of one method with their differing fields), then the
-  /// zipped keys that tell apart points of equal x, by the last part of their name (`weight_decay=0.001`).
+  /// A point's label axis by axis (`LabelPart`s): each axis by its name where the spec names it, else its values
+  /// as written (two arms of one method with the fields that tell them apart); named axes first, in the order
+  /// `names` lists them.
+  static func parts(
+    _ coordinates: [String: ConfigValue], axes: [Sweep.Axis], spec: ExperimentSpec, shared: [String: [String: [String]]]
+  ) -> [LabelPart] {
+    func written(_ axis: Sweep.Axis) -> String { coordinateText(axis.keys, coordinates, shared: shared) }
+    guard let names = spec.names else { return axes.map { LabelPart(keys: $0.keys, text: written($0), named: false) } }
+    return names.parts(of: coordinates, sweep: Sweep(axes: axes), text: written)
+  }
+
+  /// A categorical point's label: the name of its position on the x axis when the spec names it; else its x value
+  /// (two arms of one method with their differing fields), then the zipped keys that tell apart points of equal x,
+  /// by the last part of their name (`weight_decay=0.001`).
   static func categoryLabel(
-    _ coordinates: [String: ConfigValue], keys: [String], shared: [String: [String: [String]]]
+    _ coordinates: [String: ConfigValue], keys: [String], shared: [String: [String: [String]]], spec: ExperimentSpec
   ) -> String {
     guard let first = keys.first else { return "?" }
+    if let name = spec.names?.name(of: coordinates, key: first, sweep: spec.sweep) { return name }
     let head = valueText(coordinates[first], shared: shared[first] ?? [:])
     guard keys.count > 1 else { return head }
     let partners = keys.dropFirst().map { "\($0.split(separator: ".").last.map(String.init) ?? $0)=\(valueText(coordinates[$0]))" }
     return ([head] + partners).joined(separator: ", ")
   }
 
-  /// The raw sweep value at x, as text.
+  /// The raw sweep value at x, as text (an arm's category label; a number even when its zip's positions are the
+  /// categories, so the table still says which block size or rate each arm has).
   func rawX(_ row: PointRow) -> String {
     guard let xKey else { return row.point.label }
-    if categorical { return Self.categoryLabel(row.point.coordinates, keys: categoryKeys, shared: sharedNames) }
+    if categorical && !categoricalPositions { return category(row) }
     return valueText(row.point.coordinates[xKey], shared: sharedNames[xKey] ?? [:])
+  }
+
+  /// The label of a row's category on a categorical x axis.
+  func category(_ row: PointRow) -> String {
+    Self.categoryLabel(row.point.coordinates, keys: categoryKeys, shared: sharedNames, spec: results.spec)
   }
 
   /// `x` after the report's transform (1 − x for `one_minus`).
@@ -215,12 +251,13 @@ struct ExperimentLayout {
 
   private static func position(
     _ row: PointRow, xKey: String?, categorical: [String]?, transform: ReportOptions.XTransform, keys: [String],
-    shared: [String: [String: [String]]]
+    shared: [String: [String: [String]]], spec: ExperimentSpec
   ) -> Double {
     guard let xKey else { return Double(row.point.index) }
     let value = row.point.coordinates[xKey]
     if let categorical {
-      return Double(categorical.firstIndex(of: categoryLabel(row.point.coordinates, keys: keys, shared: shared)) ?? 0)
+      let label = categoryLabel(row.point.coordinates, keys: keys, shared: shared, spec: spec)
+      return Double(categorical.firstIndex(of: label) ?? 0)
     }
     guard let x = value?.asDouble else { return .nan }
     return transform == .oneMinus ? 1 - x : x

@@ -3,7 +3,8 @@ import Foundation
 
 /// `Reports/<id>.md`: the claim, the paper's result, our setting, one table row per grid point (mean ± 95% CI over
 /// seeds) and what the test set's own sampling adds, the figure, the verdict with the paper's effect beside ours,
-/// the regime the claim needs, the comparisons, and a provenance footer.
+/// the learning curves and the regime the claim needs, the comparisons, and a provenance footer. Arms read by the
+/// spec's names (`names:`) wherever it gives them.
 ///
 /// Deterministic: the same results give byte-identical Markdown. No timestamps; the only timing shown is the
 /// training time summed over the runs, in the footer.
@@ -34,7 +35,7 @@ public enum ExperimentPage {
     s += "Diverged runs and stalled runs (that never trained) are counted, never averaged.\n\n"
     let sampling = testSetSampling(results)
     if !sampling.isEmpty { s += sampling + "\n" }
-    s += tuningSection(results)
+    s += tuningSection(results, layout: layout)
     s += "![\(Fmt.cell(spec.title))](figures/\(results.experimentID).svg)\n\n"
     if !spec.paper.points.isEmpty {
       s += "Open red circles (\"paper\", right axis): the paper's curve, "
@@ -42,18 +43,20 @@ public enum ExperimentPage {
     }
     s += verdictSection(results.verdict)
     s += paperBesideOurs(results)
+    s += curvesSection(results, layout: layout)
     s += regimeSection(results.verdict, layout: layout)
     s += comparisonsSection(results.verdict)
     s += provenanceFooter(results)
     return s
   }
 
-  /// The per-point table.
+  /// The per-point table. The x column is left out when it would repeat the point's name.
   static func pointTable(_ layout: ExperimentLayout) -> String {
     let metric = layout.metric
     let transformLabel = layout.results.spec.report?.xTransformLabel ?? "1 − x"
+    let xColumn = layout.xKey != nil && layout.rows.contains { layout.rawX($0) != $0.point.label }
     var header = ["point"]
-    if let xKey = layout.xKey { header.append("`\(xKey)`") }
+    if xColumn, let xKey = layout.xKey { header.append("`\(xKey)`") }
     if layout.transform == .oneMinus && !layout.categorical { header.append(transformLabel) }
     header += ["n", "\(metric) mean ± 95% CI", "95% CI", "sd", "diverged"]
     header += layout.otherMetrics.map { "\($0) mean" }
@@ -62,7 +65,7 @@ public enum ExperimentPage {
     s += "|" + header.enumerated().map { $0.offset == 0 ? "---" : "--:" }.joined(separator: "|") + "|\n"
     for row in layout.rows {
       var cells = [Fmt.cell(row.point.label)]
-      if layout.xKey != nil { cells.append(Fmt.cell(layout.rawX(row))) }
+      if xColumn { cells.append(Fmt.cell(layout.rawX(row))) }
       if layout.transform == .oneMinus && !layout.categorical {
         let x = layout.plotX(row)
         cells.append(x.isFinite ? Fmt.axis(x) : "–")
@@ -133,16 +136,16 @@ public enum ExperimentPage {
     }
   }
 
-  /// Every paired comparison behind the verdict (parts included).
+  /// Every paired comparison behind the verdict (parts included), each with the metric it compares.
   static func comparisonsSection(_ verdict: ClaimEvaluation) -> String {
     let rows = collectComparisons(verdict, prefix: "")
     guard !rows.isEmpty else { return "" }
-    let metric = verdict.metric.components(separatedBy: ", ").first ?? verdict.metric
     var s = "### Comparisons\n\n"
     s += "Paired over seeds finished in both; difference favours the first-named side when positive; "
     s += "MDE = minimum detectable effect at 80% power.\n\n"
-    s += "| comparison | n | difference | 95% CI | MDE | outcome | note |\n|---|--:|--:|--:|--:|---|---|\n"
-    for (label, c) in rows {
+    s += "| comparison | metric | n | difference | 95% CI | MDE | outcome | note |\n"
+    s += "|---|---|--:|--:|--:|--:|---|---|\n"
+    for (label, metric, c) in rows {
       let diff = c.meanDiff.map { Fmt.signed($0, Fmt.decimals(for: metric)) } ?? "–"
       var ci = "–"
       if let lo = c.ciLow, let hi = c.ciHigh { ci = "[\(Fmt.metric(lo, metric)), \(Fmt.metric(hi, metric))]" }
@@ -153,15 +156,20 @@ public enum ExperimentPage {
       case .bBetter: outcome = "second better"
       case .neither: outcome = "no significant difference"
       }
-      s += "| \(Fmt.cell(label)) | \(c.n) | \(diff) | \(ci) | \(mde) | \(outcome) | \(Fmt.cell(c.note ?? "")) |\n"
+      s += "| \(Fmt.cell(label)) | `\(metric)` | \(c.n) | \(diff) | \(ci) | \(mde) | \(outcome) "
+      s += "| \(Fmt.cell(c.note ?? "")) |\n"
     }
     return s + "\n"
   }
 
-  /// Every comparison of the evaluation and its parts, labelled with the part it belongs to.
-  static func collectComparisons(_ e: ClaimEvaluation, prefix: String) -> [(String, Comparison)] {
+  /// Every comparison of the evaluation and its parts, labelled with the part it belongs to, with its metric (the
+  /// first one of a part that reads several).
+  static func collectComparisons(_ e: ClaimEvaluation, prefix: String) -> [(
+    label: String, metric: String, comparison: Comparison
+  )] {
     let here = e.label.isEmpty ? prefix : (prefix.isEmpty ? e.label : "\(prefix) / \(e.label)")
-    let own = e.comparisons.map { (here.isEmpty ? $0.label : "\(here): \($0.label)", $0) }
+    let metric = e.metric.components(separatedBy: ", ").first ?? e.metric
+    let own = e.comparisons.map { (here.isEmpty ? $0.label : "\(here): \($0.label)", metric, $0) }
     return own + e.parts.flatMap { collectComparisons($0, prefix: here) }
   }
 

@@ -12,8 +12,12 @@ import Support
 /// units (after `x_transform`, or a category name for categorical x) and marked with a dashed line.
 ///
 /// `paper.points`, when given, are the paper's curve in the same plotted x units: the last block of the data
-/// (columns `x y`), drawn as open circles on a second y axis (the paper's metric rarely matches ours, so the shapes
-/// are compared, not the levels) with the legend "paper"; with no finished runs of ours nothing is drawn.
+/// (columns `x y`), drawn as open red circles on a second, red y axis (the paper's metric rarely matches ours, so
+/// the shapes are compared, not the levels) with the legend "paper (<its setting>)"; with no finished runs of ours
+/// nothing is drawn.
+///
+/// Every figure is titled by the claim's question (`claim.question`, else "<metric> vs <axis>") and stamped with
+/// the scale and seed count it was run at. Arms (a categorical x) sit at named tics with no line between them.
 public struct Figure: Sendable, Equatable {
   /// The experiment id: the stem of every file of the figure.
   public let id: String
@@ -102,32 +106,38 @@ public struct Figure: Sendable, Equatable {
     s += "set terminal svg size 720,440 font 'DejaVu Sans,11'\n"
     s += "set termoption noenhanced\n"
     s += "set output \(quote("\(id).svg"))\n"
-    s += "set title \(quote(spec.title))\n"
+    s += "set title \(quote(title(layout)))\n"
+    s += stamp(layout.results, at: "screen 0.99, screen 0.975")
     s += "set xlabel \(quote(xLabel(layout)))\n"
     s += "set ylabel \(quote(spec.report?.yLabel ?? Fmt.metricName(layout.metric)))\n"
     let paper = !plotted.isEmpty && !spec.paper.points.isEmpty
     if paper {
-      // The paper's curve gets its own axis on the right; the left tics stop mirroring onto it.
-      s += "set y2label \(quote(spec.paper.pointsLabel ?? "paper"))\n"
+      // The paper's curve gets its own axis on the right, in the paper's colour; the left tics stop mirroring.
+      s += "set y2label \(quote(spec.paper.pointsLabel ?? "paper")) tc rgb '\(paperColour)'\n"
       s += "set ytics nomirror\n"
-      s += "set y2tics\n"
+      s += "set y2tics tc rgb '\(paperColour)'\n"
     }
     s += "set grid ytics\n"
     s += "set key outside below\n"
     let xs = plotted.flatMap { $0.points.map(\.x) }
     if layout.categorical {
+      // Arms are categories: one named tic each, no line joining them (their order is the spec's, not a scale).
       let tics = layout.categories.enumerated().map { "\(quote($0.element)) \($0.offset)" }.joined(separator: ", ")
-      s += "set xtics (\(tics))\n"
+      let longest = layout.categories.map(\.count).max() ?? 0
+      let crowded = layout.categories.count > 4 || longest > 14
+      s += "set xtics (\(tics))\(crowded ? " rotate by 30 right" : "")\n"
       s += "set xrange [-0.5:\(Fmt.axis(Double(layout.categories.count) - 0.5))]\n"
+      // Slanted names hang below and to the left of their tics: room below for the longest, none needed right.
+      if crowded { s += "set bmargin \(longest * 3 / 10 + 4)\nset rmargin 4\n" }
+      s += "set offsets 0, 0, graph 0.06, graph 0.06\n"
     } else {
       if spec.report?.logX == true, !xs.isEmpty, xs.allSatisfy({ $0 > 0 }) { s += "set logscale x\n" }
       s += "set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06\n"
     }
     if let x = paperX(layout) {
-      s +=
-        "set arrow from \(Fmt.axis(x)), graph 0 to \(Fmt.axis(x)), graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'\n"
-      s +=
-        "set label \(quote("paper's best")) at \(Fmt.axis(x)), graph 0.96 offset character 0.6, 0 left tc rgb '#555555'\n"
+      let (lo, hi) = (xs.min() ?? x, xs.max() ?? x)
+      let right = layout.categorical ? x > Double(layout.categories.count) / 2 : x > lo + 0.7 * (hi - lo)
+      s += paperMarker(x, labelLeft: right)
     }
     if plotted.isEmpty {
       s += "set xrange [0:1]\nset yrange [0:1]\n"
@@ -142,7 +152,8 @@ public struct Figure: Sendable, Equatable {
       }
       if paper {
         clauses.append(
-          "'' index \(plotted.count) using 1:2 axes x1y2 with points pt 6 ps 1.4 lw 2 lc rgb '#b2182b' title 'paper'")
+          "'' index \(plotted.count) using 1:2 axes x1y2 with points pt 6 ps 1.4 lw 2 lc rgb '\(paperColour)' "
+            + "title \(quote(paperLegend(spec)))")
       }
       s += "plot " + clauses.joined(separator: ", \\\n     ") + "\n"
     }
@@ -176,21 +187,70 @@ public struct Figure: Sendable, Equatable {
     return s
   }
 
-  /// The x label: `report.x_label`, else the transform's label, else the sweep key.
+  /// The x label: `report.x_label`, else the transform's label, else the axis's human name (`names`' `title`),
+  /// else the sweep key ("arm" when the axis shows a zip's positions).
   static func xLabel(_ layout: ExperimentLayout) -> String {
     let report = layout.results.spec.report
     if let label = report?.xLabel { return label }
     if layout.transform == .oneMinus, let label = report?.xTransformLabel { return label }
+    if let title = layout.xTitle { return title }
     guard let key = layout.xKey else { return "grid point" }
+    if layout.categoricalPositions { return "arm" }
     return layout.transform == .oneMinus ? "1 − \(key)" : key
   }
 
-  /// Where to draw "paper's best", in plotted x units.
+  /// The figure's title: the claim's question, else a neutral "<metric> vs <axis>" ("by" for arms), never the
+  /// claim's assertion.
+  static func title(_ layout: ExperimentLayout) -> String {
+    if let question = layout.results.spec.claim.question { return question }
+    let metric = Fmt.metricWords(layout.metric)
+    return layout.categorical ? "\(metric) by \(xLabel(layout))" : "\(metric) vs \(xLabel(layout))"
+  }
+
+  /// "default scale · 5 seeds": what the numbers were run at, on every figure.
+  static func stampText(_ results: ExperimentResults) -> String {
+    let n = results.spec.seeds.count
+    return "\(results.scale) scale · \(n) seed\(n == 1 ? "" : "s")"
+  }
+
+  /// The stamp as a gnuplot label at `position`, tag 99 (set again, it replaces itself; a multiplot unsets it after
+  /// its first panel, which draws it).
+  static func stamp(_ results: ExperimentResults, at position: String) -> String {
+    "set label 99 \(quote(stampText(results))) at \(position) right font ',9' tc rgb '#555555'\n"
+  }
+
+  /// The paper's values are drawn in this colour, on their own axis.
+  static let paperColour = "#b2182b"
+
+  /// "paper (ResNet-50 on ImageNet)": the legend of the paper's values, from the first clause of its setting.
+  static func paperLegend(_ spec: ExperimentSpec) -> String {
+    var setting = spec.setting.paper.components(separatedBy: ", ").first ?? spec.setting.paper
+    if setting.count > 40 { setting = String(setting.prefix(39)) + "…" }
+    return setting.isEmpty ? "paper" : "paper (\(setting))"
+  }
+
+  /// The dashed line at the paper's best x and its label, written on the side with room (left of the line for an
+  /// x in the right half of the arms or the right 30% of our points).
+  static func paperMarker(_ x: Double, labelLeft: Bool) -> String {
+    let grey = "tc rgb '#555555'"
+    var s = "set arrow from \(Fmt.axis(x)), graph 0 to \(Fmt.axis(x)), graph 1 nohead dashtype 2 lw 1.5 "
+    s += "lc rgb '#555555'\n"
+    s += "set label \(quote("paper's best")) at \(Fmt.axis(x)), graph 0.96 "
+    s += labelLeft ? "offset character -0.6, 0 right \(grey)\n" : "offset character 0.6, 0 left \(grey)\n"
+    return s
+  }
+
+  /// Where to draw "paper's best", in plotted x units: for arms, the first arm whose x value (or name) is
+  /// `report.paper_x`.
   static func paperX(_ layout: ExperimentLayout) -> Double? {
     guard let value = layout.results.spec.report?.paperX else { return nil }
     if layout.categorical {
-      return layout.categories.firstIndex(of: valueText(value, shared: layout.xKey.flatMap { layout.sharedNames[$0] } ?? [:]))
-        .map(Double.init)
+      if let text = value.asString, let i = layout.categories.firstIndex(of: text) { return Double(i) }
+      guard let key = layout.xKey else { return nil }
+      let shared = layout.sharedNames[key] ?? [:]
+      return layout.rows.first { row in
+        row.point.coordinates[key] == value || valueText(row.point.coordinates[key], shared: shared) == valueText(value)
+      }.map(layout.plotX)
     }
     return value.asDouble
   }

@@ -57,6 +57,21 @@ public enum Fmt {
     return isPercent(metric) ? words + " (%)" : words
   }
 
+  /// A metric in words, without its unit: "test accuracy", "train − test gap", "train Dice".
+  static func metricWords(_ metric: String) -> String {
+    switch metric {
+    case "train_test_gap": return "train − test gap"
+    case "mse_gap": return "test − train MSE gap"
+    case "mse": return "test MSE"
+    case "dice": return "test Dice"
+    case "iou": return "test IoU"
+    default:
+      return metric.split(separator: "_").map { word in
+        ["mse": "MSE", "dice": "Dice", "iou": "IoU", "val": "validation"][String(word)] ?? String(word)
+      }.joined(separator: " ")
+    }
+  }
+
   /// A count with thousands separators, independent of locale: "10,000".
   static func count(_ n: Int) -> String {
     var digits = String(n.magnitude)

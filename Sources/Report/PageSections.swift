@@ -19,7 +19,7 @@ extension ExperimentPage {
     if ours.isEmpty {
       s += "| ours | \(Fmt.cell(VerdictTable.ours(results))) |\n"
     } else {
-      for (label, effect) in ours.prefix(maxEffectRows) { s += "| ours: \(Fmt.cell(label)) | \(effect) |\n" }
+      for (label, effect) in ours.prefix(maxEffectRows) { s += "| ours, \(Fmt.cell(label)) | \(effect) |\n" }
       if ours.count > maxEffectRows { s += "| ours | \(ours.count - maxEffectRows) more under Comparisons |\n" }
     }
     s += "\n"
@@ -33,17 +33,29 @@ extension ExperimentPage {
     return s
   }
 
-  /// (comparison label, "+3.83 pt [3.12, 4.55], n = 3") for every comparison with a mean difference and a 95%
-  /// interval; variance ratios and comparisons decided without numbers have no interval and are left to the
-  /// Comparisons table.
+  /// ("`test_accuracy`: comparison label", "+3.83 pt [3.12, 4.55], n = 3") for every comparison with a mean
+  /// difference and a 95% interval; variance ratios and comparisons decided without numbers have no interval and
+  /// are left to the Comparisons table.
   static func ourEffects(_ verdict: ClaimEvaluation) -> [(String, String)] {
-    let metric = verdict.metric.components(separatedBy: ", ").first ?? verdict.metric
-    let unit = Fmt.isPercent(metric) ? " pt" : ""
-    return collectComparisons(verdict, prefix: "").compactMap { label, c in
+    collectComparisons(verdict, prefix: "").compactMap { label, metric, c in
       guard let d = c.meanDiff, let lo = c.ciLow, let hi = c.ciHigh else { return nil }
+      let unit = Fmt.isPercent(metric) ? " pt" : ""
       let interval = "[\(Fmt.metric(lo, metric)), \(Fmt.metric(hi, metric))]"
-      return (label, "\(Fmt.signed(d, Fmt.decimals(for: metric)))\(unit) \(interval), n = \(c.n)")
+      return ("`\(metric)`: \(label)", "\(Fmt.signed(d, Fmt.decimals(for: metric)))\(unit) \(interval), n = \(c.n)")
     }
+  }
+
+  /// The learning curves of every trained arm (`CurvesFigure`), beside the regime table that reads them.
+  static func curvesSection(_ results: ExperimentResults, layout: ExperimentLayout) -> String {
+    let pair = FitMetricPair.recorded(in: results.runs.filter { $0.status == .ok }.map(\.final))
+    var s = "### Learning curves\n\n"
+    s += "![Learning curves of every arm](figures/\(CurvesFigure.stem(results.experimentID)).svg)\n\n"
+    s += "`\(pair.test)` (left) and `\(pair.train)` (right) at every evaluated epoch, mean over the seeds that "
+    s += "finished; one colour per trained arm"
+    if results.spec.sweep.keys.contains(where: { $0.hasPrefix("eval.") }) {
+      s += " (arms that differ only in an evaluation setting are one trained net and share one curve)"
+    }
+    return s + ".\n\n"
   }
 
   /// The regime the claim needs, as measured: its summary, and per grid point the train and test metric, their
@@ -53,7 +65,7 @@ extension ExperimentPage {
     guard let regime = verdict.regime else { return "" }
     // The gate measures the sweep's points in grid order, as the layout lists them first; naming rows by the
     // layout's labels keeps them the same as the Results table's, before and after a JSON round trip.
-    let gridCount = layout.results.spec.sweep.points().count
+    let gridCount = layout.results.spec.points().count
     let sameGrid = regime.rows.count == gridCount && gridCount <= layout.rows.count
     var s = "### Regime\n\n" + regime.summary + "\n\n"
     if verdict.verdict == .proxyInvalid, !regime.met {
@@ -171,7 +183,7 @@ extension ExperimentPage {
   /// How fair the comparison is: at a tuned scale, each arm's candidates with their mean validation metric and the
   /// value chosen (the results above are the chosen candidates'); at another scale of a spec with a tuning budget,
   /// that every method ran at its nominal setting, untuned, and what the tuned scale does instead.
-  static func tuningSection(_ results: ExperimentResults) -> String {
+  static func tuningSection(_ results: ExperimentResults, layout: ExperimentLayout) -> String {
     guard let budget = results.spec.tune else { return "" }
     let count = budget.knobs.values.first?.values.count ?? 0
     let fraction = Fmt.fixed(budget.validationFraction * 100, 0)
@@ -194,7 +206,9 @@ extension ExperimentPage {
         let cell = "\(choice.values[i]): \(v) (\(choice.finished[i]))"
         return i == choice.chosen ? "**\(cell)**" : cell
       }
-      s += "| \(Fmt.cell(choice.label)) | `\(choice.parameter)` | \(Fmt.cell(candidates.joined(separator: " · "))) "
+      // The arm as the page names it now (the label stored with the choice is the one it was run under).
+      let arm = layout.rows.first { $0.point.coordinates == choice.point }?.point.label ?? choice.label
+      s += "| \(Fmt.cell(arm)) | `\(choice.parameter)` | \(Fmt.cell(candidates.joined(separator: " · "))) "
       s += "| \(choice.values[choice.chosen]) |\n"
     }
     return s + "\n"

@@ -1,8 +1,8 @@
 import Experiments
 import Foundation
 
-/// Writes the whole `Reports/` tree from stored results: `<id>.md`, `README.md`, `figures/<id>.{dat,gp}` and,
-/// when rendering, `figures/<id>.{svg,png}`.
+/// Writes the whole `Reports/` tree from stored results: `<id>.md`, `README.md`, `figures/<id>.{dat,gp}` and the
+/// learning curves `figures/<id>-curves.{dat,gp}` and, when rendering, the `.svg` and `.png` of both.
 public enum ReportWriter {
   /// What `writeAll` did.
   public struct Summary: Sendable, Equatable {
@@ -10,7 +10,7 @@ public enum ReportWriter {
     public var written: [String]
     /// Files already up to date, relative to the reports directory, sorted.
     public var unchanged: [String]
-    /// Experiment ids whose figure was rendered with gnuplot.
+    /// Figures (file stems: `<id>`, `<id>-curves`) rendered with gnuplot.
     public var rendered: [String]
     /// Generated files of experiments that no longer have results (a removed or renamed spec), deleted.
     public var removed: [String] = []
@@ -76,15 +76,18 @@ public enum ReportWriter {
       let id = r.experimentID
       _ = try write(ExperimentPage.markdown(for: r) + "\n" + pageMarker(id) + "\n", ExperimentPage.fileName(for: r))
       let figure = Figure(results: r, taxonomy: taxonomy)
-      let dataChanged = try write(figure.data, "figures/\(id).dat")
-      let scriptChanged = try write(figure.script + scriptMarker(id) + "\n", "figures/\(id).gp")
-      guard render else { continue }
-      let outputsExist = ["svg", "png"].allSatisfy {
-        FileManager.default.fileExists(atPath: figures.appendingPathComponent("\(id).\($0)").path)
-      }
-      if dataChanged || scriptChanged || !outputsExist {
-        try Figure.render(scriptPath: figures.appendingPathComponent("\(id).gp").path)
-        summary.rendered.append(id)
+      let curves = CurvesFigure(results: r)
+      for (stem, data, script) in [(id, figure.data, figure.script), (curves.id, curves.data, curves.script)] {
+        let dataChanged = try write(data, "figures/\(stem).dat")
+        let scriptChanged = try write(script + scriptMarker(id) + "\n", "figures/\(stem).gp")
+        guard render else { continue }
+        let outputsExist = ["svg", "png"].allSatisfy {
+          FileManager.default.fileExists(atPath: figures.appendingPathComponent("\(stem).\($0)").path)
+        }
+        if dataChanged || scriptChanged || !outputsExist {
+          try Figure.render(scriptPath: figures.appendingPathComponent("\(stem).gp").path)
+          summary.rendered.append(stem)
+        }
       }
     }
     _ = try write(VerdictTable.markdown(for: results, taxonomy: taxonomy, methods: methods), "README.md")
@@ -106,8 +109,9 @@ public enum ReportWriter {
     return summary
   }
 
-  /// Deletes generated pages and figures (`<id>.md`; `figures/<id>.{dat,gp,svg,png}`) whose marker names an
-  /// experiment not in `keep`. Returns the removed paths relative to `reportsDirectory`, sorted.
+  /// Deletes generated pages and figures (`<id>.md`; `figures/<id>.{dat,gp,svg,png}` and `<id>-curves.*`: every
+  /// script carries its experiment's marker) whose marker names an experiment not in `keep`. Returns the removed
+  /// paths relative to `reportsDirectory`, sorted.
   static func removeStale(keeping keep: Set<String>, in reportsDirectory: URL) throws -> [String] {
     let fm = FileManager.default
     var removed: [String] = []
@@ -124,11 +128,13 @@ public enum ReportWriter {
     }
     let figures = reportsDirectory.appendingPathComponent("figures")
     for name in (try? fm.contentsOfDirectory(atPath: figures.path)) ?? [] where name.hasSuffix(".gp") {
-      guard let id = staleID(figures.appendingPathComponent(name)) else { continue }
+      guard staleID(figures.appendingPathComponent(name)) != nil else { continue }
+      // The script's own stem: `<id>` for the main figure, `<id>-curves` for the learning curves.
+      let stem = String(name.dropLast(".gp".count))
       for ext in ["dat", "svg", "png", "gp"]
-      where fm.fileExists(atPath: figures.appendingPathComponent("\(id).\(ext)").path) {
-        try fm.removeItem(at: figures.appendingPathComponent("\(id).\(ext)"))
-        removed.append("figures/\(id).\(ext)")
+      where fm.fileExists(atPath: figures.appendingPathComponent("\(stem).\(ext)").path) {
+        try fm.removeItem(at: figures.appendingPathComponent("\(stem).\(ext)"))
+        removed.append("figures/\(stem).\(ext)")
       }
     }
     return removed.sorted()

@@ -117,8 +117,9 @@ public enum VerdictTable {
     return "| " + cells.joined(separator: " | ") + " |"
   }
 
-  /// Our result in a short phrase: the best point of each series with its mean ± CI when the claim ranges over x,
-  /// else the first clause of the verdict's explanation.
+  /// Our result in a short phrase: the best point of each series with its mean ± CI when the claim ranges over x
+  /// (named as the page names it: "best no DropBlock", "best rate = 0.5"), else the verdict's paired comparisons
+  /// with their metric, else the first clause of the verdict's explanation.
   static func ours(_ r: ExperimentResults) -> String {
     let layout = ExperimentLayout(r)
     let check = r.spec.claim.check
@@ -127,7 +128,7 @@ public enum VerdictTable {
     case .bestIn, .peakInterior, .monotone: rangesOverX = true
     default: rangesOverX = false
     }
-    if rangesOverX, layout.xKey != nil, !layout.categorical {
+    if rangesOverX, let xKey = layout.xKey {
       let goal = naturalGoal(of: layout.metric)
       let phrases = layout.series.compactMap { series -> String? in
         let candidates = series.rows.filter { !$0.isDiverged && $0.summary.mean != nil }
@@ -137,8 +138,17 @@ public enum VerdictTable {
             return goal == .max ? ma < mb : ma > mb
           })
         else { return nil }
-        var x = "\(layout.xKey.map(shortKey) ?? "x") = \(layout.rawX(best))"
-        if layout.transform == .oneMinus {
+        // The arm by its name when the spec names it (two arms can share an x value: block size 1 with and without
+        // DropBlock), an arm of a categorical axis by its label, a number by its key.
+        var x: String
+        if let name = best.point.name(along: xKey) {
+          x = name
+        } else if layout.categorical {
+          x = layout.category(best)
+        } else {
+          x = "\(shortKey(xKey)) = \(layout.rawX(best))"
+        }
+        if layout.transform == .oneMinus, !layout.categorical {
           let label = r.spec.report?.xTransformLabel ?? "1 − x"
           x += " (\(label) = \(Fmt.axis(layout.plotX(best))))"
         }
@@ -150,7 +160,7 @@ public enum VerdictTable {
       if !phrases.isEmpty { return phrases.joined(separator: "; ") }
     }
     // At most four comparisons in a table cell (a plateau alone has one per pair of points); the page has all.
-    let comparisons = pairedComparisons(r.verdict)
+    let comparisons = pairedComparisons(r.verdict, check: r.spec.claim.check)
     let shown = comparisons.prefix(4).joined(separator: "; ")
     if comparisons.count > 4 { return shown + "; … (\(comparisons.count - 4) more on the page)" }
     if !comparisons.isEmpty { return shown }
@@ -168,14 +178,28 @@ public enum VerdictTable {
     return String(text.drop { $0 == " " })
   }
 
-  /// "a vs b +0.65 [−0.09, 1.39]" for every paired difference with a 95% interval, of the claim and its parts
-  /// (points of the metric). Comparisons without an interval (too few seeds, variance ratios) are left to the page.
-  static func pairedComparisons(_ evaluation: ClaimEvaluation) -> [String] {
-    let own = evaluation.comparisons.compactMap { c -> String? in
-      guard let d = c.meanDiff, let lo = c.ciLow, let hi = c.ciHigh else { return nil }
-      return "\(c.label) \(String(format: "%+.2f [%.2f, %.2f]", d, lo, hi))"
+  /// "test_accuracy: a vs b +0.65 [−0.09, 1.39]" for every paired difference with a 95% interval, of the claim and
+  /// its parts, with the `by` group it belongs to ("… (MNIST) +0.14 [...]"), so no two read alike. Comparisons
+  /// without an interval (too few seeds, variance ratios) are left to the page.
+  static func pairedComparisons(_ evaluation: ClaimEvaluation, check: ClaimCheck) -> [String] {
+    // The evaluation's parts follow the check: one per `by` group (labelled by the group), else one per sub-check.
+    func walk(_ e: ClaimEvaluation, _ check: ClaimCheck, _ groups: [String]) -> [String] {
+      if !check.by.isEmpty {
+        var inner = check
+        inner.by = []
+        inner.filter = [:]
+        return e.parts.flatMap { walk($0, inner, groups + [$0.label]) }
+      }
+      if case .all(let checks) = check.rule { return zip(e.parts, checks).flatMap { walk($0, $1, groups) } }
+      return e.comparisons.compactMap { c in
+        guard let d = c.meanDiff, let lo = c.ciLow, let hi = c.ciHigh else { return nil }
+        // The group, unless the label already ends with it (the names both sides share).
+        let text = "(\(groups.joined(separator: ", ")))"
+        let group = groups.isEmpty || c.label.hasSuffix(text) ? "" : " " + text
+        return "\(e.metric): \(c.label)\(group) \(String(format: "%+.2f [%.2f, %.2f]", d, lo, hi))"
+      }
     }
-    return own + evaluation.parts.flatMap(pairedComparisons)
+    return walk(evaluation, check, [])
   }
 
   /// The explanation up to its first sentence end (". ") or semicolon outside parentheses.
@@ -197,3 +221,4 @@ public enum VerdictTable {
     key.split(separator: ".").last.map(String.init) ?? key
   }
 }
+

@@ -93,31 +93,15 @@ struct Check: ParsableCommand {
 
 /// Regenerates Reports/ from stored results.
 enum ReportGeneration {
-  /// The spec file's parts that describe rather than set the stored runs, when they differ from the stored spec
-  /// and nothing else of it does: the `paper` block (the paper's numbers are facts about the paper — a correction
-  /// of claims.md, Table 1's values for the comparison figure) and a `tune` budget that applies neither at the
-  /// stored scale nor did before (it changes no run there; the page says what the tuned scale would do). They
-  /// reach the page without retraining. Any other difference leaves the stored spec alone — the results describe
-  /// the spec they were run with. Returns the updated spec and what was taken.
+  /// The spec file's descriptive parts (paper block, arm names, claim question, a tuning budget that does not
+  /// apply at the stored scale), taken into the stored spec when nothing else of it differs
+  /// (`ExperimentSpec.adoptingDescription`): they reach the page without retraining.
   static func adoptedSpec(of stored: ExperimentResults, experiments: String) -> (spec: ExperimentSpec, parts: [String])? {
     let file = URL(fileURLWithPath: experiments).appendingPathComponent("\(stored.experimentID).yaml")
     guard let text = try? String(contentsOf: file, encoding: .utf8),
       let current = try? ExperimentSpec.parse(yaml: text, fileName: file.path)
     else { return nil }
-    var adopted = stored.spec
-    var parts: [String] = []
-    if current.paper != adopted.paper {
-      adopted.paper = current.paper
-      parts.append("paper block")
-    }
-    if current.tune != adopted.tune, current.tune?.applies(to: stored.scale) != true,
-      adopted.tune?.applies(to: stored.scale) != true
-    {
-      adopted.tune = current.tune
-      parts.append("tuning budget (not applied at \(stored.scale) scale)")
-    }
-    guard !parts.isEmpty, adopted.tree == current.tree else { return nil }
-    return (adopted, parts)
+    return stored.spec.adoptingDescription(of: current, scale: stored.scale)
   }
 
   static func writeAll(paths: Paths, render: Bool = true, only: Set<String>? = nil) throws {

@@ -270,6 +270,33 @@ import Testing
     #expect(!(try String(contentsOf: page, encoding: .utf8).contains("again 4.56")))
   }
 
+  /// Names and a question given to a spec after its run reach the page, the figures and the stored results without
+  /// retraining: names are in no run config and no cache key, so the next run finds every run cached.
+  @Test func reportTakesArmNamesWithoutRetraining() throws {
+    let dir = try Self.workspace()
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    let names = "names:\n  regularizer.rate: {title: drop rate, values: [no dropout, dropout 0.5]}\n"
+    let question = "\n  question: Does dropout beat none?"
+    try Self.tinySpec
+      .replacingOccurrences(of: "seeds: [0, 1]", with: names + "seeds: [0, 1]")
+      .replacingOccurrences(of: "  text: dropout beats none", with: "  text: dropout beats none" + question)
+      .write(to: dir.appendingPathComponent("Experiments/tiny.yaml"), atomically: true, encoding: .utf8)
+    #expect(try Self.run(["check", "tiny"], in: dir).status == 0)
+    let report = try Self.run(["report", "--no-render"], in: dir)
+    #expect(report.status == 0, "\(report.stderr)")
+    #expect(report.stderr.contains("arm names and claim question of tiny taken from its spec"), "\(report.stderr)")
+    let page = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
+    #expect(page.contains("\n| dropout 0.5 | 0.5 |") && page.contains("dropout 0.5 vs no dropout"), "\(page)")
+    let figures = dir.appendingPathComponent("Reports/figures")
+    let script = try String(contentsOf: figures.appendingPathComponent("tiny.gp"), encoding: .utf8)
+    #expect(script.contains("set title 'Does dropout beat none?'"))
+    #expect(FileManager.default.fileExists(atPath: figures.appendingPathComponent("tiny-curves.dat").path))
+    let stored = try String(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"), encoding: .utf8)
+    #expect(stored.contains("dropout 0.5"))
+    let rerun = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: dir)
+    #expect(rerun.stderr.contains("4 cached, 0 to train"), "\(rerun.stderr)")
+  }
+
   /// The tiny spec as a comparison of arms (none, dropout) with a tuning budget at `scale`.
   static func comparisonSpec(tunedAt scale: String, id: String = "tiny") -> String {
     tinySpec.replacingOccurrences(of: "id: tiny", with: "id: \(id)")

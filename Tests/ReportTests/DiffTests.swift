@@ -20,6 +20,20 @@ import Testing
     #expect(!point.significant)
   }
 
+  /// Names given to the arms between two revisions change no point: points pair by their coordinates, and the
+  /// newer side's names label them.
+  @Test func namingArmsBetweenRevisionsChangesNoPoint() throws {
+    let named = try Fixtures.placement()
+    var unnamed = named
+    unnamed.spec.names = nil
+    unnamed = unnamed.reevaluated()
+    let diff = DiffReport.compare([unnamed], [named], labelA: "before", labelB: "after")
+    let e = try #require(diff.experiments.first)
+    #expect(e.addedPoints.isEmpty && e.removedPoints.isEmpty)
+    #expect(e.points.map(\.label) == ["no DropBlock", "DropBlock after stage 2", "DropBlock in the branch"])
+    #expect(diff.noSignificantChange)
+  }
+
   @Test func significantRegressionIsDetectedPaired() throws {
     // set-a at rate 0.0 drops by about 2 points on every seed (the verdict stays: 0.5 was already best).
     let worse = Fixtures.numeric { set, rate, seed, v in

@@ -74,9 +74,9 @@ import Testing
   @Test func comparisonsTableForPairedClaims() {
     let md = ExperimentPage.markdown(for: Fixtures.arms())
     #expect(md.contains("### Comparisons"))
-    #expect(md.contains("| comparison | n | difference | 95% CI | MDE | outcome | note |"))
-    // dropblock − none per seed: 4, 3.5, 4 → mean 3.83.
-    #expect(md.contains("| 3 | +3.83 |"))
+    #expect(md.contains("| comparison | metric | n | difference | 95% CI | MDE | outcome | note |"))
+    // dropblock − none per seed: 4, 3.5, 4 → mean 3.83, in Dice.
+    #expect(md.contains("| dropblock vs none | `dice` | 3 | +3.83 |"))
     #expect(md.contains("first better"))
   }
 }

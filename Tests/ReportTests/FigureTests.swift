@@ -46,7 +46,9 @@ import Testing
   /// coloured by the method's taxonomy category, the arms named under the lower panel.
   @Test func aComparisonOfMethodsHasTaxonomyColouredPanels() {
     let figure = Figure(results: Fixtures.arms(), taxonomy: ["dropout": "architecture", "dropblock": "data"])
-    #expect(figure.script.contains("set multiplot title 'DropBlock beats no regularization'"))
+    // Titled as a neutral question of the data, never the claim's assertion (the spec's title).
+    #expect(figure.script.contains("set multiplot title 'test Dice by regularizer'"))
+    #expect(!figure.script.contains("DropBlock beats no regularization'"))
     #expect(figure.script.contains("set xtics ('none' 0, 'dropout' 1, 'dropblock' 2) rotate by -35"))
     #expect(figure.script.contains("set xtics ('' 0, '' 1, '' 2)"))
     #expect(figure.script.contains("lc rgb '#404040' title 'no regularizer'"))
@@ -179,12 +181,13 @@ import Testing
 
   @Test func paperPointsGoOnASecondAxis() throws {
     let figure = Figure(results: Self.withPaper())
-    #expect(figure.script.contains("set y2label 'paper: MNIST test error (%)'"))
-    #expect(figure.script.contains("set y2tics"))
+    // Apart from ours: its own axis and colour, labelled with the paper's setting.
+    #expect(figure.script.contains("set y2label 'paper: MNIST test error (%)' tc rgb '#b2182b'"))
+    #expect(figure.script.contains("set y2tics tc rgb '#b2182b'"))
     #expect(figure.script.contains("set ytics nomirror"))
     #expect(
       figure.script.contains(
-        "'' index 1 using 1:2 axes x1y2 with points pt 6 ps 1.4 lw 2 lc rgb '#b2182b' title 'paper'"))
+        "'' index 1 using 1:2 axes x1y2 with points pt 6 ps 1.4 lw 2 lc rgb '#b2182b' title 'paper (big MLP)'"))
     // The paper's curve is the last data block, after our one series.
     let blocks = figure.data.components(separatedBy: "\n\n\n")
     #expect(blocks.count == 2)

@@ -149,7 +149,7 @@ enum Fixtures {
 
   /// Results with the verdict evaluated by the real claim check and regime gate.
   static func results(_ spec: ExperimentSpec, runs: [RunRecord]) -> ExperimentResults {
-    let verdict = evaluate(spec.claim, points: spec.sweep.points(), runs: runs)
+    let verdict = evaluate(spec.claim, points: spec.points(), runs: runs)
     return ExperimentResults(
       experimentID: spec.id, scale: "default", spec: spec, runs: runs, verdict: verdict, provenance: provenance,
       totalWallSeconds: 3723)

@@ -77,14 +77,14 @@ import Testing
     #expect(md.contains("### Paper beside ours\n\n| | effect |\n|---|---|\n"))
     #expect(md.contains("| paper (Fig. 1) | +1.3 pt (dropout 98.7 vs 98.4 % accuracy) |"))
     // Per seed: 1.0, 1.1, 1.1 → +1.07 pt with its 95% interval (the comparison's label is the check's).
-    let ours = try line(md, startingWith: "| ours: regularizer.rate=0.5 vs regularizer.rate=0")
+    let ours = try line(md, startingWith: "| ours, `test_accuracy`: regularizer.rate=0.5 vs regularizer.rate=0")
     #expect(ours.hasSuffix(" | +1.07 pt [0.92, 1.21], n = 3 |"))
     #expect(md.contains("they describe the proxy, not the paper's effect."))
     // Without `effect` the paper's result stands in; Dice differences are in points too.
     #expect(ExperimentPage.markdown(for: met).contains("| paper (Fig. 1) | dropout lowers error |"))
     #expect(!ExperimentPage.markdown(for: met).contains("they describe the proxy"))
     let arms = ExperimentPage.markdown(for: Fixtures.arms())
-    #expect(arms.contains("| ours: dropblock vs none | +3.83 pt [3.12, 4.55], n = 3 |"))
+    #expect(arms.contains("| ours, `dice`: dropblock vs none | +3.83 pt [3.12, 4.55], n = 3 |"))
   }
 
   @Test func testSetSamplingErrorIsStatedNotAdded() throws {

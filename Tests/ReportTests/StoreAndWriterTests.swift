@@ -54,14 +54,15 @@ import Testing
     let first = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: false)
     #expect(
       first.written == [
-        "README.md", "figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-p-sweep.dat", "figures/toy-p-sweep.gp",
-        "toy-arms.md", "toy-p-sweep.md",
+        "README.md", "figures/toy-arms-curves.dat", "figures/toy-arms-curves.gp", "figures/toy-arms.dat",
+        "figures/toy-arms.gp", "figures/toy-p-sweep-curves.dat", "figures/toy-p-sweep-curves.gp",
+        "figures/toy-p-sweep.dat", "figures/toy-p-sweep.gp", "toy-arms.md", "toy-p-sweep.md",
       ])
     let page = dir.appendingPathComponent("toy-p-sweep.md")
     let before = try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date
     let second = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: false)
     #expect(second.written.isEmpty)
-    #expect(second.unchanged.count == 7)
+    #expect(second.unchanged.count == 11)
     let after = try FileManager.default.attributesOfItem(atPath: page.path)[.modificationDate] as? Date
     #expect(before == after)
     let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
@@ -111,13 +112,19 @@ import Testing
       results: [Fixtures.numeric(), Fixtures.arms()], to: dir, taxonomy: taxonomy, render: false)
     let keep = [
       "bench.md", "notes.md", "figures/masks-analogy.gp", "figures/masks-analogy.svg", "figures/toy-arms.svg",
+      "figures/toy-arms-curves.png",
     ]
     for path in keep {
       try "hand-written\n".write(to: dir.appendingPathComponent(path), atomically: true, encoding: .utf8)
     }
     let summary = try ReportWriter.writeAll(results: [Fixtures.numeric()], to: dir, taxonomy: taxonomy, render: false)
-    #expect(summary.removed == ["figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-arms.svg", "toy-arms.md"])
-    for path in keep.dropLast() {
+    // The learning curves go with their experiment: their script carries its marker.
+    #expect(
+      summary.removed == [
+        "figures/toy-arms-curves.dat", "figures/toy-arms-curves.gp", "figures/toy-arms-curves.png",
+        "figures/toy-arms.dat", "figures/toy-arms.gp", "figures/toy-arms.svg", "toy-arms.md",
+      ])
+    for path in keep.dropLast(2) {
       #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(path).path))
     }
     for path in ["toy-p-sweep.md", "figures/toy-p-sweep.gp", "README.md"] {
@@ -135,9 +142,11 @@ import Testing
     defer { try? FileManager.default.removeItem(at: dir) }
     let results = [Fixtures.arms()]
     let first = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: true)
-    #expect(first.rendered == ["toy-arms"])
-    for ext in ["svg", "png"] {
-      #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/toy-arms.\(ext)").path))
+    #expect(first.rendered == ["toy-arms", "toy-arms-curves"])
+    for stem in ["toy-arms", "toy-arms-curves"] {
+      for ext in ["svg", "png"] {
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/\(stem).\(ext)").path))
+      }
     }
     let second = try ReportWriter.writeAll(results: results, to: dir, taxonomy: taxonomy, render: true)
     #expect(second.rendered.isEmpty)

@@ -63,7 +63,7 @@ import Testing
 
   @Test func oursListsPairedComparisonsAndClausesKeepParentheses() {
     let r = Fixtures.arms()
-    #expect(VerdictTable.ours(r) == "dropblock vs none +3.83 [3.12, 4.55]")
+    #expect(VerdictTable.ours(r) == "dice: dropblock vs none +3.83 [3.12, 4.55]")
     #expect(VerdictTable.firstClause("A holds at p = 0.5. The rest") == "A holds at p = 0.5")
     #expect(
       VerdictTable.firstClause("Of 2 checks: 1 fails (a; b), 1 holds; rest") == "Of 2 checks: 1 fails (a; b), 1 holds")

@@ -53,7 +53,7 @@ extension CheckContext {
   private func selectedLead(
     x: String, goal: ClaimCheck.Goal, isA: (PointSummary) -> Bool, aName: String, bName: String, holdsMeans: String
   ) -> ClaimEvaluation {
-    func label(_ s: PointSummary) -> String { xText(s.point.coordinates[x]) }
+    func label(_ s: PointSummary) -> String { xName(s.point, x) }
     let sideA = summaries.filter(isA)
     let sideB = summaries.filter { !isA($0) }
     let liveA = sideA.filter { !$0.collapsed && $0.mean != nil }
@@ -115,7 +115,10 @@ extension CheckContext {
         return "\(key)=\(selection[key]!)"
       }.joined(separator: ", ") + " (\(rest) points)"
     }
-    let label = "\(names(sa, a)) vs \(names(sb, b))"
+    let label =
+      pairs.count == 1
+      ? pairLabel(sa[0].map(\.point), sb[0].map(\.point), written: (names(sa, a), names(sb, b)))
+      : "\(names(sa, a)) vs \(names(sb, b))"
     let aCollapsed = sa.joined().contains(where: \.collapsed)
     let bCollapsed = sb.joined().contains(where: \.collapsed)
     if aCollapsed || bCollapsed {
@@ -236,7 +239,7 @@ extension CheckContext {
   func plateau(x: String, range: [Double], margin: Double) -> ClaimEvaluation {
     guard let ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
     let inRange = ordered.filter { s in s.point.coordinates[x]?.asDouble.map { $0 >= range[0] && $0 <= range[1] } ?? false }
-    func label(_ s: PointSummary) -> String { xText(s.point.coordinates[x]) }
+    func label(_ s: PointSummary) -> String { xName(s.point, x) }
     let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
     if let dead = inRange.first(where: \.collapsed) {
       return finish(.fails, "\(shortName(x)) \(label(dead)) in \(rangeText) mostly diverged or stalled.", [], pFails: 0)
@@ -277,7 +280,7 @@ extension CheckContext {
     let s: Double = direction == .increasing ? 1 : -1
     let first = ordered.first!
     let last = ordered.last!
-    func label(_ p: PointSummary) -> String { xText(p.point.coordinates[x]) }
+    func label(_ p: PointSummary) -> String { xName(p.point, x) }
     let c = compare(last, first, sign: s, label: "\(label(last)) vs \(label(first))")
     let steps = zip(ordered, ordered.dropFirst()).filter { a, b in
       guard !a.collapsed, !b.collapsed, let ma = a.mean, let mb = b.mean else { return false }
@@ -345,7 +348,7 @@ extension CheckContext {
     let pFails = adjusted.min() ?? 1
     let verdict: Verdict =
       parts.allSatisfy { $0.verdict == .holds } ? .holds : pFails < H.sideLevel ? .fails : .inconclusive
-    let sds = summaries.map { "\(xText($0.point.coordinates[x])): \($0.sd.map(number) ?? "–")" }
+    let sds = summaries.map { "\(xName($0.point, x)): \($0.sd.map(number) ?? "–")" }
     let sentence =
       "sd over seeds — \(sds.joined(separator: ", ")). \(shortName(x)) \(xText(expected)) against each other point "
       + "by Pitman–Morgan: \(parts.filter { $0.verdict == .holds }.count) of \(parts.count) significantly steadier; "

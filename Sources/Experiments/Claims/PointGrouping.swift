@@ -18,8 +18,39 @@ func groups(of points: [GridPoint], by keys: [String]) -> [PointGroup] {
     members[groupKey, default: []].append(point)
   }
   return order.map { groupKey in
-    PointGroup(label: Sweep.label(Array(zip(keys, groupKey))), points: members[groupKey]!)
+    let first = members[groupKey]![0]
+    // An axis the `by` keys set in full reads by its name ("MNIST, 4k images"); the rest as written
+    // (`dataset.name=mnist-5k`), since a zip's name names a whole position, not one of its keys.
+    let named = first.parts.filter { part in part.named && part.keys.allSatisfy { keys.contains($0) } }
+    let covered = Set(named.flatMap(\.keys))
+    let rest = zip(keys, groupKey).filter { !covered.contains($0.0) }
+    let label = (named.map(\.text) + (rest.isEmpty ? [] : [Sweep.label(Array(rest))])).joined(separator: ", ")
+    return PointGroup(label: label, points: members[groupKey]!)
   }
+}
+
+/// "a vs b (shared)" for named points: each side by what tells it apart from the other — one point by its own
+/// names, several (a range) as "mean of p = 0.4 … p = 0.8 (5 points)" — and the names every point of both sides
+/// shares said once at the end: "HME dropout vs no dropout (6 levels)". Unnamed points read as `written` says.
+func pairLabel(_ a: [GridPoint], _ b: [GridPoint], written: (a: String, b: String)) -> String {
+  let all = a + b
+  guard let first = all.first, !first.parts.isEmpty, all.allSatisfy({ $0.parts.map(\.keys) == first.parts.map(\.keys) })
+  else { return "\(written.a) vs \(written.b)" }
+  func alike(_ points: [GridPoint], _ i: Int) -> Bool { points.allSatisfy { $0.parts[i].text == points[0].parts[i].text } }
+  let indices = first.parts.indices
+  let shared = indices.filter { alike(all, $0) }
+  func side(_ points: [GridPoint]) -> String {
+    let own = indices.filter { !shared.contains($0) }
+    let fixed = own.filter { alike(points, $0) }.map { points[0].parts[$0].text }
+    let moving = own.filter { !alike(points, $0) }
+    guard !moving.isEmpty, let head = points.first, let tail = points.last else {
+      return fixed.joined(separator: ", ")
+    }
+    func text(_ p: GridPoint) -> String { moving.map { p.parts[$0].text }.joined(separator: ", ") }
+    return (fixed + ["mean of \(text(head)) … \(text(tail)) (\(points.count) points)"]).joined(separator: ", ")
+  }
+  let label = "\(side(a)) vs \(side(b))"
+  return shared.isEmpty ? label : "\(label) (\(shared.map { first.parts[$0].text }.joined(separator: ", ")))"
 }
 
 /// The points a check's `a` side selects and their counterparts on the `b` side, sharing every other coordinate.
@@ -92,6 +123,11 @@ func orderedAlong(_ x: String, _ summaries: [PointSummary]) -> [PointSummary]? {
     }
   }
   return summaries.sorted { $0.point.index < $1.point.index }
+}
+
+/// A point's position along x: its name when the spec names that axis ("Cutout 8 px"), else its value (`xText`).
+func xName(_ point: GridPoint, _ x: String) -> String {
+  point.name(along: x) ?? xText(point.coordinates[x])
 }
 
 /// "8" for a number, "dropblock" for a regularizer map.

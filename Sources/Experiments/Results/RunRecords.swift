@@ -150,7 +150,7 @@ extension ExperimentResults {
   /// the current statistics without retraining. The runs, spec and provenance are unchanged.
   public func reevaluated() -> ExperimentResults {
     var copy = self
-    copy.verdict = evaluate(spec.claim, points: spec.sweep.points(), runs: runs, calibration: calibration)
+    copy.verdict = evaluate(spec.claim, points: spec.points(), runs: runs, calibration: calibration)
     return copy
   }
 }

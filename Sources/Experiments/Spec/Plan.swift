@@ -33,7 +33,7 @@ extension ExperimentSpec {
     do throws(SpecError) {
       let spec = try applying(scale: scale).applying(overrides)
       try spec.validateStructure(catalog: catalog)
-      let points = spec.sweep.points()
+      let points = spec.points()
       var runs: [PlannedRun] = []
       var tasks: Set<String> = []
       let tuning = spec.tune.flatMap { $0.applies(to: scale) ? $0 : nil }

@@ -41,11 +41,15 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     public var text: String
     public var check: ClaimCheck
     public var regime: Regime?
+    /// The claim as the question its figure asks ("Does test accuracy peak at an interior patch length?"); display
+    /// only. Figures without one are titled "<metric> vs <axis>".
+    public var question: String?
 
-    public init(text: String, check: ClaimCheck, regime: Regime? = nil) {
+    public init(text: String, check: ClaimCheck, regime: Regime? = nil, question: String? = nil) {
       self.text = text
       self.check = check
       self.regime = regime
+      self.question = question
     }
   }
 
@@ -80,6 +84,8 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
   /// How `dropbench calibrate` chooses the proxy's budget (`calibration:`); nil: the default plan (the spec as
   /// written, five pilot seeds from 1000).
   public var calibration: CalibrationPlan?
+  /// Human names of the arms (`names:`); display only, never part of a run config (`ArmNames`).
+  public var names: ArmNames?
   /// One of the headline claims `dropbench replicate --headline` runs (the set kept within 90 minutes on 2 cores).
   public var headline: Bool = false
   /// Where the spec was read from, for error messages; never encoded or compared.
@@ -107,7 +113,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
   static let topKeys = [
     "id", "title", "method", "paper", "claim", "setting", "base", "sweep", "seeds", "scales", "report", "headline",
-    "tune", "calibration",
+    "tune", "calibration", "names",
   ]
 
   /// Reads and parses a spec file. The id must equal the file name stem.
@@ -126,6 +132,8 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     var spec: ExperimentSpec
     do throws(SpecError) {
       spec = try ExperimentSpec(tree: document.value, keyOrder: document.keyOrder, file: file)
+      spec.source = SourceInfo(file: file, document: document)
+      try spec.validateNames()
     } catch var error {
       // Semantic errors know the key path; the YAML document knows where that key was written.
       if error.line == nil, error.file == file {
@@ -133,7 +141,6 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       }
       throw error
     }
-    spec.source = SourceInfo(file: file, document: document)
     if let fileName {
       let stem = URL(fileURLWithPath: fileName).deletingPathExtension().lastPathComponent
       if stem != spec.id {
@@ -175,10 +182,11 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       effect: try p.optionalString("effect"), points: points, pointsLabel: try p.optionalString("points_label"),
       values: values)
     let c = try MapReader(try r.required("claim"), path: "claim", file: file)
-    try c.checkKeys(["text", "check", "regime"])
+    try c.checkKeys(["text", "check", "regime", "question"])
     claim = Claim(
       text: try c.string("text"), check: try ClaimCheck(tree: try c.required("check"), path: "claim.check", file: file),
-      regime: try c.map["regime"].map { v throws(SpecError) in try Regime(tree: v, path: "claim.regime", file: file) })
+      regime: try c.map["regime"].map { v throws(SpecError) in try Regime(tree: v, path: "claim.regime", file: file) },
+      question: try c.optionalString("question"))
     let s = try MapReader(try r.required("setting"), path: "setting", file: file)
     try s.checkKeys(["paper", "ours"])
     setting = Setting(paper: try s.string("paper"), ours: try s.string("ours"))
@@ -205,6 +213,10 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     tune = try r.map["tune"].flatMap { v throws(SpecError) in
       v == .null ? nil : try TuningBudget(tree: v, path: "tune", file: file)
     }
+    let sweep = self.sweep
+    names = try r.map["names"].flatMap { v throws(SpecError) in
+      v == .null ? nil : try ArmNames(tree: v, keyOrder: keyOrder, sweep: sweep, file: file)
+    }
   }
 
   static func parseSeeds(_ value: ConfigValue, path: String, file: String) throws(SpecError) -> [Int] {
@@ -228,6 +240,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     if !paper.values.isEmpty { paperMap["values"] = .map(paper.values.mapValues(ConfigValue.double)) }
     var claimMap: [String: ConfigValue] = ["text": .string(claim.text), "check": claim.check.tree]
     if let regime = claim.regime { claimMap["regime"] = regime.tree }
+    if let question = claim.question { claimMap["question"] = .string(question) }
     var m: [String: ConfigValue] = [
       "id": .string(id), "title": .string(title), "method": .string(method), "paper": .map(paperMap),
       "claim": .map(claimMap),
@@ -238,6 +251,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     if headline { m["headline"] = .bool(true) }
     if let tune { m["tune"] = tune.tree }
     if let calibration { m["calibration"] = calibration.tree }
+    if let names { m["names"] = names.tree }
     return .map(m)
   }
 

@@ -211,20 +211,49 @@ public struct Sweep: Codable, Sendable, Equatable {
 public struct GridPoint: Codable, Sendable, Hashable {
   /// Sweep key → value at this point.
   public var coordinates: [String: ConfigValue]
-  /// Human label, e.g. `regularizer.length=8` or `dropblock`.
+  /// Human label, e.g. `regularizer.length=8`, `dropblock`, or the spec's names (`no DropBlock, 5k images`).
   public var label: String
   /// Position in grid order.
   public var index: Int
+  /// The label axis by axis, when the spec names its arms (`names:`); empty otherwise.
+  public var parts: [LabelPart]
 
-  public init(coordinates: [String: ConfigValue], label: String, index: Int) {
+  public init(coordinates: [String: ConfigValue], label: String, index: Int, parts: [LabelPart] = []) {
     self.coordinates = coordinates
     self.label = label
     self.index = index
+    self.parts = parts
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case coordinates, label, index, parts
+  }
+
+  // Results from before names decode without parts; points without parts encode as before.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    coordinates = try c.decode([String: ConfigValue].self, forKey: .coordinates)
+    label = try c.decode(String.self, forKey: .label)
+    index = try c.decode(Int.self, forKey: .index)
+    parts = try c.decodeIfPresent([LabelPart].self, forKey: .parts) ?? []
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(coordinates, forKey: .coordinates)
+    try c.encode(label, forKey: .label)
+    try c.encode(index, forKey: .index)
+    if !parts.isEmpty { try c.encode(parts, forKey: .parts) }
   }
 
   /// True when every given coordinate equals this point's value for that key (a regularizer arm also matches by
   /// its name); `{in: [lo, hi]}` matches a number in the closed range.
   public func matches(_ selection: [String: ConfigValue]) -> Bool {
+    Self.coordinates(coordinates, match: selection)
+  }
+
+  /// `matches` on bare coordinates.
+  static func coordinates(_ coordinates: [String: ConfigValue], match selection: [String: ConfigValue]) -> Bool {
     selection.allSatisfy { key, value in
       if case .map(let m) = value, m.count == 1, case .list(let bounds)? = m["in"], bounds.count == 2,
         let lo = bounds[0].asDouble, let hi = bounds[1].asDouble
@@ -234,5 +263,24 @@ public struct GridPoint: Codable, Sendable, Hashable {
       }
       return coordinates[key] == value || coordinates[key]?.asMap?["name"] == value
     }
+  }
+
+  /// The named part of the label along the axis that sets `key`, if the spec names it.
+  public func name(along key: String) -> String? {
+    parts.first { $0.named && $0.keys.contains(key) }?.text
+  }
+}
+
+/// One axis's share of a point's label: its name (`named`), or the values as written (`regularizer.rate=0.1`).
+public struct LabelPart: Codable, Sendable, Hashable {
+  /// The sweep keys of the axis.
+  public var keys: [String]
+  public var text: String
+  public var named: Bool
+
+  public init(keys: [String], text: String, named: Bool) {
+    self.keys = keys
+    self.text = text
+    self.named = named
   }
 }
