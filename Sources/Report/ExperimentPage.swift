@@ -29,6 +29,10 @@ public enum ExperimentPage {
     let seeds = spec.seeds.map(String.init).joined(separator: ", ")
     s += "Scale `\(results.scale)`; seeds \(seeds) (\(spec.seeds.count) per point); \(layout.rows.count) grid "
     s += "point\(layout.rows.count == 1 ? "" : "s"), \(results.runs.count) runs. Claim metric: `\(layout.metric)`.\n\n"
+    if let overrides = results.overrides, !overrides.isEmpty {
+      s += "**Run with overrides** (not the spec as committed): "
+      s += overrides.map { "`--set \($0)`" }.joined(separator: " ") + ".\n\n"
+    }
     s += "## Results\n\n"
     s += pointTable(layout)
     s += "\nMean ± half-width of the 95% t-interval over the seeds that finished; [lo, hi] is the interval. "
@@ -45,6 +49,7 @@ public enum ExperimentPage {
     s += paperBesideOurs(results)
     s += curvesSection(results, layout: layout)
     s += regimeSection(results.verdict, layout: layout)
+    s += calibrationSection(results)
     s += comparisonsSection(results.verdict)
     s += provenanceFooter(results)
     return s

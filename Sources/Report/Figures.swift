@@ -210,7 +210,8 @@ public struct Figure: Sendable, Equatable {
   /// "default scale · 5 seeds": what the numbers were run at, on every figure.
   static func stampText(_ results: ExperimentResults) -> String {
     let n = results.spec.seeds.count
-    return "\(results.scale) scale · \(n) seed\(n == 1 ? "" : "s")"
+    let set = (results.overrides ?? []).isEmpty ? "" : " · --set " + results.overrides!.joined(separator: " ")
+    return "\(results.scale) scale · \(n) seed\(n == 1 ? "" : "s")\(set)"
   }
 
   /// The stamp as a gnuplot label at `position`, tag 99 (set again, it replaces itself; a multiplot unsets it after

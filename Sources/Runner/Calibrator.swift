@@ -3,44 +3,7 @@ import Experiments
 import Foundation
 import Tensor
 
-/// What `dropbench calibrate` found for one spec: every rung tried (settings, cost, the pilot's figures, whether it
-/// meets the pilot conditions of regime rule v2), the rung chosen, the pilot seeds. Written to
-/// `Experiments/calibration/<id>.json` and committed before the verdict runs; the regime gate reads the chosen
-/// rung's `record`.
-public struct CalibrationFile: Codable, Sendable, Equatable {
-  public struct Rung: Codable, Sendable, Equatable {
-    /// The base overrides of this rung (empty: the spec as written).
-    public var settings: [String: ConfigValue]
-    /// Images processed by one verdict run at this rung (training-set size × epochs).
-    public var imagesPerRun: Int
-    /// E, the verdict runs' epochs; the pilot trains E/2 and E.
-    public var epochs: Int
-    public var record: CalibrationRecord
-    /// Regime v2 on the pilot's E schedules (no test metric, so over-fitting is left to the verdict runs).
-    public var rows: [RegimeReport.Row]
-    public var meets: Bool
-    /// Why it does not meet the conditions, one line each (empty when it does).
-    public var why: [String]
-  }
-
-  public var experimentID: String
-  /// SHA-256 of the spec file the pilot planned from.
-  public var specHash: String
-  public var pilotSeeds: [Int]
-  public var rungs: [Rung]
-  /// Index of the cheapest rung meeting the conditions; nil when none did (the spec stays uncalibrated).
-  public var chosen: Int?
-  /// A second calibration with fresh pilot seeds (allowed once; the page says so).
-  public var recalibration: Bool
-  public var gitCommit: String
-
-  /// The chosen rung's pilot data, for the gate.
-  public var chosenRecord: CalibrationRecord? { chosen.map { rungs[$0].record } }
-
-  public static func url(experiments: String, id: String) -> URL {
-    URL(fileURLWithPath: experiments).appendingPathComponent("calibration").appendingPathComponent("\(id).json")
-  }
-
+extension CalibrationFile {
   /// The file of `id`, nil when there is none; a damaged file is an error naming it.
   public static func load(experiments: String, id: String) throws -> CalibrationFile? {
     let url = url(experiments: experiments, id: id)
@@ -62,6 +25,8 @@ public enum Calibrator {
     public var point: GridPoint
     public var isReference: Bool
     public var epochs: Int
+    /// The longer of the two schedules (the verdict runs' E of this point).
+    public var isFull: Bool
     public var seed: Int
     public var config: RunConfig
     public var key: String
@@ -93,8 +58,10 @@ public enum Calibrator {
         throw RunnerError.badParameter(
           "train.steps", "\(spec.id): calibration halves epochs; a spec that sets train.steps cannot be calibrated")
       }
-      let size = first.config.dataset.trainSize ?? catalog.datasets[first.config.dataset.name]?.trainMax ?? 0
-      let images = size * first.config.train.epochs
+      // The dearest run of the rung (a zipped sweep may pair sizes with epochs).
+      let images = rungPlan.runs.map {
+        ($0.config.dataset.trainSize ?? catalog.datasets[$0.config.dataset.name]?.trainMax ?? 0) * $0.config.train.epochs
+      }.max() ?? 0
       if let cap = plan.capImages, images > cap { continue }
       rungs.append((rung, images, first.config.train.epochs, rungPlan))
     }
@@ -106,7 +73,14 @@ public enum Calibrator {
     var checksums: [String: [String: String]] = [:]
     let kernelTag = "\(kernels.blasCoreType)/\(kernels.dnnlISA)"
     for (index, rung) in rungs.enumerated() {
-      let arms = rung.plan.points.filter { $0.matches(regime.reference) || $0.matches(regime.mostRegularized) }
+      // An evaluation axis (`eval.*`) does not change the training: one point per training, the standard one.
+      var seen: Set<ConfigValue> = []
+      let arms = rung.plan.points.filter { point in
+        guard point.matches(regime.reference) || point.matches(regime.mostRegularized),
+          let run = rung.plan.runs.first(where: { $0.point.index == point.index })
+        else { return false }
+        return seen.insert(run.config.trainingTree).inserted
+      }
       guard arms.contains(where: { $0.matches(regime.reference) }),
         arms.contains(where: { $0.matches(regime.mostRegularized) && !$0.matches(regime.reference) })
       else {
@@ -115,7 +89,8 @@ public enum Calibrator {
       }
       for point in arms {
         guard let run = rung.plan.runs.first(where: { $0.point.index == point.index }) else { continue }
-        for epochs in Set([max(1, rung.epochs / 2), rung.epochs]).sorted() {
+        let full = run.config.train.epochs
+        for epochs in Set([max(1, full / 2), full]).sorted() {
           for seed in plan.pilotSeeds {
             var config = run.config
             config.seed = seed
@@ -130,8 +105,8 @@ public enum Calibrator {
               configTree: config.tree, datasetChecksums: checksums[tag]!, kernels: kernelTag, pilot: true)
             pilots.append(
               Pilot(
-                rung: index, point: point, isReference: point.matches(regime.reference), epochs: epochs, seed: seed,
-                config: config, key: key))
+                rung: index, point: point, isReference: point.matches(regime.reference), epochs: epochs,
+                isFull: epochs == full, seed: seed, config: config, key: key))
           }
         }
       }
@@ -170,7 +145,7 @@ public enum Calibrator {
       }
       let record = CalibrationRecord(metric: metric, arms: arms)
       // Regime v2 on the E schedules, with the pilot as its own calibration record.
-      let full = finals.filter { $0.0.epochs == rung.epochs }.map { p, r in
+      let full = finals.filter { $0.0.isFull }.map { p, r in
         var r = r
         r.point = p.point.coordinates
         return r

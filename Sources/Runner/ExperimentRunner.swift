@@ -79,11 +79,11 @@ public enum ExperimentRunner {
   }
 
   /// Runs what is not cached, then assembles and writes the results (when every run is available).
-  /// `calibration`: the chosen rung's pilot data (`CalibrationFile`), which the regime gate reads for budget
-  /// robustness and the results keep.
+  /// `calibration`: the spec's calibration file; the regime gate reads its chosen rung for budget robustness, and
+  /// the results keep it for the page.
   public static func run(
     _ plan: ExperimentPlan, specHash: String, options: RunOptions, kernels: KernelInfo, progress: ProgressDisplay,
-    calibration: CalibrationRecord? = nil
+    calibration: CalibrationFile? = nil
   ) throws -> ExperimentOutcome {
     let start = Date()
     let keyed = try keyedRuns(plan, kernels: kernels.selection)
@@ -202,7 +202,7 @@ public enum ExperimentRunner {
     var tuning: TuningReport?
     if let budget = plan.tuning { (runs, tuning) = budget.select(points: plan.points, runs: runs) }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
-    let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs, calibration: calibration)
+    let evaluation = evaluate(plan.spec.claim, points: plan.points, runs: runs, calibration: calibration?.recordForGate)
     let results = ExperimentResults(
       experimentID: plan.spec.id, scale: plan.scale, spec: plan.spec, runs: runs, verdict: evaluation,
       provenance: ProvenanceCollector.collect(

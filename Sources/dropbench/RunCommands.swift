@@ -141,8 +141,8 @@ enum Execution {
     var wroteResults = false
     var finished: [ExperimentResults] = []
     for (plan, hash) in plans {
-      // The chosen rung of a committed calibration: the regime gate's pilot data for budget robustness.
-      let calibration = try CalibrationFile.load(experiments: paths.experiments, id: plan.spec.id)?.chosenRecord
+      // A committed calibration: the regime gate reads its chosen rung for budget robustness; the page shows it.
+      let calibration = try CalibrationFile.load(experiments: paths.experiments, id: plan.spec.id)
       let outcome = try ExperimentRunner.run(
         plan, specHash: hash, options: options, kernels: kernels, progress: progress, calibration: calibration)
       failed += outcome.failed

@@ -274,7 +274,7 @@ import Testing
   /// retraining: names are in no run config and no cache key, so the next run finds every run cached.
   @Test func reportTakesArmNamesWithoutRetraining() throws {
     let dir = try Self.workspace()
-    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2", "--plain"], in: dir).status == 0)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir).status == 0)
     let names = "names:\n  regularizer.rate: {title: drop rate, values: [no dropout, dropout 0.5]}\n"
     let question = "\n  question: Does dropout beat none?"
     try Self.tinySpec
@@ -293,7 +293,7 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: figures.appendingPathComponent("tiny-curves.dat").path))
     let stored = try String(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"), encoding: .utf8)
     #expect(stored.contains("dropout 0.5"))
-    let rerun = try Self.run(["run", "tiny", "--scale", "smoke", "--jobs", "2"], in: dir)
+    let rerun = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2"], in: dir)
     #expect(rerun.stderr.contains("4 cached, 0 to train"), "\(rerun.stderr)")
   }
 

@@ -29,11 +29,13 @@ import Testing
     #expect(try String(contentsOf: file, encoding: .utf8).contains("\"recalibration\" : true"))
     let third = try CLITests.run(["calibrate", "tiny", "--recalibrate", "--pilot-seeds", "3000,3001"], in: dir)
     #expect(third.status == 2 && third.stderr.contains("already recalibrated once"), "\(third.stderr)")
-    // The verdict run reads the chosen rung (if one was chosen) into its results.
+    // The verdict run reads the calibration into its results and page.
     let run = try CLITests.run(["run", "tiny", "--jobs", "2", "--plain"], in: dir)
     #expect(run.status == 0, "\(run.stderr)")
-    let chosen = try String(contentsOf: file, encoding: .utf8).contains("\"chosen\" : 0")
+    // The results keep the calibration (the page shows it, chosen rung or not).
     let results = try String(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"), encoding: .utf8)
-    #expect(results.contains("\"calibration\"") == chosen)
+    #expect(results.contains("\"calibration\"") && results.contains("\"recalibration\" : true"))
+    let page = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
+    #expect(page.contains("### Calibration") && page.contains("one recalibration"), "\(page)")
   }
 }

@@ -71,7 +71,13 @@ extension Regime {
       return notMeasured(
         "budget robustness not measured — the calibration record is on \(calibration.metric), the gate reads \(metric)")
     }
-    guard let arm = calibration.arms.first(where: { point.matches($0.point) && $0.point.count > 0 }) else {
+    // An evaluation axis (`eval.*`) does not change the training: a pilot of one evaluation stands for them all.
+    func training(_ coordinates: [String: ConfigValue]) -> [String: ConfigValue] {
+      coordinates.filter { !$0.key.hasPrefix("eval.") }
+    }
+    guard
+      let arm = calibration.arms.first(where: { !training($0.point).isEmpty && point.matches(training($0.point)) })
+    else {
       return notMeasured("budget robustness not measured — the calibration record has no run of \(point.label)")
     }
     guard let full = arm.budgets.max(by: { $0.epochs < $1.epochs }),

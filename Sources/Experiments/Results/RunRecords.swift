@@ -122,14 +122,14 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
   /// The command-line overrides the runs were planned with (`key=value`, in order); absent when there were none,
   /// as in every published result. Results with overrides are written apart from `Reports/` unless published.
   public var overrides: [String]?
-  /// The calibration pilot the regime gate read for budget robustness (the chosen rung of
-  /// `Experiments/calibration/<id>.json` when the runs were assembled); absent when there was none.
-  public var calibration: CalibrationRecord?
+  /// The spec's calibration (`Experiments/calibration/<id>.json` when the runs were assembled): the page shows it,
+  /// and the regime gate reads its chosen rung for budget robustness. Absent when the spec had none.
+  public var calibration: CalibrationFile?
 
   public init(
     experimentID: String, scale: String, spec: ExperimentSpec, runs: [RunRecord], verdict: ClaimEvaluation,
     provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil, overrides: [String]? = nil,
-    calibration: CalibrationRecord? = nil
+    calibration: CalibrationFile? = nil
   ) {
     self.calibration = calibration
     self.tuning = tuning
@@ -150,7 +150,7 @@ extension ExperimentResults {
   /// the current statistics without retraining. The runs, spec and provenance are unchanged.
   public func reevaluated() -> ExperimentResults {
     var copy = self
-    copy.verdict = evaluate(spec.claim, points: spec.points(), runs: runs, calibration: calibration)
+    copy.verdict = evaluate(spec.claim, points: spec.points(), runs: runs, calibration: calibration?.recordForGate)
     return copy
   }
 }

@@ -1,0 +1,64 @@
+import Foundation
+
+/// What `dropbench calibrate` found for one spec: every rung tried (settings, cost, the pilot's figures, whether it
+/// meets the pilot conditions of regime rule v2), the rung chosen, the pilot seeds. Written to
+/// `Experiments/calibration/<id>.json` and committed before the verdict runs; the regime gate reads the chosen
+/// rung's `record`.
+public struct CalibrationFile: Codable, Sendable, Equatable {
+  public struct Rung: Codable, Sendable, Equatable {
+    /// The base overrides of this rung (empty: the spec as written).
+    public var settings: [String: ConfigValue]
+    /// Images processed by one verdict run at this rung (training-set size × epochs).
+    public var imagesPerRun: Int
+    /// E, the verdict runs' epochs; the pilot trains E/2 and E.
+    public var epochs: Int
+    public var record: CalibrationRecord
+    /// Regime v2 on the pilot's E schedules (no test metric, so over-fitting is left to the verdict runs).
+    public var rows: [RegimeReport.Row]
+    public var meets: Bool
+    /// Why it does not meet the conditions, one line each (empty when it does).
+    public var why: [String]
+
+    public init(
+      settings: [String: ConfigValue], imagesPerRun: Int, epochs: Int, record: CalibrationRecord,
+      rows: [RegimeReport.Row], meets: Bool, why: [String]
+    ) {
+      (self.settings, self.imagesPerRun, self.epochs, self.record) = (settings, imagesPerRun, epochs, record)
+      (self.rows, self.meets, self.why) = (rows, meets, why)
+    }
+  }
+
+  public var experimentID: String
+  /// SHA-256 of the spec file the pilot planned from.
+  public var specHash: String
+  public var pilotSeeds: [Int]
+  public var rungs: [Rung]
+  /// Index of the cheapest rung meeting the conditions; nil when none did (the spec stays uncalibrated).
+  public var chosen: Int?
+  /// A second calibration with fresh pilot seeds (allowed once; the page says so).
+  public var recalibration: Bool
+  public var gitCommit: String
+
+  /// The chosen rung's pilot data, for the gate.
+  public var chosenRecord: CalibrationRecord? { chosen.map { rungs[$0].record } }
+
+  /// What the regime gate reads: the chosen rung's pilot, else — no rung met the conditions — the pilot of the spec
+  /// as written (an empty rung), so the page shows by how much its budget robustness fails instead of "not
+  /// measured". The gate checks the pilot's E against the runs' in either case.
+  public var recordForGate: CalibrationRecord? {
+    chosenRecord ?? rungs.first { $0.settings.isEmpty }?.record
+  }
+
+  public init(
+    experimentID: String, specHash: String, pilotSeeds: [Int], rungs: [Rung], chosen: Int?, recalibration: Bool,
+    gitCommit: String
+  ) {
+    (self.experimentID, self.specHash, self.pilotSeeds, self.rungs) = (experimentID, specHash, pilotSeeds, rungs)
+    (self.chosen, self.recalibration, self.gitCommit) = (chosen, recalibration, gitCommit)
+  }
+
+  public static func url(experiments: String, id: String) -> URL {
+    URL(fileURLWithPath: experiments).appendingPathComponent("calibration").appendingPathComponent("\(id).json")
+  }
+
+}

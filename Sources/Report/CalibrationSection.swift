@@ -1,0 +1,54 @@
+import Experiments
+import Foundation
+
+extension ExperimentPage {
+  /// The spec's calibration, next to the regime it feeds: the pilot seeds, every rung tried with the final train
+  /// metric of the reference and the most-regularized arm at E/2 and E, the choice, and a recalibration if there was
+  /// one. Empty when the spec has no calibration.
+  static func calibrationSection(_ results: ExperimentResults) -> String {
+    guard let c = results.calibration else { return "" }
+    var s = "### Calibration\n\n"
+    let seeds = c.pilotSeeds.map(String.init).joined(separator: ", ")
+    s += "Calibrated by `dropbench calibrate` from pilots on seeds \(seeds) (disjoint from the verdict's), which train "
+    s += "only the regime's reference and most-regularized arm, each for complete schedules of E/2 and E epochs, and "
+    s += "never evaluate the test split; the rungs are tried cheapest first (record: "
+    s += "`Experiments/calibration/\(c.experimentID).json`, commit `\(c.gitCommit.prefix(7))`)"
+    s += c.recalibration ? ". **This is the spec's one recalibration, with fresh pilot seeds.**\n\n" : ".\n\n"
+    let metric = c.rungs.first?.record.metric ?? "train metric"
+    s += "| rung | settings | E | images per run | arm | final `\(metric)` at E/2 → E | change [95% CI] | meets |\n"
+    s += "|--:|---|--:|--:|---|--:|--:|:-:|\n"
+    for (i, rung) in c.rungs.enumerated() {
+      let settings = rung.settings.isEmpty
+        ? "as written" : rung.settings.keys.sorted().map { "\($0)=\(rung.settings[$0]!)" }.joined(separator: ", ")
+      for (j, arm) in rung.record.arms.enumerated() {
+        func mean(_ b: CalibrationRecord.Budget?) -> String {
+          guard let b, !b.finals.isEmpty else { return "–" }
+          return Fmt.metric(b.finals.values.reduce(0, +) / Double(b.finals.count), metric)
+        }
+        let full = arm.budgets.max { $0.epochs < $1.epochs }
+        let half = arm.budgets.min { $0.epochs < $1.epochs }
+        let row = rung.rows.first { r in r.label == results.spec.points().first { $0.matches(arm.point) }?.label }
+          ?? (j < rung.rows.count ? rung.rows[j] : nil)
+        var change = "–"
+        if let d = row?.budgetChange, let lo = row?.budgetLow, let hi = row?.budgetHigh {
+          change = "\(Fmt.signed(d, 2)) [\(Fmt.signed(lo, 2)), \(Fmt.signed(hi, 2))]"
+        }
+        let label = row?.label ?? arm.point.keys.sorted().map { "\($0)=\(arm.point[$0]!)" }.joined(separator: ", ")
+        let first = j == 0
+        s += "| \(first ? String(i + 1) : "") | \(first ? Fmt.cell(settings) : "") | \(first ? String(rung.epochs) : "") | "
+        s += "\(first ? String(rung.imagesPerRun) : "") | \(Fmt.cell(label)) | \(mean(half)) → \(mean(full)) | \(change) | "
+        s += "\(first ? (rung.meets ? "✓" : "✗") : "") |\n"
+      }
+    }
+    s += "\n"
+    if let chosen = c.chosen {
+      s += "Rung \(chosen + 1) was chosen; the verdict runs use its settings, and the regime's budget robustness reads "
+      s += "its pilot.\n\n"
+    } else {
+      let why = c.rungs.last?.why.joined(separator: "; ") ?? ""
+      s += "**No rung meets the pilot conditions**, so the proxy is not calibrated and its budget robustness is not "
+      s += "shown\(why.isEmpty ? "" : " (last rung: \(why))").\n\n"
+    }
+    return s
+  }
+}
