@@ -27,13 +27,14 @@ extension ExperimentPage {
         }
         let full = arm.budgets.max { $0.epochs < $1.epochs }
         let half = arm.budgets.min { $0.epochs < $1.epochs }
-        let row = rung.rows.first { r in r.label == results.spec.points().first { $0.matches(arm.point) }?.label }
-          ?? (j < rung.rows.count ? rung.rows[j] : nil)
+        // The arm's name on this page (the record may predate the spec's names); its figures from the record's row.
+        let named = results.spec.points().first { $0.matches(arm.point) }?.label
+        let row = rung.rows.first { r in r.label == named } ?? (j < rung.rows.count ? rung.rows[j] : nil)
         var change = "–"
         if let d = row?.budgetChange, let lo = row?.budgetLow, let hi = row?.budgetHigh {
           change = "\(Fmt.signed(d, 2)) [\(Fmt.signed(lo, 2)), \(Fmt.signed(hi, 2))]"
         }
-        let label = row?.label ?? arm.point.keys.sorted().map { "\($0)=\(arm.point[$0]!)" }.joined(separator: ", ")
+        let label = named ?? row?.label ?? arm.point.keys.sorted().map { "\($0)=\(arm.point[$0]!)" }.joined(separator: ", ")
         let first = j == 0
         s += "| \(first ? String(i + 1) : "") | \(first ? Fmt.cell(settings) : "") | \(first ? String(rung.epochs) : "") | "
         s += "\(first ? String(rung.imagesPerRun) : "") | \(Fmt.cell(label)) | \(mean(half)) → \(mean(full)) | \(change) | "
