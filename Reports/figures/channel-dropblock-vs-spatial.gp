@@ -15,10 +15,11 @@ set encoding utf8
 set terminal svg size 900,720 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'channel-dropblock-vs-spatial.svg'
-set multiplot title 'Channel DropBlock beats SpatialDropout'
+set multiplot title 'Does Channel DropBlock beat SpatialDropout at the same sites?'
 set xrange [-0.6:3.6]
 set grid ytics
-set key outside right top font ',9'
+set offsets 0, 0, graph 0.06, graph 0.06
+set key at screen 0.99, screen 0.44 right top font ',9'
 set lmargin 10
 set rmargin 26
 set origin 0,0.46
@@ -26,18 +27,19 @@ set size 1,0.49
 set tmargin 1
 set bmargin 1
 set xtics ('' 0, '' 1, '' 2, '' 3)
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
-plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.classes=[]', \
-     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.classes=[0, 2, 4, 6]', \
-     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.classes=[]', \
-     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.classes=[0, 2, 4, 6]'
+plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, all classes', \
+     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, upper-body classes', \
+     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, all classes', \
+     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, upper-body classes'
 unset label
 unset arrow
 set origin 0,0
 set size 1,0.47
 set tmargin 0.5
 set bmargin 8
-set xtics ('none' 0, 'spatial-dropout' 1, 'channel-dropblock metric=max-ac…' 2, 'channel-dropblock metric=cosine…' 3) rotate by -35 left font ',9'
+set xtics ('no regularization' 0, 'SpatialDropout 0.2' 1, 'Channel DropBlock 0.2 (max-acti…' 2, 'Channel DropBlock 0.05 (cosine)' 3) rotate by -35 left font ',9'
 set ylabel 'train − test gap (pt)'
 plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
      '' index 1 using 1:6:7:8 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
@@ -49,10 +51,11 @@ unset multiplot
 set terminal pngcairo size 900,720 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'channel-dropblock-vs-spatial.png'
-set multiplot title 'Channel DropBlock beats SpatialDropout'
+set multiplot title 'Does Channel DropBlock beat SpatialDropout at the same sites?'
 set xrange [-0.6:3.6]
 set grid ytics
-set key outside right top font ',9'
+set offsets 0, 0, graph 0.06, graph 0.06
+set key at screen 0.99, screen 0.44 right top font ',9'
 set lmargin 10
 set rmargin 26
 set origin 0,0.46
@@ -60,18 +63,19 @@ set size 1,0.49
 set tmargin 1
 set bmargin 1
 set xtics ('' 0, '' 1, '' 2, '' 3)
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
-plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.classes=[]', \
-     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.classes=[0, 2, 4, 6]', \
-     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.classes=[]', \
-     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.classes=[0, 2, 4, 6]'
+plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, all classes', \
+     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, upper-body classes', \
+     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, all classes', \
+     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, upper-body classes'
 unset label
 unset arrow
 set origin 0,0
 set size 1,0.47
 set tmargin 0.5
 set bmargin 8
-set xtics ('none' 0, 'spatial-dropout' 1, 'channel-dropblock metric=max-ac…' 2, 'channel-dropblock metric=cosine…' 3) rotate by -35 left font ',9'
+set xtics ('no regularization' 0, 'SpatialDropout 0.2' 1, 'Channel DropBlock 0.2 (max-acti…' 2, 'Channel DropBlock 0.05 (cosine)' 3) rotate by -35 left font ',9'
 set ylabel 'train − test gap (pt)'
 plot 'channel-dropblock-vs-spatial.dat' index 0 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
      '' index 1 using 1:6:7:8 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \

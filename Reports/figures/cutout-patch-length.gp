@@ -15,7 +15,8 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'cutout-patch-length.svg'
-set title 'Cutout patch length has an interior optimum'
+set title 'Does test accuracy peak at an interior patch length?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set xlabel 'patch length (px of 28)'
 set ylabel 'test accuracy (%)'
 set grid ytics

@@ -15,15 +15,20 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'dropblock-block-size.svg'
-set title 'DropBlock accuracy grows with block size up to the feature-map size'
+set title 'Does test accuracy rise with DropBlock''s block size?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set xlabel 'block size'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-set arrow from 7, graph 0 to 7, graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'
-set label 'paper''s best' at 7, graph 0.96 offset character 0.6, 0 left tc rgb '#555555'
-plot 'dropblock-block-size.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 notitle
+set xtics ('no DropBlock' 0, 'DropBlock 1×1' 1, 'DropBlock 3×3' 2, 'DropBlock 5×5' 3, 'DropBlock 7×7' 4) rotate by 30 right
+set xrange [-0.5:4.5]
+set bmargin 7
+set rmargin 4
+set offsets 0, 0, graph 0.06, graph 0.06
+set arrow from 4, graph 0 to 4, graph 1 nohead dashtype 2 lw 1.5 lc rgb '#555555'
+set label 'paper''s best' at 4, graph 0.96 offset character -0.6, 0 right tc rgb '#555555'
+plot 'dropblock-block-size.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

@@ -15,13 +15,18 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'dropblock-placement.svg'
-set title 'DropBlock in the residual branch and skip path beats DropBlock after the stages'
-set xlabel 'regularizer.rate'
+set title 'Does DropBlock in branches and skips beat no DropBlock and DropBlock after the stages?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set xlabel 'DropBlock placement'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'dropblock-placement.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 notitle
+set xtics ('no DropBlock' 0, 'DropBlock after stages 2–3' 1, 'DropBlock in branches 2–3' 2, 'DropBlock in branches + skips 2–3' 3, 'DropBlock after stages 2–3, block 3→5' 4) rotate by 30 right
+set xrange [-0.5:4.5]
+set bmargin 15
+set rmargin 4
+set offsets 0, 0, graph 0.06, graph 0.06
+plot 'dropblock-placement.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

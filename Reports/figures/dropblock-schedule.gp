@@ -15,13 +15,18 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'dropblock-schedule.svg'
-set title 'Scheduled DropBlock keep_prob beats a fixed one'
+set title 'Does a scheduled DropBlock rate beat a fixed one?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set xlabel 'drop rate (1 − keep_prob)'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'dropblock-schedule.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 notitle
+set xtics ('fixed 0.05' 0, 'fixed 0.1' 1, 'scheduled to 0.1' 2, 'fixed 0.125' 3, 'fixed 0.25' 4, 'scheduled to 0.25' 5) rotate by 30 right
+set xrange [-0.5:5.5]
+set bmargin 9
+set rmargin 4
+set offsets 0, 0, graph 0.06, graph 0.06
+plot 'dropblock-schedule.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

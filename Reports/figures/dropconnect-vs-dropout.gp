@@ -15,10 +15,11 @@ set encoding utf8
 set terminal svg size 900,720 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'dropconnect-vs-dropout.svg'
-set multiplot title 'DropConnect is about as good as dropout on an MNIST MLP'
+set multiplot title 'Is DropConnect within 0.5 pt of dropout?'
 set xrange [-0.6:2.6]
 set grid ytics
-set key outside right top font ',9'
+set offsets 0, 0, graph 0.06, graph 0.06
+set key at screen 0.99, screen 0.44 right top font ',9'
 set lmargin 10
 set rmargin 26
 set origin 0,0.46
@@ -26,20 +27,21 @@ set size 1,0.49
 set tmargin 1
 set bmargin 1
 set xtics ('' 0, '' 1, '' 2)
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
 set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
 set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-plot 'dropconnect-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.inference=standard', \
-     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.inference=gaussian', \
-     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.inference=standard', \
-     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.inference=gaussian'
+plot 'dropconnect-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, mean-field inference', \
+     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, Gaussian inference', \
+     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, mean-field inference', \
+     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, Gaussian inference'
 unset label
 unset arrow
 set origin 0,0
 set size 1,0.47
 set tmargin 0.5
 set bmargin 8
-set xtics ('none' 0, 'dropout' 1, 'dropconnect' 2) rotate by -35 left font ',9'
+set xtics ('no regularization' 0, 'dropout 0.5' 1, 'DropConnect 0.5' 2) rotate by -35 left font ',9'
 set ylabel 'train − test gap (pt)'
 plot 'dropconnect-vs-dropout.dat' index 0 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
      '' index 1 using 1:6:7:8 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
@@ -51,10 +53,11 @@ unset multiplot
 set terminal pngcairo size 900,720 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'dropconnect-vs-dropout.png'
-set multiplot title 'DropConnect is about as good as dropout on an MNIST MLP'
+set multiplot title 'Is DropConnect within 0.5 pt of dropout?'
 set xrange [-0.6:2.6]
 set grid ytics
-set key outside right top font ',9'
+set offsets 0, 0, graph 0.06, graph 0.06
+set key at screen 0.99, screen 0.44 right top font ',9'
 set lmargin 10
 set rmargin 26
 set origin 0,0.46
@@ -62,20 +65,21 @@ set size 1,0.49
 set tmargin 1
 set bmargin 1
 set xtics ('' 0, '' 1, '' 2)
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
 set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
 set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-plot 'dropconnect-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.inference=standard', \
-     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, eval.inference=gaussian', \
-     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.inference=standard', \
-     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, eval.inference=gaussian'
+plot 'dropconnect-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, mean-field inference', \
+     '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, Gaussian inference', \
+     '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, mean-field inference', \
+     '' index 3 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, Gaussian inference'
 unset label
 unset arrow
 set origin 0,0
 set size 1,0.47
 set tmargin 0.5
 set bmargin 8
-set xtics ('none' 0, 'dropout' 1, 'dropconnect' 2) rotate by -35 left font ',9'
+set xtics ('no regularization' 0, 'dropout 0.5' 1, 'DropConnect 0.5' 2) rotate by -35 left font ',9'
 set ylabel 'train − test gap (pt)'
 plot 'dropconnect-vs-dropout.dat' index 0 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
      '' index 1 using 1:6:7:8 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \

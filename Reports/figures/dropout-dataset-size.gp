@@ -15,15 +15,16 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'dropout-dataset-size.svg'
-set title 'Dropout helps from ~5K training samples, not at 100–500'
+set title 'From how many training images on does dropout help?'
+set label 99 'default scale · 15 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set xlabel 'training-set size'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
 set logscale x
 set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'dropout-dataset-size.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'none', \
-     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'dropout'
+plot 'dropout-dataset-size.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'no dropout', \
+     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'dropout 0.2 input + 0.5'
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

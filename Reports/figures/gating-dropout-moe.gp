@@ -15,10 +15,11 @@ set encoding utf8
 set terminal svg size 900,720 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'gating-dropout-moe.svg'
-set multiplot title 'Gating Dropout keeps accuracy with fewer cross-device tokens'
+set multiplot title 'Does Gating Dropout keep accuracy while sending fewer tokens across devices?'
 set xrange [-0.6:2.6]
 set grid ytics
-set key outside right top font ',9'
+set offsets 0, 0, graph 0.06, graph 0.06
+set key at screen 0.99, screen 0.44 right top font ',9'
 set lmargin 10
 set rmargin 26
 set origin 0,0.46
@@ -26,6 +27,7 @@ set size 1,0.49
 set tmargin 1
 set bmargin 1
 set xtics ('' 0, '' 1, '' 2)
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
 plot 'gating-dropout-moe.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer', \
      '' index 1 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture'
@@ -35,7 +37,7 @@ set origin 0,0
 set size 1,0.47
 set tmargin 0.5
 set bmargin 8
-set xtics ('none' 0, 'gating-dropout variant=gate' 1, 'gating-dropout variant=gate-exp…' 2) rotate by -35 left font ',9'
+set xtics ('no Gating Dropout' 0, 'Gate-Drop 0.3' 1, 'Gate-Expert-Drop 0.3' 2) rotate by -35 left font ',9'
 set ylabel 'train − test gap (pt)'
 plot 'gating-dropout-moe.dat' index 0 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
      '' index 1 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' notitle, \
@@ -45,10 +47,11 @@ unset multiplot
 set terminal pngcairo size 900,720 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'gating-dropout-moe.png'
-set multiplot title 'Gating Dropout keeps accuracy with fewer cross-device tokens'
+set multiplot title 'Does Gating Dropout keep accuracy while sending fewer tokens across devices?'
 set xrange [-0.6:2.6]
 set grid ytics
-set key outside right top font ',9'
+set offsets 0, 0, graph 0.06, graph 0.06
+set key at screen 0.99, screen 0.44 right top font ',9'
 set lmargin 10
 set rmargin 26
 set origin 0,0.46
@@ -56,6 +59,7 @@ set size 1,0.49
 set tmargin 1
 set bmargin 1
 set xtics ('' 0, '' 1, '' 2)
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
 plot 'gating-dropout-moe.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer', \
      '' index 1 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture'
@@ -65,7 +69,7 @@ set origin 0,0
 set size 1,0.47
 set tmargin 0.5
 set bmargin 8
-set xtics ('none' 0, 'gating-dropout variant=gate' 1, 'gating-dropout variant=gate-exp…' 2) rotate by -35 left font ',9'
+set xtics ('no Gating Dropout' 0, 'Gate-Drop 0.3' 1, 'Gate-Expert-Drop 0.3' 2) rotate by -35 left font ',9'
 set ylabel 'train − test gap (pt)'
 plot 'gating-dropout-moe.dat' index 0 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' notitle, \
      '' index 1 using 1:6:7:8 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' notitle, \

@@ -15,13 +15,17 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'heuristic-dropout-zeros.svg'
-set title 'Heuristic Dropout''s Laplacian replacement beats zeroing the same channels'
-set xlabel 'regularizer.replacement'
+set title 'Does the Laplacian replacement beat zeroing the same channels?'
+set label 99 'default scale · 10 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set xlabel 'replacement'
 set ylabel 'dice (%)'
 set grid ytics
 set key outside below
-set xtics ('laplacian' 0, 'zeros' 1)
+set xtics ('Laplacian replacement' 0, 'zero replacement' 1) rotate by 30 right
 set xrange [-0.5:1.5]
+set bmargin 10
+set rmargin 4
+set offsets 0, 0, graph 0.06, graph 0.06
 plot 'heuristic-dropout-zeros.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 notitle
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'

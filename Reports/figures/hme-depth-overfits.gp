@@ -15,8 +15,9 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'hme-depth-overfits.svg'
-set title 'Deep plain hierarchical mixtures of experts over-fit small data'
-set xlabel 'model.blocks'
+set title 'Does a 6-level tree over-fit 1,000 MNIST images more than a 1-level one?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set xlabel 'tree depth'
 set ylabel 'train test gap (%)'
 set grid ytics
 set key outside below

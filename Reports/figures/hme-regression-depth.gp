@@ -15,8 +15,9 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'hme-regression-depth.svg'
-set title 'Plain hierarchical mixtures of experts over-fit a 1-D regression set as they deepen'
-set xlabel 'model.blocks'
+set title 'Is the best tree depth for the 1-D regression set an interior one?'
+set label 99 'default scale · 10 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set xlabel 'tree depth'
 set ylabel 'mse'
 set grid ytics
 set key outside below

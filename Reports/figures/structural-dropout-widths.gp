@@ -15,14 +15,19 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'structural-dropout-widths.svg'
-set title 'Structural dropout makes one MLP usable at every width'
-set xlabel 'eval.width'
+set title 'Is a structural-dropout net still usable cut to a quarter of its width?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set xlabel 'width'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
-set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'structural-dropout-widths.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'none', \
-     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'structural-dropout'
+set xtics ('256 units' 0, '256 cut to 128' 1, '256 cut to 64' 2, '256 cut to 32' 3, 'trained at 128' 4, 'trained at 64' 5, 'trained at 32' 6) rotate by 30 right
+set xrange [-0.5:6.5]
+set bmargin 8
+set rmargin 4
+set offsets 0, 0, graph 0.06, graph 0.06
+plot 'structural-dropout-widths.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 title 'plain', \
+     '' index 1 using 1:2:3:4 with yerrorbars pt 7 ps 1.2 lw 1.5 title 'Structural Dropout'
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

@@ -15,15 +15,16 @@ set encoding utf8
 set terminal svg size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced
 set output 'targeted-dropout-pruning.svg'
-set title 'Targeted dropout keeps accuracy under 50% weight pruning'
+set title 'Does targeted dropout keep accuracy under 50% weight pruning?'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set xlabel 'fraction of each unit''s weights pruned at evaluation'
 set ylabel 'test accuracy (%)'
 set grid ytics
 set key outside below
 set offsets graph 0.04, graph 0.04, graph 0.06, graph 0.06
-plot 'targeted-dropout-pruning.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'none', \
-     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'dropout', \
-     '' index 2 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'targeted-dropout'
+plot 'targeted-dropout-pruning.dat' index 0 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'no regularization', \
+     '' index 1 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'dropout 0.5', \
+     '' index 2 using 1:2:3:4 with yerrorlines pt 7 ps 0.8 lw 1.5 title 'Targeted Dropout'
 
 set terminal pngcairo size 720,440 font 'DejaVu Sans,11'
 set termoption noenhanced

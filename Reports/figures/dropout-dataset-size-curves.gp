@@ -1,0 +1,98 @@
+# dropout-dataset-size-curves: Dropout helps from ~5K training samples, not at 100–500
+# Re-render with `gnuplot Reports/figures/dropout-dataset-size-curves.gp` from the repository root, or `gnuplot dropout-dataset-size-curves.gp` here.
+# Writes dropout-dataset-size-curves.svg and dropout-dataset-size-curves.png next to this script from dropout-dataset-size-curves.dat.
+
+# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.
+script_dir = '.'
+if (exists("ARG0") && strlen(ARG0) > 0) {
+  i = strlen(ARG0)
+  while (i > 0 && ARG0[i:i] ne '/') { i = i - 1 }
+  if (i > 0) { script_dir = ARG0[1:i] }
+}
+cd script_dir
+
+set encoding utf8
+
+set terminal svg size 1100,480 font 'DejaVu Sans,11'
+set termoption noenhanced
+set output 'dropout-dataset-size-curves.svg'
+set multiplot title 'test accuracy and train accuracy vs epoch, per arm (mean over seeds)'
+set label 99 'default scale · 15 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set grid
+set xlabel 'epoch'
+set logscale x
+set lmargin at screen 0.07
+set rmargin at screen 0.38
+set tmargin at screen 0.85
+set bmargin at screen 0.12
+set title 'test accuracy (%)'
+set key off
+plot 'dropout-dataset-size-curves.dat' index 0 using 1:3 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 1 using 1:3 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 2 using 1:3 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 3 using 1:3 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 4 using 1:3 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 6 using 1:3 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 7 using 1:3 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 8 using 1:3 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 9 using 1:3 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 notitle
+unset label 99
+set lmargin at screen 0.45
+set rmargin at screen 0.76
+set title 'train accuracy (%)'
+set key at screen 0.78, screen 0.85 left top font ',8' spacing 1.1
+plot 'dropout-dataset-size-curves.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 100 images', \
+     '' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 100 images', \
+     '' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 500 images', \
+     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 500 images', \
+     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 1k images', \
+     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 1k images', \
+     '' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 5k images', \
+     '' index 7 using 1:2 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 5k images', \
+     '' index 8 using 1:2 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 title 'no dropout, 10k images', \
+     '' index 9 using 1:2 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 10k images'
+unset multiplot
+
+set terminal pngcairo size 1100,480 font 'DejaVu Sans,11'
+set termoption noenhanced
+set output 'dropout-dataset-size-curves.png'
+set multiplot title 'test accuracy and train accuracy vs epoch, per arm (mean over seeds)'
+set label 99 'default scale · 15 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set grid
+set xlabel 'epoch'
+set logscale x
+set lmargin at screen 0.07
+set rmargin at screen 0.38
+set tmargin at screen 0.85
+set bmargin at screen 0.12
+set title 'test accuracy (%)'
+set key off
+plot 'dropout-dataset-size-curves.dat' index 0 using 1:3 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 1 using 1:3 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 2 using 1:3 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 3 using 1:3 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 4 using 1:3 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 6 using 1:3 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 7 using 1:3 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 8 using 1:3 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 9 using 1:3 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 notitle
+unset label 99
+set lmargin at screen 0.45
+set rmargin at screen 0.76
+set title 'train accuracy (%)'
+set key at screen 0.78, screen 0.85 left top font ',8' spacing 1.1
+plot 'dropout-dataset-size-curves.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 100 images', \
+     '' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 100 images', \
+     '' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 500 images', \
+     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 500 images', \
+     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 1k images', \
+     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 1k images', \
+     '' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 5k images', \
+     '' index 7 using 1:2 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 5k images', \
+     '' index 8 using 1:2 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 title 'no dropout, 10k images', \
+     '' index 9 using 1:2 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 title 'dropout 0.2 input + 0.5, 10k images'
+unset multiplot
+set output
+# generated by dropbench report from results/dropout-dataset-size.json

@@ -1,0 +1,88 @@
+# hme-dropout-small-data-curves: HME dropout reduces over-fitting of a deep hierarchical mixture of experts on small data
+# Re-render with `gnuplot Reports/figures/hme-dropout-small-data-curves.gp` from the repository root, or `gnuplot hme-dropout-small-data-curves.gp` here.
+# Writes hme-dropout-small-data-curves.svg and hme-dropout-small-data-curves.png next to this script from hme-dropout-small-data-curves.dat.
+
+# Work in this script's own directory (ARG0 is the script path), so relative paths resolve anywhere.
+script_dir = '.'
+if (exists("ARG0") && strlen(ARG0) > 0) {
+  i = strlen(ARG0)
+  while (i > 0 && ARG0[i:i] ne '/') { i = i - 1 }
+  if (i > 0) { script_dir = ARG0[1:i] }
+}
+cd script_dir
+
+set encoding utf8
+
+set terminal svg size 1100,480 font 'DejaVu Sans,11'
+set termoption noenhanced
+set output 'hme-dropout-small-data-curves.svg'
+set multiplot title 'test accuracy and train accuracy vs epoch, per arm (mean over seeds)'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set grid
+set xlabel 'epoch'
+set lmargin at screen 0.07
+set rmargin at screen 0.38
+set tmargin at screen 0.85
+set bmargin at screen 0.12
+set title 'test accuracy (%)'
+set key off
+plot 'hme-dropout-small-data-curves.dat' index 0 using 1:3 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 1 using 1:3 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 2 using 1:3 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 3 using 1:3 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 4 using 1:3 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 6 using 1:3 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 7 using 1:3 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 notitle
+unset label 99
+set lmargin at screen 0.45
+set rmargin at screen 0.76
+set title 'train accuracy (%)'
+set key at screen 0.78, screen 0.85 left top font ',8' spacing 1.1
+plot 'hme-dropout-small-data-curves.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 1 level', \
+     '' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 1 level', \
+     '' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 2 levels', \
+     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 2 levels', \
+     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 4 levels', \
+     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 4 levels', \
+     '' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 6 levels', \
+     '' index 7 using 1:2 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 6 levels'
+unset multiplot
+
+set terminal pngcairo size 1100,480 font 'DejaVu Sans,11'
+set termoption noenhanced
+set output 'hme-dropout-small-data-curves.png'
+set multiplot title 'test accuracy and train accuracy vs epoch, per arm (mean over seeds)'
+set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
+set grid
+set xlabel 'epoch'
+set lmargin at screen 0.07
+set rmargin at screen 0.38
+set tmargin at screen 0.85
+set bmargin at screen 0.12
+set title 'test accuracy (%)'
+set key off
+plot 'hme-dropout-small-data-curves.dat' index 0 using 1:3 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 1 using 1:3 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 2 using 1:3 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 3 using 1:3 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 4 using 1:3 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 6 using 1:3 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
+     '' index 7 using 1:3 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 notitle
+unset label 99
+set lmargin at screen 0.45
+set rmargin at screen 0.76
+set title 'train accuracy (%)'
+set key at screen 0.78, screen 0.85 left top font ',8' spacing 1.1
+plot 'hme-dropout-small-data-curves.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 1 level', \
+     '' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 1 level', \
+     '' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 2 levels', \
+     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 2 levels', \
+     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 4 levels', \
+     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 4 levels', \
+     '' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 title 'no dropout, 6 levels', \
+     '' index 7 using 1:2 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 title 'HME dropout 0.25, 6 levels'
+unset multiplot
+set output
+# generated by dropbench report from results/hme-dropout-small-data.json
