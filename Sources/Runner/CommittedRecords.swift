@@ -12,23 +12,35 @@ import Foundation
 public struct CommittedRecords: Sendable {
   /// Records by key (the first file in name order wins; two files holding one key hold one run).
   public let records: [String: RunRecord]
+  /// Records by experiment (its results file's id) and key: a run two specs share is taken from the spec's own
+  /// file first, so re-assembling its results reproduces them byte for byte (the copies differ in wall time).
+  public let byExperiment: [String: [String: RunRecord]]
   /// Files that could not be read, one line each (`file: reason`); they are skipped, never fatal.
   public let skipped: [String]
 
-  public init(records: [String: RunRecord] = [:], skipped: [String] = []) {
+  public init(
+    records: [String: RunRecord] = [:], skipped: [String] = [], byExperiment: [String: [String: RunRecord]] = [:]
+  ) {
     self.records = records
     self.skipped = skipped
+    self.byExperiment = byExperiment
   }
 
   public static let none = CommittedRecords()
 
-  public func record(_ key: String) -> RunRecord? { records[key] }
+  /// The record of `key`, from `experiment`'s own results first.
+  public func record(_ key: String, experiment: String? = nil) -> RunRecord? {
+    experiment.flatMap { byExperiment[$0]?[key] } ?? records[key]
+  }
 
   /// Reads every `*.json` in `directory` and in its `partial/` folder (`PartialResults`; missing directory: no
   /// records). Only finished records (status ok, diverged or stalled: outcomes of the run, not of the machine) are
   /// offered; failed ones are retrained.
   public static func load(from directory: URL) -> CommittedRecords {
-    struct Runs: Decodable { var runs: [RunRecord] }
+    struct Runs: Decodable {
+      var experimentID: String?
+      var runs: [RunRecord]
+    }
     let fm = FileManager.default
     func jsonFiles(_ folder: String) -> [String] {
       let names = (try? fm.contentsOfDirectory(atPath: directory.appendingPathComponent(folder).path)) ?? []
@@ -36,6 +48,7 @@ public struct CommittedRecords: Sendable {
     }
     let names = jsonFiles("") + jsonFiles(PartialResults.folder)
     var records: [String: RunRecord] = [:]
+    var byExperiment: [String: [String: RunRecord]] = [:]
     var skipped: [String] = []
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
@@ -47,14 +60,16 @@ public struct CommittedRecords: Sendable {
         continue
       }
       do {
-        for record in try decoder.decode(Runs.self, from: data).runs where record.status != .failed {
+        let file = try decoder.decode(Runs.self, from: data)
+        for record in file.runs where record.status != .failed {
           if records[record.key] == nil { records[record.key] = record }
+          if let id = file.experimentID, byExperiment[id]?[record.key] == nil { byExperiment[id, default: [:]][record.key] = record }
         }
       } catch {
         skipped.append("\(url.path): not a readable results file")
       }
     }
-    return CommittedRecords(records: records, skipped: skipped)
+    return CommittedRecords(records: records, skipped: skipped, byExperiment: byExperiment)
   }
 }
 

@@ -108,7 +108,12 @@ public enum ExperimentRunner {
       for k in keyed { try? FileManager.default.removeItem(at: options.cache.url(for: k.key)) }
     }
     for k in keyed {
-      if !options.retrain, let record = options.cache.loadForRun(k.key) {
+      // This spec's own committed record first (its results then reassemble byte for byte), then the cache, then
+      // another spec's committed record of the same run (the copies of a shared run differ only in wall time).
+      if !options.retrain, let record = options.committed.byExperiment[plan.spec.id]?[k.key] {
+        records[k.key] = record
+        committedKeys.insert(k.key)
+      } else if !options.retrain, let record = options.cache.loadForRun(k.key) {
         records[k.key] = record
       } else if !options.retrain, let record = options.committed.record(k.key) {
         records[k.key] = record
