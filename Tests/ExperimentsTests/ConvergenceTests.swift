@@ -202,21 +202,7 @@ import Testing
   @Test func parsesTheNewKeysAndRejectsBadValues() throws {
     let block =
       "{reference: {regularizer.rate: 0.0}, overfit_gap: 2, fit: 1.5, budget_margin: 0.5, most_regularized: {regularizer.rate: 0.5}, plateau_loss: 0.02}"
-    let yaml = """
-      id: x
-      title: t
-      method: dropout
-      paper: {cite: c}
-      claim:
-        text: t
-        check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}
-        regime: \(block)
-      setting: {paper: p, ours: o}
-      base: {dataset: mnist-5k, model: mlp, regularizer: {name: dropout, rate: 0.5}, train: {epochs: 1, batch: 8, lr: 0.1}}
-      sweep: {regularizer.rate: [0.0, 0.5]}
-      seeds: [0]
-      scales: {smoke: {}, default: {}, full: {}}
-      """
+    let yaml = RegimeTests.specYAML(regime: block)
     let spec = try ExperimentSpec.parse(yaml: yaml)
     #expect(
       spec.claim.regime

@@ -255,22 +255,29 @@ import Testing
     }
   }
 
+  /// A two-point spec around a `regime` block (and a `paper` block), for the parsing tests.
+  static func specYAML(regime: String, paper: String = "{cite: c}") -> String {
+    """
+    id: x
+    title: t
+    method: dropout
+    paper: \(paper)
+    claim:
+      text: t
+      check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}
+      regime: \(regime)
+    setting: {paper: p, ours: o}
+    base: {dataset: mnist-5k, model: mlp, regularizer: {name: dropout, rate: 0.5}, train: {epochs: 1, batch: 8, lr: 0.1}}
+    sweep: {regularizer.rate: [0.0, 0.5]}
+    seeds: [0]
+    scales: {smoke: {}, default: {}, full: {}}
+    """
+  }
+
   @Test func parsesAndRejectsAnEmptyRegime() throws {
-    let yaml = """
-      id: x
-      title: t
-      method: dropout
-      paper: {cite: c, effect: "+1 pt", points: [[0.5, 1.2], [0.8, 1.1]], points_label: "error (%)", values: {dropout: 98.6, none: 98.4}}
-      claim:
-        text: t
-        check: {kind: better_than, metric: test_accuracy, a: {regularizer.rate: 0.5}, b: {regularizer.rate: 0.0}}
-        regime: {reference: {regularizer.rate: 0.0}, overfit_gap: 2, plateau: 1, over: 0.25}
-      setting: {paper: p, ours: o}
-      base: {dataset: mnist-5k, model: mlp, regularizer: {name: dropout, rate: 0.5}, train: {epochs: 1, batch: 8, lr: 0.1}}
-      sweep: {regularizer.rate: [0.0, 0.5]}
-      seeds: [0]
-      scales: {smoke: {}, default: {}, full: {}}
-      """
+    let yaml = Self.specYAML(
+      regime: "{reference: {regularizer.rate: 0.0}, overfit_gap: 2, plateau: 1, over: 0.25}",
+      paper: "{cite: c, effect: \"+1 pt\", points: [[0.5, 1.2], [0.8, 1.1]], points_label: \"error (%)\", values: {dropout: 98.6, none: 98.4}}")
     let spec = try ExperimentSpec.parse(yaml: yaml)
     #expect(
       spec.claim.regime == Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 2, plateau: 1, over: 0.25))
