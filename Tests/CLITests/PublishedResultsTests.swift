@@ -128,4 +128,22 @@ import Testing
     #expect(rows.first?.hasPrefix("experiment,scale,overrides,point,seed,status,metric,value") == true)
     #expect(rows.contains { $0.hasPrefix("tiny,default,,") && $0.contains(",test_accuracy,") }, "\(export.stdout)")
   }
+
+  /// A sweep cut short leaves its finished records beside the results; committed, they let another machine (an
+  /// empty cache) finish only what is missing, and the partial file goes once the results are complete.
+  @Test func aPartialSweepResumesFromCommittedRecords() throws {
+    let dir = try CLI.workspace()
+    let first = try CLI.run(["run", "tiny", "--shard", "0/2", "--jobs", "2", "--plain"], in: dir)
+    #expect(first.status == 0, "\(first.stderr)")
+    let partial = dir.appendingPathComponent("Reports/results/partial/tiny.json")
+    #expect(FileManager.default.fileExists(atPath: partial.path))
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("Reports/results/tiny.json").path))
+    let done = (try String(contentsOf: partial, encoding: .utf8)).components(separatedBy: "\"wallSeconds\"").count - 1
+    #expect(done >= 1 && done < 4)
+    try FileManager.default.removeItem(at: dir.appendingPathComponent(".dropbench"))  // another machine
+    let rest = try CLI.run(["run", "tiny", "--jobs", "2", "--plain"], in: dir)
+    #expect(rest.status == 0, "\(rest.stderr)")
+    #expect(rest.stderr.contains("\(4 - done) trained, \(done) cached (\(done) from the committed results)"), "\(rest.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: partial.path))
+  }
 }
