@@ -121,6 +121,7 @@ enum SystemErrors {
     case NSFileWriteOutOfSpaceError: return "no space left on device"
     case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
     case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+    case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or directory"
     default: return error.localizedDescription
     }
   }

@@ -127,6 +127,11 @@ import Testing
     let rows = export.stdout.split(separator: "\n")
     #expect(rows.first?.hasPrefix("experiment,scale,overrides,point,seed,status,metric,value") == true)
     #expect(rows.contains { $0.hasPrefix("tiny,default,,") && $0.contains(",test_accuracy,") }, "\(export.stdout)")
+    // A system error is one plain line naming the path, not a Foundation dump.
+    let nowhere = try CLI.run(["export", "tiny", "-o", "/nonexistent-dir/x.csv"], in: dir)
+    #expect(nowhere.status == 2 && nowhere.lines.filter { $0.hasPrefix("error:") }.count == 1, "\(nowhere.stderr)")
+    #expect(nowhere.stderr.contains("error: no such file or directory: /nonexistent-dir/x.csv"), "\(nowhere.stderr)")
+    #expect(nowhere.stderr.contains("/nonexistent-dir/x.csv") && !nowhere.stderr.contains("NSCocoaErrorDomain"), "\(nowhere.stderr)")
   }
 
   /// A sweep cut short leaves its finished records beside the results; committed, they let another machine (an
