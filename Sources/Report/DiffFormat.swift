@@ -37,8 +37,8 @@ extension DiffReport {
     if !removed.isEmpty { s += "Removed experiments: \(removed.map { "`\($0)`" }.joined(separator: ", ")).\n\n" }
     s += "Δ = mean(B) − mean(A) of the claim metric over finished seeds. A change is significant when the 95% "
     s += "t-interval of Δ excludes 0: paired by seed where both sides finished the same seeds, else Welch's "
-    s += "t-interval. A move of at least \(Int(DiffReport.largeChange * 100))% of the base mean that no test can call "
-    s += "(too few seeds, or too wide an interval) is flagged as large. A point that starts (or stops) diverging or "
+    s += "t-interval. A move of at least \(Int(DiffReport.largeChange * 100))% of the base mean with too few seeds "
+    s += "for a test (fewer than two a side) is flagged as large. A point that starts (or stops) diverging or "
     s += "stalling counts as significant. A verdict change includes one to or from proxy invalid (the proxy left or "
     s += "entered the claim's regime). Results at different scales or with different overrides are not compared.\n\n"
     for e in experiments { s += section(e) }

@@ -41,8 +41,8 @@ public struct PointDiff: Codable, Sendable, Equatable {
   public var significant: Bool
   public var change: Change
   public var note: String?
-  /// The means moved by at least `DiffReport.largeChange` of the base's magnitude while the test could not call it
-  /// (too few seeds, or an interval too wide): flagged, and counted as a change in its direction.
+  /// The means moved by at least `DiffReport.largeChange` of the base's magnitude with too few seeds for a test
+  /// (fewer than two finished a side): flagged, and counted as a change in its direction.
   public var large: Bool? = nil
 
   /// Significant, or large enough to flag without a test.
@@ -221,10 +221,9 @@ public struct DiffReport: Codable, Sendable, Equatable {
     } else {
       d.note = "fewer than 2 finished seeds on a side; not tested"
     }
-    // A large move the test cannot call is flagged in its direction (a smoke run's −40 pt on one seed, say).
-    if let delta = d.delta, interval.map({ !($0.low > 0 || $0.high < 0) }) ?? true,
-      abs(delta) >= largeChange * max(abs(meanA), 1e-12)
-    {
+    // A large move with too few seeds for a test is flagged in its direction (a smoke run's −40 pt on one seed, say).
+    // Where a test runs, its interval decides: a wide one on noisy metrics must not raise false alarms.
+    if let delta = d.delta, interval == nil, abs(delta) >= largeChange * max(abs(meanA), 1e-12) {
       d.large = true
       d.change = (delta > 0) == (goal == .max) ? .better : .worse
     }
@@ -234,7 +233,6 @@ public struct DiffReport: Codable, Sendable, Equatable {
       d.pValue = interval.p
       d.significant = interval.low > 0 || interval.high < 0
       if d.significant {
-        d.large = nil
         let up = d.delta! > 0
         d.change = (up == (goal == .max)) ? .better : .worse
       }
