@@ -90,12 +90,15 @@ public enum Calibrator {
       for point in arms {
         guard let run = rung.plan.runs.first(where: { $0.point.index == point.index }) else { continue }
         let full = run.config.train.epochs
-        for epochs in Set([max(1, full / 2), full]).sorted() {
+        // Annealed schedules: E/2 and E, each complete, evaluated at its end (condition (c)). A constant rate: E
+        // alone, evaluated as the spec evaluates, for the loss-plateau condition (e) on the late evaluations.
+        let constant = run.config.train.schedule == "constant"
+        for epochs in (constant ? [full] : Set([max(1, full / 2), full]).sorted()) {
           for seed in plan.pilotSeeds {
             var config = run.config
             config.seed = seed
             config.train.epochs = epochs
-            config.train.evalEvery = epochs
+            if !constant { config.train.evalEvery = epochs }
             let options = RunExecutor.datasetOptions(config)
             let tag = "\(config.dataset.name)|\(options)"
             if checksums[tag] == nil {
@@ -161,7 +164,11 @@ public enum Calibrator {
         if row.isReference, row.fits == false {
           why.append("\(row.label): does not fit its training set (\(row.fitNote ?? "train error above the bound"))")
         }
-        if row.budgetRobust != true {
+        if row.schedule == "constant" {
+          if row.lossSettled != true {
+            why.append("\(row.label): training loss still falls late in training (or too few evaluations to tell)")
+          }
+        } else if row.budgetRobust != true {
           why.append("\(row.label): \(row.budgetNote ?? "final \(metric) moves by more than the margin from E/2 to E")")
         }
       }

@@ -53,6 +53,18 @@ import Testing
     #expect(RunCache.key(configTree: same.config.tree, datasetChecksums: checksums, kernels: "Haswell/avx2") != same.key)
   }
 
+  /// Under a constant rate there is no annealing to compare budgets across: one schedule of E epochs per pilot,
+  /// evaluated as the spec evaluates, for the loss-plateau condition.
+  @Test func aConstantRateSpecPilotsOneScheduleWithItsEvaluations() throws {
+    let yaml = Self.spec.replacingOccurrences(of: ", schedule: cosine}", with: ", eval_every: 1}")
+    let spec = try ExperimentSpec.parse(yaml: yaml)
+    let (_, pilots) = try Calibrator.pilots(
+      spec: spec, catalog: CatalogBuilder.catalog, kernels: KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2"))
+    #expect(pilots.allSatisfy { $0.isFull && $0.config.train.evalEvery == 1 })
+    #expect(Set(pilots.filter { $0.rung == 0 }.map(\.epochs)) == [4])
+    #expect(pilots.count == 2 * 2 * 2)  // two rungs × two arms × two pilot seeds
+  }
+
   @Test func pilotSeedsMustBeDisjointFromTheVerdicts() {
     let clash = Self.spec.replacingOccurrences(of: "pilot_seeds: [100, 101]", with: "pilot_seeds: [1, 101]")
     #expect(throws: SpecError.self) { try ExperimentSpec.parse(yaml: clash) }
