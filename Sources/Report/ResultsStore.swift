@@ -20,27 +20,9 @@ public enum ResultsStore {
   /// Loads every `*.json` in `directory`, sorted by experiment id.
   /// A missing directory, a file that does not decode or has an unknown `schemaVersion` is an error naming it.
   public static func loadAll(from directory: URL) throws(ResultsStoreError) -> [ExperimentResults] {
-    let fm = FileManager.default
-    var isDirectory: ObjCBool = false
-    guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw ResultsStoreError(
-        file: directory.path, message: "no results directory (run an experiment first: dropbench run <id>)")
-    }
-    let names: [String]
-    do {
-      names = try fm.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
-    } catch {
-      throw ResultsStoreError(file: directory.path, message: "cannot list the directory: \(error.localizedDescription)")
-    }
-    var results: [ExperimentResults] = []
-    for name in names {
-      let url = directory.appendingPathComponent(name)
-      guard let data = fm.contents(atPath: url.path) else {
-        throw ResultsStoreError(file: url.path, message: "cannot read the file")
-      }
-      results.append(try decode(data, file: url.path))
-    }
-    return results.sorted { $0.experimentID < $1.experimentID }
+    let (results, skipped) = try loadReadable(from: directory)
+    if let first = skipped.first { throw first }
+    return results
   }
 
   /// `loadAll`, except that a file that cannot be read or decoded is skipped and returned with its error instead
@@ -54,7 +36,12 @@ public enum ResultsStore {
       throw ResultsStoreError(
         file: directory.path, message: "no results directory (run an experiment first: dropbench run <id>)")
     }
-    let names = ((try? fm.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    let names: [String]
+    do {
+      names = try fm.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
+    } catch {
+      throw ResultsStoreError(file: directory.path, message: "cannot list the directory: \(error.localizedDescription)")
+    }
     var results: [ExperimentResults] = []
     var skipped: [ResultsStoreError] = []
     for name in names {
@@ -74,9 +61,7 @@ public enum ResultsStore {
   /// Decodes one results file; `file` names it in errors.
   public static func decode(_ data: Data, file: String) throws(ResultsStoreError) -> ExperimentResults {
     struct Header: Decodable { var schemaVersion: Int? }
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let decoder = ExperimentResults.decoder()
     let header: Header
     do {
       header = try decoder.decode(Header.self, from: data)

@@ -1,4 +1,3 @@
-import Data
 import Experiments
 import Foundation
 import Tensor
@@ -70,7 +69,7 @@ public enum Calibrator {
     }
     rungs.sort { $0.images < $1.images }  // stable: ties keep the ladder's order
     var pilots: [Pilot] = []
-    var checksums: [String: [String: String]] = [:]
+    var checksums = DatasetChecksums()
     let kernelTag = "\(kernels.blasCoreType)/\(kernels.dnnlISA)"
     for (index, rung) in rungs.enumerated() {
       // An evaluation axis (`eval.*`) does not change the training: one point per training, the standard one.
@@ -99,13 +98,8 @@ public enum Calibrator {
             config.seed = seed
             config.train.epochs = epochs
             if !constant { config.train.evalEvery = epochs }
-            let options = RunExecutor.datasetOptions(config)
-            let tag = "\(config.dataset.name)|\(options)"
-            if checksums[tag] == nil {
-              checksums[tag] = try DatasetRegistry.fileChecksums(config.dataset.name, options: options)
-            }
             let key = RunCache.key(
-              configTree: config.tree, datasetChecksums: checksums[tag]!, kernels: kernelTag, pilot: true)
+              configTree: config.tree, datasetChecksums: try checksums.of(config), kernels: kernelTag, pilot: true)
             pilots.append(
               Pilot(
                 rung: index, point: point, isReference: point.matches(regime.reference), epochs: epochs,

@@ -50,9 +50,7 @@ public struct CommittedRecords: Sendable {
     var records: [String: RunRecord] = [:]
     var byExperiment: [String: [String: RunRecord]] = [:]
     var skipped: [String] = []
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let decoder = ExperimentResults.decoder()
     for name in names {
       let url = directory.appendingPathComponent(name)
       guard let data = fm.contents(atPath: url.path) else {

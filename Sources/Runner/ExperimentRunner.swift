@@ -61,15 +61,10 @@ public struct KeyedRun: Sendable {
 public enum ExperimentRunner {
   /// Cache keys for every planned run (dataset checksums are hashed once per dataset config).
   public static func keyedRuns(_ plan: ExperimentPlan, kernels: KernelSelection) throws -> [KeyedRun] {
-    var checksums: [String: [String: String]] = [:]
+    var checksums = DatasetChecksums()
     let kernelTag = "\(kernels.blasCoreType)/\(kernels.dnnlISA)"
     return try plan.runs.map { run in
-      let options = RunExecutor.datasetOptions(run.config)
-      let tag = "\(run.config.dataset.name)|\(options)"
-      if checksums[tag] == nil {
-        checksums[tag] = try DatasetRegistry.fileChecksums(run.config.dataset.name, options: options)
-      }
-      let sums = checksums[tag]!
+      let sums = try checksums.of(run.config)
       return KeyedRun(
         run: run, key: RunCache.key(configTree: run.configTree, datasetChecksums: sums, kernels: kernelTag),
         trainingKey: RunCache.key(configTree: run.config.trainingTree, datasetChecksums: sums, kernels: kernelTag),
@@ -239,10 +234,7 @@ public enum ExperimentRunner {
 /// The results stored at `file`, or nil when there are none or they do not decode.
 func storedResults(_ file: URL) -> ExperimentResults? {
   guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
-  let decoder = JSONDecoder()
-  decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-  return try? decoder.decode(ExperimentResults.self, from: data)
+  return try? ExperimentResults.decoder().decode(ExperimentResults.self, from: data)
 }
 
 extension ExperimentResults {
@@ -251,6 +243,20 @@ extension ExperimentResults {
   func holdsTheSameRuns(as other: ExperimentResults) -> Bool {
     experimentID == other.experimentID && scale == other.scale && (overrides ?? []) == (other.overrides ?? [])
       && spec == other.spec && tuning == other.tuning && runs == other.runs && calibration == other.calibration
+  }
+}
+
+/// The checksums of the dataset files a run reads, hashed once per dataset config (name and options).
+struct DatasetChecksums {
+  private var known: [String: [String: String]] = [:]
+
+  mutating func of(_ config: RunConfig) throws -> [String: String] {
+    let options = RunExecutor.datasetOptions(config)
+    let tag = "\(config.dataset.name)|\(options)"
+    if let sums = known[tag] { return sums }
+    let sums = try DatasetRegistry.fileChecksums(config.dataset.name, options: options)
+    known[tag] = sums
+    return sums
   }
 }
 

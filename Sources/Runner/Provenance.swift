@@ -5,15 +5,21 @@ import Tensor
 
 /// Facts about where and how results were produced. Recorded, never compared bit for bit.
 public enum ProvenanceCollector {
+  /// The commit checked out here (`git rev-parse HEAD`), or "unknown".
+  public static func gitCommit() -> String {
+    let commit = Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    return commit.isEmpty ? "unknown" : commit
+  }
+
   public static func collect(
     specHash: String, datasetChecksums: [String: String], kernels: KernelInfo, regularizers: [String] = []
   ) -> Provenance {
-    let commit = Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+    let commit = gitCommit()
     // Reports/ is written by the run itself, so it does not make the code dirty.
     let status =
       Subprocess.text(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)Reports"]) ?? ""
     return Provenance(
-      gitCommit: commit.isEmpty ? "unknown" : commit, gitDirty: !status.isEmpty, specHash: specHash,
+      gitCommit: commit, gitDirty: !status.isEmpty, specHash: specHash,
       engineVersion: EngineVersion.current, datasetChecksums: datasetChecksums, swiftVersion: swiftVersion,
       blasCoreType: kernels.selection.blasCoreType, blasConfig: kernels.blasConfig, dnnlISA: kernels.selection.dnnlISA,
       dnnlVersion: kernels.dnnlVersion, cpuModel: kernels.cpuModel, targetCPU: EngineVersion.targetCPU,

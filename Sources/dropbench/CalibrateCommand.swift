@@ -2,7 +2,6 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Runner
-import Support
 import Tensor
 
 struct Calibrate: ParsableCommand {
@@ -87,8 +86,7 @@ struct Calibrate: ParsableCommand {
           file = Calibrator.assemble(
             spec: spec, specHash: hash, rungs: Array(rungs[...rung]), pilots: pilots.filter { $0.rung <= rung },
             records: records, recalibration: recalibrate,
-            gitCommit: Subprocess.text(["git", "rev-parse", "HEAD"])?.trimmingCharacters(in: .whitespacesAndNewlines)
-              ?? "unknown")
+            gitCommit: ProvenanceCollector.gitCommit())
           if file.chosen != nil { break }
         }
         let url = CalibrationFile.url(experiments: paths.experiments, id: spec.id)

@@ -44,9 +44,7 @@ import Testing
     let results = root.appendingPathComponent("Reports/results")
     let names = try FileManager.default.contentsOfDirectory(atPath: results.path).filter { $0.hasSuffix(".json") }
     #expect(names.count >= 20)
-    let decoder = JSONDecoder()
-    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    let decoder = ExperimentResults.decoder()
     for name in names.sorted() {
       let stored = try decoder.decode(ExperimentResults.self, from: Data(contentsOf: results.appendingPathComponent(name)))
       let spec = try ExperimentSpec.load(path: root.appendingPathComponent("Experiments/\(stored.experimentID).yaml").path)

@@ -146,6 +146,15 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
 }
 
 extension ExperimentResults {
+  /// The decoder of results files (and of anything holding run records): non-finite metrics are stored as the
+  /// strings "inf", "-inf" and "nan".
+  public static func decoder() -> JSONDecoder {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return decoder
+  }
+
   /// The verdict recomputed from the stored runs with this build's checks and regime gate, so `report` reflects
   /// the current statistics without retraining. The runs, spec and provenance are unchanged.
   public func reevaluated() -> ExperimentResults {
