@@ -20,18 +20,25 @@ enum ClassificationAssembly {
     let testSize = try Subset.resolve(options.testSize, available: test.labels.count, role: .test, dataset: name)
     let normalization = train.images.normalization()
 
-    func build(_ split: ByteSplit, size: Int?, role: Subset.Role) -> Split {
-      let rows = size.map {
+    func rows(_ split: ByteSplit, size: Int?, role: Subset.Role) -> [Int]? {
+      size.map {
         Subset.stratified(labels: split.labels, classes: classes, size: $0, seed: options.subsetSeed, role: role)
       }
-      return Split(
+    }
+    func build(_ split: ByteSplit, rows: [Int]?) -> Split {
+      Split(
         images: split.images.tensor(rows: rows, normalization: normalization),
         labels: rows.map { $0.map { split.labels[$0] } } ?? split.labels,
         masks: nil)
     }
+    let trainRows = rows(train, size: trainSize, role: .train)
+    let heldOutRows = options.heldOutSize.map {
+      Subset.heldOut(labels: train.labels, classes: classes, training: trainRows, size: $0, seed: options.subsetSeed)
+    }
     return Dataset(
       name: name, task: .classification, classes: classes,
-      train: build(train, size: trainSize, role: .train), test: build(test, size: testSize, role: .test),
+      train: build(train, rows: trainRows), test: build(test, rows: rows(test, size: testSize, role: .test)),
+      heldOut: heldOutRows.flatMap { $0.isEmpty ? nil : build(train, rows: $0) },
       checksums: checksums, normalization: normalization)
   }
 }

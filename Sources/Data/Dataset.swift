@@ -59,20 +59,25 @@ public struct Dataset: Sendable {
   public let classes: Int
   public let train: Split
   public let test: Split
+  /// Examples of the training pool that the training subset leaves out (`DatasetOptions.heldOutSize`), for
+  /// calibration pilots: a held-out measure of generalisation that is not the test split. Nil when none was asked
+  /// for or the pool has none left.
+  public let heldOut: Split?
   /// File name (or `"generator"` for synthetic sets) → SHA-256 hex; goes into run cache keys and provenance.
   public let checksums: [String: String]
   /// Statistics of the full training split (before subsetting), applied to both splits.
   public let normalization: Normalization
 
   public init(
-    name: String, task: TaskKind, classes: Int, train: Split, test: Split, checksums: [String: String],
-    normalization: Normalization
+    name: String, task: TaskKind, classes: Int, train: Split, test: Split, heldOut: Split? = nil,
+    checksums: [String: String], normalization: Normalization
   ) {
     self.name = name
     self.task = task
     self.classes = classes
     self.train = train
     self.test = test
+    self.heldOut = heldOut
     self.checksums = checksums
     self.normalization = normalization
   }
@@ -91,12 +96,19 @@ public struct DatasetOptions: Sendable, Hashable, Codable {
   public var subsetSeed: UInt64
   /// Directory holding the dataset's files, overriding the default location and environment variables.
   public var root: String?
+  /// Also load up to this many examples of the training pool that the training subset does not use (`heldOut`),
+  /// stratified by class; fewer when the pool has fewer left (none when the subset is the whole pool). The
+  /// training and test splits are the same with or without it.
+  public var heldOutSize: Int?
 
-  public init(trainSize: Int? = nil, testSize: Int? = nil, subsetSeed: UInt64 = 0, root: String? = nil) {
+  public init(
+    trainSize: Int? = nil, testSize: Int? = nil, subsetSeed: UInt64 = 0, root: String? = nil, heldOutSize: Int? = nil
+  ) {
     self.trainSize = trainSize
     self.testSize = testSize
     self.subsetSeed = subsetSeed
     self.root = root
+    self.heldOutSize = heldOutSize
   }
 }
 

@@ -62,8 +62,16 @@ enum Subset {
   enum Role: Int {
     case train = 0
     case test = 1
+    /// Drawn from what the training subset leaves of the training pool.
+    case heldOut = 2
 
-    var name: String { self == .train ? "training" : "test" }
+    var name: String {
+      switch self {
+      case .train: "training"
+      case .test: "test"
+      case .heldOut: "held-out"
+      }
+    }
   }
 
   /// Validates a requested size against what is available; `nil` means the whole split.
@@ -103,5 +111,17 @@ enum Subset {
       for k in 0..<quota[c] { chosen.append(members[c][order[k]]) }
     }
     return chosen.sorted()
+  }
+
+  /// Up to `size` indices of the training pool that `training` (the training subset's rows; nil for the whole
+  /// pool) leaves out, stratified by class over what is left, in increasing order.
+  static func heldOut(labels: [Int32], classes: Int, training: [Int]?, size: Int, seed: UInt64) -> [Int] {
+    guard let training else { return [] }
+    let used = Set(training)
+    let rest = labels.indices.filter { !used.contains($0) }
+    guard !rest.isEmpty, size > 0 else { return [] }
+    let picked = stratified(
+      labels: rest.map { labels[$0] }, classes: classes, size: min(size, rest.count), seed: seed, role: .heldOut)
+    return picked.map { rest[$0] }
   }
 }

@@ -14,6 +14,8 @@ enum SyntheticCT {
   static let version = "synthetic-ct-seg/v1"
   static let generatorSeed: UInt64 = 0xC7_5E6
   static let testIndexOffset = 1 << 40
+  /// Held-out images (`DatasetOptions.heldOutSize`) come from a third index range, shared with neither split.
+  static let heldOutIndexOffset = 1 << 41
   static let maximumSize = 1 << 20
   static let parameters = CTPhantom.Parameters()
   static let info = DatasetInfo(
@@ -68,9 +70,12 @@ enum SyntheticCT {
       }
       return Split(images: images, labels: [], masks: raw.masks)
     }
+    let heldOut = options.heldOutSize.flatMap { n in
+      n > 0 ? split(render(indices: heldOutIndexOffset..<(heldOutIndexOffset + n))) : nil
+    }
     return Dataset(
       name: name, task: .segmentation, classes: info.classes, train: split(train), test: split(test),
-      checksums: checksums, normalization: normalization)
+      heldOut: heldOut, checksums: checksums, normalization: normalization)
   }
 
   private static func size(_ value: Int, option: String) throws -> Int {

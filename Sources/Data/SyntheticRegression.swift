@@ -16,6 +16,8 @@ enum SyntheticRegression {
   static let version = "synthetic-regression/v1"
   static let generatorSeed: UInt64 = 0x5E_6E55
   static let testIndexOffset = 1 << 40
+  /// Held-out examples (`DatasetOptions.heldOutSize`) come from a third index range, shared with neither split.
+  static let heldOutIndexOffset = 1 << 41
   static let maximumSize = 1 << 20
   static let noise: Float = 0.3
   static let info = DatasetInfo(imageShape: [1, 1, 1], classes: 1, task: .regression, fullTrainSize: 200, fullTestSize: 1000)
@@ -32,8 +34,9 @@ enum SyntheticRegression {
     let testSize = try size(options.testSize ?? info.fullTestSize, split: "test")
     return Dataset(
       name: name, task: .regression, classes: 1, train: generate(0..<trainSize),
-      test: generate(testIndexOffset..<(testIndexOffset + testSize)), checksums: checksums,
-      normalization: Normalization(mean: 0, std: 1))
+      test: generate(testIndexOffset..<(testIndexOffset + testSize)),
+      heldOut: options.heldOutSize.flatMap { $0 > 0 ? generate(heldOutIndexOffset..<(heldOutIndexOffset + $0)) : nil },
+      checksums: checksums, normalization: Normalization(mean: 0, std: 1))
   }
 
   private static func size(_ value: Int, split: String) throws -> Int {

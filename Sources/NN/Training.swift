@@ -165,6 +165,15 @@ public enum Trainer {
     renamed(evaluate(network, validation, batch: batch, settings: settings), prefix: "val_")
   }
 
+  /// Metrics on examples of the training pool that the run's training subset leaves out, named `heldout_*`
+  /// (`heldout_accuracy`, `heldout_loss`, `heldout_dice`, `heldout_mse`, …): a calibration pilot's measure of
+  /// generalisation, which never touches the test split.
+  public static func heldOutMetrics(
+    _ network: Layer, _ heldOut: TrainingData, batch: Int, settings: EvaluationSettings = .standard
+  ) -> [String: Double] {
+    renamed(evaluate(network, heldOut, batch: batch, settings: settings), prefix: "heldout_")
+  }
+
   /// `evaluate`'s test-split names for another split: `test_x` → `<prefix>x`, `dice` → `<prefix>dice`;
   /// `test_error` is left out (100 − accuracy).
   static func renamed(_ metrics: [String: Double], prefix: String) -> [String: Double] {

@@ -3,27 +3,38 @@ import Foundation
 
 extension ExperimentPage {
   /// The spec's calibration, next to the regime it feeds: the pilot seeds, every rung tried with the final train
-  /// metric of the reference and the most-regularized arm at E/2 and E, the choice, and a recalibration if there was
-  /// one. Empty when the spec has no calibration.
+  /// metric (and held-out score, when the pilots have one) of the reference and the most-regularized arm at E/2 and
+  /// E, the choice, and a recalibration if there was one. Empty when the spec has no calibration.
   static func calibrationSection(_ results: ExperimentResults) -> String {
     guard let c = results.calibration else { return "" }
     var s = "### Calibration\n\n"
     let seeds = c.pilotSeeds.map(String.init).joined(separator: ", ")
     s += "Calibrated by `dropbench calibrate` from pilots on seeds \(seeds) (disjoint from the verdict's), which train "
     s += "only the regime's reference and most-regularized arm, each for complete schedules of E/2 and E epochs, and "
-    s += "never evaluate the test split; the rungs are tried cheapest first (record: "
+    s += "never evaluate the test split"
+    s += c.rungs.first?.record.heldOutMetric == nil ? "" : " (they are scored on images of the training pool their subset leaves out)"
+    s += "; the rungs are tried cheapest first (record: "
     s += "`Experiments/calibration/\(c.experimentID).json`, commit `\(c.gitCommit.prefix(7))`)"
     s += c.recalibration ? ". **This is the spec's one recalibration, with fresh pilot seeds.**\n\n" : ".\n\n"
+    if let old = c.rescoredFrom {
+      s += "Re-scored under regime rule v3 (`dropbench calibrate --rescore`): the pilots of the rule-v2 record of commit "
+      s += "`\(old.prefix(7))` — the same seeds and rungs, so the same trainings — now also scored on held-out images.\n\n"
+    }
     let metric = c.rungs.first?.record.metric ?? "train metric"
-    s += "| rung | settings | E | images per run | arm | final `\(metric)` at E/2 → E | change [95% CI] | meets |\n"
-    s += "|--:|---|--:|--:|---|--:|--:|:-:|\n"
+    // Pilots scored on held-out images (rule v3) show that score beside the train metric; the change column is
+    // the one condition (c) read.
+    let heldOut = c.rungs.first?.record.heldOutMetric
+    s += "| rung | settings | E | images per run | arm | final `\(metric)` at E/2 → E | "
+    s += heldOut.map { "final `\($0)` at E/2 → E | " } ?? ""
+    s += "change [\(heldOut == nil ? "95" : "90")% CI] | meets |\n"
+    s += "|--:|---|--:|--:|---|--:|" + (heldOut == nil ? "" : "--:|") + "--:|:-:|\n"
     for (i, rung) in c.rungs.enumerated() {
       let settings = rung.settings.isEmpty
         ? "as written" : rung.settings.keys.sorted().map { "\($0)=\(rung.settings[$0]!)" }.joined(separator: ", ")
       for (j, arm) in rung.record.arms.enumerated() {
-        func mean(_ b: CalibrationRecord.Budget?) -> String {
-          guard let b, !b.finals.isEmpty else { return "–" }
-          return Fmt.metric(b.finals.values.reduce(0, +) / Double(b.finals.count), metric)
+        func mean(_ values: [Int: Double]?) -> String {
+          guard let values, !values.isEmpty else { return "–" }
+          return Fmt.metric(values.values.reduce(0, +) / Double(values.count), metric)
         }
         let full = arm.budgets.max { $0.epochs < $1.epochs }
         let half = arm.budgets.min { $0.epochs < $1.epochs }
@@ -37,7 +48,9 @@ extension ExperimentPage {
         let label = named ?? row?.label ?? arm.point.keys.sorted().map { "\($0)=\(arm.point[$0]!)" }.joined(separator: ", ")
         let first = j == 0
         s += "| \(first ? String(i + 1) : "") | \(first ? Fmt.cell(settings) : "") | \(first ? String(rung.epochs) : "") | "
-        s += "\(first ? String(rung.imagesPerRun) : "") | \(Fmt.cell(label)) | \(mean(half)) → \(mean(full)) | \(change) | "
+        s += "\(first ? String(rung.imagesPerRun) : "") | \(Fmt.cell(label)) | \(mean(half?.finals)) → \(mean(full?.finals)) | "
+        if heldOut != nil { s += "\(mean(half?.heldOut)) → \(mean(full?.heldOut)) | " }
+        s += "\(change) | "
         s += "\(first ? (rung.meets ? "✓" : "✗") : "") |\n"
       }
     }

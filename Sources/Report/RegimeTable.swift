@@ -83,7 +83,7 @@ extension ExperimentPage {
     let lowerIsBetter = naturalGoal(of: train) == .min
     let unit = isPercentMetric(train) ? " pt" : ""
     var legend = [
-      "Means over the finished seeds, with 95% intervals over seeds (regime rule v2, docs/convergence-rule.md)."
+      "Means over the finished seeds, with 95% intervals over seeds (regime rule v3, docs/convergence-rule.md)."
     ]
     if let gap = regime.overfitGap {
       legend.append(
@@ -101,11 +101,15 @@ extension ExperimentPage {
     }
     if annealed {
       let margin = regime.budgetMargin.map { "±\(Fmt.axis($0))\(unit)" } ?? "a stated budget_margin"
+      let bases = Set(regime.rows.compactMap(\.budgetMetric))
+      let basis = bases.isEmpty ? "`\(train)`" : bases.sorted().map { "`\($0)`" }.joined(separator: " / ")
+      let heldOut = bases.contains { $0.hasPrefix("heldout_") }
       legend.append(
-        "Annealed schedules: final `\(train)` after a complete schedule of E epochs minus after one of E/2 (the "
-          + "reference and the most-regularized arm, from a calibration record, paired over its seeds); converged "
-          + "when the interval lies within \(margin). Without a calibration record it is not measured, and the "
-          + "proxy is not shown to be in regime.")
+        "Annealed schedules: final \(basis) after a complete schedule of E epochs minus after one of E/2 (the "
+          + "reference and the most-regularized arm, from a calibration record, paired over its seeds"
+          + (heldOut ? "; held-out: images of the training pool the subset leaves out, never the test split" : "")
+          + "); converged when its 90% interval (two one-sided tests at 5%) lies within \(margin). Without a calibration record it is not measured, "
+          + "and the proxy is not shown to be in regime.")
     }
     if constant, let bound = regime.plateauLoss {
       legend.append(

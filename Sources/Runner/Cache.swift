@@ -97,7 +97,8 @@ public struct RunCache: Sendable {
   /// core engine and of each regularizer it uses (`NumericsVersion`), the data, the kernels and the compile target
   /// CPU. Source bytes are not in it: an edit that moves no bit keeps every stored record reusable, the committed
   /// ones in `Reports/results` included (`CommittedRecords`).
-  /// A calibration pilot (`pilot`) is keyed apart: it records no test metric, so it must never stand for a run.
+  /// A calibration pilot (`pilot`) is keyed apart: it records no test metric, so it must never stand for a run; its
+  /// purpose line names what a pilot measures, so pilots recorded before the held-out metrics are not reused.
   public static func key(
     configTree: ConfigValue, datasetChecksums: [String: String], kernels: String, pilot: Bool = false
   ) -> String {
@@ -114,7 +115,7 @@ public struct RunCache: Sendable {
         material.append("with=" + EngineVersion.numericsTag(name))
       }
     }
-    if pilot { material.append("purpose=calibration pilot (no test metric)") }
+    if pilot { material.append("purpose=calibration pilot (no test metric; held-out metrics)") }
     return String(SHA256.hex(material.joined(separator: "\n")).prefix(24))
   }
 }

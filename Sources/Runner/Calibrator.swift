@@ -33,7 +33,8 @@ public enum Calibrator {
 
   /// The pilots of every rung (cheapest first, those above the cap left out), or a one-line reason why the spec
   /// cannot be calibrated. Only the regime's reference and `most_regularized` points are trained, each at E/2 and
-  /// E epochs on the pilot seeds, evaluated once at the end of each schedule, never on the test split.
+  /// E epochs on the pilot seeds, evaluated once at the end of each schedule on the training set and on held-out
+  /// images of the training pool (`RunExecutor.pilotHeldOutSize`), never on the test split.
   public static func pilots(
     spec: ExperimentSpec, catalog: Catalog, kernels: KernelSelection
   ) throws -> (rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)], pilots: [Pilot]) {
@@ -111,7 +112,7 @@ public enum Calibrator {
     return (rungs.map { ($0.settings, $0.images, $0.epochs) }, pilots)
   }
 
-  /// The calibration file from the pilots' records (by key): each rung's pilot data and its regime v2 rows, the
+  /// The calibration file from the pilots' records (by key): each rung's pilot data and its regime rows (rule v3), the
   /// cheapest rung that meets the conditions.
   public static func assemble(
     spec: ExperimentSpec, specHash: String, rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)],
@@ -125,23 +126,26 @@ public enum Calibrator {
       let finals = mine.compactMap { p in records[p.key].map { (p, $0) } }
       let metric =
         regime.trainMetric ?? FitMetricPair.recorded(in: finals.map(\.1.final)).train
+      let heldOutMetric = CalibrationRecord.heldOutName(of: metric)
       var arms: [CalibrationRecord.Arm] = []
       for point in Dictionary(grouping: mine, by: \.point.index).keys.sorted() {
         let ofPoint = finals.filter { $0.0.point.index == point }
         guard let coordinates = ofPoint.first?.0.point.coordinates ?? mine.first(where: { $0.point.index == point })?.point.coordinates
         else { continue }
         let budgets = Set(ofPoint.map(\.0.epochs)).sorted().map { epochs in
-          CalibrationRecord.Budget(
-            epochs: epochs,
-            finals: Dictionary(
-              ofPoint.filter { $0.0.epochs == epochs && $0.1.status == .ok }.compactMap { p, r in
-                r.final[metric].map { (p.seed, $0) }
-              }, uniquingKeysWith: { a, _ in a }))
+          let ok = ofPoint.filter { $0.0.epochs == epochs && $0.1.status == .ok }
+          func values(_ name: String) -> [Int: Double] {
+            Dictionary(ok.compactMap { p, r in r.final[name].map { (p.seed, $0) } }, uniquingKeysWith: { a, _ in a })
+          }
+          let heldOut = values(heldOutMetric)
+          return CalibrationRecord.Budget(
+            epochs: epochs, finals: values(metric), heldOut: heldOut.isEmpty ? nil : heldOut)
         }
         arms.append(CalibrationRecord.Arm(point: coordinates, budgets: budgets))
       }
-      let record = CalibrationRecord(metric: metric, arms: arms)
-      // Regime v2 on the E schedules, with the pilot as its own calibration record.
+      let scored = arms.contains { $0.budgets.contains { $0.heldOut != nil } }
+      let record = CalibrationRecord(metric: metric, heldOutMetric: scored ? heldOutMetric : nil, arms: arms)
+      // The regime on the E schedules, with the pilot as its own calibration record.
       let full = finals.filter { $0.0.isFull }.map { p, r in
         var r = r
         r.point = p.point.coordinates
@@ -163,7 +167,8 @@ public enum Calibrator {
             why.append("\(row.label): training loss still falls late in training (or too few evaluations to tell)")
           }
         } else if row.budgetRobust != true {
-          why.append("\(row.label): \(row.budgetNote ?? "final \(metric) moves by more than the margin from E/2 to E")")
+          let basis = row.budgetMetric ?? metric
+          why.append("\(row.label): \(row.budgetNote ?? "final \(basis) moves by more than the margin from E/2 to E")")
         }
       }
       out.append(

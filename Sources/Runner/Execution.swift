@@ -25,11 +25,24 @@ public final class RunExecutor {
   public init() {}
 
   public func dataset(for config: RunConfig) throws -> Dataset {
-    let key = DatasetKey(name: config.dataset.name, options: Self.datasetOptions(config))
+    var options = Self.datasetOptions(config)
+    if pilot { options.heldOutSize = Self.pilotHeldOutSize(config.dataset.name) }
+    let key = DatasetKey(name: config.dataset.name, options: options)
     if let cached = datasets[key] { return cached }
     let loaded = try DatasetRegistry.load(key.name, options: key.options)
     datasets[key] = loaded
     return loaded
+  }
+
+  /// How many held-out examples a pilot is scored on (`heldout_*` metrics): 10,000 images of a classification pool
+  /// (a paired E/2-vs-E change then has a binomial sd near 0.3 pt), fewer of a generated set whose examples are
+  /// dear to render (segmentation) or plentiful in information (regression).
+  static func pilotHeldOutSize(_ dataset: String) -> Int {
+    switch DatasetRegistry.info(dataset)?.task {
+    case .segmentation: 256
+    case .regression: 1000
+    default: 10_000
+    }
   }
 
   static func datasetOptions(_ config: RunConfig) -> DatasetOptions {
@@ -114,6 +127,12 @@ public final class RunExecutor {
     let standardValidation = validation.flatMap { v in
       outcome.divergedAtStep == nil ? Trainer.validationMetrics(model.network, v, batch: t.evalBatch) : nil
     }
+    // A pilot's held-out score (images of the training pool its subset leaves out; never the test split): what the
+    // regime's budget-robustness condition reads for every arm.
+    let heldOut = data.heldOut.flatMap { h in
+      pilot && outcome.divergedAtStep == nil
+        ? Trainer.heldOutMetrics(model.network, Self.trainingData(h, data.task), batch: t.evalBatch) : nil
+    }
     return members.map { member in
       let evaluationStart = Date()
       var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
@@ -125,6 +144,7 @@ public final class RunExecutor {
       } else if let standardValidation {
         final.merge(standardValidation) { a, _ in a }
       }
+      if let heldOut { final.merge(heldOut) { a, _ in a } }
       if status == .ok, data.task == .classification, let fit = final["train_accuracy"],
         fit <= Self.stalledAccuracy(classes: data.classes)
       {

@@ -215,8 +215,13 @@ public enum ExperimentRunner {
     try? FileManager.default.removeItem(at: partial)  // complete now
     let file = options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json")
     // The same runs of the same spec as the stored file: keep it, provenance and all (it describes the build that
-    // trained them, and a fresh clone's replicate must leave Reports/ byte-identical).
-    if let stored = storedResults(file), stored.holdsTheSameRuns(as: results) {
+    // trained them, and a fresh clone's replicate must leave Reports/ byte-identical). Only a verdict this build
+    // decides differently (a changed rule of the gate) replaces the stored one.
+    if var stored = storedResults(file), stored.holdsTheSameRuns(as: results) {
+      if stored.verdict != evaluation {
+        stored.verdict = evaluation
+        try AtomicFile.write(JSON.encode(stored), to: file)
+      }
       progress.end(experiment: plan.spec.id, tally: tally, verdict: evaluation.verdict.rawValue)
       return ExperimentOutcome(
         id: plan.spec.id, total: keyed.count, cached: cached, fromCommitted: tally.fromCommitted,

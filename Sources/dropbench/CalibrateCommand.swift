@@ -11,10 +11,12 @@ struct Calibrate: ParsableCommand {
       Trains only the regime's reference and most_regularized arms, each at E/2 and E epochs (two complete \\
       schedules), on pilot seeds disjoint from the verdict's (`calibration.pilot_seeds`, default 1000–1004), for \\
       every rung of `calibration.ladder` (default: the spec as written), cheapest first under `cap_images`. No pilot \\
-      evaluates the test split. The cheapest rung meeting regime rule v2's pilot conditions (the reference fits its \\
-      training set, both arms' final train metric is budget-robust, every pilot trains) is chosen. Writes \\
+      evaluates the test split: pilots are scored on images of the training pool their subset leaves out. The \\
+      cheapest rung meeting regime rule v3's pilot conditions (the reference fits its training set, both arms' \\
+      final held-out score is budget-robust, every pilot trains) is chosen. Writes \\
       Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \\
-      then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate).
+      then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate); a record made \\
+      under rule v2 (no held-out score) may be re-scored once with its own pilot seeds and rungs (--rescore).
       """)
   @Argument(help: "Experiment ids or spec paths.") var experiments: [String]
   @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
@@ -23,12 +25,18 @@ struct Calibrate: ParsableCommand {
   var recalibrate = false
   @Option(help: "Pilot seeds of a recalibration, comma-separated (disjoint from the verdict's and the first pilot's).")
   var pilotSeeds: String?
+  @Flag(
+    help: ArgumentHelp(
+      "Re-score a rule-v2 record (pilots without a held-out score): the same pilot seeds and rungs, so the same "
+        + "trainings, scored on held-out images as rule v3 reads them; once, logged in the record."))
+  var rescore = false
   @OptionGroup var paths: Paths
 
   func validate() throws {
     if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
     if pilotSeeds != nil && !recalibrate { throw ValidationError("--pilot-seeds goes with --recalibrate") }
     if recalibrate && pilotSeeds == nil { throw ValidationError("--recalibrate needs fresh --pilot-seeds, e.g. 2000,2001,2002,2003,2004") }
+    if rescore && recalibrate { throw ValidationError("--rescore keeps the record's pilot seeds; it does not go with --recalibrate") }
   }
 
   func run() throws {
@@ -54,6 +62,14 @@ struct Calibrate: ParsableCommand {
           }
           var plan = spec.calibration ?? CalibrationPlan()
           plan.pilotSeeds = seeds
+          spec.calibration = plan
+        } else if rescore {
+          guard let existing else {
+            throw UserFacingError(message: "\(spec.id): nothing to re-score (no \(CalibrationFile.url(experiments: paths.experiments, id: spec.id).path))", code: 2)
+          }
+          try Self.checkRescore(existing, spec: spec)
+          var plan = spec.calibration ?? CalibrationPlan()
+          plan.pilotSeeds = existing.pilotSeeds
           spec.calibration = plan
         } else if existing != nil, !dryRun {
           throw UserFacingError(
@@ -85,8 +101,9 @@ struct Calibrate: ParsableCommand {
           ) { a, _ in a }
           file = Calibrator.assemble(
             spec: spec, specHash: hash, rungs: Array(rungs[...rung]), pilots: pilots.filter { $0.rung <= rung },
-            records: records, recalibration: recalibrate,
+            records: records, recalibration: recalibrate || (rescore && existing?.recalibration == true),
             gitCommit: ProvenanceCollector.gitCommit())
+          if rescore { file.rescoredFrom = existing?.gitCommit }
           if file.chosen != nil { break }
         }
         let url = CalibrationFile.url(experiments: paths.experiments, id: spec.id)
@@ -101,6 +118,22 @@ struct Calibrate: ParsableCommand {
           print("\(spec.id): no rung meets the conditions; wrote \(url.path) (the spec stays uncalibrated)")
         }
       }
+    }
+  }
+
+  /// A re-score trains exactly what the record's pilots trained: the record predates held-out scores, was not
+  /// re-scored before, and the spec's ladder holds the same rungs.
+  static func checkRescore(_ existing: CalibrationFile, spec: ExperimentSpec) throws {
+    if existing.rescoredFrom != nil || existing.rungs.contains(where: { $0.record.heldOutMetric != nil }) {
+      throw UserFacingError(
+        message: "\(spec.id): the calibration record already has held-out scores; nothing to re-score", code: 2)
+    }
+    let ladder = (spec.calibration ?? CalibrationPlan()).ladder
+    let recorded = existing.rungs.map(\.settings)
+    if !recorded.allSatisfy({ ladder.contains($0) }) {
+      throw UserFacingError(
+        message: "\(spec.id): calibration.ladder no longer holds every rung of the record; a re-score must train "
+          + "the same pilots (restore the ladder, or --recalibrate with fresh --pilot-seeds)", code: 2)
     }
   }
 }

@@ -30,6 +30,25 @@ import Testing
     #expect(Set(a).isSubset(of: Set(larger)))
   }
 
+  /// Held-out rows come from what the training subset leaves of the pool: disjoint from it, stratified over the
+  /// rest, capped by what is left, none when the subset is the whole pool, and the same for the same seed.
+  @Test func heldOutRowsAreTheRestOfThePoolStratified() {
+    let training = Subset.stratified(labels: labels, classes: 10, size: 100, seed: 5, role: .train)
+    let heldOut = Subset.heldOut(labels: labels, classes: 10, training: training, size: 150, seed: 5)
+    #expect(heldOut.count == 150 && Set(heldOut).count == 150)
+    #expect(Set(heldOut).isDisjoint(with: training))
+    #expect(heldOut == Subset.heldOut(labels: labels, classes: 10, training: training, size: 150, seed: 5))
+    // Stratified: each class's share of the held-out rows within one of its share of the rest of the pool.
+    let rest = labels.indices.filter { !Set(training).contains($0) }
+    for c in 0..<10 {
+      let share = Double(rest.filter { labels[$0] == Int32(c) }.count) / Double(rest.count) * 150
+      #expect(abs(Double(heldOut.filter { labels[$0] == Int32(c) }.count) - share) <= 1)
+    }
+    let everything = Subset.heldOut(labels: labels, classes: 10, training: training, size: 10_000, seed: 5)
+    #expect(everything.count == labels.count - 100)
+    #expect(Subset.heldOut(labels: labels, classes: 10, training: nil, size: 50, seed: 5).isEmpty)
+  }
+
   @Test func sizesAreValidated() throws {
     #expect(try Subset.resolve(nil, available: 10, role: .train, dataset: "d") == nil)
     #expect(try Subset.resolve(10, available: 10, role: .train, dataset: "d") == 10)

@@ -101,12 +101,13 @@ import Testing
         .met)
   }
 
-  /// Budget robustness is an equivalence test at 2.5% per side: with the true change exactly at the margin, shown
-  /// robust in at most 2.5% of pilots (+3 Monte-Carlo SE) at 5 and 20 seeds; with no change, mostly shown.
-  @Test func budgetRobustnessIsATestAtTwoAndAHalfPercent() {
+  /// Budget robustness is an equivalence test at 5% per side (two one-sided t-tests; the 90% interval within the
+  /// margin, rule v3): with the true change exactly at the margin, shown robust in at most 5% of pilots (+3
+  /// Monte-Carlo SE) at 5 and 20 seeds; with no change, mostly shown.
+  @Test func budgetRobustnessIsAnEquivalenceTestAtFivePercent() {
     var normal = NullErrorRateTests.Normal(seed: 2627)
     let experiments = 1000
-    let ceiling = 0.025 + 3 * (0.025 * 0.975 / Double(experiments)).squareRoot()
+    let ceiling = 0.05 + 3 * (0.05 * 0.95 / Double(experiments)).squareRoot()
     let gate = Regime(reference: ["regularizer.rate": .double(0)], fit: 2)
     let runs = runs().filter { $0.point == points[0].coordinates }
     for n in [5, 20] {

@@ -22,11 +22,16 @@ struct SimulatedArm {
   var bump: Double
   var sdEnd: Double
   var sdLate: Double
+  /// +1: the accuracy rises towards its asymptote; −1: it falls towards it (a held-out score that over-fitting
+  /// erodes with more budget).
+  var sign: Double = 1
 
-  /// An arm whose noise-free final accuracy changes by `delta` from a schedule of E/2 epochs to one of E.
+  /// An arm whose noise-free final accuracy changes by `delta` (either sign) from a schedule of E/2 epochs to one
+  /// of E.
   init(asymptote: Double, amplitude: Double, delta: Double, epochs: Int, bump: Double, sdEnd: Double, sdLate: Double) {
-    precondition(4 * delta < amplitude, "δ must be below B/4")
-    let x = (1 - (1 - 4 * delta / amplitude).squareRoot()) / 2
+    precondition(4 * abs(delta) < amplitude, "|δ| must be below B/4")
+    self.sign = delta < 0 ? -1 : 1
+    let x = (1 - (1 - 4 * abs(delta) / amplitude).squareRoot()) / 2
     self.asymptote = asymptote
     self.amplitude = amplitude
     self.tau = -Double(epochs) / (4 * log(x))
@@ -40,7 +45,7 @@ struct SimulatedArm {
   /// The noise-free accuracy at epoch `t` of a schedule of `length` epochs.
   func clean(_ t: Double, length: Double) -> Double {
     let s = t / 2 + length / (2 * .pi) * sin(.pi * t / length)
-    return min(100, asymptote - amplitude * exp(-s / tau) - bump * Self.rate(t, length))
+    return min(100, asymptote - sign * amplitude * exp(-s / tau) - bump * Self.rate(t, length))
   }
 
   /// One seed's train accuracy at each epoch of `evaluations` in a schedule of `length` epochs.
@@ -66,6 +71,9 @@ struct SimulatedProxy {
   var arms: [SimulatedArm]
   /// Train − test gap of each arm, in points.
   var gaps: [Double]
+  /// Each arm's held-out accuracy after a complete schedule (no annealing bump: it is read at the end only), with
+  /// its own E/2 → E change — generalisation can have settled while the train accuracy still climbs, or not.
+  var heldOut: [SimulatedArm] = []
 
   /// Verdict runs: seeds 0…4, E epochs, cosine, train and test accuracy at E/10, 2E/10, …, E.
   func runs(normal: inout NullErrorRateTests.Normal) -> [RunRecord] {
@@ -91,31 +99,42 @@ struct SimulatedProxy {
     }
   }
 
-  /// The pilot: for each arm, seeds 100…104 each trained to the end of a schedule of E/2 and of E epochs.
-  func calibration(normal: inout NullErrorRateTests.Normal) -> CalibrationRecord {
+  /// The pilot: for each arm, seeds 100…104 each trained to the end of a schedule of E/2 and of E epochs, scored
+  /// on the training set and, with `scoredHeldOut`, on held-out images (as `dropbench calibrate` records since
+  /// rule v3); without, the record is a v2 one and condition (c) reads the train metric.
+  func calibration(normal: inout NullErrorRateTests.Normal, scoredHeldOut: Bool = false) -> CalibrationRecord {
     CalibrationRecord(
-      metric: "train_accuracy",
-      arms: zip(Self.points, arms).map { point, arm in
+      metric: "train_accuracy", heldOutMetric: scoredHeldOut ? "heldout_accuracy" : nil,
+      arms: zip(Self.points, arms.indices).map { point, i in
         let budgets = [epochs / 2, epochs].map { length in
-          CalibrationRecord.Budget(
-            epochs: length,
-            finals: Dictionary(
-              uniqueKeysWithValues: (100..<100 + Self.seeds).map { seed in
-                (seed, arm.trajectory([length], length: length, normal: &normal)[0])
-              }))
+          var finals: [Int: Double] = [:]
+          var held: [Int: Double] = [:]
+          for seed in 100..<100 + Self.seeds {
+            finals[seed] = arms[i].trajectory([length], length: length, normal: &normal)[0]
+            if scoredHeldOut { held[seed] = heldOut[i].trajectory([length], length: length, normal: &normal)[0] }
+          }
+          return CalibrationRecord.Budget(epochs: length, finals: finals, heldOut: scoredHeldOut ? held : nil)
         }
         return CalibrationRecord.Arm(point: point.coordinates, budgets: budgets)
       })
   }
 
-  /// The noise-free E/2 → E change of each arm's final train accuracy.
-  var cleanChanges: [Double] {
-    arms.map {
-      $0.clean(Double(epochs), length: Double(epochs)) - $0.clean(Double(epochs / 2), length: Double(epochs / 2))
-    }
+  static func change(_ arm: SimulatedArm, epochs: Int) -> Double {
+    arm.clean(Double(epochs), length: Double(epochs)) - arm.clean(Double(epochs / 2), length: Double(epochs / 2))
   }
 
-  enum Family { case converged, drifting }
+  /// The noise-free E/2 → E change of each arm's final train accuracy.
+  var cleanChanges: [Double] { arms.map { Self.change($0, epochs: epochs) } }
+
+  /// The noise-free E/2 → E change of each arm's final held-out accuracy.
+  var cleanHeldOutChanges: [Double] { heldOut.map { Self.change($0, epochs: epochs) } }
+
+  /// converged: train and held-out settled; drifting: the train accuracy moves by 2–4 pt and the held-out one by
+  /// 2–4 pt too (v2 and v3 must both reject); memorizing: the regularized arm's train accuracy still climbs 1.5–4
+  /// pt while its held-out accuracy — what the claim compares — has settled (v3 must accept; v2 rejects);
+  /// generalizing: the train accuracy has settled but the held-out accuracy still moves 2–4 pt (v3 must reject;
+  /// v2 cannot see it).
+  enum Family { case converged, drifting, memorizing, generalizing }
 
   /// A random proxy of `family`. Converged: both arms end within 0.4 pt between E/2 and E, the reference near
   /// 100%. Drifting: the reference, the regularized arm or both change by 2–4 pt.
@@ -128,19 +147,37 @@ struct SimulatedProxy {
       lo + (hi - lo) * Double(normal.rng.next() >> 11) / 9_007_199_254_740_992
     }
     let epochs = [30, 60, 100][Int(normal.rng.next() % 3)]
-    let drifting: (Bool, Bool) =
-      family == .converged ? (false, false) : [(true, false), (false, true), (true, true)][Int(normal.rng.next() % 3)]
+    // Which arm (reference, regularized) moves: in train accuracy, and in held-out accuracy.
+    let either = [(true, false), (false, true), (true, true)][Int(normal.rng.next() % 3)]
+    let (trainMoves, heldOutMoves): ((Bool, Bool), (Bool, Bool)) =
+      switch family {
+      case .converged: ((false, false), (false, false))
+      case .drifting: (either, either)
+      case .memorizing: ((false, true), (false, false))
+      case .generalizing: ((false, false), either)
+      }
     func arm(reference: Bool, drifts: Bool) -> SimulatedArm {
       // A reference above 100 saturates (accuracy is capped), as the MLP references at 100% do; a drifting arm's
-      // final accuracy stays under the cap so its 2–4 pt change is real.
+      // final accuracy stays under the cap so its change is real.
       let asymptote = reference ? (drifts ? uniform(99, 100) : uniform(99.6, 101)) : uniform(88, 99.5)
+      let climb = family == .memorizing ? uniform(1.5, 4) : uniform(2, 4)
       return SimulatedArm(
-        asymptote: asymptote, amplitude: uniform(20, 60), delta: drifts ? uniform(2, 4) : uniform(0.02, 0.4),
+        asymptote: asymptote, amplitude: uniform(20, 60), delta: drifts ? climb : uniform(0.02, 0.4),
         epochs: epochs, bump: quiet ? uniform(0.5, 4) : uniform(2.5, 12), sdEnd: uniform(0.05, 0.2),
         sdLate: quiet ? uniform(0.1, 0.3) : uniform(0.15, 1.4))
     }
+    // Held-out accuracy: read at the end of a schedule only (no bump); its seed spread is a test accuracy's,
+    // 0.1–0.3 pt on 10,000 held-out images; a settled arm moves by at most 0.3 pt in either direction.
+    func heldOutArm(drifts: Bool) -> SimulatedArm {
+      let delta = drifts ? uniform(2, 4) : uniform(0.02, 0.3)
+      return SimulatedArm(
+        asymptote: uniform(80, 90), amplitude: uniform(20, 40), delta: normal.rng.next() % 4 == 0 ? -delta : delta,
+        epochs: epochs, bump: 0, sdEnd: uniform(0.1, 0.3), sdLate: 0)
+    }
     return SimulatedProxy(
-      epochs: epochs, arms: [arm(reference: true, drifts: drifting.0), arm(reference: false, drifts: drifting.1)],
-      gaps: [uniform(5, 15), uniform(3, 12)])
+      epochs: epochs,
+      arms: [arm(reference: true, drifts: trainMoves.0), arm(reference: false, drifts: trainMoves.1)],
+      gaps: [uniform(5, 15), uniform(3, 12)],
+      heldOut: [heldOutArm(drifts: heldOutMoves.0), heldOutArm(drifts: heldOutMoves.1)])
   }
 }

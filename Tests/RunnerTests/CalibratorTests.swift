@@ -89,6 +89,9 @@ import Testing
     #expect(!metrics.contains { $0.hasPrefix("test_") || $0 == "dice" || $0 == "mse" || $0 == "iou" })
     #expect(pilot.epochs.map(\.trainLoss) == normal.epochs.map(\.trainLoss))
     #expect(pilot.final["train_accuracy"] == normal.final["train_accuracy"])
+    // Scored instead on held-out images of the training pool (rule v3's condition (c)); a verdict run is not.
+    #expect(pilot.final["heldout_accuracy"] != nil && pilot.final["heldout_loss"] != nil)
+    #expect(!normal.final.keys.contains { $0.hasPrefix("heldout_") })
   }
 
   /// The file: the cheapest rung meeting the conditions is chosen; a rung whose pilots are missing does not meet.
@@ -115,5 +118,40 @@ import Testing
     let missing = Calibrator.assemble(
       spec: spec, specHash: "h", rungs: rungs, pilots: pilots, records: partial, recalibration: false, gitCommit: "c")
     #expect(missing.chosen == nil)
+  }
+
+  /// Rule v3: pilots scored on held-out images are judged on that score. A regularized arm still climbing 3–6 pt on
+  /// its training set from E/2 to E while its held-out accuracy stays put meets (c); the same pilots without a
+  /// held-out score are judged on the train metric, as under v2, and do not.
+  @Test func budgetRobustnessReadsTheHeldOutScoreWhenThePilotsHaveOne() throws {
+    let spec = try ExperimentSpec.parse(yaml: Self.spec)
+    let (rungs, pilots) = try Calibrator.pilots(
+      spec: spec, catalog: CatalogBuilder.catalog, kernels: KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2"))
+    func records(heldOut: Bool) -> [String: RunRecord] {
+      var out: [String: RunRecord] = [:]
+      for p in pilots {
+        let jitter = Double(p.seed - 100) * 0.05
+        // A record belongs to its training (rungs share schedules: rung 1's E/2 is rung 0's E), so the figures
+        // depend on the epochs alone: train 88 → 94 → 97% at 2, 4, 8 epochs; held-out 85% give or take 0.08.
+        let train = p.isReference ? 100 : 100 - 24 / Double(p.epochs) + jitter
+        var final = ["train_accuracy": train, "train_loss": 0.01]
+        if heldOut { final["heldout_accuracy"] = 85 + jitter + 0.01 * Double(p.epochs) }
+        out[p.key] = RunRecord(
+          key: p.key, point: p.point.coordinates, seed: p.seed, config: p.config.tree, status: .ok,
+          epochs: [EpochMetrics(epoch: p.epochs, trainLoss: 0.01, metrics: final)], final: final, wallSeconds: 1)
+      }
+      return out
+    }
+    let v3 = Calibrator.assemble(
+      spec: spec, specHash: "h", rungs: rungs, pilots: pilots, records: records(heldOut: true), recalibration: false,
+      gitCommit: "c")
+    #expect(v3.chosen == 0, "\(v3.rungs.map(\.why))")
+    #expect(v3.rungs[0].record.heldOutMetric == "heldout_accuracy")
+    #expect(v3.rungs[0].rows.allSatisfy { $0.budgetMetric == "heldout_accuracy" })
+    let v2 = Calibrator.assemble(
+      spec: spec, specHash: "h", rungs: rungs, pilots: pilots, records: records(heldOut: false), recalibration: false,
+      gitCommit: "c")
+    #expect(v2.chosen == nil && v2.rungs[0].record.heldOutMetric == nil, "\(v2.rungs.map(\.why))")
+    #expect(v2.rungs[0].why.contains { $0.contains("train_accuracy") }, "\(v2.rungs[0].why)")
   }
 }

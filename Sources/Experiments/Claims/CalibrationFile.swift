@@ -1,7 +1,7 @@
 import Foundation
 
 /// What `dropbench calibrate` found for one spec: every rung tried (settings, cost, the pilot's figures, whether it
-/// meets the pilot conditions of regime rule v2), the rung chosen, the pilot seeds. Written to
+/// meets the pilot conditions of the regime rule), the rung chosen, the pilot seeds. Written to
 /// `Experiments/calibration/<id>.json` and committed before the verdict runs; the regime gate reads the chosen
 /// rung's `record`.
 public struct CalibrationFile: Codable, Sendable, Equatable {
@@ -13,7 +13,7 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
     /// E, the verdict runs' epochs; the pilot trains E/2 and E.
     public var epochs: Int
     public var record: CalibrationRecord
-    /// Regime v2 on the pilot's E schedules (no test metric, so over-fitting is left to the verdict runs).
+    /// The regime on the pilot's E schedules (no test metric, so over-fitting is left to the verdict runs).
     public var rows: [RegimeReport.Row]
     public var meets: Bool
     /// Why it does not meet the conditions, one line each (empty when it does).
@@ -37,6 +37,9 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
   public var chosen: Int?
   /// A second calibration with fresh pilot seeds (allowed once; the page says so).
   public var recalibration: Bool
+  /// Set when this record re-scores one made under rule v2 (`calibrate --rescore`): the same pilot seeds and rungs,
+  /// so the same trainings, now also scored on held-out images; the commit of the record it replaces.
+  public var rescoredFrom: String?
   public var gitCommit: String
 
   /// The chosen rung's pilot data, for the gate.

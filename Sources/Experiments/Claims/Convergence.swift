@@ -52,6 +52,7 @@ extension Regime {
             (row.budgetChange, row.budgetLow, row.budgetHigh) = (b.change, b.low, b.high)
             row.budgetRobust = b.robust
             row.budgetNote = b.note
+            row.budgetMetric = b.metric
             applicable.append(b.robust)
           }
         } else {

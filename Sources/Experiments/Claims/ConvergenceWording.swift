@@ -1,6 +1,6 @@
 import Foundation
 
-/// The sentences of a v2 regime report: what failed, with the numbers, in the order (a) over-fitting,
+/// The sentences of a regime report (rule v2, and v3 with its held-out budget condition): what failed, with the numbers, in the order (a) over-fitting,
 /// (d) trainability, (b) fit, (c) budget robustness, (e) settled loss; or what was shown.
 struct ConvergenceWording {
   let regime: Regime
@@ -106,7 +106,7 @@ struct ConvergenceWording {
     let unmeasured = budgetRows.filter { $0.budgetNote != nil }
     if calibration == nil, !unmeasured.isEmpty {
       problems.append(
-        Regime.noCalibration + " (it needs the final \(train) of the reference and the most-regularized arm "
+        Regime.noCalibration + " (it needs the final held-out score of the reference and the most-regularized arm "
           + "after complete schedules of E/2 and E epochs)")
     } else if !unmeasured.isEmpty {
       problems.append(list(unmeasured) { $0.budgetNote! })
@@ -116,18 +116,22 @@ struct ConvergenceWording {
       func changeText(_ r: RegimeReport.Row) -> String {
         signed(r.budgetChange ?? 0, percent: percent) + interval(r.budgetLow, r.budgetHigh, percent: percent)
       }
+      // What the change was measured on: the held-out metric, or the train metric where a pilot has no held-out
+      // score; named once when every arm shares it.
+      let bases = Set(measured.compactMap(\.budgetMetric))
+      let basis = bases.count == 1 ? bases.first! : bases.isEmpty ? train : bases.sorted().joined(separator: " / ")
       let moving = measured.filter { $0.shownBudgetSensitive(margin) }
       let unshown = measured.filter { !$0.shownBudgetSensitive(margin) }
       let limit = "\(threshold(margin))\(trainUnit)"
       if !moving.isEmpty {
         problems.append(
-          "\(plural(moving.count, "arm moves", "arms move")) with the budget (final \(train) changed by more than "
+          "\(plural(moving.count, "arm moves", "arms move")) with the budget (final \(basis) changed by more than "
             + "\(limit) from E/2 to E epochs: \(list(moving, changeText)))")
       }
       if !unshown.isEmpty {
         problems.append(
-          "\(plural(unshown.count, "arm is", "arms are")) not shown budget robust (the 95% interval of the E/2 → E "
-            + "change of final \(train) reaches beyond ±\(limit): \(list(unshown, changeText)))")
+          "\(plural(unshown.count, "arm is", "arms are")) not shown budget robust (the 90% interval of the E/2 → E "
+            + "change of final \(basis) reaches beyond ±\(limit): \(list(unshown, changeText)))")
       }
     }
     if annealed, !regime.mostRegularized.isEmpty, !points.contains(where: { $0.matches(regime.mostRegularized) }) {
@@ -170,8 +174,8 @@ struct ConvergenceWording {
     }
     if annealed, let margin {
       parts.append(
-        "the final \(train) of the reference and the most-regularized arm moves by at most "
-          + "\(threshold(margin))\(trainUnit) between complete schedules of E/2 and E epochs (95% interval)")
+        "the final \(calibration?.heldOutMetric ?? train) of the reference and the most-regularized arm moves by at most "
+          + "\(threshold(margin))\(trainUnit) between complete schedules of E/2 and E epochs (90% interval: an equivalence test at 5%)")
     }
     if constant {
       parts.append(

@@ -127,8 +127,8 @@ extension Regime {
   }
 
   /// The 95% t interval of the mean of `values`; nil bounds with fewer than two values.
-  static func interval(_ values: [Double]) -> (Double?, Double?) {
-    guard let half = Statistics.ciHalfWidth95(values) else { return (nil, nil) }
+  static func interval(_ values: [Double], level: Double = 0.95) -> (Double?, Double?) {
+    guard let half = Statistics.ciHalfWidth(values, level: level) else { return (nil, nil) }
     let m = Statistics.mean(values)
     return (m - half, m + half)
   }

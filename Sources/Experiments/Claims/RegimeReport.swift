@@ -40,7 +40,7 @@ public struct RegimeReport: Codable, Sendable, Equatable {
     /// (b) what the fit was read on or why the point is exempt from it.
     public var fitNote: String?
     /// (c) mean paired change of the final train metric from the E/2 to the E schedule, in its better direction
-    /// (positive: the longer schedule fits better), and its 95% interval.
+    /// (positive: the longer schedule fits better), and its 90% interval (`Regime.budgetLevel`; 95% in v2 reports).
     public var budgetChange: Double?
     public var budgetLow: Double?
     public var budgetHigh: Double?
@@ -48,6 +48,9 @@ public struct RegimeReport: Codable, Sendable, Equatable {
     public var budgetRobust: Bool?
     /// (c) why it was not measured, e.g. "budget robustness not measured — no calibration record".
     public var budgetNote: String?
+    /// (c) the metric the change was measured on (`heldout_accuracy`, or the train metric where the pilot has no
+    /// held-out score); nil when not measured.
+    public var budgetMetric: String?
     /// (e) mean least-squares fall of the training loss over the last `over` of training, and its 95% interval.
     public var lossFall: Double?
     public var lossFallLow: Double?
@@ -116,5 +119,5 @@ public struct RegimeReport: Codable, Sendable, Equatable {
   }
 
   /// The rule name v2 reports carry.
-  public static let convergenceRule = "convergence-v2"
+  public static let convergenceRule = "convergence-v3"
 }

@@ -91,10 +91,13 @@ public enum Statistics {
   }
 
   /// Half-width of the 95% confidence interval of a mean: t_{0.975, n−1} · sd / √n; nil for fewer than two values.
-  public static func ciHalfWidth95(_ values: [Double]) -> Double? {
+  public static func ciHalfWidth95(_ values: [Double]) -> Double? { ciHalfWidth(values, level: 0.95) }
+
+  /// Half-width of the two-sided `level` t-interval of the mean of `values`; nil for fewer than two.
+  public static func ciHalfWidth(_ values: [Double], level: Double) -> Double? {
     guard let sd = sampleSD(values) else { return nil }
     let n = Double(values.count)
-    return studentTQuantile(0.975, df: n - 1) * sd / n.squareRoot()
+    return studentTQuantile(1 - (1 - level) / 2, df: n - 1) * sd / n.squareRoot()
   }
 
   /// Minimum detectable effect of a paired comparison of n seeds at 5% two-sided level and 80% power:
