@@ -95,13 +95,15 @@ public enum Fmt {
 }
 
 extension Verdict {
-  /// The ReScience-style badge: `[Re]` holds, `[¬Re]` fails, `[~Re]` inconclusive, `[Re?]` proxy invalid.
+  /// The ReScience-style badge: `[Re]` holds, `[¬Re]` fails, `[~Re]` inconclusive, `[Re?]` proxy invalid, `[Re∅]`
+  /// not testable at this budget.
   public var badge: String {
     switch self {
     case .holds: return "[Re]"
     case .fails: return "[¬Re]"
     case .inconclusive: return "[~Re]"
     case .proxyInvalid: return "[Re?]"
+    case .notTestable: return "[Re∅]"
     }
   }
 }

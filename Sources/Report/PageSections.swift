@@ -22,13 +22,48 @@ extension ExperimentPage {
       for (label, effect) in ours.prefix(maxEffectRows) { s += "| ours, \(Fmt.cell(label)) | \(effect) |\n" }
       if ours.count > maxEffectRows { s += "| ours | \(ours.count - maxEffectRows) more under Comparisons |\n" }
     }
-    s += "\n"
+    s += "\n" + testabilityLines(results)
     if results.verdict.verdict == .proxyInvalid {
       let why =
         results.verdict.regime.map { $0.met ? "a compared arm does not train at these settings" : "see Regime below" }
         ?? "a compared arm does not train at these settings"
       s += "Our numbers come from a proxy outside the claim's regime (\(why)): they describe the proxy, "
       s += "not the paper's effect.\n\n"
+    }
+    return s
+  }
+
+  /// The design's minimum detectable effect beside the paper's (a spec stating `paper_effect`), and for a claim
+  /// not testable at this budget, what would test it: the seeds at which the same paired sd reaches the paper's
+  /// effect, the runs that costs at this scale, and the route (`full` scale through `dropbench submit`).
+  static func testabilityLines(_ results: ExperimentResults) -> String {
+    guard let t = results.verdict.testability else { return "" }
+    let metric = results.verdict.metric
+    let unit = Fmt.isPercent(metric) ? " pt" : ""
+    var s = ""
+    if let effect = t.paperEffect {
+      s += "The paper's effect in `\(metric)`: \(Fmt.metric(effect, metric))\(unit)"
+      if let mde = t.mde, let n = t.seeds {
+        s += "; the smallest effect this design detects (80% power, 5% two-sided, the widest undecided comparison, "
+        s += "\(n) paired seeds): \(Fmt.metric(mde, metric))\(unit)"
+      }
+      s += ".\n\n"
+    }
+    guard results.verdict.verdict == .notTestable else { return s }
+    if let premise = t.premiseMissing {
+      s += "**Not testable at this budget:** the proxy lacks a premise of the claim — \(premise). Our numbers above "
+      s += "describe the proxy only.\n\n"
+    } else {
+      let arms = results.spec.points().count
+      s += "**Not testable at this budget:** an effect of the paper's size is below what these seeds can detect. "
+      if let needed = t.seedsNeeded {
+        s += "About \(needed) seeds would detect it (the same paired spread): \(needed * arms) runs of this grid, "
+        s += "\(needed * arms - results.spec.seeds.count * arms) more than now — the `full` scale through "
+        s += "`dropbench submit` (docs/cli.md). "
+      } else {
+        s += "No seed count up to 1,000 reaches it at this spread; the claim needs a setting with less seed noise. "
+      }
+      s += "Our numbers above describe the proxy only; they neither support nor contradict the paper.\n\n"
     }
     return s
   }

@@ -17,7 +17,8 @@ public enum VerdictTable {
     s += "\(Verdict.fails.badge) fails, \(Verdict.inconclusive.badge) inconclusive; "
     s += "\(Verdict.proxyInvalid.badge) proxy invalid: the proxy is not shown to be in the regime the claim is about "
     s += "(it does not over-fit, has not converged, or a compared arm does not train at these settings), so the "
-    s += "check's outcome on it says nothing about the paper.\n\n"
+    s += "check's outcome on it says nothing about the paper; \(Verdict.notTestable.badge) not testable at this "
+    s += "budget: the seeds cannot detect an effect of the paper's size, or the proxy lacks a premise of the claim.\n\n"
     let counts = Verdict.allCases.map { v in
       "\(sorted.filter { $0.verdict.verdict == v }.count) \(v.rawValue)"
     }

@@ -94,7 +94,7 @@ import Testing
     #expect(readme.contains("| [Re] holds | default, 3 seeds |"))
     #expect(readme.contains("| [Re?] proxy invalid | default, 3 seeds |"))
     #expect(!readme.contains("[¬Re] fails |"))
-    #expect(readme.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid."))
+    #expect(readme.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid, 0 not testable."))
     // Nothing else is written: no results directory appears, and the inputs keep their stored verdicts.
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("results").path))
     #expect(before[0].verdict.verdict == .fails && before[1].verdict.verdict == .holds)

@@ -77,7 +77,7 @@ import Testing
     #expect(a.contains("95% Student-t interval"))
     #expect(a.contains("paired differences"))
     #expect(a.contains("2.5% per side") && a.contains("Holm"))
-    #expect(a.contains("2 claims: 2 holds, 0 fails, 0 inconclusive, 0 proxy invalid."))
+    #expect(a.contains("2 claims: 2 holds, 0 fails, 0 inconclusive, 0 proxy invalid, 0 not testable."))
   }
 
   @Test func paperColumnShowsTheEffectAndProxyInvalidHasItsBadge() throws {
@@ -89,7 +89,7 @@ import Testing
     #expect(row.contains("| +1.3 pt error (Fig. 1 arms) (Fig. 1) |"))
     #expect(!row.contains("dropout lowers error"))
     #expect(row.contains("| [Re?] proxy invalid |"))
-    #expect(md.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid."))
+    #expect(md.contains("2 claims: 1 holds, 0 fails, 0 inconclusive, 1 proxy invalid, 0 not testable."))
     #expect(md.contains("[Re?] proxy invalid: the proxy is not shown to be in the regime the claim is about"))
     // Without an effect the result stands in, as before.
     let met = VerdictTable.row(Fixtures.regime(gap: 13.7, lateRise: 0.2), taxonomy: taxonomy)

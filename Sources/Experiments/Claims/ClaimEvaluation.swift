@@ -10,27 +10,52 @@ import Foundation
 /// comparison. `where` restricts the points first; `by` evaluates each group separately and combines the groups
 /// like `all` (intersection–union for holds, Holm for fails).
 ///
-/// The regime is decided by rule v2 (`Convergence.swift`). `calibration` is the pilot data its budget-robustness
-/// condition needs; nothing provides it yet (a later `dropbench calibrate` will), so on an annealed schedule that
-/// condition is "not measured" and the proxy is not shown to be in regime.
+/// The regime is decided by rule v3 (`Convergence.swift`). `calibration` is the pilot data its budget-robustness
+/// condition needs (`dropbench calibrate`); without it, on an annealed schedule that condition is "not measured"
+/// and the proxy is not shown to be in regime. Last, a claim that states a paper effect or a missing premise may
+/// be `not testable` (`Testability`).
 public func evaluate(
   _ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [RunRecord], calibration: CalibrationRecord? = nil
 ) -> ClaimEvaluation {
   var evaluation = evaluate(claim.check, points: points, runs: runs)
-  guard let regime = claim.regime else { return evaluation }
-  let report = regime.evaluate(points: points, runs: runs, calibration: calibration)
-  evaluation.regime = report
-  if !report.met {
-    if evaluation.verdict == .proxyInvalid {
-      evaluation.explanation = report.summary + " " + evaluation.explanation
-    } else {
-      evaluation.checkVerdict = evaluation.verdict
-      evaluation.verdict = .proxyInvalid
-      evaluation.explanation =
-        report.summary + " The check alone would say \(evaluation.checkVerdict!.rawValue): " + evaluation.explanation
+  if let regime = claim.regime {
+    let report = regime.evaluate(points: points, runs: runs, calibration: calibration)
+    evaluation.regime = report
+    if !report.met {
+      if evaluation.verdict == .proxyInvalid {
+        evaluation.explanation = report.summary + " " + evaluation.explanation
+      } else {
+        evaluation.checkVerdict = evaluation.verdict
+        evaluation.verdict = .proxyInvalid
+        evaluation.explanation =
+          report.summary + " The check alone would say \(evaluation.checkVerdict!.rawValue): " + evaluation.explanation
+      }
     }
   }
+  if let testability = claim.testability { decideTestability(&evaluation, testability) }
   return evaluation
+}
+
+/// `not testable` (`Testability`): a missing premise always; otherwise an inconclusive check whose minimum
+/// detectable effect exceeds the paper's. Our numbers stay, as description only.
+private func decideTestability(_ evaluation: inout ClaimEvaluation, _ testability: Testability) {
+  let (report, notTestable) = testability.decide(evaluation)
+  evaluation.testability = report
+  guard notTestable else { return }
+  let numbers = evaluation.explanation
+  var why: String
+  if let premise = report.premiseMissing {
+    why = "Not testable at this budget: the proxy lacks a premise of the claim — \(premise)."
+  } else {
+    why =
+      "Not testable at this budget: with \(report.seeds ?? 0) paired seeds the smallest effect this design detects "
+      + "(80% power, 5% two-sided) is \(formatNumber(report.mde ?? 0)), above the paper's \(formatNumber(report.paperEffect ?? 0))"
+      + (report.seedsNeeded.map { "; about \($0) seeds would reach it" } ?? "; no affordable seed count reaches it")
+      + "."
+  }
+  evaluation.checkVerdict = nil
+  evaluation.verdict = .notTestable
+  evaluation.explanation = why + " Our numbers, as description only: " + numbers
 }
 
 /// The check's verdict on the runs, without the regime gate (see `evaluate(_:points:runs:)` for claims).

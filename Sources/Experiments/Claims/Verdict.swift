@@ -6,6 +6,9 @@ public enum Verdict: String, Codable, Sendable, CaseIterable {
   /// The proxy is not in the regime the claim is about (it does not over-fit, or has not converged): the check's
   /// outcome says nothing about the paper. See `Regime`.
   case proxyInvalid = "proxy invalid"
+  /// The claim cannot be tested at this budget: the design's minimum detectable effect exceeds the paper's effect,
+  /// or the proxy lacks a premise of the claim (`Testability`). Never a failure of the paper.
+  case notTestable = "not testable"
 }
 
 /// One grid point's metric across seeds. Diverged and failed runs are listed, never averaged.
@@ -155,6 +158,8 @@ public struct ClaimEvaluation: Codable, Sendable, Equatable {
   public var regime: RegimeReport?
   /// What the check alone says, when the regime gate replaced it with `proxy invalid`.
   public var checkVerdict: Verdict?
+  /// The minimum detectable effect beside the paper's, when the spec states a paper effect or a missing premise.
+  public var testability: TestabilityReport?
 
   public init(
     verdict: Verdict, explanation: String, metric: String, label: String = "", summaries: [PointSummary] = [],

@@ -44,12 +44,17 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     /// The claim as the question its figure asks ("Does test accuracy peak at an interior patch length?"); display
     /// only. Figures without one are titled "<metric> vs <axis>".
     public var question: String?
+    /// The paper's effect and any premise the proxy lacks: what decides `not testable` (`Testability`).
+    public var testability: Testability?
 
-    public init(text: String, check: ClaimCheck, regime: Regime? = nil, question: String? = nil) {
+    public init(
+      text: String, check: ClaimCheck, regime: Regime? = nil, question: String? = nil, testability: Testability? = nil
+    ) {
       self.text = text
       self.check = check
       self.regime = regime
       self.question = question
+      self.testability = testability
     }
   }
 
@@ -182,11 +187,11 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
       effect: try p.optionalString("effect"), points: points, pointsLabel: try p.optionalString("points_label"),
       values: values)
     let c = try MapReader(try r.required("claim"), path: "claim", file: file)
-    try c.checkKeys(["text", "check", "regime", "question"])
+    try c.checkKeys(["text", "check", "regime", "question"] + Testability.keys)
     claim = Claim(
       text: try c.string("text"), check: try ClaimCheck(tree: try c.required("check"), path: "claim.check", file: file),
       regime: try c.map["regime"].map { v throws(SpecError) in try Regime(tree: v, path: "claim.regime", file: file) },
-      question: try c.optionalString("question"))
+      question: try c.optionalString("question"), testability: try Testability(claim: c, file: file))
     let s = try MapReader(try r.required("setting"), path: "setting", file: file)
     try s.checkKeys(["paper", "ours"])
     setting = Setting(paper: try s.string("paper"), ours: try s.string("ours"))
@@ -241,6 +246,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     var claimMap: [String: ConfigValue] = ["text": .string(claim.text), "check": claim.check.tree]
     if let regime = claim.regime { claimMap["regime"] = regime.tree }
     if let question = claim.question { claimMap["question"] = .string(question) }
+    claimMap.merge(claim.testability?.entries ?? [:]) { a, _ in a }
     var m: [String: ConfigValue] = [
       "id": .string(id), "title": .string(title), "method": .string(method), "paper": .map(paperMap),
       "claim": .map(claimMap),
