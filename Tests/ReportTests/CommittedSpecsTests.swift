@@ -62,4 +62,26 @@ import Testing
       #expect(Set(layout.categories).count == layout.categories.count, "\(results.experimentID)")
     }
   }
+
+  /// The committed results are what this code decides from the committed specs and calibration records: the
+  /// claim each was assembled with is the spec's claim now, its calibration record is the one in
+  /// `Experiments/calibration`, and re-evaluating its runs gives its stored verdict. A rule of the gate or a spec
+  /// changed without `dropbench run <id>` re-assembling the results (it retrains nothing) fails here, so a stale
+  /// verdict cannot sit in `Reports/`.
+  @Test func everyCommittedVerdictIsWhatTheCodeDecides() throws {
+    let specs = Dictionary(uniqueKeysWithValues: try Self.specs().map { ($0.id, $0) })
+    let stored = try ResultsStore.loadAll(from: Self.root.appendingPathComponent("Reports/results"))
+    for results in stored where results.scale == "default" {
+      let current = try #require(specs[results.experimentID])
+      #expect(results.spec.claim == current.claim, "\(results.experimentID): assembled with another claim; run it again")
+      let file = Self.root.appendingPathComponent("Experiments/calibration/\(results.experimentID).json")
+      let calibration = try FileManager.default.contents(atPath: file.path).map {
+        try JSONDecoder().decode(CalibrationFile.self, from: $0)
+      }
+      #expect(results.calibration == calibration, "\(results.experimentID): assembled with another calibration record")
+      #expect(
+        results.reevaluated().verdict == results.verdict,
+        "\(results.experimentID): the stored verdict is not what this code decides; run it again")
+    }
+  }
 }
