@@ -43,11 +43,13 @@ let package = Package(
     .target(
       name: "Runner", dependencies: ["Experiments", "Support", "Tensor", "NN", "Regularizers", "Data"],
       swiftSettings: runner),
-    .target(name: "Report", dependencies: ["Experiments", "Support"]),
+    // Engine throughput on the reference workloads and the sitting beside the PyTorch peer: no orchestration.
+    .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Data"]),
+    .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "Support"]),
     .executableTarget(
       name: "dropbench",
       dependencies: [
-        "Runner", "Report", "Support", "Experiments", "Tensor", "Data",
+        "Runner", "Benchmarks", "Report", "Support", "Experiments", "Tensor", "Data",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: executable),
@@ -57,7 +59,8 @@ let package = Package(
     .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Data", "NN", "Regularizers", "Tensor"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "Experiments", "Support"]),
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Data", "Tensor"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "Benchmarks", "Experiments", "Support", "Tensor"]),
     .testTarget(name: "CLITests", dependencies: []),
   ]
 )

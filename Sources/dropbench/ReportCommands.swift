@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
       try Interrupts.critical { try ReportGeneration.writeAll(paths: paths, render: !noRender, only: only) }
       print("wrote \(paths.reports)/README.md")
       do {
-        if try PeerComparison.rewritePage(reports: URL(fileURLWithPath: paths.reports)) {
+        if try BenchPage.rewrite(reports: URL(fileURLWithPath: paths.reports)) {
           print("wrote \(paths.reports)/bench.md (from bench.json)")
         }
       } catch {

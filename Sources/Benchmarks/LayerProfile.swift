@@ -136,7 +136,7 @@ public enum LayerProfile {
     let key = RandomKey(seed: 0)
     let (network, _) = try Benchmark.model(workload, key: key.fold(.initialization))
     guard let sequential = network as? Sequential else {
-      throw RunnerError.badParameter("workload", "\(workload) is not a sequential model")
+      throw BenchmarkError("workload \(workload) is not a sequential model")
     }
     let nodes = instrument(sequential, prefix: "", depth: 0)
     func all(_ nodes: [Node]) -> [Timed] { nodes.flatMap { [$0.timed] + all($0.children) } }
