@@ -106,8 +106,15 @@ public enum BenchPage {
     guard let data = FileManager.default.contents(atPath: reports.appendingPathComponent("bench.json").path) else {
       return false
     }
-    let sitting = try JSONDecoder().decode(PeerComparison.Sitting.self, from: data)
-    try ReportWriter.writeIfChanged(Data(markdown(sitting).utf8), to: reports.appendingPathComponent("bench.md"))
+    try write(JSONDecoder().decode(PeerComparison.Sitting.self, from: data), reports: reports)
     return true
+  }
+
+  /// Writes `bench.md` for a sitting into `reports`; returns the page.
+  @discardableResult
+  public static func write(_ sitting: PeerComparison.Sitting, reports: URL) throws -> String {
+    let page = markdown(sitting)
+    try ReportWriter.writeIfChanged(Data(page.utf8), to: reports.appendingPathComponent("bench.md"))
+    return page
   }
 }

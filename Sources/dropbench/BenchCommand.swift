@@ -97,9 +97,7 @@ struct Bench: ParsableCommand {
       let dir = URL(fileURLWithPath: paths.reports)
       try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
       try AtomicFile.write(Runner.JSON.encode(sitting), to: dir.appendingPathComponent("bench.json"))
-      let md = BenchPage.markdown(sitting)
-      try AtomicFile.write(Data(md.utf8), to: dir.appendingPathComponent("bench.md"))
-      print(md, terminator: "")
+      print(try BenchPage.write(sitting, reports: dir), terminator: "")
     }
   }
 

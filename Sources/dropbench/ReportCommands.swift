@@ -53,9 +53,13 @@ struct Masks: ParsableCommand {
   func run() throws {
     try guarded {
       _ = try BLAS.configure(KernelSelection.automatic())
-      let scripts = try MaskGallery.write(
-        to: URL(fileURLWithPath: paths.reports).appendingPathComponent("figures"), render: !noRender)
-      for s in scripts { print("wrote \(s.path)") }
+      let figures = URL(fileURLWithPath: paths.reports).appendingPathComponent("figures")
+      for picture in try MaskGallery.pictures() {
+        let figure = ImageGridFigure(
+          name: picture.name, columns: picture.columns, title: picture.title,
+          panels: picture.panels.map { ImageGridFigure.Panel(title: $0.title, pixels: $0.pixels, size: $0.size) })
+        print("wrote \(try figure.write(to: figures, render: !noRender).path)")
+      }
     }
   }
 }
