@@ -35,32 +35,35 @@ let package = Package(
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
     .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN"], swiftSettings: numeric),
-    .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: numeric),
+    .target(name: "Data", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
     // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
     .target(name: "Experiments", dependencies: ["Yams"]),
-    // Running other programs (git, gnuplot, bench workloads): one helper for every module.
-    .target(name: "Support"),
+    // Running other programs (git, gnuplot, sbatch, bench workloads): one helper for every module.
+    .target(name: "Subprocesses"),
+    // SHA-256 for dataset checksums, run cache keys and source hashes.
+    .target(name: "Hashing", swiftSettings: numeric),
     .target(
-      name: "Runner", dependencies: ["Experiments", "Support", "Tensor", "NN", "Regularizers", "Data"],
+      name: "Runner", dependencies: ["Experiments", "Subprocesses", "Hashing", "Tensor", "NN", "Regularizers", "Data"],
       swiftSettings: runner),
     // Engine throughput on the reference workloads and the sitting beside the PyTorch peer: no orchestration.
     .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Data"]),
-    .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "Support"]),
+    .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "Subprocesses"]),
     .executableTarget(
       name: "dropbench",
       dependencies: [
-        "Runner", "Benchmarks", "Report", "Support", "Experiments", "Tensor", "Data",
+        "Runner", "Benchmarks", "Report", "Subprocesses", "Hashing", "Experiments", "Tensor", "Data",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: executable),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
     .testTarget(name: "RegularizersTests", dependencies: ["Regularizers", "NN", "Tensor"]),
+    .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
     .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Data", "NN", "Regularizers", "Tensor"]),
     .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Data", "Tensor"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "Benchmarks", "Experiments", "Support", "Tensor"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "Benchmarks", "Experiments", "Subprocesses", "Tensor"]),
     .testTarget(name: "CLITests", dependencies: []),
   ]
 )

@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import Hashing
 import Regularizers
 
 /// The source hash of everything that decides a run's numbers, from the source tree this binary was built from

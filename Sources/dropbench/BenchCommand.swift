@@ -5,7 +5,7 @@ import Experiments
 import Foundation
 import Report
 import Runner
-import Support
+import Subprocesses
 import Tensor
 
 struct Bench: ParsableCommand {

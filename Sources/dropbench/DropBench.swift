@@ -2,6 +2,7 @@ import ArgumentParser
 import Data
 import Experiments
 import Foundation
+import Hashing
 import Report
 import Runner
 import Tensor

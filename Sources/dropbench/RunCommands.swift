@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Data
 import Foundation
+import Hashing
 import Report
 import Runner
 import Tensor
