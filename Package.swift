@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
     .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN"], swiftSettings: numeric),
-    .target(name: "Data", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
+    .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
     // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
     .target(name: "Experiments", dependencies: ["Yams"]),
     // Running other programs (git, gnuplot, sbatch, bench workloads): one helper for every module.
@@ -43,15 +43,15 @@ let package = Package(
     // SHA-256 for dataset checksums, run cache keys and source hashes.
     .target(name: "Hashing", swiftSettings: numeric),
     .target(
-      name: "Runner", dependencies: ["Experiments", "Subprocesses", "Hashing", "Tensor", "NN", "Regularizers", "Data"],
+      name: "Runner", dependencies: ["Experiments", "Subprocesses", "Hashing", "Tensor", "NN", "Regularizers", "Datasets"],
       swiftSettings: runner),
     // Engine throughput on the reference workloads and the sitting beside the PyTorch peer: no orchestration.
-    .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Data"]),
+    .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Datasets"]),
     .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "Subprocesses"]),
     .executableTarget(
       name: "dropbench",
       dependencies: [
-        "Runner", "Benchmarks", "Report", "Subprocesses", "Hashing", "Experiments", "Tensor", "Data",
+        "Runner", "Benchmarks", "Report", "Subprocesses", "Hashing", "Experiments", "Tensor", "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: executable),
@@ -59,10 +59,10 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
     .testTarget(name: "RegularizersTests", dependencies: ["Regularizers", "NN", "Tensor"]),
     .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
-    .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
-    .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Data", "NN", "Regularizers", "Tensor"]),
-    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Data", "Tensor"]),
+    .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Datasets", "NN", "Regularizers", "Tensor"]),
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Datasets", "Tensor"]),
     .testTarget(name: "ReportTests", dependencies: ["Report", "Benchmarks", "Experiments", "Subprocesses", "Tensor"]),
     .testTarget(name: "CLITests", dependencies: []),
   ]

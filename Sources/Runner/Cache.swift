@@ -1,4 +1,3 @@
-import Data
 import Experiments
 import Foundation
 import Hashing

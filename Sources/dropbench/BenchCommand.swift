@@ -1,6 +1,6 @@
 import ArgumentParser
 import Benchmarks
-import Data
+import Datasets
 import Experiments
 import Foundation
 import Report

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Data
+import Datasets
 import Experiments
 import Foundation
 import Hashing

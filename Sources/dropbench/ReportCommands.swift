@@ -1,5 +1,4 @@
 import ArgumentParser
-import Data
 import Experiments
 import Foundation
 import Report

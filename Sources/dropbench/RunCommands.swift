@@ -1,6 +1,5 @@
 import ArgumentParser
 import Experiments
-import Data
 import Foundation
 import Hashing
 import Report

@@ -1,4 +1,4 @@
-import Data
+import Datasets
 import Testing
 
 @testable import Benchmarks

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 /// The test data file: `$DROPBENCH_DATA` or `.dropbench/data`, where `make deps` installs it.
 private let mnist5k = Result { try DatasetRegistry.load("mnist-5k") }
