@@ -142,14 +142,19 @@ extension CheckContext {
     return .success(Comparison(label: label, differences: differences))
   }
 
-  /// Decides on the paired differences of `a` and `b`, or says why they cannot be paired.
+  /// Decides on the paired differences of `a` and `b`: the rule's sentence always, its test (`decide`: verdict and
+  /// `pFails` from the differences) when there are numbers to test; or says why they cannot be paired.
   private func onPaired(
-    _ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint],
-    decide: (Comparison) -> ClaimEvaluation
+    _ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint], sentence: (Comparison) -> String,
+    decide: ([Double]) -> (verdict: Verdict, pFails: Double?)
   ) -> ClaimEvaluation {
     switch pairedDifference(a: a, b: b, points: points) {
     case .failure(let problem): return finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])
-    case .success(let c): return decide(c)
+    case .success(let c):
+      let text = sentence(c)
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, text) }
+      let (verdict, pFails) = decide(c.differences)
+      return finish(verdict, text, [c], pFails: pFails)
     }
   }
 
@@ -160,13 +165,13 @@ extension CheckContext {
   {
     onPaired(a, b, points) { c in
       let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
-      let sentence = "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
-      let up = H.oneSample(c.differences, against: margin)
-      let down = H.oneSample(c.differences, against: 0)
+      return "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
+    } decide: { d in
+      let up = H.oneSample(d, against: margin)
+      let down = H.oneSample(d, against: 0)
       let verdict: Verdict =
         (up?.greater ?? 1) < H.sideLevel ? .holds : (down?.less ?? 1) < H.sideLevel ? .fails : .inconclusive
-      return finish(verdict, sentence, [c], pFails: down?.less)
+      return (verdict, down?.less)
     }
   }
 
@@ -177,14 +182,13 @@ extension CheckContext {
     -> ClaimEvaluation
   {
     onPaired(a, b, points) { c in
-      let sentence =
-        "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
+      "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
         + "\(number(margin))\(percent ? " pt" : "")."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
-      let t = H.oneSample(c.differences, against: margin)
+    } decide: { d in
+      let t = H.oneSample(d, against: margin)
       let verdict: Verdict =
         (t?.less ?? 1) < H.equivalenceLevel ? .holds : (t?.greater ?? 1) < H.sideLevel ? .fails : .inconclusive
-      return finish(verdict, sentence, [c], pFails: t?.greater)
+      return (verdict, t?.greater)
     }
   }
 
@@ -194,12 +198,11 @@ extension CheckContext {
     -> ClaimEvaluation
   {
     onPaired(a, b, points) { c in
-      let sentence =
-        "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
+      "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
         + "\(percent ? " pt" : "")."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
-      let (holds, pFails) = tost(c.differences, margin: margin)
-      return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
+    } decide: { d in
+      let (holds, pFails) = tost(d, margin: margin)
+      return (holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, pFails)
     }
   }
 
