@@ -32,29 +32,32 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // Every number written as text goes through one formatter.
+    .target(name: "NumberFormat"),
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
     .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
-    .target(name: "Regularizers", dependencies: ["NN"], swiftSettings: numeric),
+    .target(name: "Regularizers", dependencies: ["NN", "NumberFormat"], swiftSettings: numeric),
     .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
     // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
-    .target(name: "Experiments", dependencies: ["Yams"]),
+    .target(name: "Experiments", dependencies: ["Yams", "NumberFormat"]),
     // Running other programs (git, gnuplot, sbatch, bench workloads): one helper for every module.
     .target(name: "Subprocesses"),
     // SHA-256 for dataset checksums, run cache keys and source hashes.
     .target(name: "Hashing", swiftSettings: numeric),
     .target(
-      name: "Runner", dependencies: ["Experiments", "Subprocesses", "Hashing", "Tensor", "NN", "Regularizers", "Datasets"],
+      name: "Runner", dependencies: ["Experiments", "NumberFormat", "Subprocesses", "Hashing", "Tensor", "NN", "Regularizers", "Datasets"],
       swiftSettings: runner),
     // Engine throughput on the reference workloads and the sitting beside the PyTorch peer: no orchestration.
-    .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Datasets"]),
-    .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "Subprocesses"]),
+    .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Datasets", "NumberFormat"]),
+    .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "NumberFormat", "Subprocesses"]),
     .executableTarget(
       name: "dropbench",
       dependencies: [
-        "Runner", "Benchmarks", "Report", "Subprocesses", "Hashing", "Experiments", "Tensor", "Datasets",
+        "Runner", "Benchmarks", "Report", "NumberFormat", "Subprocesses", "Hashing", "Experiments", "Tensor", "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: executable),
+    .testTarget(name: "NumberFormatTests", dependencies: ["NumberFormat"]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
     .testTarget(name: "RegularizersTests", dependencies: ["Regularizers", "NN", "Tensor"]),

@@ -6,7 +6,7 @@ import Foundation
 public enum BenchPage {
   /// `Reports/bench.md` for a sitting.
   public static func markdown(_ s: PeerComparison.Sitting) -> String {
-    func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
+    func f(_ x: Double, _ digits: Int = 0) -> String { Fmt.decimals(x, digits) }
     func range(_ values: [Double]) -> String {
       values.count < 2 ? "" : " (\(f(values.min()!))–\(f(values.max()!)))"
     }
@@ -65,7 +65,7 @@ public enum BenchPage {
 
   /// What one profile says: the table, then the step split into matrix products and everything else.
   static func profileSection(_ p: LayerProfile.Profile, sitting s: PeerComparison.Sitting) -> String {
-    func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+    func f(_ x: Double, _ digits: Int = 1) -> String { Fmt.decimals(x, digits) }
     let split = PeerComparison.StepSplit(p, peak: s.peak)
     let name = s.row(p.workload).map { "\(p.workload): \($0.description)" } ?? p.workload
     var md = "\n### \(name) — \(f(p.stepMilliseconds)) ms a step\n\n"

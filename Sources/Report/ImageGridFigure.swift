@@ -29,7 +29,7 @@ public struct ImageGridFigure: Sendable, Equatable {
     var dat = "# \(name): one block per panel (index i), \(panels.first?.size ?? 0)×\(panels.first?.size ?? 0) matrix\n"
     for panel in panels {
       for row in 0..<panel.size {
-        dat += (0..<panel.size).map { String(format: "%.4f", panel.pixels[row * panel.size + $0]) }.joined(
+        dat += (0..<panel.size).map { Fmt.decimals(Double(panel.pixels[row * panel.size + $0]), 4) }.joined(
           separator: " ")
         dat += "\n"
       }

@@ -5,13 +5,13 @@ import Foundation
 /// as a Markdown section.
 public enum SeedBudgetPage {
   public static func markdown(_ plan: SeedBudget.Plan, verdict: String) -> String {
-    func num(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0) } ?? "–" }
+    func num(_ v: Double?) -> String { v.map { Fmt.decimals($0, 2, sign: true) } ?? "–" }
     var s = "## \(plan.experimentID) (\(verdict)): \(plan.seeds) seeds × \(plan.points) grid points\n\n"
     s += "| comparison | paired seeds | Δ | MDE now | seeds to detect Δ |\n|---|--:|--:|--:|--:|\n"
     for l in plan.lines {
       let needed = l.needed.map(String.init) ?? (l.note ?? "–")
       s +=
-        "| \(l.label) | \(l.n) | \(num(l.meanDiff)) | \(l.mde.map { String(format: "%.2f", $0) } ?? "–") | \(needed) |\n"
+        "| \(l.label) | \(l.n) | \(num(l.meanDiff)) | \(l.mde.map { Fmt.decimals($0, 2) } ?? "–") | \(needed) |\n"
     }
     if let all = plan.seedsForAll {
       s += "\nEvery estimable comparison detectable at \(all) seeds"

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import NN
+import NumberFormat
 import Regularizers
 import Tensor
 
@@ -82,6 +83,6 @@ public enum MaskGallery {
   }
 
   static func format(_ score: Double) -> String {
-    score >= 1000 ? String(format: "%.1e", score) : String(format: "%.2f", score)
+    score >= 1000 ? Fmt.scientific(score, 1) : Fmt.decimals(score, 2)
   }
 }

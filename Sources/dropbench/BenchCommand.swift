@@ -3,6 +3,7 @@ import Benchmarks
 import Datasets
 import Experiments
 import Foundation
+import NumberFormat
 import Report
 import Runner
 import Subprocesses
@@ -147,6 +148,6 @@ struct Bench: ParsableCommand {
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let gib = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
     let generation = Benchmark.cpuGeneration((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
-    return "\(kernels.cpuModel)\(generation.map { " (\($0))" } ?? ""), \(cores) cores, \(String(format: "%.0f", gib)) GiB"
+    return "\(kernels.cpuModel)\(generation.map { " (\($0))" } ?? ""), \(cores) cores, \(Fmt.decimals(gib, 0)) GiB"
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Hashing
+import NumberFormat
 import Report
 import Runner
 import Tensor
@@ -109,7 +110,7 @@ enum Execution {
       }
       if plans.count > 1 {
         Swift.print(
-          "all \(plans.count) specs: estimated \(ProgressDisplay.duration(total / Double(flags.jobCount))) with "
+          "all \(plans.count) specs: estimated \(Fmt.clock(total / Double(flags.jobCount))) with "
             + "\(flags.jobCount) jobs (a run two specs share trains once, in the first)")
       }
       return 0
@@ -225,12 +226,12 @@ enum DryRun {
       if isCached { cached += 1 } else { seconds += estimate }
       let what =
         isCached ? (fromCommitted ? "committed record" : "cached") : earlier ? "trained by an earlier spec"
-        : sharesTraining ? "evaluation of a shared training" : "~\(ProgressDisplay.duration(estimate))"
+        : sharesTraining ? "evaluation of a shared training" : "~\(Fmt.clock(estimate))"
       lines.append("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(what)")
     }
     Swift.print(
       "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = "
-        + "\(plan.runs.count) runs, \(cached) cached; estimated \(ProgressDisplay.duration(seconds / Double(jobs))) "
+        + "\(plan.runs.count) runs, \(cached) cached; estimated \(Fmt.clock(seconds / Double(jobs))) "
         + "with \(jobs) jobs")
     lines.forEach { Swift.print($0) }
     return seconds

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// The decision rule of each check kind, as hypothesis tests (`HypothesisTests`). Every rule states its verdict in
 /// its doc comment and returns `pFails`, the p-value of its "fails" test, so that `all` and `by` can correct for
@@ -14,7 +15,7 @@ extension CheckContext {
       .inconclusive, "Several points share a value of \(x); add the other sweep keys to the check's by or where.", [])
   }
 
-  private func pText(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p) }
+  private func pText(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : "p = " + Fmt.decimals(p, 3) }
 
   /// Seeds finished in every given point, and each point's values on them (goal-signed when `sign` is given).
   private func matrix(_ points: [PointSummary], sign s: Double = 1) -> (seeds: [Int], rows: [[Double]]) {
@@ -28,7 +29,7 @@ extension CheckContext {
   /// T is large against its within-seed permutation distribution (p < 2.5%), fails when −T is; otherwise
   /// inconclusive. Mostly diverged points rank last: if every point on one side collapsed, that side loses.
   func bestIn(x: String, range: [Double], goal: ClaimCheck.Goal) -> ClaimEvaluation {
-    let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
+    let rangeText = "[\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]"
     func inside(_ s: PointSummary) -> Bool {
       guard let v = s.point.coordinates[x]?.asDouble else { return false }
       return v >= range[0] && v <= range[1]
@@ -243,7 +244,7 @@ extension CheckContext {
     guard let ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
     let inRange = ordered.filter { s in s.point.coordinates[x]?.asDouble.map { $0 >= range[0] && $0 <= range[1] } ?? false }
     func label(_ s: PointSummary) -> String { xName(s.point, x) }
-    let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
+    let rangeText = "[\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]"
     if let dead = inRange.first(where: \.collapsed) {
       return finish(.fails, "\(shortName(x)) \(label(dead)) in \(rangeText) mostly diverged or stalled.", [], pFails: 0)
     }
@@ -328,7 +329,7 @@ extension CheckContext {
     let verdict: Verdict = t.aLess < H.sideLevel ? .holds : t.aMore < H.sideLevel ? .fails : .inconclusive
     let sentence =
       "\(label): \(pa.sd.map(number) ?? "–") vs \(pb.sd.map(number) ?? "–") over \(rows.count) paired seeds, "
-      + "variance ratio \(String(format: "%.3g", t.ratio)); Pitman–Morgan \(pText(t.aLess)) for smaller, "
+      + "variance ratio \(Fmt.significant(t.ratio, 3)); Pitman–Morgan \(pText(t.aLess)) for smaller, "
       + "\(pText(t.aMore)) for larger."
     return finish(verdict, sentence, [c], pFails: t.aMore)
   }
