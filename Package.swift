@@ -53,7 +53,8 @@ let package = Package(
     .executableTarget(
       name: "dropbench",
       dependencies: [
-        "Runner", "Benchmarks", "Report", "NumberFormat", "Subprocesses", "Hashing", "Experiments", "Tensor", "Datasets",
+        "Runner", "Benchmarks", "Report", "NumberFormat", "Subprocesses", "Hashing", "Experiments", "Regularizers", "Tensor",
+        "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: executable),

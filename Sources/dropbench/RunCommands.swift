@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import Hashing
 import NumberFormat
+import Regularizers
 import Report
 import Runner
 import Tensor
@@ -89,7 +90,7 @@ enum Destination {
   }
 }
 
-enum Execution {
+enum RunAndReport {
   /// Plans, runs and reports the given specs. Returns the process exit code.
   static func run(specPaths: [String], flags: RunFlags, paths: Paths, strict: Bool = false) throws -> Int32 {
     let overrides = try flags.overrides.map { try Override.parse($0) }
@@ -118,7 +119,7 @@ enum Execution {
     // A regularizer that does not do what it declares (drop fraction, scaling, structure, evaluation rule) would
     // make every number it produces meaningless: refuse before training.
     for (plan, _) in plans {
-      if let failure = try Gate.check(plan).compactMap(\.failureLine).first {
+      if let failure = try Conformance.check(plan).compactMap(\.failureLine).first {
         throw UserFacingError(message: "\(plan.spec.id): \(failure)", code: 2)
       }
     }
@@ -254,7 +255,7 @@ struct Run: ParsableCommand {
     var code: Int32 = 0
     try guarded {
       let specs = try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
-      code = try Execution.run(specPaths: specs, flags: flags, paths: paths)
+      code = try RunAndReport.run(specPaths: specs, flags: flags, paths: paths)
     }
     if code != 0 { throw ExitCode(code) }
   }
@@ -289,7 +290,7 @@ struct Replicate: ParsableCommand {
     try guarded {
       var specs = try SpecFiles.all(in: paths.experiments).map { ($0, try SpecFiles.load($0).0) }
       if headline { specs = specs.filter { $0.1.headline } }
-      code = try Execution.run(specPaths: Self.order(specs), flags: flags, paths: paths, strict: strict)
+      code = try RunAndReport.run(specPaths: Self.order(specs), flags: flags, paths: paths, strict: strict)
     }
     if code != 0 { throw ExitCode(code) }
   }
