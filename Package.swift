@@ -66,8 +66,10 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Datasets", "NN", "Regularizers", "Tensor"]),
-    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Datasets", "Tensor"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "Benchmarks", "Experiments", "Subprocesses", "Tensor"]),
+    // Sittings and profiles shared by the Benchmarks and Report tests.
+    .target(name: "BenchFixtures", dependencies: ["Benchmarks", "Tensor"], path: "Tests/BenchFixtures"),
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "BenchFixtures", "Datasets", "Tensor"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "BenchFixtures", "Experiments", "Subprocesses"]),
     .testTarget(name: "CLITests", dependencies: []),
   ]
 )

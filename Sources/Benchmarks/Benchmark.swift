@@ -10,6 +10,11 @@ public enum Benchmark {
   public struct GemmResult: Codable, Sendable {
     public var n: Int
     public var gflops: Double
+
+    public init(n: Int, gflops: Double) {
+      self.n = n
+      self.gflops = gflops
+    }
   }
 
   public struct WorkloadResult: Codable, Sendable {
@@ -22,6 +27,22 @@ public enum Benchmark {
     public var percentOfPeak: Double
     public var testAccuracyAfterOneEpoch: Double
     public var peakResidentMiB: Double
+
+    public init(
+      workload: String, description: String, forwardMFLOPPerImage: Double, trainImagesPerSecond: Double,
+      evalImagesPerSecond: Double, trainGFLOPS: Double, percentOfPeak: Double, testAccuracyAfterOneEpoch: Double,
+      peakResidentMiB: Double
+    ) {
+      self.workload = workload
+      self.description = description
+      self.forwardMFLOPPerImage = forwardMFLOPPerImage
+      self.trainImagesPerSecond = trainImagesPerSecond
+      self.evalImagesPerSecond = evalImagesPerSecond
+      self.trainGFLOPS = trainGFLOPS
+      self.percentOfPeak = percentOfPeak
+      self.testAccuracyAfterOneEpoch = testAccuracyAfterOneEpoch
+      self.peakResidentMiB = peakResidentMiB
+    }
   }
 
   public struct Summary: Codable, Sendable {

@@ -31,6 +31,19 @@ public enum LayerProfile {
     public var trainingGFLOP: Double
 
     public var milliseconds: Double { forwardMilliseconds + backwardMilliseconds }
+
+    public init(
+      path: String, depth: Int, layer: String, forwardMilliseconds: Double, backwardMilliseconds: Double,
+      forwardGFLOP: Double, trainingGFLOP: Double
+    ) {
+      self.path = path
+      self.depth = depth
+      self.layer = layer
+      self.forwardMilliseconds = forwardMilliseconds
+      self.backwardMilliseconds = backwardMilliseconds
+      self.forwardGFLOP = forwardGFLOP
+      self.trainingGFLOP = trainingGFLOP
+    }
   }
 
   /// One workload's profile: rows in pre-order (each composite layer before the layers inside it).
