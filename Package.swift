@@ -32,32 +32,44 @@ let package = Package(
   targets: [
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // Every number written as text goes through one formatter.
+    .target(name: "NumberFormat"),
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
     .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
-    .target(name: "Regularizers", dependencies: ["NN"], swiftSettings: numeric),
-    .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: numeric),
+    .target(name: "Regularizers", dependencies: ["NN", "NumberFormat"], swiftSettings: numeric),
+    .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
     // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
-    .target(name: "Experiments", dependencies: ["Yams"]),
-    // Running other programs (git, gnuplot, bench workloads): one helper for every module.
-    .target(name: "Support"),
+    .target(name: "Experiments", dependencies: ["Yams", "NumberFormat"]),
+    // Running other programs (git, gnuplot, sbatch, bench workloads): one helper for every module.
+    .target(name: "Subprocesses"),
+    // SHA-256 for dataset checksums, run cache keys and source hashes.
+    .target(name: "Hashing", swiftSettings: numeric),
     .target(
-      name: "Runner", dependencies: ["Experiments", "Support", "Tensor", "NN", "Regularizers", "Data"],
+      name: "Runner", dependencies: ["Experiments", "NumberFormat", "Subprocesses", "Hashing", "Tensor", "NN", "Regularizers", "Datasets"],
       swiftSettings: runner),
-    .target(name: "Report", dependencies: ["Experiments", "Support"]),
+    // Engine throughput on the reference workloads and the sitting beside the PyTorch peer: no orchestration.
+    .target(name: "Benchmarks", dependencies: ["Tensor", "NN", "Regularizers", "Datasets", "NumberFormat"]),
+    .target(name: "Report", dependencies: ["Experiments", "Benchmarks", "NumberFormat", "Subprocesses"]),
     .executableTarget(
       name: "dropbench",
       dependencies: [
-        "Runner", "Report", "Support", "Experiments", "Tensor", "Data",
+        "Runner", "Benchmarks", "Report", "NumberFormat", "Subprocesses", "Hashing", "Experiments", "Regularizers", "Tensor",
+        "Datasets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: executable),
+    .testTarget(name: "NumberFormatTests", dependencies: ["NumberFormat"]),
     .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"]),
     .testTarget(name: "RegularizersTests", dependencies: ["Regularizers", "NN", "Tensor"]),
-    .testTarget(name: "DataTests", dependencies: ["Data", "CZlib"]),
+    .testTarget(name: "HashingTests", dependencies: ["Hashing"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "CZlib"]),
     .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
-    .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Data", "NN", "Regularizers", "Tensor"]),
-    .testTarget(name: "ReportTests", dependencies: ["Report", "Experiments", "Support"]),
+    .testTarget(name: "RunnerTests", dependencies: ["Runner", "Experiments", "Datasets", "NN", "Regularizers", "Tensor"]),
+    // Sittings and profiles shared by the Benchmarks and Report tests.
+    .target(name: "BenchFixtures", dependencies: ["Benchmarks", "Tensor"], path: "Tests/BenchFixtures"),
+    .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "BenchFixtures", "Datasets", "Tensor"]),
+    .testTarget(name: "ReportTests", dependencies: ["Report", "BenchFixtures", "Experiments", "Subprocesses"]),
     .testTarget(name: "CLITests", dependencies: []),
   ]
 )

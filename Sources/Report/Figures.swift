@@ -1,6 +1,6 @@
 import Experiments
 import Foundation
-import Support
+import Subprocesses
 
 /// The figure of one experiment: `Reports/figures/<id>.dat` (gnuplot data) and `<id>.gp` (a self-contained
 /// script writing `<id>.svg` and `<id>.png` next to itself).

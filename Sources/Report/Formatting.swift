@@ -1,33 +1,13 @@
 import Experiments
 import Foundation
+import NumberFormat
 
-/// Fixed, locale-independent number formatting shared by every report file, so the same results always give the
-/// same bytes.
-public enum Fmt {
-  /// `x` with exactly `decimals` decimals ("89.10"); never "-0.00".
-  static func fixed(_ x: Double, _ decimals: Int) -> String {
-    guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
-    let s = String(format: "%.\(decimals)f", x)
-    return isNegativeZero(s) ? String(s.dropFirst()) : s
-  }
+/// The one number formatter (`NumberFormat.Fmt`), under the name every report file uses, so that a file needs no
+/// import of its own to write a number.
+typealias Fmt = NumberFormat.Fmt
 
-  /// `x` with a sign: "+1.23", "-0.40", "0.00".
-  static func signed(_ x: Double, _ decimals: Int) -> String {
-    let s = fixed(x, decimals)
-    return s.hasPrefix("-") || isZero(s) ? s : "+" + s
-  }
-
-  /// A coordinate as written on an axis: at most 6 decimals, trailing zeros dropped ("0.1", "16", "50000").
-  static func axis(_ x: Double) -> String {
-    guard x.isFinite else { return fixed(x, 0) }
-    var s = fixed(x, 6)
-    if s.contains(".") {
-      while s.hasSuffix("0") { s.removeLast() }
-      if s.hasSuffix(".") { s.removeLast() }
-    }
-    return s == "-0" ? "0" : s
-  }
-
+/// What the reports add to it: how each metric is written and named.
+extension Fmt {
   /// Decimals for a metric: 2 for the percentages (accuracy, error, Dice, IoU), 4 for losses.
   static func decimals(for metric: String) -> Int {
     metric.contains("loss") || metric.contains("mse") ? 4 : 2
@@ -35,18 +15,6 @@ public enum Fmt {
 
   /// A metric value with its metric's decimals.
   static func metric(_ x: Double, _ metric: String) -> String { fixed(x, decimals(for: metric)) }
-
-  /// A duration: "42.0 s", "3 min 07 s", "2 h 05 min".
-  public static func duration(_ seconds: Double) -> String {
-    guard seconds.isFinite, seconds >= 0 else { return "unknown" }
-    if seconds < 60 { return fixed(seconds, 1) + " s" }
-    let total = Int(seconds.rounded())
-    let h = total / 3600
-    let m = (total % 3600) / 60
-    let s = total % 60
-    if h > 0 { return "\(h) h " + String(format: "%02d", m) + " min" }
-    return "\(m) min " + String(format: "%02d", s) + " s"
-  }
 
   /// Accuracies, errors, Dice and IoU are percentages: values read "91.20", differences "+0.60 pt".
   static func isPercent(_ metric: String) -> Bool { isPercentMetric(metric) }
@@ -72,26 +40,10 @@ public enum Fmt {
     }
   }
 
-  /// A count with thousands separators, independent of locale: "10,000".
-  static func count(_ n: Int) -> String {
-    var digits = String(n.magnitude)
-    var groups: [String] = []
-    while digits.count > 3 {
-      groups.insert(String(digits.suffix(3)), at: 0)
-      digits.removeLast(3)
-    }
-    groups.insert(digits, at: 0)
-    return (n < 0 ? "-" : "") + groups.joined(separator: ",")
-  }
-
   /// Text safe inside a Markdown table cell (pipes escaped, newlines flattened).
   static func cell(_ text: String) -> String {
     text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
   }
-
-  private static func isNegativeZero(_ s: String) -> Bool { s.hasPrefix("-") && isZero(String(s.dropFirst())) }
-
-  private static func isZero(_ s: String) -> Bool { s.allSatisfy { $0 == "0" || $0 == "." } }
 }
 
 extension Verdict {

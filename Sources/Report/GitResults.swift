@@ -1,6 +1,6 @@
 import Experiments
 import Foundation
-import Support
+import Subprocesses
 
 /// Why results could not be read from a git revision.
 public enum GitResultsError: Error, CustomStringConvertible, Equatable {

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import NumberFormat
 
 /// `Reports/README.md`: one row per experiment (sorted by id) with the claim, method, taxonomy group, the paper's
 /// effect (or result), ours, the verdict badge and the scale; plus how to read the statistics. Deterministic.
@@ -197,7 +198,7 @@ public enum VerdictTable {
         // The group, unless the label already ends with it (the names both sides share).
         let text = "(\(groups.joined(separator: ", ")))"
         let group = groups.isEmpty || c.label.hasSuffix(text) ? "" : " " + text
-        return "\(e.metric): \(c.label)\(group) \(String(format: "%+.2f [%.2f, %.2f]", d, lo, hi))"
+        return "\(e.metric): \(c.label)\(group) \(Fmt.decimals(d, 2, sign: true)) [\(Fmt.decimals(lo, 2)), \(Fmt.decimals(hi, 2))]"
       }
     }
     return walk(evaluation, check, [])

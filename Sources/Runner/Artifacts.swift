@@ -1,5 +1,5 @@
-import Data
 import Foundation
+import Hashing
 import NN
 
 /// The run cache's artifact store: named float arrays a method keeps across runs (Attentive CutMix's teacher

@@ -1,6 +1,6 @@
-import Data
 import Experiments
 import Foundation
+import Hashing
 
 /// One JSON file per finished run in `.dropbench/cache/<key>.json`. Files are written to a temporary name and
 /// renamed, so a reader sees a whole result or none. `<key>.lock` is held while a process trains the run

@@ -1,5 +1,5 @@
-import Data
 import Foundation
+import Hashing
 import Regularizers
 
 /// The source hash of everything that decides a run's numbers, from the source tree this binary was built from
@@ -8,7 +8,7 @@ import Regularizers
 /// every result's provenance as an audit trail (`verify` names a difference); cache keys use the declared
 /// `NumericsVersion` instead, so that edits which move no bit keep stored records reusable.
 public enum EngineVersion {
-  static let hashedTargets = ["Tensor", "NN", "Regularizers", "Data", "CDNNL", "CZlib"]
+  static let hashedTargets = ["Tensor", "NN", "Regularizers", "Datasets", "CDNNL", "CZlib"]
   static let hashedRunnerFiles = ["Execution.swift", "CatalogBuilder.swift", "EngineVersion.swift"]
   /// Per-method files: hashed into the keys of the runs that use the method, not into the core.
   static let methodsDirectory = "Regularizers/Methods"

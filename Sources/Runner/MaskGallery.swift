@@ -1,38 +1,45 @@
-import Data
+import Datasets
 import Foundation
-import Support
 import NN
+import NumberFormat
 import Regularizers
 import Tensor
 
 /// Pictures of what each regularizer drops, on real Fashion-MNIST test images: the seed notes' analogy (Dropout
 /// drops elements, SpatialDropout whole channels, DropBlock contiguous regions, Cutout an input patch) and
-/// Heuristic Dropout's channel choice on the feature maps of a conv layer. Writes `.dat` + `.gp` (re-rendered by
-/// `gnuplot Reports/figures/<name>.gp` alone) and renders SVG and PNG.
+/// Heuristic Dropout's channel choice on the feature maps of a conv layer. The pictures only: Report's
+/// `ImageGridFigure` writes them as gnuplot figures.
 public enum MaskGallery {
-  /// One panel: a matrix of pixel values and its title.
-  struct Panel {
-    var title: String
-    var pixels: [Float]
-    var size: Int
+  /// One panel: a square matrix of pixel values (`size` × `size`, row-major) and its title.
+  public struct Panel: Sendable, Equatable {
+    public var title: String
+    public var pixels: [Float]
+    public var size: Int
   }
 
-  /// Writes `masks-analogy` and `masks-heuristic-dropout` into `directory`; returns the script paths.
-  public static func write(to directory: URL, render: Bool) throws -> [URL] {
+  /// One picture: its file stem, panels per row, title and panels.
+  public struct Picture: Sendable, Equatable {
+    public var name: String
+    public var columns: Int
+    public var title: String
+    public var panels: [Panel]
+  }
+
+  /// `masks-analogy` and `masks-heuristic-dropout`.
+  public static func pictures() throws -> [Picture] {
     let data = try DatasetRegistry.load("fashion-mnist", options: DatasetOptions(trainSize: 1000, testSize: 1000))
     let images = data.test.images.slice(rows: 0..<4)
     let key = RandomKey(seed: 7).fold(.mask)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let analogy = try figure(
-      name: "masks-analogy", columns: 4, panels: analogyPanels(images, key: key), in: directory,
-      title: "What each method drops (4 Fashion-MNIST test images; grey = 0 after normalisation)")
-    let heuristic = try figure(
-      name: "masks-heuristic-dropout", columns: 8, panels: heuristicPanels(images.slice(rows: 0..<1)), in: directory,
-      title: "Heuristic Dropout (k = 2, top 10% of 16 channels): scores of an untrained conv3x3 layer's maps")
-    if render {
-      for script in [analogy, heuristic] { try renderScript(script) }
-    }
-    return [analogy, heuristic]
+    return [
+      Picture(
+        name: "masks-analogy", columns: 4,
+        title: "What each method drops (4 Fashion-MNIST test images; grey = 0 after normalisation)",
+        panels: analogyPanels(images, key: key)),
+      Picture(
+        name: "masks-heuristic-dropout", columns: 8,
+        title: "Heuristic Dropout (k = 2, top 10% of 16 channels): scores of an untrained conv3x3 layer's maps",
+        panels: try heuristicPanels(images.slice(rows: 0..<1))),
+    ]
   }
 
   static func analogyPanels(_ images: Tensor, key: RandomKey) -> [Panel] {
@@ -76,49 +83,6 @@ public enum MaskGallery {
   }
 
   static func format(_ score: Double) -> String {
-    score >= 1000 ? String(format: "%.1e", score) : String(format: "%.2f", score)
-  }
-
-  static func figure(name: String, columns: Int, panels: [Panel], in directory: URL, title: String) throws -> URL {
-    var dat = "# \(name): one block per panel (index i), \(panels.first?.size ?? 0)×\(panels.first?.size ?? 0) matrix\n"
-    for panel in panels {
-      for row in 0..<panel.size {
-        dat += (0..<panel.size).map { String(format: "%.4f", panel.pixels[row * panel.size + $0]) }.joined(
-          separator: " ")
-        dat += "\n"
-      }
-      dat += "\n\n"
-    }
-    let rows = (panels.count + columns - 1) / columns
-    var gp = """
-      # Re-render with: gnuplot Reports/figures/\(name).gp (from anywhere)
-      dir = system("dirname '" . ARG0 . "'")
-      cd dir
-      unset key; unset tics; unset border; unset colorbox
-      set palette grey
-      set size ratio -1
-      set cbrange [-1.5:2.5]
-      do for [term in "svg pngcairo"] {
-        if (term eq "svg") { set terminal svg size \(columns * 130),\(rows * 150 + 40) font 'DejaVu Sans,9'; set output '\(name).svg' }
-        else { set terminal pngcairo size \(columns * 130),\(rows * 150 + 40) font 'DejaVu Sans,9'; set output '\(name).png' }
-        set multiplot layout \(rows),\(columns) title "\(title)"
-
-      """
-    for (i, panel) in panels.enumerated() {
-      gp += "  set title \"\(panel.title)\"\n  plot '\(name).dat' index \(i) matrix with image\n"
-    }
-    gp += "  unset multiplot\n}\n"
-    try AtomicFile.write(Data(dat.utf8), to: directory.appendingPathComponent("\(name).dat"))
-    let script = directory.appendingPathComponent("\(name).gp")
-    try AtomicFile.write(Data(gp.utf8), to: script)
-    return script
-  }
-
-  static func renderScript(_ script: URL) throws {
-    let output = try Subprocess.run(["gnuplot", script.path])
-    if output.status != 0 {
-      throw RunnerError.workerFailed(
-        "gnuplot \(script.lastPathComponent) failed (\(output.status)): \(output.stderr) — `make deps` installs gnuplot-nox")
-    }
+    score >= 1000 ? Fmt.scientific(score, 1) : Fmt.decimals(score, 2)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// Progress of a sweep. On a terminal: one live line per experiment with runs done/total, an ETA and each running
 /// run's epoch and training loss, cut to the terminal's width (a wrapped line would leave debris at every redraw).
@@ -78,7 +79,7 @@ public final class ProgressDisplay: @unchecked Sendable {
   private func eta() -> String {
     guard finishedThisSession > 0 else { return "?" }
     let perRun = Date().timeIntervalSince(started) / Double(finishedThisSession)
-    return Self.duration(perRun * Double(toRun - finishedThisSession))
+    return Fmt.clock(perRun * Double(toRun - finishedThisSession))
   }
 
   private func draw() {
@@ -107,13 +108,9 @@ public final class ProgressDisplay: @unchecked Sendable {
   }
 
   static func loss(_ value: Double) -> String {
-    value >= 100 ? String(Int(value.rounded())) : String(format: value >= 1 ? "%.2f" : "%.3f", value)
+    value >= 100 ? String(Int(value.rounded())) : Fmt.decimals(value, value >= 1 ? 2 : 3)
   }
 
-  public static func duration(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", (s % 3600) / 60))m" }
-    if s >= 60 { return "\(s / 60)m\(String(format: "%02d", s % 60))s" }
-    return "\(s)s"
-  }
+  /// `Fmt.clock`, as `calibrate` calls it.
+  public static func duration(_ seconds: Double) -> String { Fmt.clock(seconds) }
 }

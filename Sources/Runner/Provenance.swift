@@ -1,6 +1,6 @@
 import Experiments
 import Foundation
-import Support
+import Subprocesses
 import Tensor
 
 /// Facts about where and how results were produced. Recorded, never compared bit for bit.

@@ -48,13 +48,9 @@ public final class DNNLConvolution: ConvolutionBackend {
     return Tensor(shape: g.outputShape) { y in
       x.withUnsafeBufferPointer { xp in
         weight.withUnsafeBufferPointer { wp in
-          step.src.bind(xp.baseAddress!)
-          step.src.prepare()
-          step.weights.bind(wp.baseAddress!)
-          step.weights.prepare()
-          step.dst.bind(y.baseAddress!)
           var args: [(Int32, dnnl_memory_t)] = [
-            (DNNL_ARG_SRC, step.src.memory), (DNNL_ARG_WEIGHTS, step.weights.memory), (DNNL_ARG_DST, step.dst.memory),
+            (DNNL_ARG_SRC, step.src.input(xp.baseAddress!)), (DNNL_ARG_WEIGHTS, step.weights.input(wp.baseAddress!)),
+            (DNNL_ARG_DST, step.dst.output(y.baseAddress!)),
           ]
           let run = {
             DNNL.execute(step.primitive.primitive, args)
@@ -62,9 +58,7 @@ public final class DNNLConvolution: ConvolutionBackend {
           }
           if let bias, let biasOperand = step.bias {
             bias.withUnsafeBufferPointer { bp in
-              biasOperand.bind(bp.baseAddress!)
-              biasOperand.prepare()
-              args.append((DNNL_ARG_BIAS, biasOperand.memory))
+              args.append((DNNL_ARG_BIAS, biasOperand.input(bp.baseAddress!)))
               run()
             }
           } else {
@@ -85,16 +79,12 @@ public final class DNNLConvolution: ConvolutionBackend {
     return Tensor(shape: g.inputShape) { dx in
       dy.withUnsafeBufferPointer { dyp in
         weight.withUnsafeBufferPointer { wp in
-          step.diffDst.bind(dyp.baseAddress!)
-          step.diffDst.prepare()
-          step.weights.bind(wp.baseAddress!)
-          step.weights.prepare()
-          step.diffSrc.bind(dx.baseAddress!)
           DNNL.execute(
             step.primitive.primitive,
             [
-              (DNNL_ARG_DIFF_DST, step.diffDst.memory), (DNNL_ARG_WEIGHTS, step.weights.memory),
-              (DNNL_ARG_DIFF_SRC, step.diffSrc.memory),
+              (DNNL_ARG_DIFF_DST, step.diffDst.input(dyp.baseAddress!)),
+              (DNNL_ARG_WEIGHTS, step.weights.input(wp.baseAddress!)),
+              (DNNL_ARG_DIFF_SRC, step.diffSrc.output(dx.baseAddress!)),
             ])
           step.diffSrc.finish()
         }
@@ -164,32 +154,15 @@ public final class DNNLConvolution: ConvolutionBackend {
       dy.withUnsafeBufferPointer { dyp in
         gradWeight.withUnsafeMutableBufferPointer { gw in
           // Source: the forward pass's reordered copy if it is of this very buffer and in the same layout.
-          var src = step.src.memory
-          if let (pointer, operand) = plan.lastInput, pointer == UnsafeRawPointer(xp.baseAddress!),
-            let inner = operand.innerMemory, DNNL.equal(operand.chosen, step.src.chosen)
-          {
-            src = inner
-          } else {
-            step.src.bind(xp.baseAddress!)
-            step.src.prepare()
-          }
-          var diffDst = step.diffDst.memory
-          if let shared = reorderedDiffDst, let inner = shared.innerMemory,
-            DNNL.equal(shared.chosen, step.diffDst.chosen)
-          {
-            diffDst = inner
-          } else {
-            step.diffDst.bind(dyp.baseAddress!)
-            step.diffDst.prepare()
-          }
-          step.diffWeights.bind(gw.baseAddress!)
+          let forwardCopy = plan.lastInput.flatMap { $0.0 == UnsafeRawPointer(xp.baseAddress!) ? $0.1 : nil }
           var args: [(Int32, dnnl_memory_t)] = [
-            (DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, diffDst), (DNNL_ARG_DIFF_WEIGHTS, step.diffWeights.memory),
+            (DNNL_ARG_SRC, step.src.input(xp.baseAddress!, reusing: forwardCopy)),
+            (DNNL_ARG_DIFF_DST, step.diffDst.input(dyp.baseAddress!, reusing: reorderedDiffDst)),
+            (DNNL_ARG_DIFF_WEIGHTS, step.diffWeights.output(gw.baseAddress!)),
           ]
           if let diffBias = step.diffBias {
             gradBias!.withUnsafeMutableBufferPointer { gb in
-              diffBias.bind(gb.baseAddress!)
-              args.append((DNNL_ARG_DIFF_BIAS, diffBias.memory))
+              args.append((DNNL_ARG_DIFF_BIAS, diffBias.output(gb.baseAddress!)))
               DNNL.execute(step.primitive.primitive, args)
               step.diffWeights.finish()
               diffBias.finish()

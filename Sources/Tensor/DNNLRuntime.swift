@@ -225,6 +225,27 @@ enum DNNL {
       }
     }
 
+    /// An input bound to the caller's buffer and copied into the chosen layout: the memory the primitive reads.
+    func input(_ pointer: UnsafeRawPointer) -> dnnl_memory_t {
+      bind(pointer)
+      prepare()
+      return memory
+    }
+
+    /// An input that another operand may already hold in this operand's chosen layout (its internal copy of the
+    /// same buffer): that copy, or else `input(pointer)`.
+    func input(_ pointer: UnsafeRawPointer, reusing other: Operand?) -> dnnl_memory_t {
+      if let other, let inner = other.innerMemory, DNNL.equal(other.chosen, chosen) { return inner }
+      return input(pointer)
+    }
+
+    /// An output (or accumulated gradient) bound to the caller's buffer: the memory the primitive writes; `finish`
+    /// copies it back.
+    func output(_ pointer: UnsafeRawPointer) -> dnnl_memory_t {
+      bind(pointer)
+      return memory
+    }
+
     /// Outputs: copy (or add) the primitive's result into the caller's buffer.
     func finish() {
       if role != .input, let reorder, let innerMemory {

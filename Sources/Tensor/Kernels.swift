@@ -112,4 +112,14 @@ public struct KernelInfo: Codable, Sendable, Hashable {
   public var blasConfig: String
   public var dnnlVersion: String
   public var cpuModel: String
+
+  public init(
+    selection: KernelSelection, blasCoreLoaded: String, blasConfig: String, dnnlVersion: String, cpuModel: String
+  ) {
+    self.selection = selection
+    self.blasCoreLoaded = blasCoreLoaded
+    self.blasConfig = blasConfig
+    self.dnnlVersion = dnnlVersion
+    self.cpuModel = cpuModel
+  }
 }

@@ -1,10 +1,12 @@
 import ArgumentParser
-import Data
+import Benchmarks
+import Datasets
 import Experiments
 import Foundation
+import NumberFormat
 import Report
 import Runner
-import Support
+import Subprocesses
 import Tensor
 
 struct Bench: ParsableCommand {
@@ -96,9 +98,7 @@ struct Bench: ParsableCommand {
       let dir = URL(fileURLWithPath: paths.reports)
       try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
       try AtomicFile.write(Runner.JSON.encode(sitting), to: dir.appendingPathComponent("bench.json"))
-      let md = PeerComparison.markdown(sitting)
-      try AtomicFile.write(Data(md.utf8), to: dir.appendingPathComponent("bench.md"))
-      print(md, terminator: "")
+      print(try BenchPage.write(sitting, reports: dir), terminator: "")
     }
   }
 
@@ -148,6 +148,6 @@ struct Bench: ParsableCommand {
     let cores = ProcessInfo.processInfo.activeProcessorCount
     let gib = Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30)
     let generation = Benchmark.cpuGeneration((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
-    return "\(kernels.cpuModel)\(generation.map { " (\($0))" } ?? ""), \(cores) cores, \(String(format: "%.0f", gib)) GiB"
+    return "\(kernels.cpuModel)\(generation.map { " (\($0))" } ?? ""), \(cores) cores, \(Fmt.decimals(gib, 0)) GiB"
   }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Experiments
 import Foundation
 import Runner
+import Subprocesses
 import Tensor
 
 struct Submit: ParsableCommand {
@@ -107,35 +108,19 @@ struct Submit: ParsableCommand {
 enum Sbatch {
   /// Runs `sbatch --parsable <arguments>` and returns the job id.
   static func submit(_ arguments: [String], what: String) throws -> String {
-    guard let sbatch = executable("sbatch") else {
+    guard Subprocess.onPath("sbatch") else {
       throw UserFacingError(
         message: "sbatch not found on PATH: run submit on a Slurm login node, or add --dry-run to write the scripts",
         code: 2)
     }
-    let process = Process()
-    process.executableURL = sbatch
-    process.arguments = ["--parsable"] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, let id = SlurmScript.parseJobID(output) else {
-      let reason = error.split(whereSeparator: \.isNewline).map(String.init).joined(separator: " ")
+    let output = try Subprocess.run(["sbatch", "--parsable"] + arguments)
+    guard output.status == 0, let id = SlurmScript.parseJobID(output.stdoutText) else {
+      let reason = output.stderr.split(whereSeparator: \.isNewline).map(String.init).joined(separator: " ")
       throw UserFacingError(
-        message: "sbatch rejected \(what): \(reason.isEmpty ? output : reason) (check --partition, --time and "
-          + "--cpus-per-task against sinfo)", code: 2)
+        message: "sbatch rejected \(what): \(reason.isEmpty ? output.stdoutText : reason) (check --partition, --time "
+          + "and --cpus-per-task against sinfo)", code: 2)
     }
     return id
-  }
-
-  static func executable(_ name: String) -> URL? {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent(name) }
-      .first { FileManager.default.isExecutableFile(atPath: $0.path) }
   }
 }
 

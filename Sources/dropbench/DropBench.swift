@@ -1,7 +1,8 @@
 import ArgumentParser
-import Data
+import Datasets
 import Experiments
 import Foundation
+import Hashing
 import Report
 import Runner
 import Tensor

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Regularizers
 import Runner
 
 /// `dropbench gate [name…]`: each regularizer's conformance self-test, in seconds.
@@ -23,14 +24,14 @@ struct GateCommand: ParsableCommand {
   func run() throws {
     var failed = false
     try guarded {
-      var findings: [Gate.Finding] = []
+      var findings: [Conformance.Finding] = []
       if experiments.isEmpty {
-        findings = try Gate.defaults(names)
+        findings = try Conformance.defaults(names)
       } else {
         for id in experiments {
           let (spec, _) = try SpecFiles.load(SpecFiles.resolve(id, in: experimentsDirectory))
           for scale in Set(spec.scales.keys).union(["default"]).sorted() {
-            for finding in try Gate.check(spec.plan(scale: scale, catalog: CatalogBuilder.catalog))
+            for finding in try Conformance.check(spec.plan(scale: scale, catalog: CatalogBuilder.catalog))
             where !findings.contains(where: { $0.site == finding.site && $0.parameters == finding.parameters && $0.regularizer == finding.regularizer }) {
               findings.append(finding)
             }

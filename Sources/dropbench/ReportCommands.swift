@@ -1,5 +1,4 @@
 import ArgumentParser
-import Data
 import Experiments
 import Foundation
 import Report
@@ -31,7 +30,7 @@ struct ReportCommand: ParsableCommand {
       try Interrupts.critical { try ReportGeneration.writeAll(paths: paths, render: !noRender, only: only) }
       print("wrote \(paths.reports)/README.md")
       do {
-        if try PeerComparison.rewritePage(reports: URL(fileURLWithPath: paths.reports)) {
+        if try BenchPage.rewrite(reports: URL(fileURLWithPath: paths.reports)) {
           print("wrote \(paths.reports)/bench.md (from bench.json)")
         }
       } catch {
@@ -53,9 +52,13 @@ struct Masks: ParsableCommand {
   func run() throws {
     try guarded {
       _ = try BLAS.configure(KernelSelection.automatic())
-      let scripts = try MaskGallery.write(
-        to: URL(fileURLWithPath: paths.reports).appendingPathComponent("figures"), render: !noRender)
-      for s in scripts { print("wrote \(s.path)") }
+      let figures = URL(fileURLWithPath: paths.reports).appendingPathComponent("figures")
+      for picture in try MaskGallery.pictures() {
+        let figure = ImageGridFigure(
+          name: picture.name, columns: picture.columns, title: picture.title,
+          panels: picture.panels.map { ImageGridFigure.Panel(title: $0.title, pixels: $0.pixels, size: $0.size) })
+        print("wrote \(try figure.write(to: figures, render: !noRender).path)")
+      }
     }
   }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Experiments
-import Data
 import Foundation
+import Hashing
+import NumberFormat
+import Regularizers
 import Report
 import Runner
 import Tensor
@@ -88,7 +90,7 @@ enum Destination {
   }
 }
 
-enum Execution {
+enum RunAndReport {
   /// Plans, runs and reports the given specs. Returns the process exit code.
   static func run(specPaths: [String], flags: RunFlags, paths: Paths, strict: Bool = false) throws -> Int32 {
     let overrides = try flags.overrides.map { try Override.parse($0) }
@@ -109,7 +111,7 @@ enum Execution {
       }
       if plans.count > 1 {
         Swift.print(
-          "all \(plans.count) specs: estimated \(ProgressDisplay.duration(total / Double(flags.jobCount))) with "
+          "all \(plans.count) specs: estimated \(Fmt.clock(total / Double(flags.jobCount))) with "
             + "\(flags.jobCount) jobs (a run two specs share trains once, in the first)")
       }
       return 0
@@ -117,7 +119,7 @@ enum Execution {
     // A regularizer that does not do what it declares (drop fraction, scaling, structure, evaluation rule) would
     // make every number it produces meaningless: refuse before training.
     for (plan, _) in plans {
-      if let failure = try Gate.check(plan).compactMap(\.failureLine).first {
+      if let failure = try Conformance.check(plan).compactMap(\.failureLine).first {
         throw UserFacingError(message: "\(plan.spec.id): \(failure)", code: 2)
       }
     }
@@ -225,12 +227,12 @@ enum DryRun {
       if isCached { cached += 1 } else { seconds += estimate }
       let what =
         isCached ? (fromCommitted ? "committed record" : "cached") : earlier ? "trained by an earlier spec"
-        : sharesTraining ? "evaluation of a shared training" : "~\(ProgressDisplay.duration(estimate))"
+        : sharesTraining ? "evaluation of a shared training" : "~\(Fmt.clock(estimate))"
       lines.append("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(what)")
     }
     Swift.print(
       "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = "
-        + "\(plan.runs.count) runs, \(cached) cached; estimated \(ProgressDisplay.duration(seconds / Double(jobs))) "
+        + "\(plan.runs.count) runs, \(cached) cached; estimated \(Fmt.clock(seconds / Double(jobs))) "
         + "with \(jobs) jobs")
     lines.forEach { Swift.print($0) }
     return seconds
@@ -253,7 +255,7 @@ struct Run: ParsableCommand {
     var code: Int32 = 0
     try guarded {
       let specs = try experiments.map { try SpecFiles.resolve($0, in: paths.experiments) }
-      code = try Execution.run(specPaths: specs, flags: flags, paths: paths)
+      code = try RunAndReport.run(specPaths: specs, flags: flags, paths: paths)
     }
     if code != 0 { throw ExitCode(code) }
   }
@@ -288,7 +290,7 @@ struct Replicate: ParsableCommand {
     try guarded {
       var specs = try SpecFiles.all(in: paths.experiments).map { ($0, try SpecFiles.load($0).0) }
       if headline { specs = specs.filter { $0.1.headline } }
-      code = try Execution.run(specPaths: Self.order(specs), flags: flags, paths: paths, strict: strict)
+      code = try RunAndReport.run(specPaths: Self.order(specs), flags: flags, paths: paths, strict: strict)
     }
     if code != 0 { throw ExitCode(code) }
   }

@@ -1,10 +1,7 @@
 import ArgumentParser
-import Data
 import Experiments
 import Foundation
 import Report
-import Runner
-import Tensor
 
 struct Seeds: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -39,33 +36,8 @@ struct Seeds: ParsableCommand {
       }
       guard !results.isEmpty else { throw UserFacingError(message: "no stored results to plan from", code: 2) }
       print(
-        results.map { SeedBudgetText.markdown(SeedBudget.plan($0, limit: limit), verdict: $0.verdict.verdict.rawValue) }
+        results.map { SeedBudgetPage.markdown(SeedBudget.plan($0, limit: limit), verdict: $0.verdict.verdict.rawValue) }
           .joined(separator: "\n"), terminator: "")
     }
-  }
-}
-
-enum SeedBudgetText {
-  static func markdown(_ plan: SeedBudget.Plan, verdict: String) -> String {
-    func num(_ v: Double?) -> String { v.map { String(format: "%+.2f", $0) } ?? "–" }
-    var s = "## \(plan.experimentID) (\(verdict)): \(plan.seeds) seeds × \(plan.points) grid points\n\n"
-    s += "| comparison | paired seeds | Δ | MDE now | seeds to detect Δ |\n|---|--:|--:|--:|--:|\n"
-    for l in plan.lines {
-      let needed = l.needed.map(String.init) ?? (l.note ?? "–")
-      s +=
-        "| \(l.label) | \(l.n) | \(num(l.meanDiff)) | \(l.mde.map { String(format: "%.2f", $0) } ?? "–") | \(needed) |\n"
-    }
-    if let all = plan.seedsForAll {
-      s += "\nEvery estimable comparison detectable at \(all) seeds"
-      s +=
-        all > plan.seeds
-        ? ": \(all - plan.seeds) more seed\(all - plan.seeds == 1 ? "" : "s"), \(plan.extraRuns) more runs, about "
-          + "\(Fmt.duration(plan.extraSeconds)) of "
-          + "single-core training.\n"
-        : " — the seeds there are.\n"
-    } else {
-      s += "\nNo comparison has a difference and a spread to plan from.\n"
-    }
-    return s
   }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Data
 import Experiments
 import Foundation
 import Report
@@ -11,14 +10,6 @@ struct List: ParsableCommand {
     abstract: "List the experiments, their runs per scale and last verdict.")
   @OptionGroup var paths: Paths
   @Option(help: "Output format: md or json.") var format: OutputFormat = .md
-
-  struct Row: Codable {
-    var id: String
-    var method: String
-    var title: String
-    var runs: [String: Int]
-    var verdict: String?
-  }
 
   func run() throws {
     try guarded {
@@ -39,24 +30,20 @@ struct List: ParsableCommand {
           verdicts[String(name.dropLast(5))] = "unreadable results"
         }
       }
-      var rows: [Row] = []
+      var rows: [ExperimentList.Row] = []
       for path in try SpecFiles.all(in: paths.experiments) {
         let (spec, _) = try SpecFiles.load(path)
         var runs: [String: Int] = [:]
         for scale in spec.scales.keys.sorted() {
           runs[scale] = (try? spec.plan(scale: scale, overrides: [], catalog: CatalogBuilder.catalog))?.runs.count
         }
-        rows.append(Row(id: spec.id, method: spec.method, title: spec.title, runs: runs, verdict: verdicts[spec.id]))
+        rows.append(ExperimentList.Row(id: spec.id, method: spec.method, title: spec.title, runs: runs, verdict: verdicts[spec.id]))
       }
       switch format {
       case .json:
         print(String(decoding: try Runner.JSON.encode(rows), as: UTF8.self), terminator: "")
       case .md:
-        print("| experiment | method | smoke | default | full | last verdict |\n|---|---|---|---|---|---|")
-        for r in rows {
-          let counts = ["smoke", "default", "full"].map { r.runs[$0].map(String.init) ?? "–" }
-          print("| \(r.id) | \(r.method) | \(counts.joined(separator: " | ")) | \(r.verdict ?? "not run") |")
-        }
+        print(ExperimentList.markdown(rows), terminator: "")
       }
     }
   }

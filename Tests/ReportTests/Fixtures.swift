@@ -1,6 +1,6 @@
 import Experiments
 import Foundation
-import Support
+import Subprocesses
 
 @testable import Report
 

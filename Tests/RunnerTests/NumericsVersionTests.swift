@@ -1,4 +1,4 @@
-import Data
+import Datasets
 import Experiments
 import Foundation
 import Regularizers

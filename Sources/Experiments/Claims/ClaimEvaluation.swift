@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// Decides whether a claim holds on our runs: the check's verdict, then the regime gate — when the claim states a
 /// regime and the runs are not in it, the verdict is `proxy invalid` and the check's own outcome is kept beside it.
@@ -146,8 +147,8 @@ private func combine(_ parts: [ClaimEvaluation], metric: String, what: String) -
   let failedAlone = parts.filter { $0.verdict == .fails }.count
   let correction =
     failedAlone > 0 && verdict != .fails
-    ? " After Holm's correction over the \(all.count) tests (smallest adjusted p = \(String(format: "%.3f", pFails))), no failure stands."
-    : failedAlone > 0 ? " Holm-adjusted over \(all.count) tests: p = \(String(format: "%.3f", pFails))." : ""
+    ? " After Holm's correction over the \(all.count) tests (smallest adjusted p = \(Fmt.decimals(pFails, 3))), no failure stands."
+    : failedAlone > 0 ? " Holm-adjusted over \(all.count) tests: p = \(Fmt.decimals(pFails, 3))." : ""
   var seen: Set<String> = []
   var summaries: [PointSummary] = []
   for s in parts.flatMap(\.summaries) where seen.insert("\(s.point.index) \(s.metric)").inserted {
@@ -168,9 +169,9 @@ struct CheckContext {
   /// Accuracy, error, Dice and IoU are percentages, shown with "%" and differences in "pt".
   var percent: Bool { metric.split(separator: ",").allSatisfy { isPercentMetric($0.trimmingCharacters(in: .whitespaces)) } }
 
-  func value(_ v: Double) -> String { percent ? String(format: "%.2f%%", v) : String(format: "%.4g", v) }
+  func value(_ v: Double) -> String { percent ? Fmt.decimals(v, 2) + "%" : Fmt.significant(v, 4) }
 
-  func number(_ v: Double) -> String { percent ? String(format: "%.2f", v) : String(format: "%.4g", v) }
+  func number(_ v: Double) -> String { percent ? Fmt.decimals(v, 2) : Fmt.significant(v, 4) }
 
   /// "8 (91.20% ± 0.31)": mean ± 95% CI half-width over finished seeds.
   func describe(_ s: PointSummary, as name: String) -> String {

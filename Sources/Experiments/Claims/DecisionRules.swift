@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// The decision rule of each check kind, as hypothesis tests (`HypothesisTests`). Every rule states its verdict in
 /// its doc comment and returns `pFails`, the p-value of its "fails" test, so that `all` and `by` can correct for
@@ -14,7 +15,7 @@ extension CheckContext {
       .inconclusive, "Several points share a value of \(x); add the other sweep keys to the check's by or where.", [])
   }
 
-  private func pText(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p) }
+  private func pText(_ p: Double) -> String { p < 0.001 ? "p < 0.001" : "p = " + Fmt.decimals(p, 3) }
 
   /// Seeds finished in every given point, and each point's values on them (goal-signed when `sign` is given).
   private func matrix(_ points: [PointSummary], sign s: Double = 1) -> (seeds: [Int], rows: [[Double]]) {
@@ -28,7 +29,7 @@ extension CheckContext {
   /// T is large against its within-seed permutation distribution (p < 2.5%), fails when −T is; otherwise
   /// inconclusive. Mostly diverged points rank last: if every point on one side collapsed, that side loses.
   func bestIn(x: String, range: [Double], goal: ClaimCheck.Goal) -> ClaimEvaluation {
-    let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
+    let rangeText = "[\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]"
     func inside(_ s: PointSummary) -> Bool {
       guard let v = s.point.coordinates[x]?.asDouble else { return false }
       return v >= range[0] && v <= range[1]
@@ -142,14 +143,19 @@ extension CheckContext {
     return .success(Comparison(label: label, differences: differences))
   }
 
-  /// Decides on the paired differences of `a` and `b`, or says why they cannot be paired.
+  /// Decides on the paired differences of `a` and `b`: the rule's sentence always, its test (`decide`: verdict and
+  /// `pFails` from the differences) when there are numbers to test; or says why they cannot be paired.
   private func onPaired(
-    _ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint],
-    decide: (Comparison) -> ClaimEvaluation
+    _ a: [String: ConfigValue], _ b: [String: ConfigValue], _ points: [GridPoint], sentence: (Comparison) -> String,
+    decide: ([Double]) -> (verdict: Verdict, pFails: Double?)
   ) -> ClaimEvaluation {
     switch pairedDifference(a: a, b: b, points: points) {
     case .failure(let problem): return finish(.inconclusive, "Cannot pair a with b: \(problem.text).", [])
-    case .success(let c): return decide(c)
+    case .success(let c):
+      let text = sentence(c)
+      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, text) }
+      let (verdict, pFails) = decide(c.differences)
+      return finish(verdict, text, [c], pFails: pFails)
     }
   }
 
@@ -160,13 +166,13 @@ extension CheckContext {
   {
     onPaired(a, b, points) { c in
       let marginText = margin == 0 ? "" : " (required margin \(number(margin)))"
-      let sentence = "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
-      let up = H.oneSample(c.differences, against: margin)
-      let down = H.oneSample(c.differences, against: 0)
+      return "\(c.label): a − b = \(difference(c))\(pairedText(c))\(marginText), positive = a better."
+    } decide: { d in
+      let up = H.oneSample(d, against: margin)
+      let down = H.oneSample(d, against: 0)
       let verdict: Verdict =
         (up?.greater ?? 1) < H.sideLevel ? .holds : (down?.less ?? 1) < H.sideLevel ? .fails : .inconclusive
-      return finish(verdict, sentence, [c], pFails: down?.less)
+      return (verdict, down?.less)
     }
   }
 
@@ -177,14 +183,13 @@ extension CheckContext {
     -> ClaimEvaluation
   {
     onPaired(a, b, points) { c in
-      let sentence =
-        "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
+      "\(c.label): a − b = \(difference(c))\(pairedText(c)), positive = a better; no gain means below "
         + "\(number(margin))\(percent ? " pt" : "")."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
-      let t = H.oneSample(c.differences, against: margin)
+    } decide: { d in
+      let t = H.oneSample(d, against: margin)
       let verdict: Verdict =
         (t?.less ?? 1) < H.equivalenceLevel ? .holds : (t?.greater ?? 1) < H.sideLevel ? .fails : .inconclusive
-      return finish(verdict, sentence, [c], pFails: t?.greater)
+      return (verdict, t?.greater)
     }
   }
 
@@ -194,12 +199,11 @@ extension CheckContext {
     -> ClaimEvaluation
   {
     onPaired(a, b, points) { c in
-      let sentence =
-        "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
+      "\(c.label): a − b = \(difference(c))\(pairedText(c)); equivalent means within ±\(number(margin))"
         + "\(percent ? " pt" : "")."
-      guard c.meanDiff != nil else { return decidedWithoutNumbers(c, sentence) }
-      let (holds, pFails) = tost(c.differences, margin: margin)
-      return finish(holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, sentence, [c], pFails: pFails)
+    } decide: { d in
+      let (holds, pFails) = tost(d, margin: margin)
+      return (holds ? .holds : pFails < H.sideLevel ? .fails : .inconclusive, pFails)
     }
   }
 
@@ -240,7 +244,7 @@ extension CheckContext {
     guard let ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
     let inRange = ordered.filter { s in s.point.coordinates[x]?.asDouble.map { $0 >= range[0] && $0 <= range[1] } ?? false }
     func label(_ s: PointSummary) -> String { xName(s.point, x) }
-    let rangeText = "[\(formatNumber(range[0])), \(formatNumber(range[1]))]"
+    let rangeText = "[\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]"
     if let dead = inRange.first(where: \.collapsed) {
       return finish(.fails, "\(shortName(x)) \(label(dead)) in \(rangeText) mostly diverged or stalled.", [], pFails: 0)
     }
@@ -325,7 +329,7 @@ extension CheckContext {
     let verdict: Verdict = t.aLess < H.sideLevel ? .holds : t.aMore < H.sideLevel ? .fails : .inconclusive
     let sentence =
       "\(label): \(pa.sd.map(number) ?? "–") vs \(pb.sd.map(number) ?? "–") over \(rows.count) paired seeds, "
-      + "variance ratio \(String(format: "%.3g", t.ratio)); Pitman–Morgan \(pText(t.aLess)) for smaller, "
+      + "variance ratio \(Fmt.significant(t.ratio, 3)); Pitman–Morgan \(pText(t.aLess)) for smaller, "
       + "\(pText(t.aMore)) for larger."
     return finish(verdict, sentence, [c], pFails: t.aMore)
   }

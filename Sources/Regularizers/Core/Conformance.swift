@@ -1,4 +1,5 @@
 import NN
+import NumberFormat
 import Tensor
 
 /// One property a regularizer promises, checked by the conformance gate on a probe input at a real site.
@@ -196,10 +197,8 @@ public enum Conformance {
     }
   }
 
-  static func format(_ x: Double) -> String {
-    let r = (x * 10_000).rounded() / 10_000
-    return r == r.rounded() ? String(Int(r)) : String(r)
-  }
+  /// To 4 decimals, without a trailing ".0".
+  static func format(_ x: Double) -> String { Fmt.plain((x * 10_000).rounded() / 10_000) }
 }
 
 /// One application of a plug: the factor (output / probe input) of every value it touched. Activation sites:

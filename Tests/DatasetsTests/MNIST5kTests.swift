@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 /// The test data file: `$DROPBENCH_DATA` or `.dropbench/data`, where `make deps` installs it.
 private let mnist5k = Result { try DatasetRegistry.load("mnist-5k") }
@@ -13,14 +13,14 @@ private let mnist5k = Result { try DatasetRegistry.load("mnist-5k") }
     #expect(dataset.test.images.shape == [1000, 28, 28, 1])
     #expect(classCounts(dataset.train.labels, classes: 10) == Array(repeating: 400, count: 10))
     #expect(classCounts(dataset.test.labels, classes: 10) == Array(repeating: 100, count: 10))
-    #expect(dataset.checksums == ["mnist_5k.csv.gz": MNIST5k.sha256])
+    #expect(dataset.checksums == ["mnist_5k.csv.gz": MNIST5k.file.sha256])
     #expect(try DatasetRegistry.fileChecksums("mnist-5k") == dataset.checksums)
     let train = moments(dataset.train.images.storage)
     #expect(abs(train.mean) < 1e-4 && abs(train.std - 1) < 1e-4)
   }
 
   @Test func testRowsAreEveryFifthRowOfEachClass() throws {
-    let path = MNIST5k.path(DatasetOptions())
+    let path = MNIST5k.source.path(MNIST5k.file, DatasetOptions())
     let (pixels, labels) = try MNIST5k.parse(Gzip.decompress(readFile(path), source: path), source: path)
     let dataset = try mnist5k.get()
     // The first test example is the fifth file row of its class; the first training example is file row 0.

@@ -1,6 +1,7 @@
-import Data
+import Datasets
 import Foundation
 import NN
+import NumberFormat
 import Tensor
 
 /// `dropbench bench --workload W --layers`: where one training step's time goes, layer by layer.
@@ -30,6 +31,19 @@ public enum LayerProfile {
     public var trainingGFLOP: Double
 
     public var milliseconds: Double { forwardMilliseconds + backwardMilliseconds }
+
+    public init(
+      path: String, depth: Int, layer: String, forwardMilliseconds: Double, backwardMilliseconds: Double,
+      forwardGFLOP: Double, trainingGFLOP: Double
+    ) {
+      self.path = path
+      self.depth = depth
+      self.layer = layer
+      self.forwardMilliseconds = forwardMilliseconds
+      self.backwardMilliseconds = backwardMilliseconds
+      self.forwardGFLOP = forwardGFLOP
+      self.trainingGFLOP = trainingGFLOP
+    }
   }
 
   /// One workload's profile: rows in pre-order (each composite layer before the layers inside it).
@@ -136,7 +150,7 @@ public enum LayerProfile {
     let key = RandomKey(seed: 0)
     let (network, _) = try Benchmark.model(workload, key: key.fold(.initialization))
     guard let sequential = network as? Sequential else {
-      throw RunnerError.badParameter("workload", "\(workload) is not a sequential model")
+      throw BenchmarkError("workload \(workload) is not a sequential model")
     }
     let nodes = instrument(sequential, prefix: "", depth: 0)
     func all(_ nodes: [Node]) -> [Timed] { nodes.flatMap { [$0.timed] + all($0.children) } }
@@ -162,18 +176,15 @@ public enum LayerProfile {
   /// under their parent.
   public static func table(_ profile: Profile) -> String {
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-    func num(_ v: Double, _ n: Int = 10) -> String {
-      let s = String(format: "%.3f", v)
-      return String(repeating: " ", count: max(0, n - s.count)) + s
-    }
+    func num(_ v: Double, _ n: Int = 10) -> String { Fmt.decimals(v, 3, width: n) }
     let total = profile.topLevel.reduce(0) { $0 + $1.milliseconds }
     var out = pad("#", 16) + pad("layer", 16) + "    fwd ms    bwd ms   share   GFLOP\n"
     for r in profile.rows {
       let indent = String(repeating: "  ", count: r.depth)
-      let share = r.depth == 0 ? String(format: "%7.1f%%", 100 * r.milliseconds / max(total, 1e-12)) : "        "
+      let share = r.depth == 0 ? Fmt.decimals(100 * r.milliseconds / max(total, 1e-12), 1, width: 7) + "%" : "        "
       out +=
         pad(indent + r.path, 16) + pad(indent + r.layer, 16) + num(r.forwardMilliseconds)
-        + num(r.backwardMilliseconds) + share + String(format: "%8.3f", r.forwardGFLOP) + "\n"
+        + num(r.backwardMilliseconds) + share + Fmt.decimals(r.forwardGFLOP, 3, width: 8) + "\n"
     }
     out += pad("", 16) + pad("sum of layers", 16) + num(total, 20) + " ms\n"
     out +=

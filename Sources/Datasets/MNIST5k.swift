@@ -4,41 +4,28 @@ import Foundation
 /// row-major order followed by the label, with no header.
 enum MNIST5k {
   static let name = "mnist-5k"
-  static let fileName = "mnist_5k.csv.gz"
-  static let sha256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
-  static let environmentVariable = "DROPBENCH_DATA"
-  static let installHint =
-    "install it with `make deps` (or set \(environmentVariable) to the directory holding \(fileName))"
+  static let file = PinnedFiles.File(
+    name: "mnist_5k.csv.gz", sha256: "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d")
   static let info = DatasetInfo(
     imageShape: [28, 28, 1], classes: 10, task: .classification, fullTrainSize: 4000, fullTestSize: 1000)
   static let pixels = 784
 
-  /// `options.root`, else `$DROPBENCH_DATA`, else `.dropbench/data` under the current directory.
-  static func path(_ options: DatasetOptions) -> String {
-    let root = options.root ?? ProcessInfo.processInfo.environment[environmentVariable] ?? ".dropbench/data"
-    return URL(fileURLWithPath: root).appendingPathComponent(fileName).path
-  }
+  /// In `options.root`, else `$DROPBENCH_DATA`, else `.dropbench/data` under the current directory.
+  static let source = PinnedFiles(
+    dataset: name, files: [file], environmentVariable: "DROPBENCH_DATA", defaultRoot: ".dropbench/data",
+    installHint: "install it with `make deps` (or set DROPBENCH_DATA to the directory holding \(file.name))")
 
-  static func checksums(_ options: DatasetOptions) throws -> [String: String] {
-    let path = path(options)
-    let digest = try FileAccess.digest(of: path, dataset: name, installHint: installHint)
-    guard digest == sha256 else {
-      throw DataError.checksumMismatch(path: path, expected: sha256, actual: digest, installHint: installHint)
-    }
-    return [fileName: digest]
-  }
+  static func checksums(_ options: DatasetOptions) throws -> [String: String] { try source.checksums(options) }
 
   static func load(_ options: DatasetOptions) throws -> Dataset {
-    let path = path(options)
-    let compressed = try FileAccess.read(path, dataset: name, installHint: installHint)
-    _ = try FileAccess.verify(compressed, path: path, expected: sha256, installHint: installHint)
-    let (pixelBytes, labels) = try parse(Gzip.decompress(compressed, source: path), source: path)
+    let (path, text) = try source.inflated(file, options)
+    let (pixelBytes, labels) = try parse(text, source: path)
     guard labels.count == info.fullTrainSize + info.fullTestSize else {
       throw DataError.unexpectedContents(dataset: name, reason: "\(labels.count) rows, expected 5000")
     }
     let (train, test) = try stratifiedSplit(pixelBytes: pixelBytes, labels: labels)
     return try ClassificationAssembly.assemble(
-      name: name, classes: info.classes, train: train, test: test, checksums: [fileName: sha256], options: options)
+      name: name, classes: info.classes, train: train, test: test, checksums: source.pinned, options: options)
   }
 
   /// The fixed train/test split: within each class, in file order, every fifth row is a test row. It never

@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 import Tensor
 
 /// `synthetic-regression`: a small deterministic 1-D regression set, the kind of toy data on which İrsoy &

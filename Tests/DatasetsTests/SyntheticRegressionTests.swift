@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 @Suite struct SyntheticRegressionTests {
   @Test func examplesAreFixedByTheirIndexAndTheSplitsDisjoint() throws {

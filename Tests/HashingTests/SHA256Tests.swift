@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Data
+@testable import Hashing
 
 @Suite struct SHA256Tests {
   // FIPS 180-2 appendix B / NIST CAVP examples.

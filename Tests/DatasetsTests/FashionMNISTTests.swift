@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 /// Loaded once for the whole suite: decoding 60 000 images per test would dominate the test run.
 private let fullFashionMNIST = Result { try DatasetRegistry.load("fashion-mnist") }

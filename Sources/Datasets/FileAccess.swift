@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 
 /// Reading dataset files and checking them against pinned SHA-256 digests.
 enum FileAccess {

@@ -1,5 +1,4 @@
-import Data
-import Experiments
+import Datasets
 import Foundation
 import NN
 import Regularizers
@@ -11,6 +10,11 @@ public enum Benchmark {
   public struct GemmResult: Codable, Sendable {
     public var n: Int
     public var gflops: Double
+
+    public init(n: Int, gflops: Double) {
+      self.n = n
+      self.gflops = gflops
+    }
   }
 
   public struct WorkloadResult: Codable, Sendable {
@@ -23,6 +27,22 @@ public enum Benchmark {
     public var percentOfPeak: Double
     public var testAccuracyAfterOneEpoch: Double
     public var peakResidentMiB: Double
+
+    public init(
+      workload: String, description: String, forwardMFLOPPerImage: Double, trainImagesPerSecond: Double,
+      evalImagesPerSecond: Double, trainGFLOPS: Double, percentOfPeak: Double, testAccuracyAfterOneEpoch: Double,
+      peakResidentMiB: Double
+    ) {
+      self.workload = workload
+      self.description = description
+      self.forwardMFLOPPerImage = forwardMFLOPPerImage
+      self.trainImagesPerSecond = trainImagesPerSecond
+      self.evalImagesPerSecond = evalImagesPerSecond
+      self.trainGFLOPS = trainGFLOPS
+      self.percentOfPeak = percentOfPeak
+      self.testAccuracyAfterOneEpoch = testAccuracyAfterOneEpoch
+      self.peakResidentMiB = peakResidentMiB
+    }
   }
 
   public struct Summary: Codable, Sendable {
@@ -67,10 +87,12 @@ public enum Benchmark {
   }
 
   static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
-    func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> (Site) -> Plug {
+    func regularizer(_ name: String, _ params: [String: ParameterValue]) throws -> (Site) -> Plug {
       let d = RegularizerRegistry.descriptor(name)!
-      let values = try CatalogBuilder.parameterValues(params, descriptor: d)
-      return { site in d.make(values, site) }
+      switch d.resolve(params) {
+      case .success(let values): return { site in d.make(values, site) }
+      case .failure(let message): throw BenchmarkError("regularizer parameter '\(name)': \(message)")
+      }
     }
     /// The workload's network on 28×28×1 inputs and 10 classes, `plug` choosing what goes at each site.
     func build(_ name: String, widths: [Int]? = nil, blocks: Int? = nil, plug: @escaping (Site) -> Plug? = { _ in nil })
@@ -108,8 +130,7 @@ public enum Benchmark {
       let net = try build("resnet", blocks: 1) { site in site.kind == .branch ? depth(site) : nil }
       return (net, "resnet8 + stochastic depth (p_L 0.5, linear: a third of block compute skipped on average)")
     default:
-      throw RunnerError.badParameter(
-        "workload", "unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")
+      throw BenchmarkError("unknown workload \(workload) (choices: \(workloads.joined(separator: ", ")))")
     }
   }
 
@@ -194,4 +215,10 @@ public enum Benchmark {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024
   }
+}
+
+/// A workload that cannot be built or profiled, in a sentence.
+public struct BenchmarkError: Error, CustomStringConvertible {
+  public let description: String
+  init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Hashing
 import Tensor
 
 /// `synthetic-ct-seg`: generated 64×64 CT-like slices with a binary target mask (see `CTPhantom`).

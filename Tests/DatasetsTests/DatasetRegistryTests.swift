@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 @Suite struct DatasetRegistryTests {
   @Test func namesAndInfo() throws {

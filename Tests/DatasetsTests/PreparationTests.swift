@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 @Suite struct PreparationTests {
   /// 10 classes of unequal sizes: class c has 20 + 7c members, interleaved.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 @Suite struct IDXTests {
   func bigEndian(_ value: UInt32) -> [UInt8] {

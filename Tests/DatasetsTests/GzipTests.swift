@@ -1,7 +1,7 @@
 import CZlib
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 @Suite struct GzipTests {
   /// Compresses with zlib's own gzip writer, so the test does not trust our code on both ends.

@@ -3,9 +3,10 @@ import Foundation
 import NN
 import Regularizers
 
-/// The conformance gate: each regularizer's statistical self-test (`Conformance`) at the sites and with the
-/// parameters a plan uses, or at representative sites (`dropbench gate`). `run` refuses a plan with a failure.
-public enum Gate {
+/// The conformance gate over a plan: each regularizer's statistical self-test (`Conformance.check`) at the sites
+/// and with the parameters the plan uses, or at representative sites (`dropbench gate`). `run` refuses a plan with
+/// a failure.
+extension Conformance {
   /// The self-test of one regularizer at one site with one set of parameters.
   public struct Finding: Sendable {
     public var regularizer: String
@@ -30,14 +31,14 @@ public enum Gate {
     var findings: [Finding] = []
     for run in plan.runs {
       for regularizer in run.config.regularizer.all {
-        try check(regularizer, run.config, seen: &seen, into: &findings)
+        try checkSites(regularizer, run.config, seen: &seen, into: &findings)
       }
     }
     return findings
   }
 
   /// One regularizer of a run at each of its sites, unless that (method, model, site, parameters) was seen.
-  static func check(
+  static func checkSites(
     _ regularizer: RegularizerConfig, _ config: RunConfig, seen: inout Set<String>, into findings: inout [Finding]
   ) throws {
     guard let descriptor = RegularizerRegistry.descriptor(regularizer.name),
@@ -55,7 +56,7 @@ public enum Gate {
       findings.append(
         Finding(
           regularizer: descriptor.name, site: "\(config.model.name).\(name)", parameters: text,
-          results: Conformance.check(descriptor, values, at: site)))
+          results: check(descriptor, values, at: site)))
     }
   }
 
@@ -66,11 +67,11 @@ public enum Gate {
       return d
     }
     return try chosen.map { d in
-      let site = Conformance.representativeSite(d.plugPoint)
+      let site = representativeSite(d.plugPoint)
       let values = try CatalogBuilder.parameterValues([:], descriptor: d)
       return Finding(
         regularizer: d.name, site: site.name, parameters: describe(values),
-        results: Conformance.check(d, values, at: site))
+        results: check(d, values, at: site))
     }
   }
 

@@ -5,40 +5,28 @@ import Foundation
 enum FashionMNIST {
   static let name = "fashion-mnist"
   static let defaultRoot = "/usr/share/datasets/fashion-mnist"
-  static let environmentVariable = "DROPBENCH_FASHION_MNIST"
-  static let installHint =
-    "reinstall with `make deps` (Debian package dataset-fashion-mnist), or point \(environmentVariable) at a copy"
   static let info = DatasetInfo(
     imageShape: [28, 28, 1], classes: 10, task: .classification, fullTrainSize: 60000, fullTestSize: 10000)
 
   /// The four files with the SHA-256 digests of the Debian package's copies.
-  static let files: [(name: String, sha256: String)] = [
-    ("train-images-idx3-ubyte.gz", "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
-    ("train-labels-idx1-ubyte.gz", "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
-    ("t10k-images-idx3-ubyte.gz", "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
-    ("t10k-labels-idx1-ubyte.gz", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
-  ]
+  static let source = PinnedFiles(
+    dataset: name,
+    files: [
+      .init(
+        name: "train-images-idx3-ubyte.gz", sha256: "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+      .init(
+        name: "train-labels-idx1-ubyte.gz", sha256: "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
+      .init(
+        name: "t10k-images-idx3-ubyte.gz", sha256: "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+      .init(
+        name: "t10k-labels-idx1-ubyte.gz", sha256: "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
+    ],
+    environmentVariable: "DROPBENCH_FASHION_MNIST", defaultRoot: defaultRoot,
+    installHint:
+      "reinstall with `make deps` (Debian package dataset-fashion-mnist), or point DROPBENCH_FASHION_MNIST at a copy")
+  static var files: [PinnedFiles.File] { source.files }
 
-  static func root(_ options: DatasetOptions) -> String {
-    options.root ?? ProcessInfo.processInfo.environment[environmentVariable] ?? defaultRoot
-  }
-
-  static func path(_ file: String, _ options: DatasetOptions) -> String {
-    URL(fileURLWithPath: root(options)).appendingPathComponent(file).path
-  }
-
-  static func checksums(_ options: DatasetOptions) throws -> [String: String] {
-    var result: [String: String] = [:]
-    for file in files {
-      let path = path(file.name, options)
-      let digest = try FileAccess.digest(of: path, dataset: name, installHint: installHint)
-      guard digest == file.sha256 else {
-        throw DataError.checksumMismatch(path: path, expected: file.sha256, actual: digest, installHint: installHint)
-      }
-      result[file.name] = digest
-    }
-    return result
-  }
+  static func checksums(_ options: DatasetOptions) throws -> [String: String] { try source.checksums(options) }
 
   static func load(_ options: DatasetOptions) throws -> Dataset {
     // Each file is read, hashed and inflated independently, so the four run concurrently: on two cores this
@@ -46,10 +34,7 @@ enum FashionMNIST {
     let decoded = ResultSlots<IDXArray>(count: files.count)
     DispatchQueue.concurrentPerform(iterations: files.count) { i in
       decoded.set(i) {
-        let path = path(files[i].name, options)
-        let compressed = try FileAccess.read(path, dataset: name, installHint: installHint)
-        _ = try FileAccess.verify(compressed, path: path, expected: files[i].sha256, installHint: installHint)
-        let raw = try Gzip.decompress(compressed, source: path)
+        let (path, raw) = try source.inflated(files[i], options)
         return try IDX.parse(raw, source: path, expecting: i % 2 == 0 ? .images : .labels)
       }
     }
@@ -58,7 +43,7 @@ enum FashionMNIST {
     let test = try split(images: arrays[2], labels: arrays[3], expected: info.fullTestSize)
     return try ClassificationAssembly.assemble(
       name: name, classes: info.classes, train: train, test: test,
-      checksums: Dictionary(uniqueKeysWithValues: files.map { ($0.name, $0.sha256) }), options: options)
+      checksums: source.pinned, options: options)
   }
 
   private static func split(images: IDXArray, labels: IDXArray, expected: Int) throws -> ByteSplit {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Data
+@testable import Datasets
 
 /// Per-image intensity statistics inside the target and in a ring just outside it (within `ringWidth` pixels).
 func targetContrast(images: [Float], masks: [Float], side: Int, ringWidth: Int = 3)
