@@ -110,7 +110,4 @@ public final class ProgressDisplay: @unchecked Sendable {
   static func loss(_ value: Double) -> String {
     value >= 100 ? String(Int(value.rounded())) : Fmt.decimals(value, value >= 1 ? 2 : 3)
   }
-
-  /// `Fmt.clock`, as `calibrate` calls it.
-  public static func duration(_ seconds: Double) -> String { Fmt.clock(seconds) }
 }

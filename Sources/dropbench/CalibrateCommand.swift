@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import NumberFormat
 import Runner
 import Tensor
 
@@ -81,7 +82,7 @@ struct Calibrate: ParsableCommand {
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         print("\(spec.id): \(rungs.count) rung\(rungs.count == 1 ? "" : "s"), \(pilots.count) pilot runs on seeds "
           + "\((spec.calibration ?? CalibrationPlan()).pilotSeeds.map(String.init).joined(separator: ", ")); "
-          + "estimated \(ProgressDisplay.duration(seconds / Double(workers))) with \(workers) jobs")
+          + "estimated \(Fmt.clock(seconds / Double(workers))) with \(workers) jobs")
         for (i, r) in rungs.enumerated() {
           let settings = r.settings.isEmpty ? "as written" : r.settings.keys.sorted().map { "\($0)=\(r.settings[$0]!)" }.joined(separator: ", ")
           print("  rung \(i + 1): \(settings) — E = \(r.epochs) epochs, \(r.images) images per verdict run")

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// Regime rule v2: is the proxy in the regime the claim is about — a reference that over-fits and fits its training
 /// set, trained long enough that more budget would not change the fit, every arm trainable? See `Regime` for the
@@ -139,9 +140,8 @@ extension Regime {
     }
     guard row.fits != true, let (evalLoss, trainLoss) = evalModeMismatch(runs) else { return }
     let mode = trainModeName(of: train)
-    let why = String(
-      format: "evaluation mode differs from training mode (eval-mode train loss %.3g vs %.3g in training mode)",
-      evalLoss, trainLoss)
+    let why = "evaluation mode differs from training mode (eval-mode train loss \(Fmt.significant(evalLoss, 3)) vs "
+      + "\(Fmt.significant(trainLoss, 3)) in training mode)"
     let modeValues = errors(mode)
     if !runs.isEmpty, modeValues.count == runs.count {
       read(modeValues)

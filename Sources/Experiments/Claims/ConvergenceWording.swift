@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// The sentences of a regime report (rule v2, and v3 with its held-out budget condition): what failed, with the numbers, in the order (a) over-fitting,
 /// (d) trainability, (b) fit, (c) budget robustness, (e) settled loss; or what was shown.
@@ -21,11 +22,11 @@ struct ConvergenceWording {
   var window: String { "over the last \(Int((regime.over * 100).rounded()))% of training" }
 
   func number(_ v: Double, percent: Bool) -> String {
-    percent ? String(format: "%.2f", v) : String(format: "%.3g", v)
+    percent ? Fmt.decimals(v, 2) : Fmt.significant(v, 3)
   }
 
   /// A threshold as stated ("2", "0.01"), without binary noise ("0.0918", not "0.09180000000000001").
-  func threshold(_ x: Double) -> String { x == x.rounded() ? formatNumber(x) : String(format: "%.4g", x) }
+  func threshold(_ x: Double) -> String { x == x.rounded() ? formatNumber(x) : Fmt.significant(x, 4) }
 
   func signed(_ v: Double, percent: Bool) -> String { (v >= 0 ? "+" : "") + number(v, percent: percent) }
 
@@ -51,7 +52,7 @@ struct ConvergenceWording {
       func gapText(_ r: RegimeReport.Row) -> String {
         guard let a = r.train, let b = r.test else { return "no finished runs" }
         let (first, second) = better > 0 ? (a, b) : (b, a)
-        return String(format: "%.2f − %.2f = %.2f", first, second, first - second)
+        return "\(Fmt.decimals(first, 2)) − \(Fmt.decimals(second, 2)) = \(Fmt.decimals(first - second, 2))"
           + interval(r.gapLow, r.gapHigh, percent: true)
       }
       if !short.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 extension Regime {
   /// The v1 rule (the gate before regime rule v2): over-fitting of the reference as in v2, and convergence as the
@@ -113,17 +114,17 @@ extension Regime {
   func gapText(_ r: RegimeReport.Row, better: Double) -> String {
     guard let a = r.train, let b = r.test else { return "no finished runs" }
     let (first, second) = better > 0 ? (a, b) : (b, a)
-    return String(format: "%.2f − %.2f = %.2f", first, second, first - second) + intervalText(r.gapLow, r.gapHigh)
+    return "\(Fmt.decimals(first, 2)) − \(Fmt.decimals(second, 2)) = \(Fmt.decimals(first - second, 2))" + intervalText(r.gapLow, r.gapHigh)
   }
 
   func gainText(_ r: RegimeReport.Row) -> String {
     guard let g = r.lateGain else { return "no late gain recorded" }
-    return (g >= 0 ? "+" : "") + String(format: "%.2f", g) + intervalText(r.lateGainLow, r.lateGainHigh)
+    return (g >= 0 ? "+" : "") + Fmt.decimals(g, 2) + intervalText(r.lateGainLow, r.lateGainHigh)
   }
 
   func intervalText(_ low: Double?, _ high: Double?) -> String {
     guard let low, let high else { return " (1 seed: no interval)" }
-    return String(format: " [%.2f, %.2f]", low, high)
+    return " [\(Fmt.decimals(low, 2)), \(Fmt.decimals(high, 2))]"
   }
 
   /// The 95% t interval of the mean of `values`; nil bounds with fewer than two values.
