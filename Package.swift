@@ -33,11 +33,15 @@ let package = Package(
     .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
-    .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
+    // Parameter kinds and values, sites, and what a model or a method says about itself: the one schema the spec
+    // language validates against and the engine builds from.
+    .target(name: "Schema"),
+    .target(name: "NN", dependencies: ["Tensor", "Schema"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN"], swiftSettings: numeric),
     .target(name: "Data", dependencies: ["Tensor", "CZlib"], swiftSettings: numeric),
-    // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
-    .target(name: "Experiments", dependencies: ["Yams"]),
+    // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog` of the
+    // engine's own model definitions and method descriptors, seen through `Schema`.
+    .target(name: "Experiments", dependencies: ["Schema", "Yams"]),
     // Running other programs (git, gnuplot, bench workloads): one helper for every module.
     .target(name: "Support"),
     .target(

@@ -69,7 +69,7 @@ public enum Benchmark {
   static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
     func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> (Site) -> Plug {
       let d = RegularizerRegistry.descriptor(name)!
-      let values = try CatalogBuilder.parameterValues(params, descriptor: d)
+      let values = try d.resolve(params).get()
       return { site in d.make(values, site) }
     }
     /// The workload's network on 28×28×1 inputs and 10 classes, `plug` choosing what goes at each site.

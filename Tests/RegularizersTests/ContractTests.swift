@@ -66,7 +66,7 @@ import Testing
   /// target strength.
   static func trainingStep(_ step: Int) -> StepContext { training(step: 1_000_000 + step) }
 
-  static func make(_ d: RegularizerDescriptor, _ site: Site, _ params: [String: ParameterValue] = [:]) -> Plug {
+  static func make(_ d: RegularizerDescriptor, _ site: Site, _ params: [String: ConfigValue] = [:]) -> Plug {
     d.make(params, site)
   }
 
