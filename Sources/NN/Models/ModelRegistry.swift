@@ -98,7 +98,7 @@ func convolutionWeightCount(_ parameters: [String: ConfigValue]) -> Double {
 /// The models specs refer to by name.
 public enum ModelRegistry {
   public static let all: [any ModelDefinition] = [
-    MLPModel(), CNNModel(), ResNetModel(), UNetModel(), MoEModel(), HMEModel(),
+    MLPDefinition(), CNNDefinition(), ResNetDefinition(), UNetTinyDefinition(), MoEDefinition(), HMEDefinition(),
   ]
 
   public static var names: [String] { all.map(\.name) }

@@ -3,7 +3,7 @@ import Tensor
 /// Small convolutional classifier: conv3×3(32)–ReLU–pool, conv3×3(64)–ReLU–pool, Linear(128)–ReLU, Linear.
 ///
 /// Sites: activations `input`, `conv1`, `conv2` (after each pool) and `fc1`; weights `fc1` and `output`.
-public struct CNNModel: ModelDefinition {
+public struct CNNDefinition: ModelDefinition {
   public let name = "cnn"
   public let summary = "two conv–pool stages and a 128-unit hidden layer"
   public let task = ModelTask.classification

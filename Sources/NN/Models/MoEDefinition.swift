@@ -10,7 +10,7 @@ import Tensor
 ///
 /// Sites: activations `input` (the image) and `head` (the joined tokens, `[T·D]`); routing `moe1` … `moe<blocks>`;
 /// weights `head` (the logit layer).
-public struct MoEModel: ModelDefinition {
+public struct MoEDefinition: ModelDefinition {
   public let name = "moe"
   public let summary = "patch tokens, top-1 mixture-of-experts layers on 4 virtual devices (Gating Dropout's proxy)"
   public let task = ModelTask.classification

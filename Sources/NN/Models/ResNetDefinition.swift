@@ -7,7 +7,7 @@ import Tensor
 /// (Stochastic Depth, DropPath), activations `block<k>_mid` (between the branch's convolutions), `block<k>_branch`
 /// (the branch's output before the add) and `block<k>_skip` (the shortcut before the add) — DropBlock's
 /// placements; weights `output`.
-public struct ResNetModel: ModelDefinition {
+public struct ResNetDefinition: ModelDefinition {
   public let name = "resnet"
   public let summary = "CIFAR-style ResNet of BasicBlocks, depth 6·blocks + 2"
   public let task = ModelTask.classification

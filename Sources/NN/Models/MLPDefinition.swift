@@ -4,7 +4,7 @@ import Tensor
 ///
 /// Sites: activations `input` (the flattened image) and `hidden<i>` (after ReLU i); weights `hidden<i>` (the
 /// Linear computing hidden layer i) and `output` (the logit layer).
-public struct MLPModel: ModelDefinition {
+public struct MLPDefinition: ModelDefinition {
   public let name = "mlp"
   public let summary = "fully connected ReLU network (Srivastava et al.'s MNIST nets)"
   public let task = ModelTask.classification

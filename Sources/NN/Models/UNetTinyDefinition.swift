@@ -1,7 +1,7 @@
 import Tensor
 
 /// The tiny U-Net of `UNet` for binary segmentation (one logit channel); `widths` are its three level widths.
-public struct UNetModel: ModelDefinition {
+public struct UNetTinyDefinition: ModelDefinition {
   public let name = "unet-tiny"
   public let summary = "two-level U-Net for binary segmentation"
   public let task = ModelTask.segmentation

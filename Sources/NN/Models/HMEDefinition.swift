@@ -6,7 +6,7 @@ import Tensor
 /// target (trained on the mean squared error).
 ///
 /// Sites: activation `input` (the flattened image), gates `gates` (every gating node of the tree).
-public struct HMEModel: ModelDefinition {
+public struct HMEDefinition: ModelDefinition {
   public let name = "hme"
   public let summary = "hierarchical mixture of experts: a soft binary tree of sigmoid gates over linear experts"
   public let task = ModelTask.classification
