@@ -29,6 +29,7 @@ public enum RegularizerRegistry {
     AttentiveCutMix.descriptor,
     GatingDropout.descriptor,
     HMEDropout.descriptor,
+    ToyDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

@@ -99,6 +99,7 @@ func convolutionWeightCount(_ parameters: [String: ConfigValue]) -> Double {
 public enum ModelRegistry {
   public static let all: [any ModelDefinition] = [
     MLPDefinition(), CNNDefinition(), ResNetDefinition(), UNetTinyDefinition(), MoEDefinition(), HMEDefinition(),
+    ToyLinearDefinition(),
   ]
 
   public static var names: [String] { all.map(\.name) }
