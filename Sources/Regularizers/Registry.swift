@@ -29,7 +29,6 @@ public enum RegularizerRegistry {
     AttentiveCutMix.descriptor,
     GatingDropout.descriptor,
     HMEDropout.descriptor,
-    ToyDropout.descriptor,
   ]
 
   public static func descriptor(_ name: String) -> RegularizerDescriptor? {

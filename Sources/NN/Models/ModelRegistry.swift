@@ -99,7 +99,6 @@ func convolutionWeightCount(_ parameters: [String: ConfigValue]) -> Double {
 public enum ModelRegistry {
   public static let all: [any ModelDefinition] = [
     MLPDefinition(), CNNDefinition(), ResNetDefinition(), UNetTinyDefinition(), MoEDefinition(), HMEDefinition(),
-    ToyLinearDefinition(),
   ]
 
   public static var names: [String] { all.map(\.name) }
