@@ -21,12 +21,12 @@ extension ConfigSection {
   }
 
   /// Decodes a spec map: unknown keys are errors naming the nearest field; absent fields keep their defaults.
-  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
+  static func decode(_ tree: ConfigValue, path: String, file: String) throws(SpecError) -> Self {
     let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(Self.fields.map(\.key))
-    var section = Self.defaults
-    for field in Self.fields { try field.decode(&section, r) }
-    self = section
+    try r.checkKeys(fields.map(\.key))
+    var section = defaults
+    for field in fields { try field.decode(&section, r) }
+    return section
   }
 }
 
@@ -35,6 +35,12 @@ extension ConfigField {
   static func int(_ key: String, _ p: WritableKeyPath<Section, Int> & Sendable, required: Bool = false) -> Self {
     Self(key: key, encode: { .int($0[keyPath: p]) }) { (s, r) throws(SpecError) in
       if required { s[keyPath: p] = try r.int(key) } else if let v = try r.optionalInt(key) { s[keyPath: p] = v }
+    }
+  }
+
+  /// A string, required (there is no default to keep).
+  static func string(_ key: String, _ p: WritableKeyPath<Section, String> & Sendable) -> Self {
+    Self(key: key, encode: { .string($0[keyPath: p]) }) { (s, r) throws(SpecError) in s[keyPath: p] = try r.string(key)
     }
   }
 

@@ -53,10 +53,11 @@ public struct RunConfig: Codable, Sendable, Hashable {
     model = try ModelConfig(tree: try top.required("model"), path: top.keyPath("model"), file: file)
     regularizer = try RegularizerConfig(
       tree: top.map["regularizer"] ?? .string("none"), path: top.keyPath("regularizer"), file: file)
-    train = try TrainConfig(tree: try top.required("train"), path: top.keyPath("train"), file: file)
-    eval = try top.map["eval"].map { v throws(SpecError) in
-      try EvalConfig(tree: v, path: top.keyPath("eval"), file: file)
-    } ?? EvalConfig()
+    train = try TrainConfig.decode(try top.required("train"), path: top.keyPath("train"), file: file)
+    eval =
+      try top.map["eval"].map { v throws(SpecError) in
+        try EvalConfig.decode(v, path: top.keyPath("eval"), file: file)
+      } ?? EvalConfig()
     seed = try top.optionalInt("seed") ?? 0
   }
 
@@ -73,7 +74,7 @@ public struct RunConfig: Codable, Sendable, Hashable {
 }
 
 /// Which data a run trains and evaluates on.
-public struct DatasetConfig: Sendable, Hashable {
+public struct DatasetConfig: Sendable, Hashable, ConfigSection {
   public var name: String
   /// Number of training / test examples to use; nil = the whole split.
   public var trainSize: Int?
@@ -96,30 +97,21 @@ public struct DatasetConfig: Sendable, Hashable {
     self.validationFraction = validationFraction
   }
 
-  /// `validation_fraction` appears only when set, so configs from before it existed keep their trees and keys.
-  var tree: ConfigValue {
-    var m: [String: ConfigValue] = ["name": .string(name), "subset_seed": .int(subsetSeed)]
-    if let trainSize { m["train_size"] = .int(trainSize) }
-    if let testSize { m["test_size"] = .int(testSize) }
-    if validationFraction > 0 { m["validation_fraction"] = .double(validationFraction) }
-    return .map(m)
-  }
+  static let defaults = DatasetConfig(name: "")
 
+  /// Every field once; `validation_fraction` appears only when set, so configs from before it existed keep their
+  /// trees and keys.
+  static let fields: [ConfigField<DatasetConfig>] = [
+    .double(
+      "validation_fraction", \.validationFraction, range: ({ $0 >= 0 && $0 <= 0.5 }, "[0, 0.5]"), omitted: { !($0 > 0) }
+    ),
+    .string("name", \.name), .int("train_size", \.trainSize), .int("test_size", \.testSize),
+    .int("subset_seed", \.subsetSeed),
+  ]
+
+  /// `dataset: fashion-mnist` is shorthand for `dataset: {name: fashion-mnist}`.
   init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
-    // `dataset: fashion-mnist` is shorthand for `dataset: {name: fashion-mnist}`.
-    if let name = tree.asString {
-      self.init(name: name)
-      return
-    }
-    let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(["name", "train_size", "test_size", "subset_seed", "validation_fraction"])
-    let fraction = try r.optionalDouble("validation_fraction") ?? 0
-    guard fraction >= 0 && fraction <= 0.5 else {
-      throw r.error("validation_fraction", "must be in [0, 0.5], got \(formatNumber(fraction))")
-    }
-    self.init(
-      name: try r.string("name"), trainSize: try r.optionalInt("train_size"), testSize: try r.optionalInt("test_size"),
-      subsetSeed: try r.optionalInt("subset_seed") ?? 0, validationFraction: fraction)
+    if let name = tree.asString { self.init(name: name) } else { self = try Self.decode(tree, path: path, file: file) }
   }
 }
 
@@ -360,7 +352,8 @@ public struct EvalConfig: Sendable, Hashable, ConfigSection {
   /// from before they existed stay.
   static let fields: [ConfigField<EvalConfig>] = [
     .double("prune", \.prune, range: ({ $0 >= 0 && $0 < 1 }, "[0, 1)")), .choice("prune_by", \.pruneBy, pruneCriteria),
-    .double("width", \.width, range: ({ $0 > 0 && $0 <= 1 }, "(0, 1]")), .choice("inference", \.inference, inferenceRules),
+    .double("width", \.width, range: ({ $0 > 0 && $0 <= 1 }, "(0, 1]")),
+    .choice("inference", \.inference, inferenceRules),
     .double("mask_units", \.maskUnits, range: ({ $0 >= 0 && $0 < 1 }, "[0, 1)"), omitted: { $0 == 0 }),
     ConfigField(key: "classes", encode: { $0.classes.isEmpty ? nil : .list($0.classes.map(ConfigValue.int)) }) {
       (e, r) throws(SpecError) in
@@ -368,7 +361,8 @@ public struct EvalConfig: Sendable, Hashable, ConfigSection {
       for (i, item) in (try r.optionalList("classes") ?? []).enumerated() {
         guard let c = item.asInt, c >= 0 else {
           throw SpecError(
-            file: r.file, keyPath: "\(r.keyPath("classes"))[\(i)]", message: "expected a class index ≥ 0, got '\(item)'")
+            file: r.file, keyPath: "\(r.keyPath("classes"))[\(i)]", message: "expected a class index ≥ 0, got '\(item)'"
+          )
         }
         classes.append(c)
       }

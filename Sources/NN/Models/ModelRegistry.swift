@@ -115,12 +115,11 @@ public enum ModelRegistry {
     return Model(network: network, sites: recorder.sites, weightLayers: recorder.weightLayers, hooks: recorder.hooks)
   }
 
-  /// The sites of a model for input `[H, W, C]`, found by building it with nothing plugged in (milliseconds).
+  /// The sites of a model for input `[H, W, C]` and the given `widths` and `blocks` (nil: the model's default).
   public static func sites(_ name: String, inputShape: [Int], widths: [Int]?, blocks: Int?) -> [Site] {
-    (try? build(
-      ModelRequest(
-        name: name, inputShape: inputShape, classes: 2, widths: widths, blocks: blocks, key: RandomKey(seed: 0))))?
-      .sites ?? []
+    let request = ModelRequest(
+      name: name, inputShape: inputShape, classes: 2, widths: widths, blocks: blocks, key: .init(seed: 0))
+    return definition(name)?.sites(inputShape: inputShape, parameters: request.parameters) ?? []
   }
 }
 
