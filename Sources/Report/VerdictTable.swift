@@ -93,8 +93,8 @@ public enum VerdictTable {
     for name in names {
       let m = methods[name]!
       let cells = [
-        "`\(name)`", m.taxonomy.rawValue, m.plugPoint.actsOn, m.traits.stochastic ? "yes" : "no", m.traits.dependsOn.rawValue,
-        m.traits.phase.rawValue, Fmt.cell(m.summary),
+        "`\(name)`", m.taxonomy.rawValue, m.plugPoint.actsOn, m.traits.stochastic ? "yes" : "no",
+        m.traits.dependsOn.rawValue, m.traits.phase.rawValue, Fmt.cell(m.summary),
       ]
       s += "| " + cells.joined(separator: " | ") + " |\n"
     }

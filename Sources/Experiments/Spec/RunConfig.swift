@@ -1,8 +1,9 @@
 import Foundation
 
 /// The fully resolved configuration of one training run: base + scale + overrides + sweep point + seed, with
-/// every default filled in. Encodes as the same snake_case tree a spec uses (`tree`), which is what the Runner
-/// hashes (`tree.canonicalJSON`) and what results JSON stores.
+/// every default filled in. Its spec-shaped snake_case tree (`tree`) is what the Runner hashes (`tree.canonicalJSON`)
+/// and what results JSON stores; its `Codable` form is its typed fields, so a worker receives the config resolved at
+/// plan time as it is, without decoding a tree again.
 public struct RunConfig: Codable, Sendable, Hashable {
   public var dataset: DatasetConfig
   public var model: ModelConfig
@@ -60,21 +61,10 @@ public struct RunConfig: Codable, Sendable, Hashable {
       } ?? EvalConfig()
     seed = try top.optionalInt("seed") ?? 0
   }
-
-  public init(from decoder: Decoder) throws {
-    let tree = try ConfigValue(from: decoder)
-    do {
-      try self.init(tree: tree)
-    } catch {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-    }
-  }
-
-  public func encode(to encoder: Encoder) throws { try tree.encode(to: encoder) }
 }
 
 /// Which data a run trains and evaluates on.
-public struct DatasetConfig: Sendable, Hashable, ConfigSection {
+public struct DatasetConfig: Codable, Sendable, Hashable, ConfigSection {
   public var name: String
   /// Number of training / test examples to use; nil = the whole split.
   public var trainSize: Int?
@@ -116,7 +106,7 @@ public struct DatasetConfig: Sendable, Hashable, ConfigSection {
 }
 
 /// Which model builder a run uses and its parameters (e.g. `widths: [1024, 1024]`).
-public struct ModelConfig: Sendable, Hashable {
+public struct ModelConfig: Codable, Sendable, Hashable {
   public var name: String
   public var params: [String: ConfigValue]
 
@@ -140,7 +130,7 @@ public struct ModelConfig: Sendable, Hashable {
 }
 
 /// Which regularizer a run uses (`none` allowed), where it plugs in, and its parameters.
-public struct RegularizerConfig: Sendable, Hashable {
+public struct RegularizerConfig: Codable, Sendable, Hashable {
   public var name: String
   /// Sites in the model (or `input`) where the regularizer is applied.
   public var at: [String]
@@ -225,7 +215,7 @@ public struct RegularizerConfig: Sendable, Hashable {
 }
 
 /// Optimisation settings of a run; every field has a documented default except epochs, batch and lr.
-public struct TrainConfig: Sendable, Hashable, ConfigSection {
+public struct TrainConfig: Codable, Sendable, Hashable, ConfigSection {
   public var epochs: Int
   public var batch: Int
   /// Batch size at evaluation (no gradients, so it can be larger). Default 1000.
@@ -307,7 +297,7 @@ public struct TrainConfig: Sendable, Hashable, ConfigSection {
 
 /// Evaluation-only settings: each changes how the trained network is evaluated, never how it trains, so a sweep
 /// over them trains once (`eval.*` sweep keys). The defaults are the standard evaluation.
-public struct EvalConfig: Sendable, Hashable, ConfigSection {
+public struct EvalConfig: Codable, Sendable, Hashable, ConfigSection {
   /// Fraction of each layer's weights pruned by magnitude before evaluation (Targeted Dropout's axis), in [0, 1).
   /// The logit layer is never pruned.
   public var prune: Double
@@ -361,8 +351,8 @@ public struct EvalConfig: Sendable, Hashable, ConfigSection {
       for (i, item) in (try r.optionalList("classes") ?? []).enumerated() {
         guard let c = item.asInt, c >= 0 else {
           throw SpecError(
-            file: r.file, keyPath: "\(r.keyPath("classes"))[\(i)]", message: "expected a class index ≥ 0, got '\(item)'"
-          )
+            file: r.file, keyPath: "\(r.keyPath("classes"))[\(i)]",
+            message: "expected a class index ≥ 0, got '\(item)'")
         }
         classes.append(c)
       }
