@@ -35,11 +35,15 @@ let package = Package(
     // Every number written as text goes through one formatter.
     .target(name: "NumberFormat"),
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
-    .target(name: "NN", dependencies: ["Tensor"], swiftSettings: numeric),
+    // Parameter kinds and values, sites, and what a model or a method says about itself: the one schema the spec
+    // language validates against and the engine builds from.
+    .target(name: "Schema"),
+    .target(name: "NN", dependencies: ["Tensor", "Schema"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN", "NumberFormat"], swiftSettings: numeric),
     .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
-    // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog`.
-    .target(name: "Experiments", dependencies: ["Yams", "NumberFormat"]),
+    // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog` of the
+    // engine's own model definitions and method descriptors, seen through `Schema`.
+    .target(name: "Experiments", dependencies: ["Schema", "Yams", "NumberFormat"]),
     // Running other programs (git, gnuplot, sbatch, bench workloads): one helper for every module.
     .target(name: "Subprocesses"),
     // SHA-256 for dataset checksums, run cache keys and source hashes.

@@ -87,7 +87,7 @@ public enum Benchmark {
   }
 
   static func model(_ workload: String, key: RandomKey) throws -> (Layer, String) {
-    func regularizer(_ name: String, _ params: [String: ParameterValue]) throws -> (Site) -> Plug {
+    func regularizer(_ name: String, _ params: [String: ConfigValue]) throws -> (Site) -> Plug {
       let d = RegularizerRegistry.descriptor(name)!
       switch d.resolve(params) {
       case .success(let values): return { site in d.make(values, site) }

@@ -92,7 +92,7 @@ public enum Trainer {
     hooks: [TrainingHook] = [], validation: TrainingData? = nil, artifacts: ArtifactStore = MemoryArtifacts(),
     progress: (TrainingProgress) -> Void = { _ in }, epochEnd: (EpochReport) -> Void = { _ in }
   ) -> TrainingOutcome {
-    for hook in hooks { hook.prepare(Preparation(train: train, artifacts: artifacts)) }
+    for hook in hooks { hook.prepare(HookSetup(train: train, artifacts: artifacts)) }
     let parameters = network.parameters
     let stepsPerEpoch = (train.count + o.batch - 1) / o.batch
     let totalSteps = stepsPerEpoch * o.epochs

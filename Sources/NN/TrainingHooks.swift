@@ -25,7 +25,7 @@ public struct Batch {
 
 /// What a hook may use before the first step (`TrainingHook.prepare`): the run's training set (the split it trains
 /// on, never the test set) and a store for artifacts worth keeping across runs, such as a teacher network.
-public struct Preparation {
+public struct HookSetup {
   public var train: TrainingData
   public var artifacts: ArtifactStore
 
@@ -73,7 +73,7 @@ public final class MemoryArtifacts: ArtifactStore {
 /// labels), then the network's forward of those images in evaluation mode with `evaluation.validationProbe` set.
 /// The test set is never shown to hooks.
 public protocol TrainingHook: AnyObject {
-  func prepare(_ preparation: Preparation)
+  func prepare(_ preparation: HookSetup)
   func transform(_ batch: Batch, _ context: StepContext) -> Batch
   func addLoss(_ context: StepContext) -> Double
   func afterStep(_ parameters: [Parameter], _ context: StepContext)
@@ -86,7 +86,7 @@ public protocol TrainingHook: AnyObject {
 }
 
 extension TrainingHook {
-  public func prepare(_ preparation: Preparation) {}
+  public func prepare(_ preparation: HookSetup) {}
   public func transform(_ batch: Batch, _ context: StepContext) -> Batch { batch }
   public func addLoss(_ context: StepContext) -> Double { 0 }
   public func afterStep(_ parameters: [Parameter], _ context: StepContext) {}

@@ -55,7 +55,7 @@ public enum ReportWriter {
   @discardableResult
   public static func writeAll(
     results stored: [ExperimentResults], to reportsDirectory: URL, taxonomy: [String: String],
-    methods: [String: RegularizerInfo] = [:], render: Bool, only: Set<String>? = nil, keep: Set<String> = []
+    methods: [String: any MethodDescription] = [:], render: Bool, only: Set<String>? = nil, keep: Set<String> = []
   ) throws -> Summary {
     let figures = reportsDirectory.appendingPathComponent("figures")
     try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)

@@ -17,22 +17,22 @@ struct TaxonomyMap {
     "statistics over training", "learnt parameters",
   ]
 
-  let methods: [String: RegularizerInfo]
+  let methods: [String: any MethodDescription]
 
   /// (method, x, y, category) with x nudged per method sharing a cell, in a stable order.
   var placed: [(name: String, x: Double, y: Double, category: String)] {
     var cells: [[Int]: [String]] = [:]
     for name in methods.keys.sorted() where name != "none" {
       let m = methods[name]!
-      let x = Self.spaces.firstIndex(of: m.actsOn) ?? Self.spaces.count
-      let y = Self.dependences.firstIndex(of: m.dependsOn) ?? Self.dependences.count
+      let x = Self.spaces.firstIndex(of: m.plugPoint.actsOn) ?? Self.spaces.count
+      let y = Self.dependences.firstIndex(of: m.traits.dependsOn.rawValue) ?? Self.dependences.count
       cells[[x, y], default: []].append(name)
     }
     var out: [(String, Double, Double, String)] = []
     for (cell, names) in cells.sorted(by: { ($0.key[0], $0.key[1]) < ($1.key[0], $1.key[1]) }) {
       for (i, name) in names.enumerated() {
         let y = Double(cell[1]) + (Double(i) - Double(names.count - 1) / 2) * 0.22
-        out.append((name, Double(cell[0]), y, methods[name]!.taxonomy))
+        out.append((name, Double(cell[0]), y, methods[name]!.taxonomy.rawValue))
       }
     }
     return out

@@ -9,7 +9,7 @@ public enum VerdictTable {
   /// `methods` (the registry's, by name) adds the table of every method by Kukačka et al.'s categories and finer
   /// attributes.
   public static func markdown(
-    for results: [ExperimentResults], taxonomy: [String: String], methods: [String: RegularizerInfo] = [:]
+    for results: [ExperimentResults], taxonomy: [String: String], methods: [String: any MethodDescription] = [:]
   ) -> String {
     let sorted = results.sorted { $0.experimentID < $1.experimentID }
     var s = "# DropBench: claims about dropout-style regularizers, re-tested\n\n"
@@ -80,7 +80,7 @@ public enum VerdictTable {
   }
 
   /// Every registry method (`none` left out) by category, with the finer attributes.
-  static func methodTable(_ methods: [String: RegularizerInfo]) -> String {
+  static func methodTable(_ methods: [String: any MethodDescription]) -> String {
     var s = "## Methods by taxonomy\n\n"
     s += "Kukačka et al. (2017): the category, then what the method transforms, whether it is random, what its choice "
     s += "depends on, and whether the network is computed differently at test time.\n\n"
@@ -89,13 +89,14 @@ public enum VerdictTable {
     s += "|---|---|---|---|---|---|---|\n"
     let order = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
     let names = methods.keys.filter { $0 != "none" }.sorted {
-      let (a, b) = (order[methods[$0]!.taxonomy] ?? 99, order[methods[$1]!.taxonomy] ?? 99)
+      let (a, b) = (order[methods[$0]!.taxonomy.rawValue] ?? 99, order[methods[$1]!.taxonomy.rawValue] ?? 99)
       return a != b ? a < b : $0 < $1
     }
     for name in names {
       let m = methods[name]!
       let cells = [
-        "`\(name)`", m.taxonomy, m.actsOn, m.stochastic ? "yes" : "no", m.dependsOn, m.phase, Fmt.cell(m.summary),
+        "`\(name)`", m.taxonomy.rawValue, m.plugPoint.actsOn, m.traits.stochastic ? "yes" : "no",
+        m.traits.dependsOn.rawValue, m.traits.phase.rawValue, Fmt.cell(m.summary),
       ]
       s += "| " + cells.joined(separator: " | ") + " |\n"
     }

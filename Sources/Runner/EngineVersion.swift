@@ -3,12 +3,12 @@ import Hashing
 import Regularizers
 
 /// The source hash of everything that decides a run's numbers, from the source tree this binary was built from
-/// (found through `#filePath`): the core engine — tensors, layers, models, datasets, the regularizer core and
-/// registry, and this module's execution code — plus, per run, the file of the regularizer it uses. Recorded in
-/// every result's provenance as an audit trail (`verify` names a difference); cache keys use the declared
-/// `NumericsVersion` instead, so that edits which move no bit keep stored records reusable.
+/// (found through `#filePath`): the core engine — the parameter schema, tensors, layers, models, datasets, the
+/// regularizer core and registry, and this module's execution code — plus, per run, the file of the regularizer it
+/// uses. Recorded in every result's provenance as an audit trail (`verify` names a difference); cache keys use the
+/// declared `NumericsVersion` instead, so that edits which move no bit keep stored records reusable.
 public enum EngineVersion {
-  static let hashedTargets = ["Tensor", "NN", "Regularizers", "Datasets", "CDNNL", "CZlib"]
+  static let hashedTargets = ["Schema", "Tensor", "NN", "Regularizers", "Datasets", "CDNNL", "CZlib"]
   static let hashedRunnerFiles = ["Execution.swift", "CatalogBuilder.swift", "EngineVersion.swift"]
   /// Per-method files: hashed into the keys of the runs that use the method, not into the core.
   static let methodsDirectory = "Regularizers/Methods"

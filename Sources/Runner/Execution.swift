@@ -91,8 +91,7 @@ public final class RunExecutor {
     let model = try ModelRegistry.build(
       ModelRequest(
         name: config.model.name, inputShape: Array(data.train.images.shape.dropFirst()), classes: data.classes,
-        widths: config.model.params["widths"]?.intList, blocks: config.model.params["blocks"]?.intValue,
-        key: root.fold(.initialization), plug: try Self.plugs(config.regularizer)))
+        parameters: config.model.params, key: root.fold(.initialization), plug: try Self.plugs(config.regularizer)))
     let t = config.train
     let optimizer: NN.Optimizer =
       t.optimizer == "adam"
@@ -273,23 +272,20 @@ public final class RunExecutor {
 
   /// What to plug in at each site: each of the run's regularizers (the first and those in `with`) at the sites of
   /// its kind listed in its `at`, nothing elsewhere. Where several name one activation site, their layers run in
-  /// the order listed; validation gives every other kind of site one regularizer at most.
+  /// the order listed; validation gives every other kind of site one regularizer at most. The parameters are the
+  /// ones resolved when the run was planned; the built site is checked against them once more (its kind and shape).
   static func plugs(_ regularizer: RegularizerConfig) throws -> (Site) throws -> Plug? {
-    var entries: [(descriptor: RegularizerDescriptor, parameters: [String: [String: ParameterValue]])] = []
+    var entries: [(descriptor: RegularizerDescriptor, parameters: [String: [String: ConfigValue]])] = []
     for r in regularizer.all {
       guard let descriptor = RegularizerRegistry.descriptor(r.name) else { throw RunnerError.unknownRegularizer(r.name) }
-      var parameters: [String: [String: ParameterValue]] = [:]
-      for site in r.at {
-        parameters[site] = try CatalogBuilder.parameterValues(r.params(at: site), descriptor: descriptor)
-      }
-      entries.append((descriptor, parameters))
+      entries.append((descriptor, Dictionary(uniqueKeysWithValues: r.at.map { ($0, r.params(at: $0)) })))
     }
     guard !entries.isEmpty else { return { _ in nil } }
     return { site in
       var plugs: [Plug] = []
       for (descriptor, parameters) in entries {
         guard site.kind == descriptor.plugPoint.siteKind, let values = parameters[site.name] else { continue }
-        if let problem = descriptor.validate(values, site) { throw RunnerError.badParameter(descriptor.name, problem) }
+        if let problem = descriptor.problem(values, at: site) { throw RunnerError.badParameter(descriptor.name, problem) }
         plugs.append(descriptor.make(values, site))
       }
       guard plugs.count > 1 else { return plugs.first }
@@ -316,21 +312,6 @@ public enum RunnerError: Error, CustomStringConvertible {
     case .workerFailed(let why): return "worker process failed: \(why)"
     case .interrupted: return "interrupted"
     }
-  }
-}
-
-extension ConfigValue {
-  var intValue: Int? {
-    switch self {
-    case .int(let v): v
-    case .double(let v) where v == v.rounded(): Int(v)
-    default: nil
-    }
-  }
-
-  var intList: [Int]? {
-    if case .list(let items) = self { return items.compactMap(\.intValue) }
-    return nil
   }
 }
 

@@ -44,13 +44,12 @@ extension Conformance {
     guard let descriptor = RegularizerRegistry.descriptor(regularizer.name),
       let shape = CatalogBuilder.catalog.datasets[config.dataset.name]?.imageShape
     else { return }
-    let sites = SiteTable.sites(
-      config.model.name, inputShape: shape, widths: config.model.params["widths"]?.intList,
-      blocks: config.model.params["blocks"]?.intValue
-    ).filter { $0.kind == descriptor.plugPoint.siteKind }
+    guard let model = ModelRegistry.definition(config.model.name) else { return }
+    let sites = model.sites(inputShape: shape, parameters: config.model.params)
+      .filter { $0.kind == descriptor.plugPoint.siteKind }
     for name in regularizer.at {
       guard let site = sites.first(where: { $0.name == name }) else { continue }
-      let values = try CatalogBuilder.parameterValues(regularizer.params(at: name), descriptor: descriptor)
+      let values = try descriptor.resolve(regularizer.params(at: name)).get()
       let text = describe(values)
       guard seen.insert("\(descriptor.name)|\(config.model.name)|\(site)|\(text)").inserted else { continue }
       findings.append(
@@ -68,14 +67,14 @@ extension Conformance {
     }
     return try chosen.map { d in
       let site = representativeSite(d.plugPoint)
-      let values = try CatalogBuilder.parameterValues([:], descriptor: d)
+      let values = try d.resolve([:]).get()
       return Finding(
         regularizer: d.name, site: site.name, parameters: describe(values),
         results: check(d, values, at: site))
     }
   }
 
-  static func describe(_ values: [String: ParameterValue]) -> String {
+  static func describe(_ values: [String: ConfigValue]) -> String {
     values.isEmpty ? "no parameters" : values.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
   }
 }

@@ -52,18 +52,11 @@ public enum ShardPlan {
 }
 
 /// A run's estimated single-thread seconds from its config alone: the images it trains plus a third of the images
-/// it evaluates (a forward without backward; every evaluation reads the test split and the training set), over a
-/// nominal per-model rate. It deliberately ignores measured rates in the cache: shards of one array see different
-/// caches and must agree. Only the ratios between runs matter for balancing; `--dry-run` corrects the level with
-/// this machine's cached runs.
-///
-/// Rates (images/s, one thread) were fitted to the committed default-scale runs on the project's 2-core machine
-/// (2026-12-03, medians per model, the least loaded specs): mlp 784-1024-1024-10 12k (784-512-512-10 35–42k), cnn
-/// 4.5k, ResNet-8 2.2k, unet-tiny 250, moe (2 layers) 11k; an HME costs a + b·2^depth µs per image, a and b growing
-/// with the input size (MNIST: ≈ 5 + 1.6 per leaf; the 1-D regression set: ≈ 0.65 + 0.017 per leaf).
+/// it evaluates (a forward without backward; every evaluation reads the test split and the training set), over the
+/// model's nominal rate (`ModelDescription.trainingRate`). It deliberately ignores measured rates in the cache:
+/// shards of one array see different caches and must agree. Only the ratios between runs matter for balancing;
+/// `--dry-run` corrects the level with this machine's cached runs.
 public enum RunCost {
-  /// Nominal single-thread training rates (images/s) for each model's default size.
-  public static let nominalRates = ["mlp": 12_000.0, "cnn": 4_500, "resnet": 2_200, "unet-tiny": 250, "moe": 11_000]
   /// An evaluated image costs about a third of a trained one (forward only).
   public static let evaluationCost = 1.0 / 3
 
@@ -81,7 +74,8 @@ public enum RunCost {
     let train = trainingCount(config, catalog: catalog)
     let test = config.dataset.testSize ?? catalog.datasets[config.dataset.name]?.testMax ?? 0
     let evaluations =
-      config.train.steps != nil ? 1 : (config.train.epochs + max(1, config.train.evalEvery) - 1) / max(1, config.train.evalEvery)
+      config.train.steps != nil
+      ? 1 : (config.train.epochs + max(1, config.train.evalEvery) - 1) / max(1, config.train.evalEvery)
     return Double(evaluations * (train + test))
   }
 
@@ -90,28 +84,10 @@ public enum RunCost {
     return size - Int((Double(size) * config.dataset.validationFraction).rounded())
   }
 
-  /// The nominal rate of this config's model at its size: an mlp scaled by its multiply-adds against
-  /// 784-1024-1024-10, a resnet by its blocks per stage, a moe by its layers, an hme by its depth and input.
+  /// The nominal rate of this config's model at its size (1,000 images/s for a model the catalog does not know).
   public static func rate(_ config: RunConfig, catalog: Catalog) -> Double {
-    let input = Double(catalog.datasets[config.dataset.name]?.imageShape.reduce(1, *) ?? 784)
-    let blocks = config.model.params["blocks"]?.asInt
-    switch config.model.name {
-    case "mlp":
-      let widths: [Int] =
-        if case .list(let items)? = config.model.params["widths"] { items.compactMap(\.asInt) } else { [1024, 1024] }
-      func macs(_ hidden: [Int]) -> Double {
-        let layers = [Int(input)] + hidden + [10]
-        return zip(layers, layers.dropFirst()).reduce(0.0) { $0 + Double($1.0 * $1.1) }
-      }
-      return nominalRates["mlp"]! * macs([1024, 1024]) / max(1, macs(widths))
-    case "resnet": return nominalRates["resnet"]! / Double(blocks ?? 1)
-    case "moe": return nominalRates["moe"]! * 2 / Double(max(1, blocks ?? 2))
-    case "hme":
-      let share = input / 784
-      let microseconds = (0.65 + 4.35 * share) + (0.017 + 1.6 * share) * pow(2, Double(blocks ?? 3))
-      return 1e6 / microseconds
-    default: return nominalRates[config.model.name] ?? 1_000
-    }
+    let input = catalog.datasets[config.dataset.name]?.imageShape ?? [28, 28, 1]
+    return catalog.models[config.model.name]?.trainingRate(inputShape: input, parameters: config.model.params) ?? 1_000
   }
 
   public static func seconds(_ config: RunConfig, catalog: Catalog) -> Double {

@@ -106,7 +106,7 @@ enum ReportGeneration {
       }
     }
     let taxonomy = Dictionary(
-      CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy) }, uniquingKeysWith: { a, _ in a })
+      CatalogBuilder.catalog.regularizers.map { ($0.key, $0.value.taxonomy.rawValue) }, uniquingKeysWith: { a, _ in a })
     let summary = try ReportWriter.writeAll(
       results: results, to: URL(fileURLWithPath: paths.reports), taxonomy: taxonomy,
       methods: CatalogBuilder.catalog.regularizers, render: render, only: only, keep: unreadable)

@@ -1,6 +1,45 @@
 import Experiments
 import Foundation
 
+/// A model as the spec language sees it (`ModelDescription`), its activation sites given by a closure.
+struct FixtureModel: ModelDescription {
+  var name: String
+  var summary = ""
+  var task = ModelTask.classification
+  var parameters: [ParameterDescription]
+  var defaultSites: [String]
+  /// Site name → per-sample shape, for the input shape and resolved parameters.
+  var shapes: @Sendable ([Int], [String: ConfigValue]) -> [String: [Int]]
+
+  func sites(inputShape: [Int], parameters: [String: ConfigValue]) -> [Site] {
+    shapes(inputShape, parameters).sorted { $0.key < $1.key }.map { Site(name: $0.key, shape: $0.value, stream: 0) }
+  }
+
+  /// The fully connected count for `mlp` (so a huge one is refused), none for the others.
+  func weightCount(inputShape: [Int], classes: Int, parameters: [String: ConfigValue]) -> Double {
+    guard name == "mlp" else { return 0 }
+    let layers = [inputShape.reduce(1, *)] + (parameters["widths"]?.asList ?? []).compactMap(\.asInt) + [classes]
+    return zip(layers, layers.dropFirst()).reduce(0.0) { $0 + Double($1.0) * Double($1.1) + Double($1.1) }
+  }
+
+  func trainingRate(inputShape: [Int], parameters: [String: ConfigValue]) -> Double { 1_000 }
+}
+
+/// A method as the spec language sees it (`MethodDescription`), its site check given by a closure.
+struct FixtureMethod: MethodDescription {
+  var name: String
+  var taxonomy = Taxonomy.architecture
+  var traits = Traits()
+  var summary = ""
+  var parameters: [ParameterDescription]
+  var plugPoint = PlugPoint.activation
+  var defaultSites: [String]? = nil
+  var needsValidation = false
+  var check: @Sendable ([String: ConfigValue], Site) -> String? = { _, _ in nil }
+
+  func problem(_ parameters: [String: ConfigValue], at site: Site) -> String? { check(parameters, site) }
+}
+
 /// A small fake registry standing in for the real NN / Regularizers / Data registries, so these tests do not
 /// depend on the engine.
 extension Catalog {
@@ -14,85 +53,90 @@ extension Catalog {
         imageShape: [32, 32, 1], classes: 2, task: "segmentation", trainMax: 1000, testMax: 200),
     ],
     models: [
-      "mlp": ModelInfo(
+      FixtureModel(
+        name: "mlp",
         parameters: [
-          ParameterSpec(
+          ParameterDescription(
             name: "widths", kind: .intList, defaultValue: .list([.int(1024), .int(1024)]), doc: "hidden widths")
         ],
-        task: "classification", defaultSites: ["hidden1"],
-        siteShapes: { shape, params in
+        defaultSites: ["hidden1"],
+        shapes: { shape, params in
           var sites = ["input": shape]
           for (i, w) in (params["widths"]?.asList ?? []).enumerated() { sites["hidden\(i + 1)"] = [w.asInt ?? 0] }
           return sites
         }),
-      "cnn": ModelInfo(
+      FixtureModel(
+        name: "cnn",
         parameters: [
-          ParameterSpec(
+          ParameterDescription(
             name: "channels", kind: .intList, defaultValue: .list([.int(32), .int(64)]), doc: "conv channels")
         ],
-        task: "classification", defaultSites: ["conv2"],
-        siteShapes: { shape, params in
-          let c = (params["channels"]?.asList ?? []).compactMap(\.asInt)
-          return [
-            "input": shape, "conv1": [shape[0], shape[1], c[0]], "conv2": [shape[0] / 2, shape[1] / 2, c[1]],
-            "fc": [128],
-          ]
+        defaultSites: ["conv2"],
+        shapes: { shape, params in
+          let c: [Int] = (params["channels"]?.asList ?? []).compactMap { $0.asInt }
+          let conv1 = [shape[0], shape[1], c[0]]
+          let conv2 = [shape[0] / 2, shape[1] / 2, c[1]]
+          return ["input": shape, "conv1": conv1, "conv2": conv2, "fc": [128]]
         }),
-      "resnet": ModelInfo(
+      FixtureModel(
+        name: "resnet",
         parameters: [
-          ParameterSpec(name: "blocks", kind: .int(min: 1, max: 8), defaultValue: .int(1), doc: "blocks per stage"),
-          ParameterSpec(name: "width", kind: .int(min: 1, max: nil), defaultValue: .int(16), doc: "first stage width"),
+          ParameterDescription(
+            name: "blocks", kind: .int(min: 1, max: 8), defaultValue: .int(1), doc: "blocks per stage"),
+          ParameterDescription(
+            name: "width", kind: .int(min: 1, max: nil), defaultValue: .int(16), doc: "first stage width"),
         ],
-        task: "classification", defaultSites: ["stage3"],
-        siteShapes: { shape, params in
+        defaultSites: ["stage3"],
+        shapes: { shape, params in
           let w = params["width"]?.asInt ?? 16
           return [
             "input": shape, "stage1": [shape[0], shape[1], w], "stage2": [shape[0] / 2, shape[1] / 2, 2 * w],
             "stage3": [shape[0] / 4, shape[1] / 4, 4 * w],
           ]
         }),
-      "unet-tiny": ModelInfo(
+      FixtureModel(
+        name: "unet-tiny", task: .segmentation,
         parameters: [
-          ParameterSpec(
+          ParameterDescription(
             name: "base_channels", kind: .int(min: 1, max: nil), defaultValue: .int(8), doc: "first level channels")
         ],
-        task: "segmentation", defaultSites: ["bottleneck"],
-        siteShapes: { shape, _ in
+        defaultSites: ["bottleneck"],
+        shapes: { shape, _ in
           ["input": shape, "enc1": [shape[0], shape[1], 8], "bottleneck": [shape[0] / 4, shape[1] / 4, 32]]
         }),
     ],
     regularizers: [
-      "none": RegularizerInfo(parameters: [], taxonomy: "none", summary: "no regularizer"),
-      "dropout": RegularizerInfo(
-        parameters: [rate(0.5)], taxonomy: "architecture", summary: "Bernoulli unit mask"),
-      "spatial-dropout": RegularizerInfo(
-        parameters: [rate(0.1)], taxonomy: "architecture", summary: "drop whole channels",
-        validate: { _, site in site.shape.count == 3 ? nil : "needs a spatial feature map" }),
-      "dropblock": RegularizerInfo(
+      FixtureMethod(name: "none", summary: "no regularizer", parameters: []),
+      FixtureMethod(name: "dropout", summary: "Bernoulli unit mask", parameters: [rate(0.5)]),
+      FixtureMethod(
+        name: "spatial-dropout", summary: "drop whole channels", parameters: [rate(0.1)],
+        check: { _, site in site.shape.count == 3 ? nil : "needs a spatial feature map" }),
+      FixtureMethod(
+        name: "dropblock", summary: "contiguous blocks",
         parameters: [
           rate(0.1),
-          ParameterSpec(name: "block_size", kind: .int(min: 1, max: nil), defaultValue: .int(7), doc: "block side"),
-          ParameterSpec(
+          ParameterDescription(
+            name: "block_size", kind: .int(min: 1, max: nil), defaultValue: .int(7), doc: "block side"),
+          ParameterDescription(
             name: "schedule", kind: .choice(["fixed", "linear"]), defaultValue: .string("fixed"), doc: "rate schedule"),
         ],
-        taxonomy: "architecture", summary: "contiguous blocks",
-        validate: { params, site in
+        check: { params, site in
           let shape = site.shape
           guard shape.count == 3 else { return "DropBlock needs a spatial feature map" }
           let size = params["block_size"]?.asInt ?? 0
           return size > min(shape[0], shape[1])
             ? "block_size \(size) is larger than the \(shape[0])×\(shape[1]) feature map" : nil
         }),
-      "cutout": RegularizerInfo(
-        parameters: [ParameterSpec(name: "length", kind: .int(min: 0, max: nil), doc: "patch side in pixels")],
-        taxonomy: "data", summary: "zero a square patch", defaultSites: ["input"]),
+      FixtureMethod(
+        name: "cutout", taxonomy: .data, summary: "zero a square patch",
+        parameters: [ParameterDescription(name: "length", kind: .int(min: 0, max: nil), doc: "patch side in pixels")],
+        defaultSites: ["input"]),
     ])
 
-  private static func rate(_ value: Double) -> ParameterSpec {
-    ParameterSpec(
+  private static func rate(_ value: Double) -> ParameterDescription {
+    ParameterDescription(
       name: "rate", kind: .double(min: 0, max: 1, minInclusive: true, maxInclusive: false),
-      defaultValue: .double(value),
-      doc: "drop probability")
+      defaultValue: .double(value), doc: "drop probability")
   }
 }
 

@@ -84,7 +84,7 @@ import Testing
     let labels = (0..<64).map { Int32($0 % 10) }
     let store = MemoryArtifacts()
     let first = AttentiveCutMix(teacherEpochs: 1, classes: 10)
-    first.prepare(Preparation(train: TrainingData(images: images, targets: .labels(labels)), artifacts: store))
+    first.prepare(HookSetup(train: TrainingData(images: images, targets: .labels(labels)), artifacts: store))
     let trained = try #require(first.teacher).parameters.flatMap(\.value.storage)
     let name = "attentive-cutmix-teacher-cnn-e1-lr0.05-" + AttentiveCutMix.fingerprint(images, labels: labels)
     #expect(store.load(name) == trained)
@@ -98,7 +98,7 @@ import Testing
     poisoned[0] += 1
     store.store(name, poisoned)
     let second = AttentiveCutMix(teacherEpochs: 1, classes: 10)
-    second.prepare(Preparation(train: TrainingData(images: images, targets: .labels(labels)), artifacts: store))
+    second.prepare(HookSetup(train: TrainingData(images: images, targets: .labels(labels)), artifacts: store))
     #expect(try #require(second.teacher).parameters.flatMap(\.value.storage) == poisoned)
     var otherLabels = labels
     otherLabels[0] = 3

@@ -45,7 +45,7 @@ import Testing
   }
 
   /// A copy of `real` whose plug is built by `build` instead: same parameters, same declared expectations.
-  static func planted(_ real: RegularizerDescriptor, build: @escaping @Sendable ([String: ParameterValue], Site) -> Plug)
+  static func planted(_ real: RegularizerDescriptor, build: @escaping @Sendable ([String: ConfigValue], Site) -> Plug)
     -> RegularizerDescriptor
   {
     RegularizerDescriptor(
@@ -57,19 +57,19 @@ import Testing
 
   @Test func dropoutScaledByTheWrongProbabilityIsCaught() {
     let real = RegularizerRegistry.descriptor("dropout")!
-    let params: [String: ParameterValue] = ["rate": .double(0.3)]
+    let params: [String: ConfigValue] = ["rate": .double(0.3)]
     #expect(Conformance.failures(Conformance.check(real, params, at: Self.site)) == nil)
-    let broken = Self.planted(real) { p, s in .layer(MisScaledDropout(rate: p["rate"]!.doubleValue!, stream: s.stream)) }
+    let broken = Self.planted(real) { p, s in .layer(MisScaledDropout(rate: p["rate"]!.asDouble!, stream: s.stream)) }
     let failed = Conformance.check(broken, params, at: Self.site).filter { !$0.passed }.map(\.property)
     #expect(failed == ["kept values scaled by 1.4286"])
   }
 
   @Test func dropBlockWithoutTheValidRegionFactorIsCaught() {
     let real = RegularizerRegistry.descriptor("dropblock")!
-    let params: [String: ParameterValue] = ["rate": .double(0.1), "block_size": .int(5)]
+    let params: [String: ConfigValue] = ["rate": .double(0.1), "block_size": .int(5)]
     #expect(Conformance.failures(Conformance.check(real, params, at: Self.site)) == nil)
     let broken = Self.planted(real) { p, s in
-      .layer(NoValidRegionDropBlock(rate: p["rate"]!.doubleValue!, blockSize: p["block_size"]!.intValue!, stream: s.stream))
+      .layer(NoValidRegionDropBlock(rate: p["rate"]!.asDouble!, blockSize: p["block_size"]!.asInt!, stream: s.stream))
     }
     let failed = Conformance.check(broken, params, at: Self.site).filter { !$0.passed }
     #expect(failed.count == 1 && failed[0].property.hasPrefix("drop fraction"), "\(failed.map(\.property))")
@@ -78,7 +78,7 @@ import Testing
   /// A method that drops single units where it declares whole channels fails the structure property.
   @Test func elementMasksDeclaredAsChannelsAreCaught() {
     let real = RegularizerRegistry.descriptor("spatial-dropout")!
-    let broken = Self.planted(real) { p, s in .layer(Dropout(rate: p["rate"]!.doubleValue!, stream: s.stream)) }
+    let broken = Self.planted(real) { p, s in .layer(Dropout(rate: p["rate"]!.asDouble!, stream: s.stream)) }
     let failed = Conformance.check(broken, [:], at: Self.site).filter { !$0.passed }.map(\.property)
     #expect(failed == ["whole channels"])
   }

@@ -30,7 +30,7 @@ import Testing
       guard context.mode == .train else { return x.storage }
       let labels = (0..<x.shape[0]).map { Int32($0 % 2) }
       // As the loop does before the first step (a teacher is trained there: a few steps on the probe batch).
-      hook.prepare(Preparation(train: TrainingData(images: x, targets: .labels(labels)), artifacts: MemoryArtifacts()))
+      hook.prepare(HookSetup(train: TrainingData(images: x, targets: .labels(labels)), artifacts: MemoryArtifacts()))
       let batch = Batch(images: x, targets: .labels(labels), indices: Array(0..<x.shape[0]))
       return hook.transform(batch, context).images.storage
     case .layer(let layer): return layer.forward(x, context).storage
@@ -66,7 +66,7 @@ import Testing
   /// target strength.
   static func trainingStep(_ step: Int) -> StepContext { training(step: 1_000_000 + step) }
 
-  static func make(_ d: RegularizerDescriptor, _ site: Site, _ params: [String: ParameterValue] = [:]) -> Plug {
+  static func make(_ d: RegularizerDescriptor, _ site: Site, _ params: [String: ConfigValue] = [:]) -> Plug {
     d.make(params, site)
   }
 

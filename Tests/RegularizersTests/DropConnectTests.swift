@@ -260,8 +260,8 @@ import Testing
     name: "hidden2", kind: .weights, shape: [256, 256], stream: Site.namedStream(.weights, "hidden2"),
     followedByReLU: true)
 
-  @Test(arguments: [[:], ["rate": ParameterValue.double(0.2)], ["rate": .double(0)]])
-  func conformsAtAnMLPHiddenLayer(params: [String: ParameterValue]) {
+  @Test(arguments: [[:], ["rate": ConfigValue.double(0.2)], ["rate": .double(0)]])
+  func conformsAtAnMLPHiddenLayer(params: [String: ConfigValue]) {
     let results = Conformance.check(DropConnect.descriptor, params, at: Self.site)
     #expect(conforms(results), "\(results)")
   }
@@ -270,7 +270,7 @@ import Testing
   @Test func inferenceIsNotAParameterAndTheReLUFlagIsPassedOn() throws {
     #expect(DropConnect.descriptor.parameters.map(\.name) == ["rate", "per_sample"])
     #expect(
-      DropConnect.descriptor.validate(["inference": .string("gaussian")], Self.site)?.contains("no parameter") == true)
+      DropConnect.descriptor.validate(["inference": .string("gaussian")], Self.site)?.contains("unknown parameter 'inference'") == true)
     guard case .weights(let made) = DropConnect.descriptor.make([:], Self.site) else {
       Issue.record("dropconnect did not make a weight mask")
       return

@@ -101,8 +101,8 @@ import Testing
     name: "block3", kind: .branch, shape: [8, 8, 64], stream: Site.namedStream(.branch, "block3"), depth: 3,
     depthCount: 3)
 
-  @Test(arguments: [[:], ["rate": ParameterValue.double(0.3)], ["rate": .double(0)]])
-  func conformsAtAResNetBranch(params: [String: ParameterValue]) {
+  @Test(arguments: [[:], ["rate": ConfigValue.double(0.3)], ["rate": .double(0)]])
+  func conformsAtAResNetBranch(params: [String: ConfigValue]) {
     let results = Conformance.check(DropPath.descriptor, params, at: Self.site)
     #expect(conforms(results), "\(results)")
   }
@@ -134,9 +134,9 @@ import Testing
   }
 
   @Test(arguments: [
-    ["rate": ParameterValue.double(1)], ["rate": .double(-0.1)], ["drop_prob": .double(0.1)],
+    ["rate": ConfigValue.double(1)], ["rate": .double(-0.1)], ["drop_prob": .double(0.1)],
   ])
-  func validationRejectsWithASentence(params: [String: ParameterValue]) throws {
+  func validationRejectsWithASentence(params: [String: ConfigValue]) throws {
     let message = try #require(DropPath.descriptor.validate(params, Self.site))
     #expect(message.hasPrefix("drop-path"), "\(message)")
     let activation = Site(name: "stage2", shape: [8, 8, 32], stream: 2)

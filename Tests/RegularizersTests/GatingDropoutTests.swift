@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct GatingDropoutTests {
   /// The MoE model with `descriptor` plugged at every routing site.
-  func model(_ params: [String: ParameterValue]?, seed: UInt64 = 4) throws -> Model {
+  func model(_ params: [String: ConfigValue]?, seed: UInt64 = 4) throws -> Model {
     try ModelRegistry.build(
       ModelRequest(name: "moe", inputShape: [28, 28, 1], classes: 10, key: RandomKey(seed: seed)) { site in
         guard let params, site.kind == .routing else { return nil }

@@ -5,17 +5,15 @@ import Testing
 @testable import Regularizers
 
 @Suite struct RegistryTests {
+  /// The registry against itself: every name once, in the spec's kebab-case, each found by its own name.
   @Test func namesAreUniqueAndTagged() {
     let names = RegularizerRegistry.names
     #expect(Set(names).count == names.count)
-    #expect(
-      names == [
-        "none", "dropout", "spatial-dropout", "dropblock", "cutout", "heuristic-dropout", "stochastic-depth",
-        "drop-path", "dropconnect", "targeted-dropout", "structural-dropout", "max-norm",
-        "corrdrop-spatial", "corrdrop-channel", "channel-dropblock", "focused-dropout",
-        "input-dropout", "learnable-channel-dropout", "clustering-dropout", "nsdropout",
-        "cutmix", "attentive-cutmix", "gating-dropout", "hme-dropout",
-      ])
+    #expect(names.first == "none")
+    for name in names {
+      #expect(name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(name)")
+      #expect(RegularizerRegistry.descriptor(name)?.name == name)
+    }
     #expect(RegularizerRegistry.descriptor("cutout")?.taxonomy == .data)
     #expect(RegularizerRegistry.descriptor("cutout")?.plugPoint == .input)
     #expect(RegularizerRegistry.descriptor("cutout")?.defaultSites == ["input"])
@@ -26,8 +24,9 @@ import Testing
     for descriptor in RegularizerRegistry.all {
       #expect(!descriptor.summary.isEmpty && !descriptor.citation.isEmpty)
       for parameter in descriptor.parameters {
-        #expect(parameter.kind.accept(parameter.defaultValue) != nil, "\(descriptor.name).\(parameter.name)")
+        #expect(parameter.defaultValue != nil, "\(descriptor.name).\(parameter.name)")
       }
+      #expect((try? descriptor.parameters.resolve([:], owner: descriptor.name)) != nil, "\(descriptor.name)")
     }
   }
 
@@ -56,7 +55,7 @@ import Testing
   }
 
   @Test(arguments: [
-    ("dropout", ["rate": ParameterValue.double(1)], [128], "rate"),
+    ("dropout", ["rate": ConfigValue.double(1)], [128], "rate"),
     ("dropout", ["rate": .double(-0.1)], [128], "rate"),
     ("dropout", ["rate": .string("half")], [128], "rate"),
     ("dropout", ["p": .double(0.5)], [128], "'p'"),
@@ -75,7 +74,7 @@ import Testing
     ("heuristic-dropout", ["selection": .string("softmax")], [14, 14, 16], "selection"),
     ("none", ["rate": .double(0.1)], [128], "no parameters"),
   ])
-  func validationRejectsWithASentence(name: String, params: [String: ParameterValue], site: [Int], mentions: String)
+  func validationRejectsWithASentence(name: String, params: [String: ConfigValue], site: [Int], mentions: String)
     throws
   {
     let descriptor = try #require(RegularizerRegistry.descriptor(name))
@@ -85,9 +84,9 @@ import Testing
   }
 
   @Test func integralValuesAreAcceptedForEitherNumericKind() {
-    #expect(ParameterValue.int(3).doubleValue == 3)
-    #expect(ParameterValue.double(8).intValue == 8)
-    #expect(ParameterValue.double(8.5).intValue == nil)
+    #expect(ConfigValue.int(3).asDouble == 3)
+    #expect(ConfigValue.double(8).asInt == 8)
+    #expect(ConfigValue.double(8.5).asInt == nil)
     let dropblock = RegularizerRegistry.descriptor("dropblock")!
     #expect(dropblock.validate(["rate": .int(0), "block_size": .double(5)], Self.site([14, 14, 8])) == nil)
     #expect(dropblock.validate(["block_size": .double(5.5)], Self.site([14, 14, 8])) != nil)
@@ -101,7 +100,7 @@ import Testing
     let site = Site(name: "stage2", shape: [10, 10, 6], stream: 3)
     let x = normalTensor([4, 10, 10, 6], seed: 1)
     let context = training(step: 2)
-    let cases: [(String, [String: ParameterValue], Layer)] = [
+    let cases: [(String, [String: ConfigValue], Layer)] = [
       ("dropout", ["rate": .double(0.3)], Dropout(rate: 0.3, stream: 3)),
       ("spatial-dropout", ["rate": .double(0.3)], SpatialDropout(rate: 0.3, stream: 3)),
       (

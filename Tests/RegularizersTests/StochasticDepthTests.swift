@@ -92,10 +92,10 @@ import Testing
     depthCount: 3)
 
   @Test(arguments: [
-    [:], ["inverted": ParameterValue.bool(true)], ["decay": .string("uniform"), "survival_last": .double(0.8)],
+    [:], ["inverted": ConfigValue.bool(true)], ["decay": .string("uniform"), "survival_last": .double(0.8)],
     ["survival_last": .double(1)],
   ])
-  func conformsAtAResNetBranch(params: [String: ParameterValue]) {
+  func conformsAtAResNetBranch(params: [String: ConfigValue]) {
     let results = Conformance.check(StochasticDepth.descriptor, params, at: Self.site)
     #expect(conforms(results), "\(results)")
   }
@@ -125,10 +125,10 @@ import Testing
   }
 
   @Test(arguments: [
-    (["survival_last": ParameterValue.double(0)], "survival_last"), (["survival_last": .double(1.2)], "survival_last"),
+    (["survival_last": ConfigValue.double(0)], "survival_last"), (["survival_last": .double(1.2)], "survival_last"),
     (["decay": .string("cosine")], "decay"), (["inverted": .string("yes")], "inverted"),
   ])
-  func validationRejectsWithASentence(params: [String: ParameterValue], mentions: String) throws {
+  func validationRejectsWithASentence(params: [String: ConfigValue], mentions: String) throws {
     let message = try #require(StochasticDepth.descriptor.validate(params, Self.site))
     #expect(message.hasPrefix("stochastic-depth") && message.contains(mentions), "\(message)")
     #expect(StochasticDepth.descriptor.validate([:], Self.site) == nil)

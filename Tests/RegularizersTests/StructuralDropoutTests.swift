@@ -107,10 +107,10 @@ import Testing
   }
 
   @Test(arguments: [
-    ([256], [String: ParameterValue]()), ([14, 14, 32], [:]), ([256], ["rate": .double(1), "step": .int(16)]),
+    ([256], [String: ConfigValue]()), ([14, 14, 32], [:]), ([256], ["rate": .double(1), "step": .int(16)]),
     ([128], ["lower": .double(0.5), "rate": .double(0.2)]), ([256], ["rate": .double(0)]),
   ])
-  func conformsAtMLPAndFeatureMapSites(shape: [Int], params: [String: ParameterValue]) {
+  func conformsAtMLPAndFeatureMapSites(shape: [Int], params: [String: ConfigValue]) {
     let site = Site(name: "hidden1", shape: shape, stream: 1)
     let results = Conformance.check(StructuralDropout.descriptor, params, at: site)
     #expect(conforms(results), "\(results)")
@@ -139,9 +139,9 @@ import Testing
   }
 
   @Test(arguments: [
-    ["rate": ParameterValue.double(1.5)], ["lower": .double(0)], ["lower": .double(1.1)], ["step": .int(0)],
+    ["rate": ConfigValue.double(1.5)], ["lower": .double(0)], ["lower": .double(1.1)], ["step": .int(0)],
   ])
-  func validationRejectsWithASentence(params: [String: ParameterValue]) throws {
+  func validationRejectsWithASentence(params: [String: ConfigValue]) throws {
     let message = try #require(
       StructuralDropout.descriptor.validate(params, Site(name: "fc1", shape: [128], stream: 3)))
     #expect(message.hasPrefix("structural-dropout"), "\(message)")

@@ -182,10 +182,10 @@ import Testing
   }
 
   @Test(arguments: [
-    [:], ["variant": ParameterValue.string("unit")], ["gamma": .double(0.75), "alpha": .double(0.25)],
+    [:], ["variant": ConfigValue.string("unit")], ["gamma": .double(0.75), "alpha": .double(0.25)],
     ["evaluation": .string("prune")], ["alpha": .double(0)],
   ])
-  func conformsAtAnMLPLayer(params: [String: ParameterValue]) {
+  func conformsAtAnMLPLayer(params: [String: ConfigValue]) {
     let results = Conformance.check(TargetedDropout.descriptor, params, at: Self.site([64, 256], "hidden2"))
     #expect(conforms(results), "\(results)")
   }
@@ -208,7 +208,7 @@ import Testing
       parameters: real.parameters, plugsInto: .weights, expectations: real.expectations,
       build: { _, _ in .weights(Ceiling()) })
     let site = Self.site([10, 9], "output")
-    let params: [String: ParameterValue] = ["alpha": .double(1)]
+    let params: [String: ConfigValue] = ["alpha": .double(1)]
     #expect(conforms(Conformance.check(real, params, at: site)))
     let failed = Conformance.check(planted, params, at: site).filter { !$0.passed }.map(\.property)
     #expect(failed == ["drop fraction \(Conformance.format(4.0 / 9))"])

@@ -5,22 +5,19 @@ import Testing
 @testable import Report
 
 @Suite struct TaxonomyMapTests {
-  static func method(_ category: String, _ actsOn: String, _ dependsOn: String) -> RegularizerInfo {
-    var m = RegularizerInfo(parameters: [], taxonomy: category, summary: "")
-    m.actsOn = actsOn
-    m.dependsOn = dependsOn
-    return m
+  static func method(_ category: Taxonomy, _ actsOn: PlugPoint, _ dependsOn: Traits.Dependence) -> MethodFixture {
+    MethodFixture(taxonomy: category, traits: Traits(dependsOn: dependsOn), plugPoint: actsOn)
   }
 
   /// Each method at (its transformation space, what its drop depends on); two in one cell stacked 0.22 apart
   /// around it; `none` left out; one data block per category, in the report's category order.
   @Test func methodsArePlacedByTheirAttributes() {
     let map = TaxonomyMap(methods: [
-      "cutout": Self.method("data", "input images", "chance only"),
-      "dropout": Self.method("architecture", "activations", "chance only"),
-      "structural-dropout": Self.method("architecture", "activations", "chance only"),
-      "nsdropout": Self.method("architecture", "fully connected units", "labels and validation data"),
-      "none": Self.method("architecture", "activations", "chance only"),
+      "cutout": Self.method(.data, .input, .chance),
+      "dropout": Self.method(.architecture, .activation, .chance),
+      "structural-dropout": Self.method(.architecture, .activation, .chance),
+      "nsdropout": Self.method(.architecture, .vector, .labelsAndValidation),
+      "none": Self.method(.architecture, .activation, .chance),
     ])
     let placed = map.placed
     #expect(placed.map(\.name) == ["cutout", "dropout", "structural-dropout", "nsdropout"])
@@ -39,7 +36,7 @@ import Testing
   @Test func theReportWritesItBesideTheMethodTable() throws {
     let dir = try Fixtures.temporaryDirectory("taxonomy-map")
     defer { try? FileManager.default.removeItem(at: dir) }
-    let methods = ["cutout": Self.method("data", "input images", "chance only")]
+    let methods = ["cutout": Self.method(.data, .input, .chance) as any MethodDescription]
     try ReportWriter.writeAll(
       results: [Fixtures.arms()], to: dir, taxonomy: ["cutout": "data"], methods: methods, render: false)
     let data = try String(contentsOf: dir.appendingPathComponent("figures/taxonomy-map.dat"), encoding: .utf8)

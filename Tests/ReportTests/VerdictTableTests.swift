@@ -10,16 +10,13 @@ import Testing
   /// Claims are grouped by Kukačka et al.'s categories, in their order, and the methods table lists every method
   /// with its finer attributes (`none` left out).
   @Test func claimsGroupedByCategoryAndMethodsTable() throws {
-    var cutout = RegularizerInfo(parameters: [], taxonomy: "data", summary: "Zeroes a square patch.")
-    cutout.actsOn = "input images"
-    cutout.dependsOn = "chance only"
-    cutout.phase = "training only"
-    var ns = RegularizerInfo(parameters: [], taxonomy: "architecture", summary: "Validation-driven.")
-    ns.actsOn = "fully connected units"
-    ns.stochastic = false
-    ns.dependsOn = "labels and validation data"
-    ns.phase = "training and test"
-    let none = RegularizerInfo(parameters: [], taxonomy: "architecture", summary: "nothing")
+    let cutout = MethodFixture(
+      taxonomy: .data, traits: Traits(dependsOn: .chance, phase: .training), summary: "Zeroes a square patch.",
+      plugPoint: .input)
+    let ns = MethodFixture(
+      taxonomy: .architecture, traits: Traits(stochastic: false, dependsOn: .labelsAndValidation, phase: .trainingAndTest),
+      summary: "Validation-driven.", plugPoint: .vector)
+    let none = MethodFixture(taxonomy: .architecture, summary: "nothing")
     var data = Fixtures.numeric()
     data.spec.method = "cutout"
     data.experimentID = "toy-cutout"

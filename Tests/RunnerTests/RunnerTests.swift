@@ -1,6 +1,7 @@
 import Datasets
 import Experiments
 import Foundation
+import NN
 import Regularizers
 import Tensor
 import Testing
@@ -44,26 +45,25 @@ import Testing
 @Suite struct CatalogBuilderTests {
   @Test func parametersGetDefaultsAndTypesFromTheRegistry() throws {
     let d = RegularizerRegistry.descriptor("dropblock")!
-    let values = try CatalogBuilder.parameterValues(["rate": .int(0), "block_size": .double(3)], descriptor: d)
-    #expect(values["rate"] == .double(0))
-    #expect(values["block_size"] == .int(3))
+    let values = try d.resolve(["rate": .int(0), "block_size": .double(3)]).get()
+    #expect(values["rate"]?.typeName == "a number" && values["rate"] == .double(0))
+    #expect(values["block_size"]?.typeName == "an integer" && values["block_size"] == .int(3))
     #expect(values["schedule"] == .string("fixed"))
-    #expect(throws: RunnerError.self) {
-      try CatalogBuilder.parameterValues(["rate": .double(1.0)], descriptor: d)
-    }
-    #expect(throws: RunnerError.self) {
-      try CatalogBuilder.parameterValues(["rates": .double(0.1)], descriptor: d)
-    }
+    #expect(throws: RegularizerDescriptor.ValidationMessage.self) { try d.resolve(["rate": .double(1.0)]).get() }
+    #expect(throws: RegularizerDescriptor.ValidationMessage.self) { try d.resolve(["rates": .double(0.1)]).get() }
   }
 
+  /// The catalog is the registries themselves: every model and method by its own name, each entry the engine's.
   @Test func catalogKnowsEveryRegistryEntry() {
     let catalog = CatalogBuilder.catalog
-    #expect(Set(catalog.datasets.keys) == ["fashion-mnist", "mnist-5k", "synthetic-ct-seg", "synthetic-regression"])
-    #expect(Set(catalog.models.keys) == ["mlp", "cnn", "resnet", "unet-tiny", "moe", "hme"])
-    #expect(catalog.models["hme"]!.tasks == ["classification", "regression"])
+    #expect(Set(catalog.datasets.keys) == Set(DatasetRegistry.names))
+    #expect(Set(catalog.models.keys) == Set(ModelRegistry.names))
+    #expect(catalog.models.count == ModelRegistry.all.count)
+    #expect(catalog.models["hme"]!.tasks == [.classification, .regression])
     #expect(Set(catalog.regularizers.keys) == Set(RegularizerRegistry.all.map(\.name)))
-    let shapes = catalog.models["resnet"]!.siteShapes([28, 28, 1], [:])
-    #expect(shapes["stage3"] == [7, 7, 64])
+    #expect(catalog.regularizers.count == RegularizerRegistry.all.count)
+    let stage3 = catalog.models["resnet"]!.sites(inputShape: [28, 28, 1], parameters: [:]).first { $0.name == "stage3" }
+    #expect(stage3?.shape == [7, 7, 64])
   }
 }
 

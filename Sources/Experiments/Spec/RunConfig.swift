@@ -1,8 +1,9 @@
 import Foundation
 
 /// The fully resolved configuration of one training run: base + scale + overrides + sweep point + seed, with
-/// every default filled in. Encodes as the same snake_case tree a spec uses (`tree`), which is what the Runner
-/// hashes (`tree.canonicalJSON`) and what results JSON stores.
+/// every default filled in. Its spec-shaped snake_case tree (`tree`) is what the Runner hashes (`tree.canonicalJSON`)
+/// and what results JSON stores; its `Codable` form is its typed fields, so a worker receives the config resolved at
+/// plan time as it is, without decoding a tree again.
 public struct RunConfig: Codable, Sendable, Hashable {
   public var dataset: DatasetConfig
   public var model: ModelConfig
@@ -53,27 +54,17 @@ public struct RunConfig: Codable, Sendable, Hashable {
     model = try ModelConfig(tree: try top.required("model"), path: top.keyPath("model"), file: file)
     regularizer = try RegularizerConfig(
       tree: top.map["regularizer"] ?? .string("none"), path: top.keyPath("regularizer"), file: file)
-    train = try TrainConfig(tree: try top.required("train"), path: top.keyPath("train"), file: file)
-    eval = try top.map["eval"].map { v throws(SpecError) in
-      try EvalConfig(tree: v, path: top.keyPath("eval"), file: file)
-    } ?? EvalConfig()
+    train = try TrainConfig.decode(try top.required("train"), path: top.keyPath("train"), file: file)
+    eval =
+      try top.map["eval"].map { v throws(SpecError) in
+        try EvalConfig.decode(v, path: top.keyPath("eval"), file: file)
+      } ?? EvalConfig()
     seed = try top.optionalInt("seed") ?? 0
   }
-
-  public init(from decoder: Decoder) throws {
-    let tree = try ConfigValue(from: decoder)
-    do {
-      try self.init(tree: tree)
-    } catch {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
-    }
-  }
-
-  public func encode(to encoder: Encoder) throws { try tree.encode(to: encoder) }
 }
 
 /// Which data a run trains and evaluates on.
-public struct DatasetConfig: Sendable, Hashable {
+public struct DatasetConfig: Codable, Sendable, Hashable, ConfigSection {
   public var name: String
   /// Number of training / test examples to use; nil = the whole split.
   public var trainSize: Int?
@@ -96,35 +87,26 @@ public struct DatasetConfig: Sendable, Hashable {
     self.validationFraction = validationFraction
   }
 
-  /// `validation_fraction` appears only when set, so configs from before it existed keep their trees and keys.
-  var tree: ConfigValue {
-    var m: [String: ConfigValue] = ["name": .string(name), "subset_seed": .int(subsetSeed)]
-    if let trainSize { m["train_size"] = .int(trainSize) }
-    if let testSize { m["test_size"] = .int(testSize) }
-    if validationFraction > 0 { m["validation_fraction"] = .double(validationFraction) }
-    return .map(m)
-  }
+  static let defaults = DatasetConfig(name: "")
 
+  /// Every field once; `validation_fraction` appears only when set, so configs from before it existed keep their
+  /// trees and keys.
+  static let fields: [ConfigField<DatasetConfig>] = [
+    .double(
+      "validation_fraction", \.validationFraction, range: ({ $0 >= 0 && $0 <= 0.5 }, "[0, 0.5]"), omitted: { !($0 > 0) }
+    ),
+    .string("name", \.name), .int("train_size", \.trainSize), .int("test_size", \.testSize),
+    .int("subset_seed", \.subsetSeed),
+  ]
+
+  /// `dataset: fashion-mnist` is shorthand for `dataset: {name: fashion-mnist}`.
   init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
-    // `dataset: fashion-mnist` is shorthand for `dataset: {name: fashion-mnist}`.
-    if let name = tree.asString {
-      self.init(name: name)
-      return
-    }
-    let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(["name", "train_size", "test_size", "subset_seed", "validation_fraction"])
-    let fraction = try r.optionalDouble("validation_fraction") ?? 0
-    guard fraction >= 0 && fraction <= 0.5 else {
-      throw r.error("validation_fraction", "must be in [0, 0.5], got \(formatNumber(fraction))")
-    }
-    self.init(
-      name: try r.string("name"), trainSize: try r.optionalInt("train_size"), testSize: try r.optionalInt("test_size"),
-      subsetSeed: try r.optionalInt("subset_seed") ?? 0, validationFraction: fraction)
+    if let name = tree.asString { self.init(name: name) } else { self = try Self.decode(tree, path: path, file: file) }
   }
 }
 
 /// Which model builder a run uses and its parameters (e.g. `widths: [1024, 1024]`).
-public struct ModelConfig: Sendable, Hashable {
+public struct ModelConfig: Codable, Sendable, Hashable {
   public var name: String
   public var params: [String: ConfigValue]
 
@@ -148,7 +130,7 @@ public struct ModelConfig: Sendable, Hashable {
 }
 
 /// Which regularizer a run uses (`none` allowed), where it plugs in, and its parameters.
-public struct RegularizerConfig: Sendable, Hashable {
+public struct RegularizerConfig: Codable, Sendable, Hashable {
   public var name: String
   /// Sites in the model (or `input`) where the regularizer is applied.
   public var at: [String]
@@ -233,7 +215,7 @@ public struct RegularizerConfig: Sendable, Hashable {
 }
 
 /// Optimisation settings of a run; every field has a documented default except epochs, batch and lr.
-public struct TrainConfig: Sendable, Hashable {
+public struct TrainConfig: Codable, Sendable, Hashable, ConfigSection {
   public var epochs: Int
   public var batch: Int
   /// Batch size at evaluation (no gradients, so it can be larger). Default 1000.
@@ -299,52 +281,23 @@ public struct TrainConfig: Sendable, Hashable {
   /// Valid values of `schedule`.
   public static let schedules = ["constant", "step", "cosine"]
 
-  static let keys = [
-    "epochs", "batch", "eval_batch", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "schedule",
-    "milestones", "gamma", "warmup_epochs", "max_norm", "adam_beta1", "adam_beta2", "eval_every", "steps",
+  static let defaults = TrainConfig(epochs: 0, batch: 0, lr: 0)
+
+  /// Every field once: its key, its tree value, its decoding (epochs, batch and lr required).
+  static let fields: [ConfigField<TrainConfig>] = [
+    .int("epochs", \.epochs, required: true), .int("batch", \.batch, required: true),
+    .int("eval_batch", \.evalBatch), .choice("optimizer", \.optimizer, optimizers),
+    .double("lr", \.lr, required: true), .double("momentum", \.momentum), .bool("nesterov", \.nesterov),
+    .double("weight_decay", \.weightDecay), .choice("schedule", \.schedule, schedules),
+    .doubles("milestones", \.milestones), .double("gamma", \.gamma), .double("warmup_epochs", \.warmupEpochs),
+    .double("max_norm", \.maxNorm), .double("adam_beta1", \.adamBeta1), .double("adam_beta2", \.adamBeta2),
+    .int("eval_every", \.evalEvery), .int("steps", \.steps),
   ]
-
-  var tree: ConfigValue {
-    var m: [String: ConfigValue] = [
-      "epochs": .int(epochs), "batch": .int(batch), "eval_batch": .int(evalBatch), "optimizer": .string(optimizer),
-      "lr": .double(lr), "momentum": .double(momentum), "nesterov": .bool(nesterov),
-      "weight_decay": .double(weightDecay),
-      "schedule": .string(schedule), "milestones": .list(milestones.map(ConfigValue.double)),
-      "gamma": .double(gamma), "warmup_epochs": .double(warmupEpochs), "adam_beta1": .double(adamBeta1),
-      "adam_beta2": .double(adamBeta2), "eval_every": .int(evalEvery),
-    ]
-    if let maxNorm { m["max_norm"] = .double(maxNorm) }
-    if let steps { m["steps"] = .int(steps) }
-    return .map(m)
-  }
-
-  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
-    let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(Self.keys)
-    let optimizer = try r.optionalString("optimizer") ?? "sgd"
-    guard Self.optimizers.contains(optimizer) else {
-      throw SpecError.unknown(
-        "optimizer", optimizer, choices: Self.optimizers, file: file, keyPath: r.keyPath("optimizer"))
-    }
-    let schedule = try r.optionalString("schedule") ?? "constant"
-    guard Self.schedules.contains(schedule) else {
-      throw SpecError.unknown("schedule", schedule, choices: Self.schedules, file: file, keyPath: r.keyPath("schedule"))
-    }
-    self.init(
-      epochs: try r.int("epochs"), batch: try r.int("batch"), evalBatch: try r.optionalInt("eval_batch") ?? 1000,
-      optimizer: optimizer, lr: try r.double("lr"), momentum: try r.optionalDouble("momentum") ?? 0.9,
-      nesterov: try r.optionalBool("nesterov") ?? false, weightDecay: try r.optionalDouble("weight_decay") ?? 0,
-      schedule: schedule, milestones: try r.optionalDoubleList("milestones") ?? [0.5, 0.75],
-      gamma: try r.optionalDouble("gamma") ?? 0.1, warmupEpochs: try r.optionalDouble("warmup_epochs") ?? 0,
-      maxNorm: try r.optionalDouble("max_norm"), adamBeta1: try r.optionalDouble("adam_beta1") ?? 0.9,
-      adamBeta2: try r.optionalDouble("adam_beta2") ?? 0.999, evalEvery: try r.optionalInt("eval_every") ?? 1,
-      steps: try r.optionalInt("steps"))
-  }
 }
 
 /// Evaluation-only settings: each changes how the trained network is evaluated, never how it trains, so a sweep
 /// over them trains once (`eval.*` sweep keys). The defaults are the standard evaluation.
-public struct EvalConfig: Sendable, Hashable {
+public struct EvalConfig: Codable, Sendable, Hashable, ConfigSection {
   /// Fraction of each layer's weights pruned by magnitude before evaluation (Targeted Dropout's axis), in [0, 1).
   /// The logit layer is never pruned.
   public var prune: Double
@@ -380,59 +333,31 @@ public struct EvalConfig: Sendable, Hashable {
 
   public static let pruneCriteria = ["weight", "unit"]
   public static let inferenceRules = ["standard", "gaussian"]
-  static let keys = ["prune", "prune_by", "width", "inference", "mask_units", "classes"]
-
   /// The standard evaluation: nothing pruned, full width, each method's own rule.
   public var isStandard: Bool { self == EvalConfig() }
 
-  /// `mask_units` and `classes` appear only when set, so the trees (and cache keys) of evaluations from before they
-  /// existed stay.
-  var tree: ConfigValue {
-    var m: [String: ConfigValue] = [
-      "prune": .double(prune), "prune_by": .string(pruneBy), "width": .double(width), "inference": .string(inference),
-    ]
-    if maskUnits > 0 { m["mask_units"] = .double(maskUnits) }
-    if !classes.isEmpty { m["classes"] = .list(classes.map(ConfigValue.int)) }
-    return .map(m)
-  }
+  static let defaults = EvalConfig()
 
-  init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
-    let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(Self.keys)
-    let pruneBy = try r.optionalString("prune_by") ?? "weight"
-    guard Self.pruneCriteria.contains(pruneBy) else {
-      throw SpecError.unknown("prune_by", pruneBy, choices: Self.pruneCriteria, file: file, keyPath: r.keyPath("prune_by"))
-    }
-    let inference = try r.optionalString("inference") ?? "standard"
-    guard Self.inferenceRules.contains(inference) else {
-      throw SpecError.unknown(
-        "inference", inference, choices: Self.inferenceRules, file: file, keyPath: r.keyPath("inference"))
-    }
-    let prune = try r.optionalDouble("prune") ?? 0
-    guard prune >= 0 && prune < 1 else {
-      throw SpecError(file: file, keyPath: r.keyPath("prune"), message: "must be in [0, 1), got \(formatNumber(prune))")
-    }
-    let width = try r.optionalDouble("width") ?? 1
-    guard width > 0 && width <= 1 else {
-      throw SpecError(file: file, keyPath: r.keyPath("width"), message: "must be in (0, 1], got \(formatNumber(width))")
-    }
-    let maskUnits = try r.optionalDouble("mask_units") ?? 0
-    guard maskUnits >= 0 && maskUnits < 1 else {
-      throw SpecError(
-        file: file, keyPath: r.keyPath("mask_units"), message: "must be in [0, 1), got \(formatNumber(maskUnits))")
-    }
-    var classes: [Int] = []
-    for (i, item) in (try r.optionalList("classes") ?? []).enumerated() {
-      guard let c = item.asInt, c >= 0 else {
-        throw SpecError(
-          file: file, keyPath: "\(r.keyPath("classes"))[\(i)]", message: "expected a class index ≥ 0, got '\(item)'")
+  /// Every field once; `mask_units` and `classes` appear only when set, so the trees (and cache keys) of evaluations
+  /// from before they existed stay.
+  static let fields: [ConfigField<EvalConfig>] = [
+    .double("prune", \.prune, range: ({ $0 >= 0 && $0 < 1 }, "[0, 1)")), .choice("prune_by", \.pruneBy, pruneCriteria),
+    .double("width", \.width, range: ({ $0 > 0 && $0 <= 1 }, "(0, 1]")),
+    .choice("inference", \.inference, inferenceRules),
+    .double("mask_units", \.maskUnits, range: ({ $0 >= 0 && $0 < 1 }, "[0, 1)"), omitted: { $0 == 0 }),
+    ConfigField(key: "classes", encode: { $0.classes.isEmpty ? nil : .list($0.classes.map(ConfigValue.int)) }) {
+      (e, r) throws(SpecError) in
+      var classes: [Int] = []
+      for (i, item) in (try r.optionalList("classes") ?? []).enumerated() {
+        guard let c = item.asInt, c >= 0 else {
+          throw SpecError(
+            file: r.file, keyPath: "\(r.keyPath("classes"))[\(i)]",
+            message: "expected a class index ≥ 0, got '\(item)'")
+        }
+        classes.append(c)
       }
-      classes.append(c)
-    }
-    guard Set(classes).count == classes.count else {
-      throw SpecError(file: file, keyPath: r.keyPath("classes"), message: "lists a class twice: \(classes)")
-    }
-    self.init(
-      prune: prune, pruneBy: pruneBy, width: width, inference: inference, maskUnits: maskUnits, classes: classes.sorted())
-  }
+      guard Set(classes).count == classes.count else { throw r.error("classes", "lists a class twice: \(classes)") }
+      e.classes = classes.sorted()
+    },
+  ]
 }

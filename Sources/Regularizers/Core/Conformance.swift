@@ -68,7 +68,7 @@ public enum Conformance {
 
   /// Every expectation of `descriptor` with `parameters` at `site`, checked. A method that declares none is not
   /// gated (nothing to check) and returns no results.
-  public static func check(_ descriptor: RegularizerDescriptor, _ parameters: [String: ParameterValue], at site: Site)
+  public static func check(_ descriptor: RegularizerDescriptor, _ parameters: [String: ConfigValue], at site: Site)
     -> [ConformanceResult]
   {
     guard case .success(let filled) = descriptor.resolve(parameters) else { return [] }

@@ -47,7 +47,7 @@ public final class AttentiveCutMix: TrainingHook {
 
   // MARK: The teacher
 
-  public func prepare(_ preparation: Preparation) {
+  public func prepare(_ preparation: HookSetup) {
     guard prob > 0, classes >= 2, case .labels(let labels) = preparation.train.targets,
       preparation.train.images.rank == 4
     else { return }

@@ -85,7 +85,7 @@ extension StochasticDepth {
       .gate(StochasticDepth(survival: survival(params, site), inverted: params.bool("inverted"), stream: site.stream))
     })
 
-  static func survival(_ params: [String: ParameterValue], _ site: Site) -> Double {
+  static func survival(_ params: [String: ConfigValue], _ site: Site) -> Double {
     survival(
       last: params.double("survival_last"), decay: Decay(rawValue: params.string("decay"))!, depth: site.depth,
       count: site.depthCount)

@@ -3,15 +3,21 @@ import Tensor
 /// Small convolutional classifier: conv3×3(32)–ReLU–pool, conv3×3(64)–ReLU–pool, Linear(128)–ReLU, Linear.
 ///
 /// Sites: activations `input`, `conv1`, `conv2` (after each pool) and `fc1`; weights `fc1` and `output`.
-public struct CNNModel: ModelDefinition {
+public struct CNNDefinition: ModelDefinition {
   public let name = "cnn"
   public let summary = "two conv–pool stages and a 128-unit hidden layer"
   public let task = ModelTask.classification
-  public let defaultWidths: [Int]? = nil
-  public let takesBlocks = false
+  public let parameters: [ParameterDescription] = []
   public let defaultSites = ["fc1"]
 
   public init() {}
+
+  public func weightCount(inputShape: [Int], classes: Int, parameters: [String: ConfigValue]) -> Double {
+    convolutionWeightCount(parameters)
+  }
+
+  /// Fitted to the committed default-scale runs on the project's 2-core machine (2026-12-03, median).
+  public func trainingRate(inputShape: [Int], parameters: [String: ConfigValue]) -> Double { 4_500 }
 
   public func build(_ r: ModelRequest, _ sites: SiteRecorder) throws -> Layer {
     let (h, w, c) = (r.inputShape[0], r.inputShape[1], r.inputShape[2])

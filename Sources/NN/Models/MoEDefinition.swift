@@ -10,24 +10,32 @@ import Tensor
 ///
 /// Sites: activations `input` (the image) and `head` (the joined tokens, `[T·D]`); routing `moe1` … `moe<blocks>`;
 /// weights `head` (the logit layer).
-public struct MoEModel: ModelDefinition {
+public struct MoEDefinition: ModelDefinition {
   public let name = "moe"
   public let summary = "patch tokens, top-1 mixture-of-experts layers on 4 virtual devices (Gating Dropout's proxy)"
   public let task = ModelTask.classification
-  public let defaultWidths: [Int]? = [32, 64]
-  public let takesBlocks = true
+  public let parameters: [ParameterDescription] = [
+    .widths([32, 64], doc: "[token width D, expert hidden width]"), .blocks(2, doc: "mixture-of-experts layers"),
+  ]
   public let defaultSites = ["head"]
   public static let experts = 4
   public static let patch = 4
-  public let defaultBlocks = 2
-  public let widthsDoc = "[token width D, expert hidden width]"
-  public let blocksDoc = "mixture-of-experts layers"
 
   public init() {}
 
+  public func weightCount(inputShape: [Int], classes: Int, parameters: [String: ConfigValue]) -> Double {
+    convolutionWeightCount(parameters)
+  }
+
+  /// Two layers train 11k images/s (fitted to the committed default-scale runs on the project's 2-core machine,
+  /// 2026-12-03, median); the cost grows with the layers.
+  public func trainingRate(inputShape: [Int], parameters: [String: ConfigValue]) -> Double {
+    11_000 * 2 / Double(max(1, parameters["blocks"]?.asInt ?? 2))
+  }
+
   public func build(_ r: ModelRequest, _ sites: SiteRecorder) throws -> Layer {
     let (h, w, c) = (r.inputShape[0], r.inputShape[1], r.inputShape[2])
-    let widths = r.widths ?? defaultWidths!
+    let widths = r.parameters.ints("widths")
     let (dim, hidden) = (widths[0], widths.count > 1 ? widths[1] : 2 * widths[0])
     let tokens = (h / Self.patch) * (w / Self.patch)
     var layers: [Layer] = try sites.activation("input", shape: r.inputShape)
@@ -36,7 +44,7 @@ public struct MoEModel: ModelDefinition {
     layers += [PatchTokens(patch: Self.patch), embed, ReLU()]
     let traffic = TokenTraffic()
     sites.modelHook(traffic)
-    for b in 1...(r.blocks ?? defaultBlocks) {
+    for b in 1...r.parameters.int("blocks") {
       let layer = MixtureOfExperts(
         dim: dim, hidden: hidden, experts: Self.experts, tokens: tokens, key: r.key.fold(b), traffic: traffic)
       layer.policy = try sites.routing("moe\(b)", tokens: tokens, dim: dim, experts: Self.experts)

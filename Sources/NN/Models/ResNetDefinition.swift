@@ -7,21 +7,34 @@ import Tensor
 /// (Stochastic Depth, DropPath), activations `block<k>_mid` (between the branch's convolutions), `block<k>_branch`
 /// (the branch's output before the add) and `block<k>_skip` (the shortcut before the add) — DropBlock's
 /// placements; weights `output`.
-public struct ResNetModel: ModelDefinition {
+public struct ResNetDefinition: ModelDefinition {
   public let name = "resnet"
   public let summary = "CIFAR-style ResNet of BasicBlocks, depth 6·blocks + 2"
   public let task = ModelTask.classification
-  public let defaultWidths: [Int]? = [16, 32, 64]
-  public let takesBlocks = true
+  public let parameters: [ParameterDescription] = [
+    .widths([16, 32, 64], doc: "layer widths (mlp hidden layers, resnet stages, unet levels)"),
+    .blocks(1, doc: "BasicBlocks per stage (depth 6n+2)"),
+  ]
   public let defaultSites = ["stage2", "stage3"]
+  public let stages: Int? = 3
 
   public init() {}
+
+  public func weightCount(inputShape: [Int], classes: Int, parameters: [String: ConfigValue]) -> Double {
+    convolutionWeightCount(parameters)
+  }
+
+  /// ResNet-8 (one block per stage) trains 2.2k images/s (fitted to the committed default-scale runs on the
+  /// project's 2-core machine, 2026-12-03, median); the cost grows with the blocks.
+  public func trainingRate(inputShape: [Int], parameters: [String: ConfigValue]) -> Double {
+    2_200 / Double(parameters["blocks"]?.asInt ?? 1)
+  }
 
   public func build(_ r: ModelRequest, _ sites: SiteRecorder) throws -> Layer {
     let (h, w, c) = (r.inputShape[0], r.inputShape[1], r.inputShape[2])
     let key = r.key
-    let widths = r.widths ?? defaultWidths!
-    let blocks = r.blocks ?? 1
+    let widths = r.parameters.ints("widths")
+    let blocks = r.parameters.int("blocks")
     var layers: [Layer] = try sites.activation("input", shape: r.inputShape, legacyStream: 0)
     let stem = Conv2d(inChannels: c, outChannels: widths[0], kernel: 3, padding: 1, bias: false, key: key.fold(0))
     stem.computesInputGradient = !layers.isEmpty

@@ -1,5 +1,7 @@
 import Foundation
 
+/// The checks of a spec that do not depend on a single run: method, seeds, the sweep's shape, and the claim check's
+/// references to sweep keys, metrics and grid values.
 extension ExperimentSpec {
   /// Checks that do not depend on a single run: method, seeds, sweep shape.
   func validateStructure(catalog: Catalog) throws(SpecError) {

@@ -17,7 +17,7 @@ private let dropoutArm = "regularizer: {name: cutout, length: 0}"
 private let lengthSweep = "  regularizer.length: [0, 4, 8, 12, 16, 20]"
 private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, metric: test_accuracy}"
 
-@Suite struct ValidationTests {
+@Suite struct RunResolutionTests {
   static let cases: [BrokenSpec] = [
     BrokenSpec(
       name: "regularizer typo", replacements: [dropoutArm: "regularizer: {name: dropblok, length: 0}"],
