@@ -16,6 +16,10 @@ extension ExperimentPage {
     s += "; the rungs are tried cheapest first (record: "
     s += "`Experiments/calibration/\(c.experimentID).json`, commit `\(c.gitCommit.prefix(7))`)"
     s += c.recalibration ? ". **This is the spec's one recalibration, with fresh pilot seeds.**\n\n" : ".\n\n"
+    if let old = c.extendedFrom {
+      s += "Extended (`dropbench calibrate --extend`) after no rung of the record of commit `\(old.prefix(7))` met the "
+      s += "conditions: the rungs after those it tried are new, on the same pilot seeds.\n\n"
+    }
     if let old = c.rescoredFrom {
       s += "Re-scored under regime rule v3 (`dropbench calibrate --rescore`): the pilots of the rule-v2 record of commit "
       s += "`\(old.prefix(7))` — the same seeds and rungs, so the same trainings — now also scored on held-out images.\n\n"

@@ -17,7 +17,8 @@ struct Calibrate: ParsableCommand {
       final held-out score is budget-robust, every pilot trains) is chosen. Writes \\
       Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \\
       then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate); a record made \\
-      under rule v2 (no held-out score) may be re-scored once with its own pilot seeds and rungs (--rescore).
+      under rule v2 (no held-out score) may be re-scored once with its own pilot seeds and rungs (--rescore); a \\
+      record where no rung met the conditions may be extended by new ladder rungs on its pilot seeds (--extend).
       """)
   @Argument(help: "Experiment ids or spec paths.") var experiments: [String]
   @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
@@ -31,6 +32,11 @@ struct Calibrate: ParsableCommand {
       "Re-score a rule-v2 record (pilots without a held-out score): the same pilot seeds and rungs, so the same "
         + "trainings, scored on held-out images as rule v3 reads them; once, logged in the record."))
   var rescore = false
+  @Flag(
+    help: ArgumentHelp(
+      "Extend a rule-v3 record where no rung met the conditions: the ladder's rungs not in the record, on the "
+        + "record's pilot seeds; the record's rungs are kept as they are; logged in the record."))
+  var extend = false
   @OptionGroup var paths: Paths
 
   func validate() throws {
@@ -38,6 +44,7 @@ struct Calibrate: ParsableCommand {
     if pilotSeeds != nil && !recalibrate { throw ValidationError("--pilot-seeds goes with --recalibrate") }
     if recalibrate && pilotSeeds == nil { throw ValidationError("--recalibrate needs fresh --pilot-seeds, e.g. 2000,2001,2002,2003,2004") }
     if rescore && recalibrate { throw ValidationError("--rescore keeps the record's pilot seeds; it does not go with --recalibrate") }
+    if extend && (rescore || recalibrate) { throw ValidationError("--extend goes alone: it keeps the record's pilot seeds and rungs") }
   }
 
   func run() throws {
@@ -70,6 +77,13 @@ struct Calibrate: ParsableCommand {
           }
           try Self.checkRescore(existing, spec: spec)
           var plan = spec.calibration ?? CalibrationPlan()
+          plan.pilotSeeds = existing.pilotSeeds
+          spec.calibration = plan
+        } else if extend {
+          guard let existing else {
+            throw UserFacingError(message: "\(spec.id): nothing to extend (no \(CalibrationFile.url(experiments: paths.experiments, id: spec.id).path))", code: 2)
+          }
+          var plan = try Self.extensionPlan(existing, spec: spec)
           plan.pilotSeeds = existing.pilotSeeds
           spec.calibration = plan
         } else if existing != nil, !dryRun {
@@ -107,6 +121,13 @@ struct Calibrate: ParsableCommand {
           if rescore { file.rescoredFrom = existing?.gitCommit }
           if file.chosen != nil { break }
         }
+        if extend, let existing {
+          // The record's rungs first, as tried; the new ones after them.
+          file.rungs = existing.rungs + file.rungs
+          file.chosen = file.chosen.map { $0 + existing.rungs.count }
+          (file.recalibration, file.rescoredFrom) = (existing.recalibration, existing.rescoredFrom)
+          file.extendedFrom = existing.gitCommit
+        }
         let url = CalibrationFile.url(experiments: paths.experiments, id: spec.id)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(JSON.encode(file), to: url)
@@ -120,6 +141,31 @@ struct Calibrate: ParsableCommand {
         }
       }
     }
+  }
+
+  /// The ladder of an extension: the spec's rungs that the record has not tried. Only a rule-v3 record (held-out
+  /// scores) where no rung met the conditions can be extended, and the ladder must keep every recorded rung.
+  static func extensionPlan(_ existing: CalibrationFile, spec: ExperimentSpec) throws -> CalibrationPlan {
+    if existing.chosen != nil {
+      throw UserFacingError(message: "\(spec.id): the calibration record already chose a rung; nothing to extend", code: 2)
+    }
+    if existing.rungs.contains(where: { $0.record.heldOutMetric == nil }) {
+      throw UserFacingError(
+        message: "\(spec.id): the calibration record predates held-out scores; re-score it first (--rescore)", code: 2)
+    }
+    var plan = spec.calibration ?? CalibrationPlan()
+    let recorded = existing.rungs.map(\.settings)
+    if !recorded.allSatisfy({ plan.ladder.contains($0) }) {
+      throw UserFacingError(
+        message: "\(spec.id): calibration.ladder no longer holds every rung of the record; an extension adds rungs, "
+          + "it does not replace them", code: 2)
+    }
+    plan.ladder = plan.ladder.filter { !recorded.contains($0) }
+    if plan.ladder.isEmpty {
+      throw UserFacingError(
+        message: "\(spec.id): calibration.ladder has no rung the record has not tried; add one to extend", code: 2)
+    }
+    return plan
   }
 
   /// A re-score trains exactly what the record's pilots trained: the record predates held-out scores, was not

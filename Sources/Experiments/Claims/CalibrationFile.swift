@@ -40,6 +40,9 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
   /// Set when this record re-scores one made under rule v2 (`calibrate --rescore`): the same pilot seeds and rungs,
   /// so the same trainings, now also scored on held-out images; the commit of the record it replaces.
   public var rescoredFrom: String?
+  /// Set when rungs were added to a record where none met the conditions (`calibrate --extend`): the commit of the
+  /// record extended; its rungs come first, as tried, on the same pilot seeds.
+  public var extendedFrom: String?
   public var gitCommit: String
 
   /// The chosen rung's pilot data, for the gate.
