@@ -127,17 +127,18 @@ public enum ExperimentPage {
   static func verdictSection(_ verdict: ClaimEvaluation) -> String {
     var s = "## Verdict: \(verdict.verdict.badge) \(verdict.verdict.rawValue)\n\n"
     s += verdict.explanation + "\n\n"
-    let lines = partLines(verdict.parts, depth: 0)
+    // A claim not testable at this budget has no verdict for its parts either: their numbers, without badges.
+    let lines = partLines(verdict.parts, depth: 0, badges: verdict.verdict != .notTestable)
     if !lines.isEmpty { s += lines.joined(separator: "\n") + "\n\n" }
     return s
   }
 
-  private static func partLines(_ parts: [ClaimEvaluation], depth: Int) -> [String] {
+  private static func partLines(_ parts: [ClaimEvaluation], depth: Int, badges: Bool) -> [String] {
     parts.flatMap { part -> [String] in
       let indent = String(repeating: "  ", count: depth)
       let name = part.label.isEmpty ? part.metric : part.label
-      let line = "\(indent)- \(part.verdict.badge) **\(name)**: \(part.explanation)"
-      return [line] + partLines(part.parts, depth: depth + 1)
+      let line = "\(indent)- \(badges ? part.verdict.badge + " " : "")**\(name)**: \(part.explanation)"
+      return [line] + partLines(part.parts, depth: depth + 1, badges: badges)
     }
   }
 

@@ -82,6 +82,14 @@ import Testing
     #expect(e.verdict == .notTestable)
     #expect(e.explanation.hasPrefix("Not testable at this budget: the proxy lacks a premise of the claim — a heat map"))
     #expect(e.explanation.contains("Our numbers, as description only:"))
+    // Out of regime too: the premise decides, and the gate's "the check alone would say" is not repeated.
+    let gated = evaluate(
+      Self.claim(
+        Testability(premiseMissing: "a pretrained teacher"),
+        regime: Regime(reference: ["regularizer.rate": .double(0)], overfitGap: 2)),
+      points: Self.points, runs: Self.runs(effect: 2, spread: 0.3))
+    #expect(gated.verdict == .notTestable && gated.regime?.met == false)
+    #expect(!gated.explanation.contains("would say") && !gated.explanation.contains("Regime not met"))
   }
 
   @Test func specKeysAreCheckedAndRoundTrip() throws {

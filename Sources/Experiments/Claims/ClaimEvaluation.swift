@@ -19,6 +19,7 @@ public func evaluate(
   _ claim: ExperimentSpec.Claim, points: [GridPoint], runs: [RunRecord], calibration: CalibrationRecord? = nil
 ) -> ClaimEvaluation {
   var evaluation = evaluate(claim.check, points: points, runs: runs)
+  let checkExplanation = evaluation.explanation
   if let regime = claim.regime {
     let report = regime.evaluate(points: points, runs: runs, calibration: calibration)
     evaluation.regime = report
@@ -33,17 +34,17 @@ public func evaluate(
       }
     }
   }
-  if let testability = claim.testability { decideTestability(&evaluation, testability) }
+  if let testability = claim.testability { decideTestability(&evaluation, testability, numbers: checkExplanation) }
   return evaluation
 }
 
 /// `not testable` (`Testability`): a missing premise always; otherwise an inconclusive check whose minimum
-/// detectable effect exceeds the paper's. Our numbers stay, as description only.
-private func decideTestability(_ evaluation: inout ClaimEvaluation, _ testability: Testability) {
+/// detectable effect exceeds the paper's. Our numbers (`numbers`: the check's own sentences, before the regime
+/// gate) stay, as description only; the regime has its own section.
+private func decideTestability(_ evaluation: inout ClaimEvaluation, _ testability: Testability, numbers: String) {
   let (report, notTestable) = testability.decide(evaluation)
   evaluation.testability = report
   guard notTestable else { return }
-  let numbers = evaluation.explanation
   var why: String
   if let premise = report.premiseMissing {
     why = "Not testable at this budget: the proxy lacks a premise of the claim — \(premise)."
@@ -56,7 +57,9 @@ private func decideTestability(_ evaluation: inout ClaimEvaluation, _ testabilit
   }
   evaluation.checkVerdict = nil
   evaluation.verdict = .notTestable
-  evaluation.explanation = why + " Our numbers, as description only: " + numbers
+  // A combined check's own sentence counts its parts' verdicts; its numbers are the parts', listed with them.
+  evaluation.explanation =
+    why + (evaluation.parts.isEmpty ? " Our numbers, as description only: " + numbers : " Our numbers, per part below, are description only.")
 }
 
 /// The check's verdict on the runs, without the regime gate (see `evaluate(_:points:runs:)` for claims).
