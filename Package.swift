@@ -37,7 +37,7 @@ let package = Package(
     .target(name: "Tensor", dependencies: ["CDNNL"], swiftSettings: numeric),
     // Parameter kinds and values, sites, and what a model or a method says about itself: the one schema the spec
     // language validates against and the engine builds from.
-    .target(name: "Schema"),
+    .target(name: "Schema", dependencies: ["NumberFormat"]),
     .target(name: "NN", dependencies: ["Tensor", "Schema"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN", "NumberFormat"], swiftSettings: numeric),
     .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),

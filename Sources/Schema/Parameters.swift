@@ -1,3 +1,4 @@
+import NumberFormat
 /// The type and valid range of one parameter of a model or a method.
 public enum ParameterKind: Sendable, Hashable {
   /// A real number; nil bounds are open-ended.
@@ -110,7 +111,7 @@ extension ParameterKind {
       let aboveLow = lo.map { loIn ? x >= $0 : x > $0 } ?? true
       let belowHigh = hi.map { hiIn ? x <= $0 : x < $0 } ?? true
       if !(aboveLow && belowHigh) || x.isNaN {
-        throw fail("must be \(intervalText(lo: lo, hi: hi, loIn: loIn, hiIn: hiIn)), got \(formatNumber(x))")
+        throw fail("must be \(intervalText(lo: lo, hi: hi, loIn: loIn, hiIn: hiIn)), got \(Fmt.plain(x))")
       }
       return .double(x)
     case .int(let lo, let hi):
@@ -158,16 +159,11 @@ extension [String: ConfigValue] {
 /// "in [0, 1)", "≥ 0", "> 0".
 public func intervalText(lo: Double?, hi: Double?, loIn: Bool, hiIn: Bool) -> String {
   switch (lo, hi) {
-  case (let lo?, let hi?) where hi == .infinity: return "\(loIn ? "≥" : ">") \(formatNumber(lo))"
-  case (let lo?, let hi?): return "in \(loIn ? "[" : "(")\(formatNumber(lo)), \(formatNumber(hi))\(hiIn ? "]" : ")")"
-  case (let lo?, nil): return "\(loIn ? "≥" : ">") \(formatNumber(lo))"
-  case (nil, let hi?): return "\(hiIn ? "≤" : "<") \(formatNumber(hi))"
+  case (let lo?, let hi?) where hi == .infinity: return "\(loIn ? "≥" : ">") \(Fmt.plain(lo))"
+  case (let lo?, let hi?): return "in \(loIn ? "[" : "(")\(Fmt.plain(lo)), \(Fmt.plain(hi))\(hiIn ? "]" : ")")"
+  case (let lo?, nil): return "\(loIn ? "≥" : ">") \(Fmt.plain(lo))"
+  case (nil, let hi?): return "\(hiIn ? "≤" : "<") \(Fmt.plain(hi))"
   case (nil, nil): return "a number"
   }
 }
 
-/// A number without a trailing ".0" when it is integral ("1", "0.5").
-public func formatNumber(_ x: Double) -> String {
-  if x.isFinite, x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-  return x.description
-}

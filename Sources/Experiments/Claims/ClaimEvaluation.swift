@@ -51,7 +51,7 @@ private func decideTestability(_ evaluation: inout ClaimEvaluation, _ testabilit
   } else {
     why =
       "Not testable at this budget: with \(report.seeds ?? 0) paired seeds the smallest effect this design detects "
-      + "(80% power, 5% two-sided) is \(formatNumber(report.mde ?? 0)), above the paper's \(formatNumber(report.paperEffect ?? 0))"
+      + "(80% power, 5% two-sided) is \(Fmt.plain(report.mde ?? 0)), above the paper's \(Fmt.plain(report.paperEffect ?? 0))"
       + (report.seedsNeeded.map { "; about \($0) seeds would reach it" } ?? "; no affordable seed count reaches it")
       + "."
   }

@@ -26,7 +26,7 @@ struct ConvergenceWording {
   }
 
   /// A threshold as stated ("2", "0.01"), without binary noise ("0.0918", not "0.09180000000000001").
-  func threshold(_ x: Double) -> String { x == x.rounded() ? formatNumber(x) : Fmt.significant(x, 4) }
+  func threshold(_ x: Double) -> String { x == x.rounded() ? Fmt.plain(x) : Fmt.significant(x, 4) }
 
   func signed(_ v: Double, percent: Bool) -> String { (v >= 0 ? "+" : "") + number(v, percent: percent) }
 
@@ -58,13 +58,13 @@ struct ConvergenceWording {
       if !short.isEmpty {
         problems.append(
           "\(short.count) of \(plural(reference.count, "reference point", "reference points")) do not over-fit "
-            + "(\(gapName) \(shortName(test)) below \(formatNumber(gap))\(testUnit): \(list(short, gapText)))")
+            + "(\(gapName) \(shortName(test)) below \(Fmt.plain(gap))\(testUnit): \(list(short, gapText)))")
       }
       if !unshown.isEmpty {
         problems.append(
           "\(unshown.count) of \(reference.count) reference point\(reference.count == 1 ? " is" : "s are") not shown "
             + "to over-fit (the 95% interval of \(gapName) \(shortName(test)) reaches below "
-            + "\(formatNumber(gap))\(testUnit): \(list(unshown, gapText)))")
+            + "\(Fmt.plain(gap))\(testUnit): \(list(unshown, gapText)))")
       }
     }
     // (d) trainability.
@@ -166,7 +166,7 @@ struct ConvergenceWording {
     var parts: [String] = []
     if let gap = regime.overfitGap {
       parts.append(
-        "every reference point over-fits by at least \(formatNumber(gap))\(testUnit) (\(gapName), 95% lower bound)")
+        "every reference point over-fits by at least \(Fmt.plain(gap))\(testUnit) (\(gapName), 95% lower bound)")
     }
     if regime.needsConvergence, let bound = fitBound {
       parts.append(

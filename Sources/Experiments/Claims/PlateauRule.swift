@@ -57,13 +57,13 @@ extension Regime {
       if !short.isEmpty {
         problems.append(
           "\(short.count) of \(reference.count) reference point\(reference.count == 1 ? "" : "s") do not over-fit "
-            + "(\(better > 0 ? "train − test" : "test − train") \(shortName(test)) below \(formatNumber(overfitGap))\(testUnit): \(list(short)))")
+            + "(\(better > 0 ? "train − test" : "test − train") \(shortName(test)) below \(Fmt.plain(overfitGap))\(testUnit): \(list(short)))")
       }
       if !unshown.isEmpty {
         problems.append(
           "\(unshown.count) of \(reference.count) reference point\(reference.count == 1 ? " is" : "s are") not shown "
             + "to over-fit (the 95% interval of \(better > 0 ? "train − test" : "test − train") \(shortName(test)) reaches below "
-            + "\(formatNumber(overfitGap))\(testUnit): \(list(unshown)))")
+            + "\(Fmt.plain(overfitGap))\(testUnit): \(list(unshown)))")
       }
     }
     // A point with no finished run did not train at all: say so rather than "not shown to have converged".
@@ -83,12 +83,12 @@ extension Regime {
       if !moving.isEmpty {
         problems.append(
           "\(moving.count) point\(moving.count == 1 ? " has" : "s have") not converged (\(train) still \(rose) by more "
-            + "than \(formatNumber(plateau))\(trainUnit) \(window): \(list(moving)))")
+            + "than \(Fmt.plain(plateau))\(trainUnit) \(window): \(list(moving)))")
       }
       if !unshown.isEmpty {
         problems.append(
           "\(unshown.count) point\(unshown.count == 1 ? " is" : "s are") not shown to have converged (the 95% "
-            + "interval of \(train)'s \(rise) \(window) reaches above \(formatNumber(plateau))\(trainUnit): \(list(unshown)))")
+            + "interval of \(train)'s \(rise) \(window) reaches above \(Fmt.plain(plateau))\(trainUnit): \(list(unshown)))")
       }
     }
     let met = problems.isEmpty
@@ -97,11 +97,11 @@ extension Regime {
       ? "Regime met: "
         + [
           overfitGap.map {
-            "every reference point over-fits by at least \(formatNumber($0))\(testUnit) "
+            "every reference point over-fits by at least \(Fmt.plain($0))\(testUnit) "
               + "(\(better > 0 ? "train − test" : "test − train"), 95% lower bound)"
           },
           plateau.map {
-            "every point's \(train) \(rose) by at most \(formatNumber($0))\(trainUnit) over the last "
+            "every point's \(train) \(rose) by at most \(Fmt.plain($0))\(trainUnit) over the last "
               + "\(Int((over * 100).rounded()))% of training (95% upper bound)"
           },
         ].compactMap { $0 }.joined(separator: "; ") + "."

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// The regime a claim is about, checked before its verdict counts. A dropout claim is about nets that over-fit and
 /// have been trained to convergence; on a proxy that is under-trained or does not over-fit, `fails` would be built
@@ -139,21 +140,21 @@ public struct Regime: Sendable, Equatable {
           "state overfit_gap (over-fitting), a convergence key (fit, budget_margin, plateau_loss, plateau) or both")
     }
     if !(over > 0 && over <= 1) {
-      throw r.error("over", "must be in (0, 1], got \(formatNumber(over))", suggestion: "e.g. over: 0.3")
+      throw r.error("over", "must be in (0, 1], got \(Fmt.plain(over))", suggestion: "e.g. over: 0.3")
     }
-    if let p = plateau, !(p >= 0) { throw r.error("plateau", "must be ≥ 0, got \(formatNumber(p))") }
+    if let p = plateau, !(p >= 0) { throw r.error("plateau", "must be ≥ 0, got \(Fmt.plain(p))") }
     if let g = overfitGap, !g.isFinite { throw r.error("overfit_gap", "must be a finite number") }
     if let f = fit, !(f > 0 && f < 100) {
       throw r.error(
-        "fit", "must be in (0, 100), the train error allowed in points, got \(formatNumber(f))",
+        "fit", "must be in (0, 100), the train error allowed in points, got \(Fmt.plain(f))",
         suggestion: "e.g. fit: 2 (train accuracy at least 98% on the 95% bound)")
     }
     if let f = fitMSE, !(f > 0 && f.isFinite) {
-      throw r.error("fit_mse", "must be a positive MSE, got \(formatNumber(f))", suggestion: "e.g. fit_mse: 0.05")
+      throw r.error("fit_mse", "must be a positive MSE, got \(Fmt.plain(f))", suggestion: "e.g. fit_mse: 0.05")
     }
     if let f = noiseFloor, !(f > 0 && f.isFinite) {
       throw r.error(
-        "noise_floor", "must be the target's positive noise variance, got \(formatNumber(f))",
+        "noise_floor", "must be the target's positive noise variance, got \(Fmt.plain(f))",
         suggestion: "e.g. noise_floor: 0.09 for N(0, 0.3²) noise")
     }
     if fitMSE != nil, noiseFloor != nil {
@@ -163,10 +164,10 @@ public struct Regime: Sendable, Equatable {
     }
     if let m = budgetMargin, !(m > 0 && m.isFinite) {
       throw r.error(
-        "budget_margin", "must be positive, got \(formatNumber(m))", suggestion: "e.g. budget_margin: 1 (points)")
+        "budget_margin", "must be positive, got \(Fmt.plain(m))", suggestion: "e.g. budget_margin: 1 (points)")
     }
     if let p = plateauLoss, !(p >= 0 && p.isFinite) {
-      throw r.error("plateau_loss", "must be ≥ 0, got \(formatNumber(p))", suggestion: "e.g. plateau_loss: 0.01")
+      throw r.error("plateau_loss", "must be ≥ 0, got \(Fmt.plain(p))", suggestion: "e.g. plateau_loss: 0.01")
     }
     if !mostRegularized.isEmpty, mostRegularized == reference {
       throw r.error(

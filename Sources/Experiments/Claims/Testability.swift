@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// When a claim cannot be tested at this budget — decided by numbers, not by taste (issue 26, part 4). A spec
 /// states what the decision needs in its claim:
@@ -36,7 +37,7 @@ public struct Testability: Sendable, Equatable {
     if let effect, !(effect > 0) {
       throw c.error(
         "paper_effect",
-        "must be above 0 — the size of the paper's effect in the check metric's units, e.g. paper_effect: 0.73; got \(formatNumber(effect))"
+        "must be above 0 — the size of the paper's effect in the check metric's units, e.g. paper_effect: 0.73; got \(Fmt.plain(effect))"
       )
     }
     if let premise, premise.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -1,3 +1,4 @@
+import NumberFormat
 /// One field of a run-config section, written once: its key, its value in the tree (nil: left out of the tree, so
 /// configs from before the field existed keep their tree and cache key), and how it is read back from a spec map.
 struct ConfigField<Section>: Sendable {
@@ -59,7 +60,7 @@ extension ConfigField {
     Self(key: key, encode: { s in omitted?(s[keyPath: p]) == true ? nil : .double(s[keyPath: p]) }) {
       (s, r) throws(SpecError) in
       guard let v = required ? try r.double(key) : try r.optionalDouble(key) else { return }
-      if let range, !range.check(v) { throw r.error(key, "must be in \(range.text), got \(formatNumber(v))") }
+      if let range, !range.check(v) { throw r.error(key, "must be in \(range.text), got \(Fmt.plain(v))") }
       s[keyPath: p] = v
     }
   }

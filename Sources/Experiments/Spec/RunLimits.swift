@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// Bounds on what one run may ask for. They are far beyond every spec's full scale and keep arithmetic on them
 /// (epochs × training-set size, steps × batch, widths × widths) inside 64 bits and the run inside this machine.
@@ -14,7 +15,7 @@ public enum RunLimits {
 
   static func text(_ r: ClosedRange<Int>) -> String { "[\(r.lowerBound), \(r.upperBound)]" }
 
-  static func gib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / Double(1 << 30)) }
+  static func gib(_ bytes: Int) -> String { Fmt.decimals(Double(bytes) / Double(1 << 30), 1) }
 
   /// Widths index the model's stages (`ModelDescription.stages`: resnet and unet-tiny have three), and a zero or
   /// negative width would reach the engine as an empty or negative allocation.
@@ -40,29 +41,29 @@ public enum RunLimits {
     try limit("train.eval_every", t.evalEvery, Self.epochs)
     try limit("train.eval_batch", t.evalBatch, Self.batch)
     if let steps = t.steps { try limit("train.steps", steps, Self.steps) }
-    if !(t.lr > 0) || !t.lr.isFinite { throw fail("train.lr", "must be positive, got \(formatNumber(t.lr))") }
+    if !(t.lr > 0) || !t.lr.isFinite { throw fail("train.lr", "must be positive, got \(Fmt.plain(t.lr))") }
     if !(0..<1).contains(t.momentum) {
-      throw fail("train.momentum", "must be in [0, 1), got \(formatNumber(t.momentum))")
+      throw fail("train.momentum", "must be in [0, 1), got \(Fmt.plain(t.momentum))")
     }
-    if !(t.weightDecay >= 0) { throw fail("train.weight_decay", "must be ≥ 0, got \(formatNumber(t.weightDecay))") }
-    if !(t.gamma > 0) { throw fail("train.gamma", "must be positive, got \(formatNumber(t.gamma))") }
+    if !(t.weightDecay >= 0) { throw fail("train.weight_decay", "must be ≥ 0, got \(Fmt.plain(t.weightDecay))") }
+    if !(t.gamma > 0) { throw fail("train.gamma", "must be positive, got \(Fmt.plain(t.gamma))") }
     if !(t.warmupEpochs >= 0 && t.warmupEpochs <= Double(Self.epochs.upperBound)) {
       throw fail(
         "train.warmup_epochs",
-        "must be in [0, \(Self.epochs.upperBound)], got \(formatNumber(t.warmupEpochs))")
+        "must be in [0, \(Self.epochs.upperBound)], got \(Fmt.plain(t.warmupEpochs))")
     }
     if let c = t.maxNorm, !(c > 0 && c.isFinite) {
-      throw fail("train.max_norm", "must be positive and finite, got \(formatNumber(c))")
+      throw fail("train.max_norm", "must be positive and finite, got \(Fmt.plain(c))")
     }
     if !(0..<1).contains(t.adamBeta1) {
-      throw fail("train.adam_beta1", "must be in [0, 1), got \(formatNumber(t.adamBeta1))")
+      throw fail("train.adam_beta1", "must be in [0, 1), got \(Fmt.plain(t.adamBeta1))")
     }
     if !(0..<1).contains(t.adamBeta2) {
-      throw fail("train.adam_beta2", "must be in [0, 1), got \(formatNumber(t.adamBeta2))")
+      throw fail("train.adam_beta2", "must be in [0, 1), got \(Fmt.plain(t.adamBeta2))")
     }
     for (i, m) in t.milestones.enumerated() {
       if !(m > 0 && m < 1) {
-        throw fail("train.milestones", "milestones are fractions of training in (0, 1), got \(formatNumber(m))")
+        throw fail("train.milestones", "milestones are fractions of training in (0, 1), got \(Fmt.plain(m))")
       }
       if i > 0, m <= t.milestones[i - 1] {
         throw fail("train.milestones", "milestones must increase, got \(t.milestones)")

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// The checks of a spec that do not depend on a single run: method, seeds, the sweep's shape, and the claim check's
 /// references to sweep keys, metrics and grid values.
@@ -151,14 +152,14 @@ extension ExperimentSpec {
       if inside == 0 || inside == numbers.count {
         throw fail(
           "range",
-          "the range [\(formatNumber(range[0])), \(formatNumber(range[1]))] must contain some but not all "
+          "the range [\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))] must contain some but not all "
             + "values of \(x) (\(xs.map(\.description).joined(separator: ", "))); otherwise the check cannot decide")
       }
     case .plateau(let x, _, let range, _):
       let numbers = xs.compactMap(\.asDouble)
       if numbers.count != xs.count { throw fail("x", "plateau needs numeric values of \(x)") }
       if numbers.filter({ $0 >= range[0] && $0 <= range[1] }).count < 2 {
-        throw fail("range", "plateau needs at least 2 values of \(x) in [\(formatNumber(range[0])), \(formatNumber(range[1]))]")
+        throw fail("range", "plateau needs at least 2 values of \(x) in [\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]")
       }
     case .peakInterior(let x, _, _):
       if xs.count < 3 { throw fail("x", "peak_interior needs at least 3 values of \(x), got \(xs.count)") }

@@ -1,4 +1,5 @@
 import Foundation
+import NumberFormat
 
 /// A tuning budget for a comparison of methods (`tune:` in a spec): at the scales it names, every method's main
 /// knob gets the same number of candidate values, every candidate is trained with every seed, each arm keeps the
@@ -59,7 +60,7 @@ public struct TuningBudget: Sendable, Equatable {
     }
     validationFraction = try r.optionalDouble("validation_fraction") ?? 0.1
     guard validationFraction > 0, validationFraction <= 0.5 else {
-      throw r.error("validation_fraction", "must be in (0, 0.5], got \(formatNumber(validationFraction))")
+      throw r.error("validation_fraction", "must be in (0, 0.5], got \(Fmt.plain(validationFraction))")
     }
     guard let entries = try r.optionalMap("knobs"), !entries.isEmpty else {
       throw r.error("knobs", "missing: name each method's knob and its candidate values",
