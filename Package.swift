@@ -40,7 +40,7 @@ let package = Package(
     .target(name: "Schema", dependencies: ["NumberFormat"]),
     .target(name: "NN", dependencies: ["Tensor", "Schema"], swiftSettings: numeric),
     .target(name: "Regularizers", dependencies: ["NN", "NumberFormat"], swiftSettings: numeric),
-    .target(name: "Datasets", dependencies: ["Tensor", "CZlib", "Hashing"], swiftSettings: numeric),
+    .target(name: "Datasets", dependencies: ["Tensor", "Schema", "CZlib", "Hashing"], swiftSettings: numeric),
     // The spec language and the claim statistics know nothing of the engine: the Runner hands them a `Catalog` of the
     // engine's own model definitions and method descriptors, seen through `Schema`.
     .target(name: "Experiments", dependencies: ["Schema", "Yams", "NumberFormat"]),

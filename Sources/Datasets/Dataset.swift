@@ -1,14 +1,5 @@
+@_exported import Schema
 import Tensor
-
-/// What a dataset's targets are.
-public enum TaskKind: String, Codable, Sendable {
-  /// One class label per image (`Split.labels`).
-  case classification
-  /// One binary mask per image (`Split.masks`).
-  case segmentation
-  /// A vector of real targets per example (`Split.values`).
-  case regression
-}
 
 /// One split (train or test) of a dataset, ready for training.
 public struct Split: Sendable {
@@ -110,16 +101,4 @@ public struct DatasetOptions: Sendable, Hashable, Codable {
     self.root = root
     self.heldOutSize = heldOutSize
   }
-}
-
-/// Static facts about a registered dataset, available without loading it.
-public struct DatasetInfo: Sendable, Hashable, Codable {
-  /// `[H, W, C]` of one image.
-  public var imageShape: [Int]
-  public var classes: Int
-  public var task: TaskKind
-  /// Size of the whole training split (for generated sets, the default size).
-  public var fullTrainSize: Int
-  /// Size of the whole test split (for generated sets, the default size).
-  public var fullTestSize: Int
 }

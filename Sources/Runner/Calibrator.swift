@@ -60,7 +60,7 @@ public enum Calibrator {
       }
       // The dearest run of the rung (a zipped sweep may pair sizes with epochs).
       let images = rungPlan.runs.map {
-        ($0.config.dataset.trainSize ?? catalog.datasets[$0.config.dataset.name]?.trainMax ?? 0) * $0.config.train.epochs
+        ($0.config.dataset.trainSize ?? catalog.datasets[$0.config.dataset.name]?.fullTrainSize ?? 0) * $0.config.train.epochs
       }.max() ?? 0
       if let cap = plan.capImages, images > cap { continue }
       rungs.append((rung, images, first.config.train.epochs, rungPlan))

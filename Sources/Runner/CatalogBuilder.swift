@@ -10,14 +10,7 @@ public enum CatalogBuilder {
   public static let catalog = Catalog(
     datasets: Dictionary(
       uniqueKeysWithValues: DatasetRegistry.names.compactMap { name in
-        DatasetRegistry.info(name).map { info in
-          (
-            name,
-            Experiments.DatasetInfo(
-              imageShape: info.imageShape, classes: info.classes, task: info.task.rawValue,
-              trainMax: info.fullTrainSize, testMax: info.fullTestSize)
-          )
-        }
+        DatasetRegistry.info(name).map { (name, $0) }
       }),
     models: ModelRegistry.all, regularizers: RegularizerRegistry.all)
 }

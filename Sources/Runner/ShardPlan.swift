@@ -72,7 +72,7 @@ public enum RunCost {
   /// budget) the test split and the training set.
   public static func evaluatedImages(_ config: RunConfig, catalog: Catalog) -> Double {
     let train = trainingCount(config, catalog: catalog)
-    let test = config.dataset.testSize ?? catalog.datasets[config.dataset.name]?.testMax ?? 0
+    let test = config.dataset.testSize ?? catalog.datasets[config.dataset.name]?.fullTestSize ?? 0
     let evaluations =
       config.train.steps != nil
       ? 1 : (config.train.epochs + max(1, config.train.evalEvery) - 1) / max(1, config.train.evalEvery)
@@ -80,7 +80,7 @@ public enum RunCost {
   }
 
   static func trainingCount(_ config: RunConfig, catalog: Catalog) -> Int {
-    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.trainMax ?? 0
+    let size = config.dataset.trainSize ?? catalog.datasets[config.dataset.name]?.fullTrainSize ?? 0
     return size - Int((Double(size) * config.dataset.validationFraction).rounded())
   }
 

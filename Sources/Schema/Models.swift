@@ -1,9 +1,3 @@
-/// What a model learns: the kind of targets and loss it trains on.
-public enum ModelTask: String, Sendable {
-  case classification
-  case segmentation
-  case regression
-}
 
 /// What the spec language, the planner and the shard dealer need to know about a model, and all they need: a
 /// model's definition is its catalog entry (the `NN` module's `ModelDefinition` refines this with `build`), so no
@@ -12,9 +6,9 @@ public protocol ModelDescription: Sendable {
   /// The spec name (`model: {name: …}`).
   var name: String { get }
   var summary: String { get }
-  var task: ModelTask { get }
+  var task: TaskKind { get }
   /// Every task the model can learn (`task` and, for a model whose outputs are free, `regression`).
-  var tasks: [ModelTask] { get }
+  var tasks: [TaskKind] { get }
   /// Its spec parameters (`widths`, `blocks`, …), each with its kind, default and meaning.
   var parameters: [ParameterDescription] { get }
   /// Activation sites an activation regularizer uses when the spec gives no `at`.
@@ -33,7 +27,7 @@ public protocol ModelDescription: Sendable {
 }
 
 extension ModelDescription {
-  public var tasks: [ModelTask] { [task] }
+  public var tasks: [TaskKind] { [task] }
   public var stages: Int? { nil }
 
   /// Float32 bytes of weights (×4: weights, gradients and up to two optimiser moments) plus one training batch's

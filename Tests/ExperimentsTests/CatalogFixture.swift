@@ -5,7 +5,7 @@ import Foundation
 struct FixtureModel: ModelDescription {
   var name: String
   var summary = ""
-  var task = ModelTask.classification
+  var task = TaskKind.classification
   var parameters: [ParameterDescription]
   var defaultSites: [String]
   /// Site name → per-sample shape, for the input shape and resolved parameters.
@@ -46,11 +46,11 @@ extension Catalog {
   static let fixture = Catalog(
     datasets: [
       "fashion-mnist": DatasetInfo(
-        imageShape: [28, 28, 1], classes: 10, task: "classification", trainMax: 60000, testMax: 10000),
+        imageShape: [28, 28, 1], classes: 10, task: .classification, fullTrainSize: 60000, fullTestSize: 10000),
       "mnist-5k": DatasetInfo(
-        imageShape: [28, 28, 1], classes: 10, task: "classification", trainMax: 5000, testMax: 10000),
+        imageShape: [28, 28, 1], classes: 10, task: .classification, fullTrainSize: 5000, fullTestSize: 10000),
       "synthetic-ct-seg": DatasetInfo(
-        imageShape: [32, 32, 1], classes: 2, task: "segmentation", trainMax: 1000, testMax: 200),
+        imageShape: [32, 32, 1], classes: 2, task: .segmentation, fullTrainSize: 1000, fullTestSize: 200),
     ],
     models: [
       FixtureModel(

@@ -1,25 +1,5 @@
 @_exported import Schema
 
-/// What the spec layer needs to know about a dataset.
-public struct DatasetInfo: Sendable {
-  /// Per-sample image shape as [H, W, C].
-  public var imageShape: [Int]
-  public var classes: Int
-  /// `classification` or `segmentation`.
-  public var task: String
-  /// Largest available training / test split.
-  public var trainMax: Int
-  public var testMax: Int
-
-  public init(imageShape: [Int], classes: Int, task: String, trainMax: Int, testMax: Int) {
-    self.imageShape = imageShape
-    self.classes = classes
-    self.task = task
-    self.trainMax = trainMax
-    self.testMax = testMax
-  }
-}
-
 /// The registries of datasets, models and regularizers, passed in as data so that the spec layer does not
 /// depend on the engine that implements them.
 public struct Catalog: Sendable {

@@ -51,7 +51,7 @@ extension ExperimentSpec {
               ? spec.attributeToSweep(error, point: point)
               : spec.attributeToTuning(error, point, method: TuningBudget.regularizerName(tree))
           }
-          if let task = catalog.datasets[config.dataset.name]?.task { tasks.insert(task) }
+          if let task = catalog.datasets[config.dataset.name]?.task { tasks.insert(task.rawValue) }
           var runPoint = point
           if let coordinate, case .map(let m) = coordinate, let (parameter, value) = m.first {
             runPoint.coordinates[TuningBudget.coordinate] = coordinate

@@ -17,11 +17,11 @@ extension RunConfig {
       throw SpecError.unknown(
         "dataset", config.dataset.name, choices: Array(catalog.datasets.keys), file: file, keyPath: key("dataset.name"))
     }
-    if let n = config.dataset.trainSize, n < 1 || n > dataset.trainMax {
-      throw fail("dataset.train_size", "must be in [1, \(dataset.trainMax)] for \(config.dataset.name), got \(n)")
+    if let n = config.dataset.trainSize, n < 1 || n > dataset.fullTrainSize {
+      throw fail("dataset.train_size", "must be in [1, \(dataset.fullTrainSize)] for \(config.dataset.name), got \(n)")
     }
-    if let n = config.dataset.testSize, n < 1 || n > dataset.testMax {
-      throw fail("dataset.test_size", "must be in [1, \(dataset.testMax)] for \(config.dataset.name), got \(n)")
+    if let n = config.dataset.testSize, n < 1 || n > dataset.fullTestSize {
+      throw fail("dataset.test_size", "must be in [1, \(dataset.fullTestSize)] for \(config.dataset.name), got \(n)")
     }
     if !RunLimits.seeds.contains(config.dataset.subsetSeed) {
       throw fail(
@@ -35,14 +35,14 @@ extension RunConfig {
       throw SpecError.unknown(
         "model", config.model.name, choices: Array(catalog.models.keys), file: file, keyPath: key("model.name"))
     }
-    if !model.tasks.map(\.rawValue).contains(dataset.task) {
+    if !model.tasks.contains(dataset.task) {
       throw SpecError(
         file: file, keyPath: key("model.name"),
         message:
           "model '\(config.model.name)' is a \(model.task.rawValue) model but dataset '\(config.dataset.name)' is a "
-          + "\(dataset.task) dataset",
-        suggestion: "\(dataset.task) models: "
-          + catalog.models.filter { $0.value.tasks.map(\.rawValue).contains(dataset.task) }.keys.sorted().joined(
+          + "\(dataset.task.rawValue) dataset",
+        suggestion: "\(dataset.task.rawValue) models: "
+          + catalog.models.filter { $0.value.tasks.contains(dataset.task) }.keys.sorted().joined(
             separator: ", "))
     }
     if let out = config.eval.classes.first(where: { $0 >= dataset.classes }) {
@@ -50,8 +50,8 @@ extension RunConfig {
         "eval.classes",
         "class \(out) is not one of \(config.dataset.name)'s \(dataset.classes) classes (0–\(dataset.classes - 1))")
     }
-    if !config.eval.classes.isEmpty, dataset.task != "classification" {
-      throw fail("eval.classes", "selects images by class label: a \(dataset.task) dataset has none")
+    if !config.eval.classes.isEmpty, dataset.task != .classification {
+      throw fail("eval.classes", "selects images by class label: a \(dataset.task.rawValue) dataset has none")
     }
     config.model.params = try resolveParameters(
       config.model.params, model.parameters, owner: "model '\(config.model.name)'", path: key("model"), file: file)

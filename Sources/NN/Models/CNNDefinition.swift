@@ -6,7 +6,7 @@ import Tensor
 public struct CNNDefinition: ModelDefinition {
   public let name = "cnn"
   public let summary = "two conv–pool stages and a 128-unit hidden layer"
-  public let task = ModelTask.classification
+  public let task = TaskKind.classification
   public let parameters: [ParameterDescription] = []
   public let defaultSites = ["fc1"]
 

@@ -9,8 +9,8 @@ import Tensor
 public struct HMEDefinition: ModelDefinition {
   public let name = "hme"
   public let summary = "hierarchical mixture of experts: a soft binary tree of sigmoid gates over linear experts"
-  public let task = ModelTask.classification
-  public let tasks: [ModelTask] = [.classification, .regression]
+  public let task = TaskKind.classification
+  public let tasks: [TaskKind] = [.classification, .regression]
   public let parameters: [ParameterDescription] = [
     .blocks(3, doc: "levels of gating nodes: 2^blocks − 1 gates over 2^blocks linear expert leaves")
   ]

@@ -7,7 +7,7 @@ import Tensor
 public struct MLPDefinition: ModelDefinition {
   public let name = "mlp"
   public let summary = "fully connected ReLU network (Srivastava et al.'s MNIST nets)"
-  public let task = ModelTask.classification
+  public let task = TaskKind.classification
   public let parameters: [ParameterDescription] = [
     .widths([1024, 1024], doc: "layer widths (mlp hidden layers, resnet stages, unet levels)")
   ]

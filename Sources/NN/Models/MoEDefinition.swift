@@ -13,7 +13,7 @@ import Tensor
 public struct MoEDefinition: ModelDefinition {
   public let name = "moe"
   public let summary = "patch tokens, top-1 mixture-of-experts layers on 4 virtual devices (Gating Dropout's proxy)"
-  public let task = ModelTask.classification
+  public let task = TaskKind.classification
   public let parameters: [ParameterDescription] = [
     .widths([32, 64], doc: "[token width D, expert hidden width]"), .blocks(2, doc: "mixture-of-experts layers"),
   ]

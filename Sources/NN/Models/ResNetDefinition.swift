@@ -10,7 +10,7 @@ import Tensor
 public struct ResNetDefinition: ModelDefinition {
   public let name = "resnet"
   public let summary = "CIFAR-style ResNet of BasicBlocks, depth 6·blocks + 2"
-  public let task = ModelTask.classification
+  public let task = TaskKind.classification
   public let parameters: [ParameterDescription] = [
     .widths([16, 32, 64], doc: "layer widths (mlp hidden layers, resnet stages, unet levels)"),
     .blocks(1, doc: "BasicBlocks per stage (depth 6n+2)"),

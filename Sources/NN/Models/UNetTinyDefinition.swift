@@ -4,7 +4,7 @@ import Tensor
 public struct UNetTinyDefinition: ModelDefinition {
   public let name = "unet-tiny"
   public let summary = "two-level U-Net for binary segmentation"
-  public let task = ModelTask.segmentation
+  public let task = TaskKind.segmentation
   public let parameters: [ParameterDescription] = [
     .widths([8, 16, 32], doc: "layer widths (mlp hidden layers, resnet stages, unet levels)")
   ]
