@@ -1,7 +1,7 @@
 import Experiments
 import Foundation
 
-/// The regime table of a report measured by regime rule v2: per point the train and test metric, the gap, and
+/// The regime table of a report measured by regime rule v2 or v3: per point the train and test metric, the gap, and
 /// one column per condition that applies — (b) the reference's train error, (c) the E/2 → E budget change
 /// (annealed schedules) or (e) the training loss's late fall (constant learning rate) — with a mark for each, and
 /// (d) whether every seed trained.

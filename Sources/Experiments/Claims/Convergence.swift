@@ -1,8 +1,9 @@
 import Foundation
 import NumberFormat
 
-/// Regime rule v2: is the proxy in the regime the claim is about — a reference that over-fits and fits its training
-/// set, trained long enough that more budget would not change the fit, every arm trainable? See `Regime` for the
+/// Regime rule v3 (v2 with condition (c) on the pilots' held-out score): is the proxy in the regime the claim is
+/// about — a reference that over-fits and fits its training set, trained long enough that more budget would not
+/// change what the claim measures, every arm trainable? See `Regime` for the
 /// conditions (a)–(e) and their defaults, and docs/convergence-rule.md for the argument and the simulation.
 ///
 /// Why not the v1 late-gain rule (`evaluatePlateauRule`): under a cosine schedule annealed to zero the train metric
@@ -13,7 +14,7 @@ import NumberFormat
 /// the shape of one schedule's tail. Under a constant learning rate the tail does mean something, so there (e)
 /// reads it, smoothed over evaluations and on the training loss rather than on a saturating accuracy.
 extension Regime {
-  /// Measures the regime on `runs` by rule v2. `calibration` is the pilot data of condition (c); without it (c) is
+  /// Measures the regime on `runs` by rule v3. `calibration` is the pilot data of condition (c); without it (c) is
   /// not measured and a point on an annealed schedule is not shown to be in regime. Diverged and stalled runs fail
   /// (d); failed runs (an error, not a property of the settings) are left out, as the check leaves them out.
   public func evaluate(points: [GridPoint], runs: [RunRecord], calibration: CalibrationRecord? = nil) -> RegimeReport {

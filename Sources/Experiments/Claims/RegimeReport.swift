@@ -26,7 +26,7 @@ public struct RegimeReport: Codable, Sendable, Equatable {
     /// point is shown (fit, budget robustness or settled loss); nil when none applies.
     public var converged: Bool?
 
-    // Regime rule v2 (nil in v1 reports).
+    // Regime rules v2 and v3 (nil in v1 reports).
     /// The point's learning-rate schedule as the runs recorded it (`constant`, `step`, `cosine`).
     public var schedule: String?
     /// Runs of the point that diverged or stalled (d).
@@ -118,6 +118,6 @@ public struct RegimeReport: Codable, Sendable, Equatable {
     self.calibrated = calibrated
   }
 
-  /// The rule name v2 reports carry.
+  /// The rule name reports of this rule carry (v3; `convergence-v2` in reports stored before it).
   public static let convergenceRule = "convergence-v3"
 }
