@@ -32,8 +32,9 @@ public final class Conv2d: Layer {
       key.fillNormal(buffer)
       Elementwise.scale(std, buffer)
     }
-    weight = Parameter(name: "conv.weight", value: w)
-    self.bias = bias ? Parameter(name: "conv.bias", value: Tensor(shape: [outChannels])) : nil
+    let fanIn = kernel * kernel * inChannels
+    weight = Parameter(name: "conv.weight", value: w, fanIn: fanIn)
+    self.bias = bias ? Parameter(name: "conv.bias", value: Tensor(shape: [outChannels]), fanIn: fanIn) : nil
     self.backend = backend ?? ConvolutionBackends.make(inChannels: inChannels)
   }
 

@@ -70,13 +70,17 @@ public final class Parameter {
   /// Whether the optimiser's weight decay applies (true for the network's weights; false for a regularizer's own
   /// trainable parameters, such as learnable drop probabilities, which a decay would pull towards 0.5).
   public let decays: Bool
+  /// The fan-in of the layer a weight or bias belongs to (inputs per output unit), which an initialisation scheme
+  /// scales by; nil for parameters no scheme redraws (BatchNorm's, a regularizer's own).
+  public let fanIn: Int?
 
-  public init(name: String, value: Tensor, isUnitWeights: Bool = false, decays: Bool = true) {
+  public init(name: String, value: Tensor, isUnitWeights: Bool = false, decays: Bool = true, fanIn: Int? = nil) {
     self.name = name
     self.value = value
     self.grad = Tensor(shape: value.shape)
     self.isUnitWeights = isUnitWeights
     self.decays = decays
+    self.fanIn = fanIn
   }
 
   public func zeroGrad() {

@@ -24,8 +24,8 @@ public final class Linear: Layer {
       key.fillNormal(buffer)
       Elementwise.scale(std, buffer)
     }
-    weight = Parameter(name: "linear.weight", value: w, isUnitWeights: true)
-    bias = Parameter(name: "linear.bias", value: Tensor(shape: [outFeatures]))
+    weight = Parameter(name: "linear.weight", value: w, isUnitWeights: true, fanIn: inFeatures)
+    bias = Parameter(name: "linear.bias", value: Tensor(shape: [outFeatures]), fanIn: inFeatures)
   }
 
   public var inFeatures: Int { weight.value.shape[1] }

@@ -25,6 +25,7 @@ public enum ExperimentPage {
     s += "\n"
     s += "| | paper | ours |\n|---|---|---|\n"
     s += "| setting | \(Fmt.cell(spec.setting.paper)) | \(Fmt.cell(spec.setting.ours)) |\n"
+    s += "| initialisation | | \(Fmt.cell(initialisation(results))) |\n"
     s += "\nMethod: `\(spec.method)`. "
     let seeds = spec.seeds.map(String.init).joined(separator: ", ")
     s += "Scale `\(results.scale)`; seeds \(seeds) (\(spec.seeds.count) per point); \(layout.rows.count) grid "
@@ -47,12 +48,23 @@ public enum ExperimentPage {
     }
     s += verdictSection(results.verdict)
     s += paperBesideOurs(results)
+    s += robustnessSection(results, layout: layout)
     s += curvesSection(results, layout: layout)
     s += regimeSection(results.verdict, layout: layout)
     s += calibrationSection(results)
     s += comparisonsSection(results.verdict)
     s += provenanceFooter(results)
     return s
+  }
+
+  /// The weight initialisation of the runs (`model.init`), named on every page because it can decide a contrast.
+  static func initialisation(_ results: ExperimentResults) -> String {
+    var schemes: [Initialization] = []
+    for run in results.runs {
+      let scheme = run.config[path: "model.init"]?.asString.flatMap(Initialization.init(rawValue:)) ?? .standard
+      if !schemes.contains(scheme) { schemes.append(scheme) }
+    }
+    return schemes.map { "\($0.title) (`\($0.rawValue)`)" }.joined(separator: "; ")
   }
 
   /// The per-point table. The x column is left out when it would repeat the point's name.

@@ -53,13 +53,13 @@ public enum Calibrator {
       } catch {
         throw RunnerError.badParameter("calibration.ladder[\(i)]", "\(spec.id): \(error)")
       }
-      guard let first = rungPlan.runs.first else { continue }
+      guard let first = rungPlan.claimRuns.first else { continue }
       if first.config.train.steps != nil {
         throw RunnerError.badParameter(
           "train.steps", "\(spec.id): calibration halves epochs; a spec that sets train.steps cannot be calibrated")
       }
       // The dearest run of the rung (a zipped sweep may pair sizes with epochs).
-      let images = rungPlan.runs.map {
+      let images = rungPlan.claimRuns.map {
         ($0.config.dataset.trainSize ?? catalog.datasets[$0.config.dataset.name]?.fullTrainSize ?? 0) * $0.config.train.epochs
       }.max() ?? 0
       if let cap = plan.capImages, images > cap { continue }
@@ -77,7 +77,7 @@ public enum Calibrator {
       var seen: Set<ConfigValue> = []
       let arms = rung.plan.points.filter { point in
         guard point.matches(regime.reference) || point.matches(regime.mostRegularized),
-          let run = rung.plan.runs.first(where: { $0.point.index == point.index })
+          let run = rung.plan.claimRuns.first(where: { $0.point.index == point.index })
         else { return false }
         return seen.insert(run.config.trainingTree).inserted
       }
@@ -88,7 +88,7 @@ public enum Calibrator {
           "claim.regime", "\(spec.id): the reference or most_regularized selection matches no grid point")
       }
       for point in arms {
-        guard let run = rung.plan.runs.first(where: { $0.point.index == point.index }) else { continue }
+        guard let run = rung.plan.claimRuns.first(where: { $0.point.index == point.index }) else { continue }
         let full = run.config.train.epochs
         // Annealed schedules: E/2 and E, each complete, evaluated at its end (condition (c)). A constant rate: E
         // alone, evaluated as the spec evaluates, for the loss-plateau condition (e) on the late evaluations.

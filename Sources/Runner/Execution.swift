@@ -91,7 +91,8 @@ public final class RunExecutor {
     let model = try ModelRegistry.build(
       ModelRequest(
         name: config.model.name, inputShape: Array(data.train.images.shape.dropFirst()), classes: data.classes,
-        parameters: config.model.params, key: root.fold(.initialization), plug: try Self.plugs(config.regularizer)))
+        parameters: config.model.params, key: root.fold(.initialization),
+        initialization: config.model.initialization, plug: try Self.plugs(config.regularizer)))
     let t = config.train
     let optimizer: NN.Optimizer =
       t.optimizer == "adam"

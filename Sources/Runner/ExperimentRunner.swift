@@ -194,11 +194,13 @@ public enum ExperimentRunner {
     }
     // The cache is keyed by config alone, so a record may have been trained for another experiment's grid (two
     // specs sharing an arm): its coordinates are this plan's, not the ones stored with it.
-    var runs = keyed.map { k in
+    let all = keyed.map { k in
       var record = records[k.key]!
       record.point = k.run.point.coordinates
       return record
     }
+    var runs = all.filter { $0.point[RobustnessAxis.coordinate] == nil }
+    let robustnessRuns = all.filter { $0.point[RobustnessAxis.coordinate] != nil }
     var tuning: TuningReport?
     if let budget = plan.tuning { (runs, tuning) = budget.select(points: plan.points, runs: runs) }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }
@@ -210,7 +212,7 @@ public enum ExperimentRunner {
         regularizers: Array(Set(keyed.flatMap { k in [k.run.config.regularizer] + k.run.config.regularizer.with }.map(\.name)))
           .sorted()),
       totalWallSeconds: Date().timeIntervalSince(start), tuning: tuning, overrides: plan.overrides,
-      calibration: calibration)
+      calibration: calibration, robustnessRuns: robustnessRuns)
     try FileManager.default.createDirectory(at: options.resultsDirectory, withIntermediateDirectories: true)
     try? FileManager.default.removeItem(at: partial)  // complete now
     let file = options.resultsDirectory.appendingPathComponent("\(plan.spec.id).json")
@@ -248,6 +250,7 @@ extension ExperimentResults {
   func holdsTheSameRuns(as other: ExperimentResults) -> Bool {
     experimentID == other.experimentID && scale == other.scale && (overrides ?? []) == (other.overrides ?? [])
       && spec == other.spec && tuning == other.tuning && runs == other.runs && calibration == other.calibration
+      && robustnessRuns == other.robustnessRuns
   }
 }
 

@@ -154,12 +154,12 @@ struct Calibrate: ParsableCommand {
         message: "\(spec.id): the calibration record predates held-out scores; re-score it first (--rescore)", code: 2)
     }
     var plan = spec.calibration ?? CalibrationPlan()
-    let recorded = existing.rungs.map(\.settings)
-    if !recorded.allSatisfy({ plan.ladder.contains($0) }) {
+    if !existing.triedOnlyRungsOf(plan.ladder) {
       throw UserFacingError(
         message: "\(spec.id): calibration.ladder no longer holds every rung of the record; an extension adds rungs, "
           + "it does not replace them", code: 2)
     }
+    let recorded = existing.rungs.map(\.settings)
     plan.ladder = plan.ladder.filter { !recorded.contains($0) }
     if plan.ladder.isEmpty {
       throw UserFacingError(
@@ -175,9 +175,7 @@ struct Calibrate: ParsableCommand {
       throw UserFacingError(
         message: "\(spec.id): the calibration record already has held-out scores; nothing to re-score", code: 2)
     }
-    let ladder = (spec.calibration ?? CalibrationPlan()).ladder
-    let recorded = existing.rungs.map(\.settings)
-    if !recorded.allSatisfy({ ladder.contains($0) }) {
+    if !existing.triedOnlyRungsOf((spec.calibration ?? CalibrationPlan()).ladder) {
       throw UserFacingError(
         message: "\(spec.id): calibration.ladder no longer holds every rung of the record; a re-score must train "
           + "the same pilots (restore the ladder, or --recalibrate with fresh --pilot-seeds)", code: 2)

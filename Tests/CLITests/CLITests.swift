@@ -276,6 +276,44 @@ import Testing
     #expect(untunedPage.contains("**Tuning.** None at scale `default`"), "\(untunedPage)")
   }
 
+  /// A robustness axis through the real binary: the variant runs are trained under `model.init: pytorch` (their
+  /// weights differ, so their metrics do), filed apart from the claim's runs, named on the page, and the verdict
+  /// and the claim's runs are those of the spec without the axis.
+  @Test func aRobustnessAxisTrainsItsVariantsApartFromTheClaim() throws {
+    let axis = "\nrobustness: {title: PyTorch init, set: {model.init: pytorch}, arms: [{regularizer.rate: 0.5}, {regularizer.rate: 0.0}]}\n"
+    let dir = try Self.workspace(Self.tinySpec + axis)
+    let run = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir)
+    #expect(run.status == 0, "\(run.stderr)")
+    let data = try Data(contentsOf: dir.appendingPathComponent("Reports/results/tiny.json"))
+    let results = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let runs = try #require(results["runs"] as? [[String: Any]])
+    let variants = try #require(results["robustnessRuns"] as? [[String: Any]])
+    func point(_ run: [String: Any]) -> [String: Any] { run["point"] as? [String: Any] ?? [:] }
+    func initialisation(_ run: [String: Any]) -> Any? {
+      ((run["config"] as? [String: Any])?["model"] as? [String: Any])?["init"]
+    }
+    #expect(runs.count == 4 && variants.count == 4)
+    #expect(runs.allSatisfy { point($0)["robustness"] == nil && initialisation($0) == nil })
+    #expect(variants.allSatisfy { point($0)["robustness"] != nil && initialisation($0) as? String == "pytorch" })
+    func accuracy(_ run: [String: Any]) -> Double? { (run["final"] as? [String: Any])?["test_accuracy"] as? Double }
+    #expect(Set(variants.compactMap(accuracy)) != Set(runs.compactMap(accuracy)))
+    let page = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
+    #expect(page.contains("### Robustness: PyTorch init") && page.contains("with `model.init=pytorch`"), "\(page)")
+    // The same spec without the axis: its claim runs (reused from the cache) and verdict are these.
+    let plain = try Self.workspace()
+    try FileManager.default.createSymbolicLink(
+      at: plain.appendingPathComponent(".dropbench"), withDestinationURL: dir.appendingPathComponent(".dropbench"))
+    let again = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: plain)
+    #expect(again.status == 0 && (again.stdout + again.stderr).contains("0 trained"), "\(again.stdout)\(again.stderr)")
+    let other = try #require(
+      JSONSerialization.jsonObject(with: Data(contentsOf: plain.appendingPathComponent("Reports/results/tiny.json")))
+        as? [String: Any])
+    #expect(other["robustnessRuns"] == nil)
+    #expect((other["runs"] as? [[String: Any]])?.map(accuracy) == runs.map(accuracy))
+    #expect(
+      ((other["verdict"] as? [String: Any])?["verdict"] as? String) == ((results["verdict"] as? [String: Any])?["verdict"] as? String))
+  }
+
   /// `replicate` runs the headline claims first, then the other claims, then the comparisons of methods (specs
   /// with a tuning budget), which are built from the others' arms; alphabetical within each group.
   @Test func replicateRunsHeadlineFirstAndComparisonsLast() throws {

@@ -210,6 +210,10 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
       name: "error only in the full scale", replacements: ["full: {train.epochs: 60,": "full: {train.epochs: -60,"],
       keyPath: "base.train.epochs",
       message: "must be in [1, 10000], got -60", scale: "full"),
+    BrokenSpec(
+      name: "initialisation typo", replacements: ["model: {name: cnn}": "model: {name: cnn, init: pytroch}"],
+      keyPath: "base.model.init",
+      message: "unknown initialisation 'pytroch' (did you mean 'pytorch'? choices: he, pytorch)"),
   ]
 
   @Test(arguments: cases) func brokenSpecGivesOneClearError(_ broken: BrokenSpec) {
@@ -246,5 +250,26 @@ private let peakCheck = "check: {kind: peak_interior, x: regularizer.length, met
   @Test func validSpecValidates() throws {
     let spec = try ExperimentSpec.parse(yaml: cutoutSpecYAML(), fileName: "Experiments/cutout-patch-length.yaml")
     try spec.validate(catalog: .fixture)
+  }
+
+  /// `model.init` is the model's, not a model parameter: it reaches the run's config and its tree (so its cache key)
+  /// only when it is not the standard scheme, so every run keyed before the setting existed keeps its key.
+  @Test func initialisationIsInTheTreeOnlyWhenNotStandard() throws {
+    let plain = try ExperimentSpec.parse(yaml: cutoutSpecYAML(), fileName: "cutout-patch-length.yaml").plan(
+      scale: "default", catalog: .fixture)
+    let torch = try ExperimentSpec.parse(
+      yaml: cutoutSpecYAML(replacing: ["model: {name: cnn}": "model: {name: cnn, init: pytorch}"]), fileName: "cutout-patch-length.yaml"
+    ).plan(scale: "default", catalog: .fixture)
+    let he = try ExperimentSpec.parse(
+      yaml: cutoutSpecYAML(replacing: ["model: {name: cnn}": "model: {name: cnn, init: he}"]), fileName: "cutout-patch-length.yaml"
+    ).plan(scale: "default", catalog: .fixture)
+    #expect(plain.runs[0].config.model.initialization == .he)
+    #expect(plain.runs[0].configTree[path: "model.init"] == nil)
+    #expect(he.runs.map(\.configTree) == plain.runs.map(\.configTree))
+    #expect(torch.runs[0].config.model.initialization == .pytorch)
+    #expect(torch.runs[0].configTree[path: "model.init"] == .string("pytorch"))
+    #expect(torch.runs[0].config.model.params["init"] == nil)
+    // The tree decodes back to the same config.
+    #expect(try RunConfig(tree: torch.runs[0].configTree) == torch.runs[0].config)
   }
 }

@@ -63,8 +63,13 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
     (self.chosen, self.recalibration, self.gitCommit) = (chosen, recalibration, gitCommit)
   }
 
+  /// Whether `ladder` still holds every rung this record tried — what a re-score (the same pilots) and an extension
+  /// (new rungs beside the recorded ones) both require of the spec's ladder.
+  public func triedOnlyRungsOf(_ ladder: [[String: ConfigValue]]) -> Bool {
+    rungs.allSatisfy { ladder.contains($0.settings) }
+  }
+
   public static func url(experiments: String, id: String) -> URL {
     URL(fileURLWithPath: experiments).appendingPathComponent("calibration").appendingPathComponent("\(id).json")
   }
-
 }

@@ -125,13 +125,17 @@ public struct ExperimentResults: Codable, Sendable, Equatable {
   /// The spec's calibration (`Experiments/calibration/<id>.json` when the runs were assembled): the page shows it,
   /// and the regime gate reads its chosen rung for budget robustness. Absent when the spec had none.
   public var calibration: CalibrationFile?
+  /// The runs of the spec's robustness axis (`RobustnessAxis`): shown beside the verdict, read by no check. Absent
+  /// when the spec declares none.
+  public var robustnessRuns: [RunRecord]?
 
   public init(
     experimentID: String, scale: String, spec: ExperimentSpec, runs: [RunRecord], verdict: ClaimEvaluation,
     provenance: Provenance, totalWallSeconds: Double, tuning: TuningReport? = nil, overrides: [String]? = nil,
-    calibration: CalibrationFile? = nil
+    calibration: CalibrationFile? = nil, robustnessRuns: [RunRecord]? = nil
   ) {
     self.calibration = calibration
+    self.robustnessRuns = robustnessRuns.flatMap { $0.isEmpty ? nil : $0 }
     self.tuning = tuning
     self.overrides = overrides.flatMap { $0.isEmpty ? nil : $0 }
     self.schemaVersion = Self.currentSchemaVersion

@@ -8,12 +8,18 @@ public struct ExperimentPlan: Sendable {
   /// Grid points in grid order (first sweep key slowest).
   public var points: [GridPoint]
   /// Points in grid order, seeds inner; every point uses the same seeds (a paired design). At a tuned scale
-  /// each arm's candidates follow one another (knob order), each with every seed.
+  /// each arm's candidates follow one another (knob order), each with every seed. The robustness axis's runs
+  /// (`RobustnessAxis`) come after all of these.
   public var runs: [PlannedRun]
   /// The spec's tuning budget when it applies at this scale (`TuningBudget`); nil otherwise.
   public var tuning: TuningBudget?
   /// The command-line overrides applied, as written (`key=value`), in order; empty for the spec as committed.
   public var overrides: [String] = []
+}
+
+extension ExperimentPlan {
+  /// The runs the claim reads: every planned run but the robustness axis's.
+  public var claimRuns: [PlannedRun] { runs.filter { !$0.point.isRobustnessVariant } }
 }
 
 /// One training run: a grid point and a seed, with its resolved config.
@@ -63,6 +69,7 @@ extension ExperimentSpec {
           }
         }
       }
+      runs += try spec.robustnessRuns(points: points, claimRuns: runs, catalog: catalog)
       try spec.validateCheck(spec.claim.check, path: "claim.check", points: points, tasks: tasks)
       if let tuning, let info = MetricRegistry.info(tuning.metric), tasks.isDisjoint(with: info.tasks) {
         throw SpecError(
@@ -76,6 +83,42 @@ extension ExperimentSpec {
     } catch {
       throw Self.attributeToOverrides(source.locate(error), overrides)
     }
+  }
+
+  /// The robustness axis's runs (`RobustnessAxis`), after every claim run: each chosen arm with the axis's settings
+  /// applied, on the verdict's seeds.
+  func robustnessRuns(points: [GridPoint], claimRuns: [PlannedRun], catalog: Catalog) throws(SpecError) -> [PlannedRun] {
+    guard let axis = robustness else { return [] }
+    if tune != nil {
+      throw SpecError(
+        file: sourceFile, keyPath: "robustness", message: "a tuned spec cannot declare a robustness axis",
+        suggestion: "remove tune: or robustness:")
+    }
+    for (i, selector) in axis.arms.enumerated() where !points.contains(where: { $0.matches(selector) }) {
+      throw SpecError(
+        file: sourceFile, keyPath: "robustness.arms[\(i)]", message: "selects no grid point",
+        suggestion: points.prefix(4).map(\.label).joined(separator: "; "))
+    }
+    var runs: [PlannedRun] = []
+    for point in points where axis.chooses(point) {
+      guard let arm = claimRuns.first(where: { $0.point.index == point.index }) else { continue }
+      var tree = arm.configTree
+      tree[path: "seed"] = nil
+      let (variantTree, variantPoint) = axis.variant(of: tree, point: point)
+      var config = try RunConfig.resolve(tree: variantTree, catalog: catalog, file: sourceFile, path: "robustness.set")
+      config.seed = arm.config.seed
+      if config.trainingTree == arm.config.trainingTree {
+        throw SpecError(
+          file: sourceFile, keyPath: "robustness.set",
+          message: "changes nothing for \(point.label): the variant trains the same run",
+          suggestion: "set a value other than the arm's own")
+      }
+      for seed in seeds {
+        config.seed = seed
+        runs.append(PlannedRun(point: variantPoint, seed: seed, config: config, configTree: config.tree))
+      }
+    }
+    return runs
   }
 
   /// An error about a key that a `--set` override gave is the command line's, not the spec file's: it names the

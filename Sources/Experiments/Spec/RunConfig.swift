@@ -105,17 +105,26 @@ public struct DatasetConfig: Codable, Sendable, Hashable, ConfigSection {
   }
 }
 
-/// Which model builder a run uses and its parameters (e.g. `widths: [1024, 1024]`).
+/// Which model builder a run uses, its parameters (e.g. `widths: [1024, 1024]`) and how its weights are drawn
+/// (`init`, the engine's `he` unless the spec says otherwise).
 public struct ModelConfig: Codable, Sendable, Hashable {
   public var name: String
   public var params: [String: ConfigValue]
+  public var initialization: Initialization
 
-  public init(name: String, params: [String: ConfigValue] = [:]) {
+  public init(name: String, params: [String: ConfigValue] = [:], initialization: Initialization = .standard) {
     self.name = name
     self.params = params
+    self.initialization = initialization
   }
 
-  var tree: ConfigValue { .map(params.merging(["name": .string(name)]) { _, new in new }) }
+  /// `init` appears only when it is not the standard scheme, so every run keyed before the setting existed keeps
+  /// its tree and cache key.
+  var tree: ConfigValue {
+    var m = params.merging(["name": .string(name)]) { _, new in new }
+    if initialization != .standard { m["init"] = .string(initialization.rawValue) }
+    return .map(m)
+  }
 
   init(tree: ConfigValue, path: String, file: String) throws(SpecError) {
     if let name = tree.asString {
@@ -125,7 +134,17 @@ public struct ModelConfig: Codable, Sendable, Hashable {
     let r = try MapReader(tree, path: path, file: file)
     var params = r.map
     params["name"] = nil
-    self.init(name: try r.string("name"), params: params)
+    params["init"] = nil
+    var initialization = Initialization.standard
+    if let written = try r.optionalString("init") {
+      guard let scheme = Initialization(rawValue: written) else {
+        throw SpecError.unknown(
+          "initialisation", written, choices: Initialization.allCases.map(\.rawValue), file: file,
+          keyPath: r.keyPath("init"))
+      }
+      initialization = scheme
+    }
+    self.init(name: try r.string("name"), params: params, initialization: initialization)
   }
 }
 

@@ -89,6 +89,8 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
   /// How `dropbench calibrate` chooses the proxy's budget (`calibration:`); nil: the default plan (the spec as
   /// written, five pilot seeds from 1000).
   public var calibration: CalibrationPlan?
+  /// An incidental setting run again on some arms and shown beside the verdict without entering it (`robustness:`).
+  public var robustness: RobustnessAxis?
   /// Human names of the arms (`names:`); display only, never part of a run config (`ArmNames`).
   public var names: ArmNames?
   /// One of the headline claims `dropbench replicate --headline` runs (the set kept within 90 minutes on 2 cores).
@@ -118,7 +120,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
 
   static let topKeys = [
     "id", "title", "method", "paper", "claim", "setting", "base", "sweep", "seeds", "scales", "report", "headline",
-    "tune", "calibration", "names",
+    "tune", "calibration", "names", "robustness",
   ]
 
   /// Reads and parses a spec file. The id must equal the file name stem.
@@ -218,6 +220,9 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     tune = try r.map["tune"].flatMap { v throws(SpecError) in
       v == .null ? nil : try TuningBudget(tree: v, path: "tune", file: file)
     }
+    robustness = try r.map["robustness"].flatMap { v throws(SpecError) in
+      v == .null ? nil : try RobustnessAxis(tree: v, path: "robustness", file: file)
+    }
     let sweep = self.sweep
     names = try r.map["names"].flatMap { v throws(SpecError) in
       v == .null ? nil : try ArmNames(tree: v, keyOrder: keyOrder, sweep: sweep, file: file)
@@ -258,6 +263,7 @@ public struct ExperimentSpec: Codable, Sendable, Equatable {
     if let tune { m["tune"] = tune.tree }
     if let calibration { m["calibration"] = calibration.tree }
     if let names { m["names"] = names.tree }
+    if let robustness { m["robustness"] = robustness.tree }
     return .map(m)
   }
 

@@ -12,18 +12,22 @@ public struct ModelRequest {
   /// defaults before the builder reads them.
   public var parameters: [String: ConfigValue]
   public var key: RandomKey
+  /// How the weights are drawn. A builder draws He's scheme as it builds; `ModelRegistry.build` redraws every
+  /// weight and bias under another scheme, so no model definition knows about schemes.
+  public var initialization: Initialization
   /// What to put at each site as the builder reaches it (nil: nothing).
   public var plug: (Site) throws -> Plug?
 
   public init(
     name: String, inputShape: [Int], classes: Int, parameters: [String: ConfigValue] = [:], key: RandomKey,
-    plug: @escaping (Site) throws -> Plug? = { _ in nil }
+    initialization: Initialization = .standard, plug: @escaping (Site) throws -> Plug? = { _ in nil }
   ) {
     self.name = name
     self.inputShape = inputShape
     self.classes = classes
     self.parameters = parameters
     self.key = key
+    self.initialization = initialization
     self.plug = plug
   }
 
@@ -111,6 +115,7 @@ public enum ModelRegistry {
     request.parameters = definition.parameters.filled(request.parameters)
     let recorder = SiteRecorder(plug: request.plug)
     let network = try definition.build(request, recorder)
+    request.initialization.redraw(network.parameters, key: request.key)
     try recorder.training(inputShape: request.inputShape, classes: request.classes)
     return Model(network: network, sites: recorder.sites, weightLayers: recorder.weightLayers, hooks: recorder.hooks)
   }
