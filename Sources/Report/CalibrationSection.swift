@@ -59,6 +59,13 @@ extension ExperimentPage {
       }
     }
     s += "\n"
+    for (i, rung) in c.rungs.enumerated() {
+      guard let probes = rung.probes, let first = probes.first else { continue }
+      s += "Rung \(i + 1)'s trainability probes (each other arm for \(first.epochs) epoch\(first.epochs == 1 ? "" : "s") "
+      s += "on seed \(first.seed), before the pilots; no test metric): "
+      s += probes.map { "\($0.label) \($0.outcome)" }.joined(separator: "; ")
+      s += probes.allSatisfy(\.trained) ? ".\n\n" : " — so the rung's pilots were not trained.\n\n"
+    }
     if let chosen = c.chosen {
       s += "Rung \(chosen + 1) was chosen; the verdict runs use its settings, and the regime's budget robustness reads "
       s += "its pilot.\n\n"

@@ -29,14 +29,24 @@ public enum Calibrator {
     public var seed: Int
     public var config: RunConfig
     public var key: String
+    /// A trainability probe (`CalibrationFile.Probe`) of an arm the pilots do not otherwise train.
+    public var isProbe = false
   }
+
+  /// A probe's schedule: a tenth of the rung's E, at least one epoch — long enough for the early divergence of a
+  /// too-high learning rate (the committed DropConnect and Structural Dropout runs diverged within 150 steps) or
+  /// a net whose units all died to show, short enough to cost a tenth of one verdict run per arm.
+  public static func probeEpochs(_ full: Int) -> Int { max(1, full / 10) }
 
   /// The pilots of every rung (cheapest first, those above the cap left out), or a one-line reason why the spec
   /// cannot be calibrated. Only the regime's reference and `most_regularized` points are trained, each at E/2 and
   /// E epochs on the pilot seeds, evaluated once at the end of each schedule on the training set and on held-out
   /// images of the training pool (`RunExecutor.pilotHeldOutSize`), never on the test split.
+  ///
+  /// With `probes`, every other arm of a rung (one per distinct training) also gets a trainability probe on the
+  /// first pilot seed (`probeEpochs`), trained before the rung's pilots.
   public static func pilots(
-    spec: ExperimentSpec, catalog: Catalog, kernels: KernelSelection
+    spec: ExperimentSpec, catalog: Catalog, kernels: KernelSelection, probes: Bool = true
   ) throws -> (rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)], pilots: [Pilot]) {
     guard let regime = spec.claim.regime, !regime.reference.isEmpty, !regime.mostRegularized.isEmpty else {
       throw RunnerError.badParameter(
@@ -108,6 +118,22 @@ public enum Calibrator {
           }
         }
       }
+      guard probes, let seed = plan.pilotSeeds.first else { continue }
+      for point in rung.plan.points where !point.matches(regime.reference) && !point.matches(regime.mostRegularized) {
+        guard let run = rung.plan.claimRuns.first(where: { $0.point.index == point.index }),
+          seen.insert(run.config.trainingTree).inserted
+        else { continue }
+        var config = run.config
+        config.seed = seed
+        config.train.epochs = probeEpochs(run.config.train.epochs)
+        config.train.evalEvery = config.train.epochs
+        let key = RunCache.key(
+          configTree: config.tree, datasetChecksums: try checksums.of(config), kernels: kernelTag, pilot: true)
+        pilots.append(
+          Pilot(
+            rung: index, point: point, isReference: false, epochs: config.train.epochs, isFull: false, seed: seed,
+            config: config, key: key, isProbe: true))
+      }
     }
     return (rungs.map { ($0.settings, $0.images, $0.epochs) }, pilots)
   }
@@ -122,7 +148,24 @@ public enum Calibrator {
     let plan = spec.calibration ?? CalibrationPlan()
     var out: [CalibrationFile.Rung] = []
     for (index, rung) in rungs.enumerated() {
-      let mine = pilots.filter { $0.rung == index }
+      let probes = pilots.filter { $0.rung == index && $0.isProbe }.map { p in
+        CalibrationFile.Probe(
+          point: p.point.coordinates, label: p.point.label, epochs: p.epochs, seed: p.seed,
+          status: records[p.key]?.status, divergedAtStep: records[p.key]?.divergedAtStep)
+      }
+      let untrainable = probes.filter { !$0.trained }
+      if !untrainable.isEmpty {
+        // An arm that cannot train at these settings: the rung's pilots are not paid for.
+        out.append(
+          CalibrationFile.Rung(
+            settings: rung.settings, imagesPerRun: rung.images, epochs: rung.epochs,
+            record: CalibrationRecord(metric: regime.trainMetric ?? "train_accuracy", heldOutMetric: nil, arms: []),
+            rows: [], meets: false,
+            why: untrainable.map { "\($0.label): trainability probe \($0.outcome) (\($0.epochs) epochs, seed \($0.seed))" },
+            probes: probes))
+        continue
+      }
+      let mine = pilots.filter { $0.rung == index && !$0.isProbe }
       let finals = mine.compactMap { p in records[p.key].map { (p, $0) } }
       let metric =
         regime.trainMetric ?? FitMetricPair.recorded(in: finals.map(\.1.final)).train
@@ -174,7 +217,7 @@ public enum Calibrator {
       out.append(
         CalibrationFile.Rung(
           settings: rung.settings, imagesPerRun: rung.images, epochs: rung.epochs, record: record, rows: report.rows,
-          meets: why.isEmpty, why: why))
+          meets: why.isEmpty, why: why, probes: probes.isEmpty ? nil : probes))
     }
     return CalibrationFile(
       experimentID: spec.id, specHash: specHash, pilotSeeds: plan.pilotSeeds, rungs: out,

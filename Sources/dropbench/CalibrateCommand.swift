@@ -14,7 +14,9 @@ struct Calibrate: ParsableCommand {
       every rung of `calibration.ladder` (default: the spec as written), cheapest first under `cap_images`. No pilot \\
       evaluates the test split: pilots are scored on images of the training pool their subset leaves out. The \\
       cheapest rung meeting regime rule v3's pilot conditions (the reference fits its training set, both arms' \\
-      final held-out score is budget-robust, every pilot trains) is chosen. Writes \\
+      final held-out score is budget-robust, every pilot trains) is chosen; before a rung's pilots, every other arm \\
+      gets a trainability probe (E/10 epochs on the first pilot seed), and a rung where one diverges or stalls is \\
+      not paid for. Writes \\
       Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \\
       then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate); a record made \\
       under rule v2 (no held-out score) may be re-scored once with its own pilot seeds and rungs (--rescore); a \\
@@ -91,7 +93,9 @@ struct Calibrate: ParsableCommand {
             message: "\(spec.id): already calibrated (\(CalibrationFile.url(experiments: paths.experiments, id: spec.id).path)); "
               + "a new calibration would let the pilot be re-drawn — use --recalibrate with fresh --pilot-seeds, once", code: 2)
         }
-        let (rungs, pilots) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels.selection)
+        // A re-score trains exactly the record's pilots: no trainability probes.
+        let (rungs, pilots) = try Calibrator.pilots(
+          spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels.selection, probes: !rescore)
         let seconds = pilots.reduce(0.0) { $0 + RunCost.seconds($1.config, catalog: CatalogBuilder.catalog) }
         let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         print("\(spec.id): \(rungs.count) rung\(rungs.count == 1 ? "" : "s"), \(pilots.count) pilot runs on seeds "
@@ -103,17 +107,25 @@ struct Calibrate: ParsableCommand {
         }
         if dryRun { continue }
         // Rung by rung, cheapest first, stopping at the first that meets the conditions: a dearer rung is only
-        // paid for when the cheaper ones are shown not to do.
+        // paid for when the cheaper ones are shown not to do, and a rung's pilots only when its trainability
+        // probes all trained.
         var records: [String: RunRecord] = [:]
         var file: CalibrationFile!
-        for rung in rungs.indices {
-          let mine = pilots.filter { $0.rung == rung }
+        let cache = RunCache(directory: URL(fileURLWithPath: paths.cache))
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        func train(_ some: [Calibrator.Pilot]) throws {
           records.merge(
             try Calibrator.train(
-              mine, cache: RunCache(directory: URL(fileURLWithPath: paths.cache)), jobs: workers,
-              executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+              some, cache: cache, jobs: workers, executable: executable,
               onMessage: { FileHandle.standardError.write(Data("  \($0)\n".utf8)) })
           ) { a, _ in a }
+        }
+        for rung in rungs.indices {
+          let probes = pilots.filter { $0.rung == rung && $0.isProbe }
+          try train(probes)
+          if probes.allSatisfy({ records[$0.key]?.status == .ok }) {
+            try train(pilots.filter { $0.rung == rung && !$0.isProbe })
+          }
           file = Calibrator.assemble(
             spec: spec, specHash: hash, rungs: Array(rungs[...rung]), pilots: pilots.filter { $0.rung <= rung },
             records: records, recalibration: recalibrate || (rescore && existing?.recalibration == true),

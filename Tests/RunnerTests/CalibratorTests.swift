@@ -35,7 +35,8 @@ import Testing
   @Test func pilotsTrainOnlyTheRegimeArmsAtHalfAndFullBudgetOnPilotSeeds() throws {
     let spec = try ExperimentSpec.parse(yaml: Self.spec)
     let kernels = KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2")
-    let (rungs, pilots) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels)
+    let (rungs, all) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels)
+    let pilots = all.filter { !$0.isProbe }
     // Cheapest first: the 4-epoch rung before the 8-epoch one.
     #expect(rungs.map(\.epochs) == [4, 8])
     #expect(Set(pilots.map { $0.point.coordinates["regularizer.rate"]!.asDouble! }) == [0.0, 0.8])
@@ -60,9 +61,10 @@ import Testing
     let spec = try ExperimentSpec.parse(yaml: yaml)
     let (_, pilots) = try Calibrator.pilots(
       spec: spec, catalog: CatalogBuilder.catalog, kernels: KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2"))
-    #expect(pilots.allSatisfy { $0.isFull && $0.config.train.evalEvery == 1 })
-    #expect(Set(pilots.filter { $0.rung == 0 }.map(\.epochs)) == [4])
-    #expect(pilots.count == 2 * 2 * 2)  // two rungs × two arms × two pilot seeds
+    let full = pilots.filter { !$0.isProbe }
+    #expect(full.allSatisfy { $0.isFull && $0.config.train.evalEvery == 1 })
+    #expect(Set(full.filter { $0.rung == 0 }.map(\.epochs)) == [4])
+    #expect(full.count == 2 * 2 * 2)  // two rungs × two arms × two pilot seeds
   }
 
   @Test func pilotSeedsMustBeDisjointFromTheVerdicts() {
@@ -153,5 +155,44 @@ import Testing
       gitCommit: "c")
     #expect(v2.chosen == nil && v2.rungs[0].record.heldOutMetric == nil, "\(v2.rungs.map(\.why))")
     #expect(v2.rungs[0].why.contains { $0.contains("train_accuracy") }, "\(v2.rungs[0].why)")
+  }
+
+  /// Trainability probes: every arm the pilots do not train gets one short complete schedule (E/10 epochs, at least
+  /// one) on the first pilot seed, no test metric, keyed apart from the verdict's runs; an arm that diverges there
+  /// makes its rung fail without its pilots, and the next rung can still be chosen. A re-score plans none.
+  @Test func probesCheckTheOtherArmsTrainBeforeARungIsPaidFor() throws {
+    // Rungs of 20 and 40 epochs: probes of 2 and 4 epochs (distinct trainings, so distinct records).
+    let spec = try ExperimentSpec.parse(
+      yaml: Self.spec.replacingOccurrences(of: "ladder: [{train.epochs: 8}, {train.epochs: 4}]", with: "ladder: [{train.epochs: 40}, {train.epochs: 20}]"))
+    let kernels = KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2")
+    let (rungs, pilots) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels)
+    let probes = pilots.filter(\.isProbe)
+    #expect(probes.count == 2)  // one other arm (rate 0.5) on each of two rungs
+    #expect(probes.allSatisfy { $0.point.coordinates["regularizer.rate"] == .double(0.5) && $0.seed == 100 })
+    #expect(probes.map(\.epochs) == [2, 4] && Calibrator.probeEpochs(30) == 3 && Calibrator.probeEpochs(4) == 1)
+    #expect(probes.allSatisfy { $0.config.train.evalEvery == $0.config.train.epochs && !$0.isFull })
+    let plan = try spec.plan(scale: "default", catalog: CatalogBuilder.catalog)
+    #expect(Set(try ExperimentRunner.keyedRuns(plan, kernels: kernels).map(\.key)).isDisjoint(with: probes.map(\.key)))
+    let (_, rescored) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels, probes: false)
+    #expect(rescored.allSatisfy { !$0.isProbe } && rescored.count == pilots.count - 2)
+    // Every pilot settles; the cheap rung's probe diverges.
+    var records: [String: RunRecord] = [:]
+    for p in pilots {
+      let diverges = p.isProbe && p.rung == 0
+      records[p.key] = RunRecord(
+        key: p.key, point: p.point.coordinates, seed: p.seed, config: p.config.tree,
+        status: diverges ? .diverged : .ok, divergedAtStep: diverges ? 83 : nil,
+        epochs: [EpochMetrics(epoch: p.epochs, trainLoss: 0.01, metrics: ["train_accuracy": 100, "heldout_accuracy": 85])],
+        final: ["train_accuracy": 100, "train_loss": 0.01, "heldout_accuracy": 85], wallSeconds: 1)
+    }
+    let file = Calibrator.assemble(
+      spec: spec, specHash: "h", rungs: rungs, pilots: pilots, records: records, recalibration: false, gitCommit: "c")
+    #expect(!file.rungs[0].meets && file.rungs[0].rows.isEmpty && file.rungs[0].record.arms.isEmpty)
+    #expect(file.rungs[0].why == ["regularizer.rate=0.5: trainability probe diverged at step 83 (2 epochs, seed 100)"])
+    #expect(file.rungs[0].probes?.map(\.outcome) == ["diverged at step 83"])
+    #expect(file.chosen == 1 && file.rungs[1].probes?.allSatisfy(\.trained) == true, "\(file.rungs.map(\.why))")
+    // The record round-trips, probes and all; records made before probes decode with none.
+    let decoded = try JSONDecoder().decode(CalibrationFile.self, from: JSONEncoder().encode(file))
+    #expect(decoded == file)
   }
 }

@@ -18,13 +18,49 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
     public var meets: Bool
     /// Why it does not meet the conditions, one line each (empty when it does).
     public var why: [String]
+    /// The trainability probes of the rung's other arms, trained before its pilots; nil in records made before
+    /// probes existed and in re-scores (which train only the record's own pilots).
+    public var probes: [Probe]?
 
     public init(
       settings: [String: ConfigValue], imagesPerRun: Int, epochs: Int, record: CalibrationRecord,
-      rows: [RegimeReport.Row], meets: Bool, why: [String]
+      rows: [RegimeReport.Row], meets: Bool, why: [String], probes: [Probe]? = nil
     ) {
       (self.settings, self.imagesPerRun, self.epochs, self.record) = (settings, imagesPerRun, epochs, record)
-      (self.rows, self.meets, self.why) = (rows, meets, why)
+      (self.rows, self.meets, self.why, self.probes) = (rows, meets, why, probes)
+    }
+  }
+
+  /// A trainability probe: one arm the pilots do not train (neither the reference nor the most-regularized arm),
+  /// trained for a short complete schedule (E/10 epochs) on the first pilot seed, never evaluated on the test split.
+  /// An arm that diverges or stalls there cannot be compared at the rung's settings, so the rung is not paid for.
+  public struct Probe: Codable, Sendable, Equatable {
+    public var point: [String: ConfigValue]
+    public var label: String
+    public var epochs: Int
+    public var seed: Int
+    /// nil when the probe did not finish (the machine, not the arm).
+    public var status: RunStatus?
+    public var divergedAtStep: Int?
+
+    public init(
+      point: [String: ConfigValue], label: String, epochs: Int, seed: Int, status: RunStatus?, divergedAtStep: Int?
+    ) {
+      (self.point, self.label, self.epochs, self.seed) = (point, label, epochs, seed)
+      (self.status, self.divergedAtStep) = (status, divergedAtStep)
+    }
+
+    /// Whether the arm trained: it finished and neither diverged nor stalled.
+    public var trained: Bool { status == .ok }
+
+    /// "diverged at step 83" / "stalled (never trained)" / "did not finish".
+    public var outcome: String {
+      switch status {
+      case .ok?: "trained"
+      case .diverged?: divergedAtStep.map { "diverged at step \($0)" } ?? "diverged"
+      case .stalled?: "stalled (never trained)"
+      case .failed?, nil: "did not finish"
+      }
     }
   }
 
