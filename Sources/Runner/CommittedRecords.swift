@@ -40,6 +40,8 @@ public struct CommittedRecords: Sendable {
     struct Runs: Decodable {
       var experimentID: String?
       var runs: [RunRecord]
+      /// A robustness axis's runs (`ExperimentResults.robustnessRuns`) are committed records like any other.
+      var robustnessRuns: [RunRecord]?
     }
     let fm = FileManager.default
     func jsonFiles(_ folder: String) -> [String] {
@@ -59,7 +61,7 @@ public struct CommittedRecords: Sendable {
       }
       do {
         let file = try decoder.decode(Runs.self, from: data)
-        for record in file.runs where record.status != .failed {
+        for record in file.runs + (file.robustnessRuns ?? []) where record.status != .failed {
           if records[record.key] == nil { records[record.key] = record }
           if let id = file.experimentID, byExperiment[id]?[record.key] == nil { byExperiment[id, default: [:]][record.key] = record }
         }

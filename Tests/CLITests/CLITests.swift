@@ -299,6 +299,15 @@ import Testing
     #expect(Set(variants.compactMap(accuracy)) != Set(runs.compactMap(accuracy)))
     let page = try String(contentsOf: dir.appendingPathComponent("Reports/tiny.md"), encoding: .utf8)
     #expect(page.contains("### Robustness: PyTorch init") && page.contains("with `model.init=pytorch`"), "\(page)")
+    // A fresh clone (no cache) reuses the committed variant runs as it reuses the claim's: nothing trains.
+    let clone = try Self.workspace(Self.tinySpec + axis)
+    try FileManager.default.createDirectory(
+      at: clone.appendingPathComponent("Reports/results"), withIntermediateDirectories: true)
+    try FileManager.default.copyItem(
+      at: dir.appendingPathComponent("Reports/results/tiny.json"),
+      to: clone.appendingPathComponent("Reports/results/tiny.json"))
+    let reused = try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: clone)
+    #expect(reused.status == 0 && (reused.stdout + reused.stderr).contains("0 trained"), "\(reused.stdout)\(reused.stderr)")
     // The same spec without the axis: its claim runs (reused from the cache) and verdict are these.
     let plain = try Self.workspace()
     try FileManager.default.createSymbolicLink(
