@@ -29,8 +29,6 @@ set bmargin 1
 set xtics ('' 0, '' 1, '' 2)
 set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
-set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
 plot 'dropconnect-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, mean-field inference', \
      '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, Gaussian inference', \
      '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, mean-field inference', \
@@ -67,8 +65,6 @@ set bmargin 1
 set xtics ('' 0, '' 1, '' 2)
 set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
-set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 2, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
 plot 'dropconnect-vs-dropout.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, mean-field inference', \
      '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, Gaussian inference', \
      '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, mean-field inference', \
