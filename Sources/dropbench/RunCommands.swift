@@ -230,8 +230,10 @@ enum DryRun {
         : sharesTraining ? "evaluation of a shared training" : "~\(Fmt.clock(estimate))"
       lines.append("  \(run.point.label) seed \(run.seed): \(run.config.model.name) on \(run.config.dataset.name), \(what)")
     }
+    let variants = plan.runs.count - plan.claimRuns.count
     Swift.print(
-      "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds = "
+      "\(plan.spec.id) [\(plan.scale)]: \(plan.points.count) grid points × \(plan.spec.seeds.count) seeds"
+        + (variants > 0 ? " + \(variants) robustness runs" : "") + " = "
         + "\(plan.runs.count) runs, \(cached) cached; estimated \(Fmt.clock(seconds / Double(jobs))) "
         + "with \(jobs) jobs")
     lines.forEach { Swift.print($0) }

@@ -293,6 +293,8 @@ import Testing
       ((run["config"] as? [String: Any])?["model"] as? [String: Any])?["init"]
     }
     #expect(runs.count == 4 && variants.count == 4)
+    let dry = try Self.run(["run", "tiny", "--scale", "smoke", "--dry-run"], in: dir)
+    #expect(dry.stdout.contains("2 grid points × 2 seeds + 4 robustness runs = 8 runs, 8 cached"), "\(dry.stdout)")
     #expect(runs.allSatisfy { point($0)["robustness"] == nil && initialisation($0) == nil })
     #expect(variants.allSatisfy { point($0)["robustness"] != nil && initialisation($0) as? String == "pytorch" })
     func accuracy(_ run: [String: Any]) -> Double? { (run["final"] as? [String: Any])?["test_accuracy"] as? Double }
