@@ -38,7 +38,8 @@ extension ExperimentPage {
       for (j, arm) in rung.record.arms.enumerated() {
         func mean(_ values: [Int: Double]?) -> String {
           guard let values, !values.isEmpty else { return "–" }
-          return Fmt.metric(values.values.reduce(0, +) / Double(values.count), metric)
+          // In seed order: a dictionary's order changes from process to process, and with it the sum's last bit.
+          return Fmt.metric(Statistics.mean(values.keys.sorted().map { values[$0]! }), metric)
         }
         let full = arm.budgets.max { $0.epochs < $1.epochs }
         let half = arm.budgets.min { $0.epochs < $1.epochs }
