@@ -38,8 +38,7 @@ extension ExperimentPage {
       for (j, arm) in rung.record.arms.enumerated() {
         func mean(_ values: [Int: Double]?) -> String {
           guard let values, !values.isEmpty else { return "–" }
-          // In seed order: a dictionary's order changes from process to process, and with it the sum's last bit.
-          return Fmt.metric(Statistics.mean(values.keys.sorted().map { values[$0]! }), metric)
+          return Fmt.metric(seedOrderMean(values), metric)
         }
         let full = arm.budgets.max { $0.epochs < $1.epochs }
         let half = arm.budgets.min { $0.epochs < $1.epochs }
@@ -76,5 +75,12 @@ extension ExperimentPage {
       s += "shown\(why.isEmpty ? "" : " (last rung: \(why))").\n\n"
     }
     return s
+  }
+
+  /// The mean of per-seed values summed in seed order. A dictionary's iteration order changes from process to
+  /// process, and with it a floating-point sum's last bit — enough to flip a rounded figure between two renderings
+  /// of the same record.
+  static func seedOrderMean(_ values: [Int: Double]) -> Double {
+    Statistics.mean(values.keys.sorted().map { values[$0]! })
   }
 }

@@ -55,7 +55,7 @@ extension ExperimentPage {
 
   static func meanCI(_ summary: PointSummary) -> String {
     guard let mean = summary.mean else { return "–" }
-    let values = summary.values.keys.sorted().map { summary.values[$0]! }
+    let values = summary.values.keys.sorted().map { summary.values[$0]! }  // seed order, as `seedOrderMean`
     let half = Statistics.ciHalfWidth95(values).map { " ± \(Fmt.decimals($0, 2))" } ?? ""
     return "\(Fmt.decimals(mean, 2))\(half) (n = \(summary.n))"
   }

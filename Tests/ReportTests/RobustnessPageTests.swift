@@ -54,4 +54,17 @@ import Testing
     let md = ExperimentPage.markdown(for: Fixtures.numeric())
     #expect(md.contains("| initialisation | | He normal (logit layer LeCun normal), zero biases (`he`) |"))
   }
+
+  /// Figures summed over a dictionary are summed in seed order, so a page renders the same in every process. The
+  /// input is adversarial: in seed order (1e16 + 1) − 1e16 = 0, in a third of the other orders 1.
+  @Test func perSeedMeansAreSummedInSeedOrder() {
+    var unordered: Set<Double> = []
+    for shift in 0..<64 {
+      let values = [shift: 1e16, shift + 1: 1.0, shift + 2: -1e16]
+      #expect(ExperimentPage.seedOrderMean(values) == 0)
+      unordered.insert(values.values.reduce(0, +) / 3)
+    }
+    // This process's dictionary order would have broken some of these means (a check that the input can fail).
+    #expect(unordered.count > 1)
+  }
 }
