@@ -180,9 +180,11 @@ def load(path):
     # Wall times and provenance (git state, timings) legitimately differ; everything else must not.
     for k in ("provenance", "totalWallSeconds"):
         r.pop(k, None)
-    for run in r["runs"]:
-        run.pop("wallSeconds", None)
-    r["runs"].sort(key=lambda run: run["key"])
+    # A robustness axis's runs (robustnessRuns) are runs like the others: wall times aside, they must match too.
+    for runs in (r["runs"], r.get("robustnessRuns", [])):
+        for run in runs:
+            run.pop("wallSeconds", None)
+        runs.sort(key=lambda run: run["key"])
     return r
 
 # Python parses JSON numbers to the nearest double, and Swift writes the shortest round-tripping digits:
