@@ -310,6 +310,10 @@ import Testing
     #expect(FitMetricPair.recorded(in: [segmenter]) == FitMetricPair(train: "train_dice", test: "dice"))
     #expect(FitMetricPair.recorded(in: [regressor, classifier]) == FitMetricPair(train: "train_mse", test: "mse"))
     #expect(FitMetricPair.recorded(in: [classifier]).gap(classifier) == 9)
+    // A calibration pilot records no test metric: its task is read off its train metric.
+    #expect(FitMetricPair.recorded(in: [["train_mse": 0.05, "heldout_mse": 0.1]]) == FitMetricPair(train: "train_mse", test: "mse"))
+    #expect(FitMetricPair.recorded(in: [["train_dice": 80, "heldout_dice": 60]]) == FitMetricPair(train: "train_dice", test: "dice"))
+    #expect(FitMetricPair.recorded(in: [["train_accuracy": 99, "heldout_accuracy": 90]]).train == "train_accuracy")
     #expect(FitMetricPair.recorded(in: [segmenter]).gap(segmenter) == 20)
     // An error over-fits when the test error exceeds the training error: a positive gap.
     let mse = FitMetricPair.recorded(in: [regressor]).gap(regressor)!

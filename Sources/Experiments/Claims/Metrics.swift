@@ -127,9 +127,12 @@ public struct FitMetricPair: Sendable, Equatable {
     self.test = test
   }
 
+  /// The task's pair, read off the metrics the runs recorded: the test metric or the train metric (a calibration
+  /// pilot records no test metric, so a regression or segmentation pilot is known by its train metric).
   public static func recorded(in finals: [[String: Double]]) -> FitMetricPair {
-    if finals.contains(where: { $0["mse"] != nil }) { return FitMetricPair(train: "train_mse", test: "mse") }
-    if finals.contains(where: { $0["dice"] != nil }) { return FitMetricPair(train: "train_dice", test: "dice") }
+    func has(_ names: String...) -> Bool { finals.contains { f in names.contains { f[$0] != nil } } }
+    if has("mse", "train_mse") { return FitMetricPair(train: "train_mse", test: "mse") }
+    if has("dice", "train_dice") { return FitMetricPair(train: "train_dice", test: "dice") }
     return FitMetricPair(train: "train_accuracy", test: "test_accuracy")
   }
 
