@@ -21,8 +21,9 @@ extension ExperimentPage {
       s += "conditions: the rungs after those it tried are new, on the same pilot seeds.\n\n"
     }
     if let old = c.rescoredFrom {
-      s += "Re-scored under regime rule v3 (`dropbench calibrate --rescore`): the pilots of the rule-v2 record of commit "
-      s += "`\(old.prefix(7))` — the same seeds and rungs, so the same trainings — now also scored on held-out images.\n\n"
+      s += "Re-scored by the current regime rule (`dropbench calibrate --rescore`): the pilots of the record of commit "
+      s += "`\(old.prefix(7))` — the same seeds and rungs, so the same trainings — judged again (rule v3 scores them on "
+      s += "held-out images; rule v4 reads a constant-rate schedule's settling on the evaluation-mode training loss).\n\n"
     }
     let metric = c.rungs.first?.record.metric ?? "train metric"
     // Pilots scored on held-out images (rule v3) show that score beside the train metric; the change column is

@@ -83,7 +83,7 @@ extension ExperimentPage {
     let lowerIsBetter = naturalGoal(of: train) == .min
     let unit = isPercentMetric(train) ? " pt" : ""
     var legend = [
-      "Means over the finished seeds, with 95% intervals over seeds (regime rule v3, docs/convergence-rule.md)."
+      "Means over the finished seeds, with 95% intervals over seeds (regime rule v4, docs/convergence-rule.md)."
     ]
     if let gap = regime.overfitGap {
       legend.append(

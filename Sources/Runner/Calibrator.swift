@@ -138,7 +138,7 @@ public enum Calibrator {
     return (rungs.map { ($0.settings, $0.images, $0.epochs) }, pilots)
   }
 
-  /// The calibration file from the pilots' records (by key): each rung's pilot data and its regime rows (rule v3), the
+  /// The calibration file from the pilots' records (by key): each rung's pilot data and its regime rows (rule v4), the
   /// cheapest rung that meets the conditions.
   public static func assemble(
     spec: ExperimentSpec, specHash: String, rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)],

@@ -9,18 +9,20 @@ struct Calibrate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Choose a spec's proxy budget from pilot runs that cannot see the verdict.",
     discussion: """
-      Trains only the regime's reference and most_regularized arms, each at E/2 and E epochs (two complete \\
-      schedules), on pilot seeds disjoint from the verdict's (`calibration.pilot_seeds`, default 1000–1004), for \\
-      every rung of `calibration.ladder` (default: the spec as written), cheapest first under `cap_images`. No pilot \\
-      evaluates the test split: pilots are scored on images of the training pool their subset leaves out. The \\
-      cheapest rung meeting regime rule v3's pilot conditions (the reference fits its training set, both arms' \\
-      final held-out score is budget-robust, every pilot trains) is chosen; before a rung's pilots, every other arm \\
-      gets a trainability probe (E/10 epochs on the first pilot seed), and a rung where one diverges or stalls is \\
-      not paid for. Writes \\
-      Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \\
-      then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate); a record made \\
-      under rule v2 (no held-out score) may be re-scored once with its own pilot seeds and rungs (--rescore); a \\
-      record where no rung met the conditions may be extended by new ladder rungs on its pilot seeds (--extend).
+      Trains only the regime's reference and most_regularized arms, each at E/2 and E epochs (two complete \
+      schedules), on pilot seeds disjoint from the verdict's (`calibration.pilot_seeds`, default 1000–1004), for \
+      every rung of `calibration.ladder` (default: the spec as written), cheapest first under `cap_images`. No pilot \
+      evaluates the test split: pilots are scored on images of the training pool their subset leaves out. The \
+      cheapest rung meeting the regime rule's pilot conditions (the reference fits its training set, both arms' \
+      final held-out score is budget-robust or, under a constant rate, their training loss settled; every pilot \
+      trains) is chosen; before a rung's pilots, every other arm \
+      gets a trainability probe (E/10 epochs on the first pilot seed), and a rung where one diverges or stalls is \
+      not paid for. Writes \
+      Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \
+      then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate); a record may \
+      be re-scored by the current rule on its own pilots (--rescore: same seeds and rungs, nothing seen that the \
+      pilots did not see); a record where no rung met the conditions may be extended by new ladder rungs on its \
+      pilot seeds (--extend).
       """)
   @Argument(help: "Experiment ids or spec paths.") var experiments: [String]
   @Option(name: [.short, .long], help: "Parallel worker processes (default: number of cores).") var jobs: Int?
@@ -31,8 +33,8 @@ struct Calibrate: ParsableCommand {
   var pilotSeeds: String?
   @Flag(
     help: ArgumentHelp(
-      "Re-score a rule-v2 record (pilots without a held-out score): the same pilot seeds and rungs, so the same "
-        + "trainings, scored on held-out images as rule v3 reads them; once, logged in the record."))
+      "Re-score a record by the current regime rule: the same pilot seeds and rungs, so the same trainings (a "
+        + "rule-v2 record's pilots are also scored on held-out images); logged in the record."))
   var rescore = false
   @Flag(
     help: ArgumentHelp(
@@ -180,13 +182,10 @@ struct Calibrate: ParsableCommand {
     return plan
   }
 
-  /// A re-score trains exactly what the record's pilots trained: the record predates held-out scores, was not
-  /// re-scored before, and the spec's ladder holds the same rungs.
+  /// A re-score trains exactly what the record's pilots trained — the spec's ladder holds the same rungs — and
+  /// judges them by the current rule. It may be repeated: pilots never compute a test metric, so a re-score sees
+  /// nothing of the verdict, and the rule it applies is the gate's, the same for every spec.
   static func checkRescore(_ existing: CalibrationFile, spec: ExperimentSpec) throws {
-    if existing.rescoredFrom != nil || existing.rungs.contains(where: { $0.record.heldOutMetric != nil }) {
-      throw UserFacingError(
-        message: "\(spec.id): the calibration record already has held-out scores; nothing to re-score", code: 2)
-    }
     if !existing.triedOnlyRungsOf((spec.calibration ?? CalibrationPlan()).ladder) {
       throw UserFacingError(
         message: "\(spec.id): calibration.ladder no longer holds every rung of the record; a re-score must train "

@@ -65,6 +65,16 @@ import Testing
     let record = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
     #expect((record?["rungs"] as? [Any])?.count == 2)
     #expect(record?["extendedFrom"] != nil && (record?["pilotSeeds"] as? [Int]) == [1000, 1001, 1002, 1003, 1004])
+    // A re-score judges the record's own pilots again by the current rule: nothing trains, the rungs and seeds
+    // stay, and it may be repeated (no pilot has a test metric, so it sees nothing of a verdict).
+    for _ in 0..<2 {
+      let rescored = try CLITests.run(["calibrate", "tiny", "--rescore", "--jobs", "2"], in: dir)
+      #expect(rescored.status == 0, "\(rescored.stdout)\(rescored.stderr)")
+      #expect(!rescored.stderr.contains(": done"), "a re-score trained pilots: \(rescored.stderr)")
+      let again = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+      #expect((again?["rungs"] as? [Any])?.count == 2 && again?["rescoredFrom"] != nil)
+      #expect((again?["pilotSeeds"] as? [Int]) == [1000, 1001, 1002, 1003, 1004])
+    }
     // The ladder may not drop a recorded rung.
     try String(contentsOf: specFile, encoding: .utf8).replacingOccurrences(of: "[{}, {train.epochs: 4}]", with: "[{train.epochs: 8}]")
       .write(to: specFile, atomically: true, encoding: .utf8)

@@ -11,7 +11,7 @@ import NumberFormat
 /// comparison. `where` restricts the points first; `by` evaluates each group separately and combines the groups
 /// like `all` (intersection–union for holds, Holm for fails).
 ///
-/// The regime is decided by rule v3 (`Convergence.swift`). `calibration` is the pilot data its budget-robustness
+/// The regime is decided by rule v4 (`Convergence.swift`). `calibration` is the pilot data its budget-robustness
 /// condition needs (`dropbench calibrate`); without it, on an annealed schedule that condition is "not measured"
 /// and the proxy is not shown to be in regime. Last, a claim that states a paper effect or a missing premise may
 /// be `not testable` (`Testability`).

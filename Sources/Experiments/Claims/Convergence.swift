@@ -1,7 +1,8 @@
 import Foundation
 import NumberFormat
 
-/// Regime rule v3 (v2 with condition (c) on the pilots' held-out score): is the proxy in the regime the claim is
+/// Regime rule v4 (v2 with condition (c) on the pilots' held-out score, v3; (e) on the evaluation-mode training
+/// loss, v4): is the proxy in the regime the claim is
 /// about — a reference that over-fits and fits its training set, trained long enough that more budget would not
 /// change what the claim measures, every arm trainable? See `Regime` for the
 /// conditions (a)–(e) and their defaults, and docs/convergence-rule.md for the argument and the simulation.
@@ -14,7 +15,7 @@ import NumberFormat
 /// the shape of one schedule's tail. Under a constant learning rate the tail does mean something, so there (e)
 /// reads it, smoothed over evaluations and on the training loss rather than on a saturating accuracy.
 extension Regime {
-  /// Measures the regime on `runs` by rule v3. `calibration` is the pilot data of condition (c); without it (c) is
+  /// Measures the regime on `runs` by rule v4. `calibration` is the pilot data of condition (c); without it (c) is
   /// not measured and a point on an annealed schedule is not shown to be in regime. Diverged and stalled runs fail
   /// (d); failed runs (an error, not a property of the settings) are left out, as the check leaves them out.
   public func evaluate(points: [GridPoint], runs: [RunRecord], calibration: CalibrationRecord? = nil) -> RegimeReport {
@@ -164,11 +165,20 @@ extension Regime {
     return e > Self.evalModeMismatchRatio * m ? (e, m) : nil
   }
 
-  /// Condition (e)'s per-run quantity: how much the training(-mode) loss fell over the last `over` of the epochs,
-  /// as the least-squares slope through the evaluations in that window (at least the last three) times the
-  /// window's length. Positive: still falling. Nil with fewer than three evaluations.
+  /// Condition (e)'s per-run quantity: how much the training loss fell over the last `over` of the epochs, as the
+  /// least-squares slope through the evaluations in that window (at least the last three) times the window's
+  /// length. Positive: still falling. Nil with fewer than three evaluations.
+  ///
+  /// Rule v4 reads the evaluation-mode training loss (`train_loss` of each evaluation: the full training set
+  /// through the network the claim evaluates, a function of the weights alone) wherever every evaluation of the run
+  /// recorded it, and the training-mode loss (the epoch's mean minibatch loss) only for records without it. The
+  /// training-mode loss carries the regularizer's own draws — Structural Dropout's one cut a batch, HME dropout's
+  /// dropped subtrees — and averages over an epoch of moving weights, so its per-seed fall is noisy where the
+  /// weights have settled (docs/convergence-rule.md, "From v3 to v4"); both fall alike while the weights improve.
   func lossFall(_ run: RunRecord) -> Double? {
-    let points = run.epochs.map { (Double($0.epoch), $0.trainLoss) }.filter { $0.1.isFinite }
+    let evalMode = run.epochs.map { $0.metrics["train_loss"] ?? .nan }
+    let series = !run.epochs.isEmpty && evalMode.allSatisfy(\.isFinite) ? evalMode : run.epochs.map(\.trainLoss)
+    let points = zip(run.epochs, series).map { (Double($0.epoch), $1) }.filter { $0.1.isFinite }
     guard points.count >= 3, let last = points.last?.0, last > 0 else { return nil }
     var window = points.filter { $0.0 >= last * (1 - over) - 1e-9 }
     if window.count < 3 { window = Array(points.suffix(3)) }

@@ -11,7 +11,7 @@ import NumberFormat
 /// shown" and, like one shown to fail, leaves the proxy invalid; so does a condition that could not be measured.
 /// One seed shows nothing.
 ///
-/// The conditions (regime rule v3, `Convergence.swift`; docs/convergence-rule.md has the argument and the
+/// The conditions (regime rule v4, `Convergence.swift`; docs/convergence-rule.md has the argument and the
 /// simulation behind every threshold):
 /// - (a) **over-fitting** of the reference: lower bound of train − test ≥ `overfit_gap` (when stated);
 /// - (b) **near-interpolation** of the reference: upper bound of its train error ≤ `fit` (100 − train accuracy or

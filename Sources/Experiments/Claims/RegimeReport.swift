@@ -86,7 +86,7 @@ public struct RegimeReport: Codable, Sendable, Equatable {
   public var summary: String
 
   // Regime rule v2 (nil in v1 reports).
-  /// `convergence-v2` for the rule of `Convergence.swift`; nil for the v1 plateau rule.
+  /// `convergence-v4` for the rule of `Convergence.swift` (v2, v3 in older reports); nil for the v1 plateau rule.
   public var rule: String?
   /// (b) the bound the reference's train error was held to (points, or MSE units); nil when (b) did not apply or
   /// had no bound.
@@ -118,6 +118,6 @@ public struct RegimeReport: Codable, Sendable, Equatable {
     self.calibrated = calibrated
   }
 
-  /// The rule name reports of this rule carry (v3; `convergence-v2` in reports stored before it).
-  public static let convergenceRule = "convergence-v3"
+  /// The rule name reports of this rule carry (v4; `convergence-v2`/`-v3` in reports stored before it).
+  public static let convergenceRule = "convergence-v4"
 }
