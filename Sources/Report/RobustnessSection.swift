@@ -48,9 +48,7 @@ extension ExperimentPage {
 
   /// Whether `run` is the robustness variant of `point`: its coordinates are the point's plus the axis's own.
   static func isVariant(_ run: RunRecord, of point: GridPoint) -> Bool {
-    var coordinates = run.point
-    guard coordinates.removeValue(forKey: RobustnessAxis.coordinate) != nil else { return false }
-    return coordinates == point.coordinates
+    RobustnessAxis.claimCoordinates(ofVariant: run.point) == point.coordinates
   }
 
   static func meanCI(_ summary: PointSummary) -> String {

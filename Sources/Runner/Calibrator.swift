@@ -83,11 +83,12 @@ public enum Calibrator {
     var checksums = DatasetChecksums()
     let kernelTag = "\(kernels.blasCoreType)/\(kernels.dnnlISA)"
     for (index, rung) in rungs.enumerated() {
+      // Each grid point's run (one seed stands for all: only its config is read).
+      let runOf = Dictionary(rung.plan.claimRuns.map { ($0.point.index, $0) }, uniquingKeysWith: { a, _ in a })
       // An evaluation axis (`eval.*`) does not change the training: one point per training, the standard one.
       var seen: Set<ConfigValue> = []
       let arms = rung.plan.points.filter { point in
-        guard point.matches(regime.reference) || point.matches(regime.mostRegularized),
-          let run = rung.plan.claimRuns.first(where: { $0.point.index == point.index })
+        guard point.matches(regime.reference) || point.matches(regime.mostRegularized), let run = runOf[point.index]
         else { return false }
         return seen.insert(run.config.trainingTree).inserted
       }
@@ -98,7 +99,7 @@ public enum Calibrator {
           "claim.regime", "\(spec.id): the reference or most_regularized selection matches no grid point")
       }
       for point in arms {
-        guard let run = rung.plan.claimRuns.first(where: { $0.point.index == point.index }) else { continue }
+        guard let run = runOf[point.index] else { continue }
         let full = run.config.train.epochs
         // Annealed schedules: E/2 and E, each complete, evaluated at its end (condition (c)). A constant rate: E
         // alone, evaluated as the spec evaluates, for the loss-plateau condition (e) on the late evaluations.
@@ -120,8 +121,7 @@ public enum Calibrator {
       }
       guard probes, let seed = plan.pilotSeeds.first else { continue }
       for point in rung.plan.points where !point.matches(regime.reference) && !point.matches(regime.mostRegularized) {
-        guard let run = rung.plan.claimRuns.first(where: { $0.point.index == point.index }),
-          seen.insert(run.config.trainingTree).inserted
+        guard let run = runOf[point.index], seen.insert(run.config.trainingTree).inserted
         else { continue }
         var config = run.config
         config.seed = seed

@@ -199,8 +199,8 @@ public enum ExperimentRunner {
       record.point = k.run.point.coordinates
       return record
     }
-    var runs = all.filter { $0.point[RobustnessAxis.coordinate] == nil }
-    let robustnessRuns = all.filter { $0.point[RobustnessAxis.coordinate] != nil }
+    var runs = all.filter { !RobustnessAxis.isVariant($0.point) }
+    let robustnessRuns = all.filter { RobustnessAxis.isVariant($0.point) }
     var tuning: TuningReport?
     if let budget = plan.tuning { (runs, tuning) = budget.select(points: plan.points, runs: runs) }
     let checksums = keyed.reduce(into: [String: String]()) { all, k in all.merge(k.datasetChecksums) { a, _ in a } }

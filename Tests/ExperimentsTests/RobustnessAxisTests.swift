@@ -34,6 +34,9 @@ private let robustness = """
     tree[path: "model.init"] = nil
     #expect(tree == plain.runs[0].configTree)
     #expect(plan.runs.prefix(plain.runs.count).allSatisfy { !$0.point.isRobustnessVariant })
+    // A variant's coordinates are its arm's plus the axis's own; a claim run's have no claim point behind them.
+    #expect(RobustnessAxis.claimCoordinates(ofVariant: variants[0].point.coordinates) == plain.runs[0].point.coordinates)
+    #expect(RobustnessAxis.claimCoordinates(ofVariant: plain.runs[0].point.coordinates) == nil)
   }
 
   @Test func theAxisRoundTripsThroughTheStoredSpec() throws {

@@ -82,7 +82,21 @@ public struct RobustnessAxis: Sendable, Equatable {
   }
 }
 
+extension RobustnessAxis {
+  /// Whether a run's coordinates are a robustness run's: the one test every reader of runs uses (plans, the
+  /// runner's filing into `runs`/`robustnessRuns`, the page's section).
+  public static func isVariant(_ coordinates: [String: ConfigValue]) -> Bool { coordinates[coordinate] != nil }
+
+  /// The claim point's coordinates a robustness run stands beside (its own without the axis's); nil for a claim run.
+  public static func claimCoordinates(ofVariant coordinates: [String: ConfigValue]) -> [String: ConfigValue]? {
+    guard isVariant(coordinates) else { return nil }
+    var c = coordinates
+    c[coordinate] = nil
+    return c
+  }
+}
+
 extension GridPoint {
   /// Whether this is a robustness run's point (`RobustnessAxis`), which no claim check reads.
-  public var isRobustnessVariant: Bool { coordinates[RobustnessAxis.coordinate] != nil }
+  public var isRobustnessVariant: Bool { RobustnessAxis.isVariant(coordinates) }
 }
