@@ -157,15 +157,13 @@ struct Calibrate: ParsableCommand {
     }
   }
 
-  /// The ladder of an extension: the spec's rungs that the record has not tried. Only a rule-v3 record (held-out
-  /// scores) where no rung met the conditions can be extended, and the ladder must keep every recorded rung.
+  /// The ladder of an extension: the spec's rungs that the record has not tried. Only a record where no rung met
+  /// the conditions can be extended, and the ladder must keep every recorded rung. (The new rungs are scored by the
+  /// current rule; the recorded ones stay as they were judged — a rung chosen later is always a new one. A
+  /// constant-rate spec, or a pool that leaves no held-out images, has no held-out score at any rung.)
   static func extensionPlan(_ existing: CalibrationFile, spec: ExperimentSpec) throws -> CalibrationPlan {
     if existing.chosen != nil {
       throw UserFacingError(message: "\(spec.id): the calibration record already chose a rung; nothing to extend", code: 2)
-    }
-    if existing.rungs.contains(where: { $0.record.heldOutMetric == nil }) {
-      throw UserFacingError(
-        message: "\(spec.id): the calibration record predates held-out scores; re-score it first (--rescore)", code: 2)
     }
     var plan = spec.calibration ?? CalibrationPlan()
     if !existing.triedOnlyRungsOf(plan.ladder) {
