@@ -172,6 +172,7 @@ public struct DiffReport: Codable, Sendable, Equatable {
         comparePoint(
           rowB.point.label, sa, sb, goal: naturalGoal(of: metric), stalledA: rowA.nStalled, stalledB: rowB.nStalled))
     }
+    points += compareRobustnessRuns(a, b, rows: layoutB.rows, metric: metric, skip: notComparable != nil)
     return ExperimentDiff(
       id: b.experimentID, metric: metric, verdictA: a.verdict.verdict, verdictB: b.verdict.verdict,
       verdictChanged: a.verdict.verdict != b.verdict.verdict, points: points,
@@ -181,6 +182,35 @@ public struct DiffReport: Codable, Sendable, Equatable {
   }
 
   /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.
+  /// A robustness axis's runs (`robustnessRuns`), compared like points: each variant — an arm under the axis's
+  /// setting — is matched by its coordinates and labelled as its page labels it ("arm · model.init=pytorch").
+  /// Variants on one side only are left out (adding an axis changes no claim point).
+  static func compareRobustnessRuns(
+    _ a: ExperimentResults, _ b: ExperimentResults, rows: [PointRow], metric: String, skip: Bool
+  ) -> [PointDiff] {
+    guard !skip else { return [] }
+    let variantsA = Dictionary(grouping: a.robustnessRuns ?? [], by: \.point)
+    let variantsB = Dictionary(grouping: b.robustnessRuns ?? [], by: \.point)
+    var out: [PointDiff] = []
+    for row in rows {
+      for (coordinates, runsB) in variantsB
+      where RobustnessAxis.claimCoordinates(ofVariant: coordinates) == row.point.coordinates {
+        guard let runsA = variantsA[coordinates], case .map(let settings)? = coordinates[RobustnessAxis.coordinate]
+        else { continue }
+        var point = row.point
+        point.coordinates = coordinates
+        point.label += " · " + settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ", ")
+        func stalled(_ runs: [RunRecord]) -> Int { runs.filter { $0.status == .stalled }.count }
+        out.append(
+          comparePoint(
+            point.label, PointSummary(point: point, metric: metric, runs: runsA),
+            PointSummary(point: point, metric: metric, runs: runsB), goal: naturalGoal(of: metric),
+            stalledA: stalled(runsA), stalledB: stalled(runsB)))
+      }
+    }
+    return out
+  }
+
   /// `stalledA`/`stalledB` say how many of each side's diverged runs (as `PointSummary` counts them) are stalled.
   static func comparePoint(
     _ label: String, _ a: PointSummary, _ b: PointSummary, goal: ClaimCheck.Goal, stalledA: Int = 0, stalledB: Int = 0

@@ -50,6 +50,28 @@ import Testing
     #expect(ExperimentPage.markdown(for: with).replacingOccurrences(of: section, with: "") == page)
   }
 
+  /// `diff` compares a robustness axis's runs too, each variant as a point labelled like the page's.
+  @Test func diffComparesTheRobustnessRuns() throws {
+    let a = Self.results()
+    var b = a
+    b.robustnessRuns = b.robustnessRuns!.map { run in
+      var run = run
+      if run.point["regularizer.rate"]?.asDouble == 0.5 { run.final["test_accuracy"]! -= 2 + 0.1 * Double(run.seed) }
+      return run
+    }
+    let same = DiffReport.compare([a], [a])
+    #expect(same.noSignificantChange)
+    let variants = same.experiments[0].points.filter { $0.label.hasSuffix(" · model.init=pytorch") }
+    #expect(variants.count == 4, "\(same.experiments[0].points.map(\.label))")
+    let diff = DiffReport.compare([a], [b])
+    let moved = diff.experiments[0].points.filter(\.significant)
+    #expect(moved.count == 2 && moved.allSatisfy { $0.label.hasSuffix(" · model.init=pytorch") && $0.change == .worse })
+    #expect(!diff.experiments[0].verdictChanged && diff.hasRegression)
+    // Results without an axis on one side: nothing to pair, no variant point.
+    let none = DiffReport.compare([Self.results(withVariants: false)], [b])
+    #expect(!none.experiments[0].points.contains { $0.label.contains("model.init") })
+  }
+
   @Test func everyPageNamesTheInitialisation() {
     let md = ExperimentPage.markdown(for: Fixtures.numeric())
     #expect(md.contains("| initialisation | | He normal (logit layer LeCun normal), zero biases (`he`) |"))
