@@ -1,4 +1,4 @@
-# conv-regularizers-compare-curves: Every conv-level regularizer on one ResNet and one budget; DropBlock against the others of its table
+# conv-regularizers-compare-curves: DropBlock against the other regularizers of its Table 1, on one ResNet and one budget
 # Re-render with `gnuplot Reports/figures/conv-regularizers-compare-curves.gp` from the repository root, or `gnuplot conv-regularizers-compare-curves.gp` here.
 # Writes conv-regularizers-compare-curves.svg and conv-regularizers-compare-curves.png next to this script from conv-regularizers-compare-curves.dat.
 
@@ -31,17 +31,7 @@ plot 'conv-regularizers-compare-curves.dat' index 0 using 1:3 with linespoints l
      '' index 2 using 1:3 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
      '' index 3 using 1:3 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
      '' index 4 using 1:3 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 6 using 1:3 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 7 using 1:3 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 8 using 1:3 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 9 using 1:3 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 10 using 1:3 with linespoints lc 3 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 11 using 1:3 with linespoints lc 4 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 12 using 1:3 with linespoints lc 5 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 13 using 1:3 with linespoints lc 6 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 14 using 1:3 with linespoints lc 7 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 15 using 1:3 with linespoints lc 8 dt 2 pt 7 ps 0.5 lw 1.5 notitle
+     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle
 unset label 99
 set lmargin at screen 0.45
 set rmargin at screen 0.76
@@ -50,19 +40,9 @@ set key at screen 0.78, screen 0.85 left top font ',8' spacing 1.1
 plot 'conv-regularizers-compare-curves.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 title 'no regularization', \
      '' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.3', \
      '' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 title 'SpatialDropout 0.2', \
-     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropBlock 0.1', \
-     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropBlock 0.1, scheduled', \
-     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'Cutout 14 px', \
-     '' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropPath 0.1', \
-     '' index 7 using 1:2 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 title 'stochastic depth p_L 0.5', \
-     '' index 8 using 1:2 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 title 'CorrDrop spatial 0.2', \
-     '' index 9 using 1:2 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 title 'CorrDrop channel 0.2', \
-     '' index 10 using 1:2 with linespoints lc 3 dt 2 pt 7 ps 0.5 lw 1.5 title 'Channel DropBlock 0.2', \
-     '' index 11 using 1:2 with linespoints lc 4 dt 2 pt 7 ps 0.5 lw 1.5 title 'FocusedDropout', \
-     '' index 12 using 1:2 with linespoints lc 5 dt 2 pt 7 ps 0.5 lw 1.5 title 'heuristic dropout k=2', \
-     '' index 13 using 1:2 with linespoints lc 6 dt 2 pt 7 ps 0.5 lw 1.5 title 'learnable channel dropout 0.2', \
-     '' index 14 using 1:2 with linespoints lc 7 dt 2 pt 7 ps 0.5 lw 1.5 title 'CutMix', \
-     '' index 15 using 1:2 with linespoints lc 8 dt 2 pt 7 ps 0.5 lw 1.5 title 'Attentive CutMix'
+     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropBlock 0.1, scheduled', \
+     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'Cutout 14 px', \
+     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropPath 0.1'
 unset multiplot
 
 set terminal pngcairo size 1100,480 font 'DejaVu Sans,11'
@@ -83,17 +63,7 @@ plot 'conv-regularizers-compare-curves.dat' index 0 using 1:3 with linespoints l
      '' index 2 using 1:3 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
      '' index 3 using 1:3 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
      '' index 4 using 1:3 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 6 using 1:3 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 7 using 1:3 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 8 using 1:3 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 9 using 1:3 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 10 using 1:3 with linespoints lc 3 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 11 using 1:3 with linespoints lc 4 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 12 using 1:3 with linespoints lc 5 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 13 using 1:3 with linespoints lc 6 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 14 using 1:3 with linespoints lc 7 dt 2 pt 7 ps 0.5 lw 1.5 notitle, \
-     '' index 15 using 1:3 with linespoints lc 8 dt 2 pt 7 ps 0.5 lw 1.5 notitle
+     '' index 5 using 1:3 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 notitle
 unset label 99
 set lmargin at screen 0.45
 set rmargin at screen 0.76
@@ -102,19 +72,9 @@ set key at screen 0.78, screen 0.85 left top font ',8' spacing 1.1
 plot 'conv-regularizers-compare-curves.dat' index 0 using 1:2 with linespoints lc 1 dt 1 pt 7 ps 0.5 lw 1.5 title 'no regularization', \
      '' index 1 using 1:2 with linespoints lc 2 dt 1 pt 7 ps 0.5 lw 1.5 title 'dropout 0.3', \
      '' index 2 using 1:2 with linespoints lc 3 dt 1 pt 7 ps 0.5 lw 1.5 title 'SpatialDropout 0.2', \
-     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropBlock 0.1', \
-     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropBlock 0.1, scheduled', \
-     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'Cutout 14 px', \
-     '' index 6 using 1:2 with linespoints lc 7 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropPath 0.1', \
-     '' index 7 using 1:2 with linespoints lc 8 dt 1 pt 7 ps 0.5 lw 1.5 title 'stochastic depth p_L 0.5', \
-     '' index 8 using 1:2 with linespoints lc 1 dt 2 pt 7 ps 0.5 lw 1.5 title 'CorrDrop spatial 0.2', \
-     '' index 9 using 1:2 with linespoints lc 2 dt 2 pt 7 ps 0.5 lw 1.5 title 'CorrDrop channel 0.2', \
-     '' index 10 using 1:2 with linespoints lc 3 dt 2 pt 7 ps 0.5 lw 1.5 title 'Channel DropBlock 0.2', \
-     '' index 11 using 1:2 with linespoints lc 4 dt 2 pt 7 ps 0.5 lw 1.5 title 'FocusedDropout', \
-     '' index 12 using 1:2 with linespoints lc 5 dt 2 pt 7 ps 0.5 lw 1.5 title 'heuristic dropout k=2', \
-     '' index 13 using 1:2 with linespoints lc 6 dt 2 pt 7 ps 0.5 lw 1.5 title 'learnable channel dropout 0.2', \
-     '' index 14 using 1:2 with linespoints lc 7 dt 2 pt 7 ps 0.5 lw 1.5 title 'CutMix', \
-     '' index 15 using 1:2 with linespoints lc 8 dt 2 pt 7 ps 0.5 lw 1.5 title 'Attentive CutMix'
+     '' index 3 using 1:2 with linespoints lc 4 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropBlock 0.1, scheduled', \
+     '' index 4 using 1:2 with linespoints lc 5 dt 1 pt 7 ps 0.5 lw 1.5 title 'Cutout 14 px', \
+     '' index 5 using 1:2 with linespoints lc 6 dt 1 pt 7 ps 0.5 lw 1.5 title 'DropPath 0.1'
 unset multiplot
 set output
 # generated by dropbench report from results/conv-regularizers-compare.json
