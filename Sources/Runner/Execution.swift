@@ -133,9 +133,13 @@ public final class RunExecutor {
       pilot && outcome.divergedAtStep == nil
         ? Trainer.heldOutMetrics(model.network, Self.trainingData(h, data.task), batch: t.evalBatch) : nil
     }
+    // Whether the training diverged or never trained is a property of the training, read on its standard
+    // evaluation: a variant evaluated at a cut width or pruned may score at chance on a net that trained well (a
+    // plain net cut to an eighth of its width collapses — what structural-dropout-widths measures), and is not
+    // "stalled" for it.
+    let status = Self.status(diverged: outcome.divergedAtStep != nil, standard: outcome.final, task: data.task, classes: data.classes)
     return members.map { member in
       let evaluationStart = Date()
-      var status: RunStatus = outcome.divergedAtStep == nil ? .ok : .diverged
       var final = outcome.final
       if status == .ok, !member.config.eval.isStandard {
         final = Self.evaluate(
@@ -145,11 +149,6 @@ public final class RunExecutor {
         final.merge(standardValidation) { a, _ in a }
       }
       if let heldOut { final.merge(heldOut) { a, _ in a } }
-      if status == .ok, data.task == .classification, let fit = final["train_accuracy"],
-        fit <= Self.stalledAccuracy(classes: data.classes)
-      {
-        status = .stalled
-      }
       return RunRecord(
         key: member.key, point: member.point, seed: config.seed, config: member.configTree,
         status: status, divergedAtStep: outcome.divergedAtStep,
@@ -224,6 +223,16 @@ public final class RunExecutor {
   /// high learning rate whose ReLUs all died in the first steps, loss stuck at ln 10). Such a run is `stalled`:
   /// listed and never averaged, like a diverged one.
   static func stalledAccuracy(classes: Int) -> Double { 100 / Double(max(1, classes)) + 5 }
+
+  /// A training's status from its standard evaluation: diverged, stalled (a classifier at chance on its own
+  /// training set), or ok. Every evaluation variant of the training carries it.
+  static func status(diverged: Bool, standard: [String: Double], task: TaskKind, classes: Int) -> RunStatus {
+    if diverged { return .diverged }
+    if task == .classification, let fit = standard["train_accuracy"], fit <= stalledAccuracy(classes: classes) {
+      return .stalled
+    }
+    return .ok
+  }
 
   /// The training data without its validation split, and the split: for labels, round(fraction · count) of each
   /// class's examples (a keyed permutation per class, from `seed` — the dataset's subset seed, so every arm and run

@@ -29,5 +29,11 @@ import Testing
   @Test func stalledThresholdIsChancePlusFivePoints() {
     #expect(RunExecutor.stalledAccuracy(classes: 10) == 15)
     #expect(RunExecutor.stalledAccuracy(classes: 2) == 55)
+    // Read on the training's standard evaluation, never on a variant's: a net cut to an eighth of its width may
+    // score at chance and still have trained.
+    #expect(RunExecutor.status(diverged: false, standard: ["train_accuracy": 12], task: .classification, classes: 10) == .stalled)
+    #expect(RunExecutor.status(diverged: false, standard: ["train_accuracy": 99], task: .classification, classes: 10) == .ok)
+    #expect(RunExecutor.status(diverged: true, standard: ["train_accuracy": 99], task: .classification, classes: 10) == .diverged)
+    #expect(RunExecutor.status(diverged: false, standard: ["train_mse": 9], task: .regression, classes: 1) == .ok)
   }
 }
