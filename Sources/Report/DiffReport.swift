@@ -181,7 +181,6 @@ public struct DiffReport: Codable, Sendable, Equatable {
       notes: notes, notComparable: notComparable)
   }
 
-  /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.
   /// A robustness axis's runs (`robustnessRuns`), compared like points: each variant — an arm under the axis's
   /// setting — is matched by its coordinates and labelled as its page labels it ("arm · model.init=pytorch").
   /// Variants on one side only are left out (adding an axis changes no claim point).
@@ -211,6 +210,7 @@ public struct DiffReport: Codable, Sendable, Equatable {
     return out
   }
 
+  /// Tests meanB − meanA: paired by seed when both sides finished the same seeds (at least two), else Welch.
   /// `stalledA`/`stalledB` say how many of each side's diverged runs (as `PointSummary` counts them) are stalled.
   static func comparePoint(
     _ label: String, _ a: PointSummary, _ b: PointSummary, goal: ClaimCheck.Goal, stalledA: Int = 0, stalledB: Int = 0

@@ -1,9 +1,8 @@
 import Foundation
 import NumberFormat
 
-/// Regime rule v4 (v2 with condition (c) on the pilots' held-out score, v3; (e) on the evaluation-mode training
-/// loss, v4): is the proxy in the regime the claim is
-/// about — a reference that over-fits and fits its training set, trained long enough that more budget would not
+/// Regime rule v4 (v2, with condition (c) on the pilots' held-out score since v3 and (e) on the evaluation-mode
+/// training loss since v4): is the proxy in the regime the claim is about — a reference that over-fits and fits its training set, trained long enough that more budget would not
 /// change what the claim measures, every arm trainable? See `Regime` for the
 /// conditions (a)–(e) and their defaults, and docs/convergence-rule.md for the argument and the simulation.
 ///
