@@ -29,10 +29,6 @@ set bmargin 1
 set xtics ('' 0, '' 1, '' 2, '' 3, '' 4, '' 5, '' 6, '' 7)
 set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
-set label 'diverged' at 3, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 3, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 5, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 5, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
 plot 'mlp-regularizers-compare.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, unpruned', \
      '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, 50% pruned', \
      '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, unpruned', \
@@ -69,10 +65,6 @@ set bmargin 1
 set xtics ('' 0, '' 1, '' 2, '' 3, '' 4, '' 5, '' 6, '' 7)
 set label 99 'default scale · 5 seeds' at screen 0.99, screen 0.975 right font ',9' tc rgb '#555555'
 set ylabel 'test accuracy (%)'
-set label 'diverged' at 3, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 3, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 5, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
-set label 'diverged' at 5, graph 0.06 rotate by 90 left tc rgb '#b2182b' font ',9'
 plot 'mlp-regularizers-compare.dat' index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, unpruned', \
      '' index 1 using 1:2:3:4 with yerrorbars pt 5 ps 1.1 lw 1.5 lc rgb '#404040' title 'no regularizer, 50% pruned', \
      '' index 2 using 1:2:3:4 with yerrorbars pt 7 ps 1.1 lw 1.5 lc rgb '#d95f02' title 'architecture, unpruned', \
