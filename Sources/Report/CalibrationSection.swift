@@ -62,9 +62,23 @@ extension ExperimentPage {
     s += "\n"
     for (i, rung) in c.rungs.enumerated() {
       guard let probes = rung.probes, let first = probes.first else { continue }
+      let seeds = Array(Set(probes.map(\.seed))).sorted()
       s += "Rung \(i + 1)'s trainability probes (each other arm for \(first.epochs) epoch\(first.epochs == 1 ? "" : "s") "
-      s += "on seed \(first.seed), before the pilots; no test metric): "
-      s += probes.map { "\($0.label) \($0.outcome)" }.joined(separator: "; ")
+      s += "on seed\(seeds.count == 1 ? "" : "s") \(seeds.map(String.init).joined(separator: ", ")), before the pilots; "
+      s += "no test metric): "
+      if seeds.count == 1 {
+        s += probes.map { "\($0.label) \($0.outcome)" }.joined(separator: "; ")
+      } else {
+        // One entry per arm: \"ok\" on every seed, else each seed's outcome that was not.
+        var labels: [String] = []
+        for p in probes where !labels.contains(p.label) { labels.append(p.label) }
+        s += labels.map { label in
+          let mine = probes.filter { $0.label == label }
+          let bad = mine.filter { !$0.trained }
+          return bad.isEmpty
+            ? "\(label) ok on all \(mine.count)" : "\(label) " + bad.map { "\($0.outcome) on seed \($0.seed)" }.joined(separator: ", ")
+        }.joined(separator: "; ")
+      }
       s += probes.allSatisfy(\.trained) ? ".\n\n" : " — so the rung's pilots were not trained.\n\n"
     }
     if let chosen = c.chosen {

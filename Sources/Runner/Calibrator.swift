@@ -43,8 +43,9 @@ public enum Calibrator {
   /// E epochs on the pilot seeds, evaluated once at the end of each schedule on the training set and on held-out
   /// images of the training pool (`RunExecutor.pilotHeldOutSize`), never on the test split.
   ///
-  /// With `probes`, every other arm of a rung (one per distinct training) also gets a trainability probe on the
-  /// first pilot seed (`probeEpochs`), trained before the rung's pilots.
+  /// With `probes`, every other arm of a rung (one per distinct training) also gets a trainability probe —
+  /// `probeEpochs` or the full E on the first pilot seed or on every one (`CalibrationPlan.probes`) — trained
+  /// before the rung's pilots.
   public static func pilots(
     spec: ExperimentSpec, catalog: Catalog, kernels: KernelSelection, probes: Bool = true
   ) throws -> (rungs: [(settings: [String: ConfigValue], images: Int, epochs: Int)], pilots: [Pilot]) {
@@ -119,20 +120,22 @@ public enum Calibrator {
           }
         }
       }
-      guard probes, let seed = plan.pilotSeeds.first else { continue }
+      guard probes else { continue }
       for point in rung.plan.points where !point.matches(regime.reference) && !point.matches(regime.mostRegularized) {
         guard let run = runOf[point.index], seen.insert(run.config.trainingTree).inserted
         else { continue }
-        var config = run.config
-        config.seed = seed
-        config.train.epochs = probeEpochs(run.config.train.epochs)
-        config.train.evalEvery = config.train.epochs
-        let key = RunCache.key(
-          configTree: config.tree, datasetChecksums: try checksums.of(config), kernels: kernelTag, pilot: true)
-        pilots.append(
-          Pilot(
-            rung: index, point: point, isReference: false, epochs: config.train.epochs, isFull: false, seed: seed,
-            config: config, key: key, isProbe: true))
+        for seed in plan.probeSeeds {
+          var config = run.config
+          config.seed = seed
+          config.train.epochs = plan.fullLengthProbes ? run.config.train.epochs : probeEpochs(run.config.train.epochs)
+          config.train.evalEvery = config.train.epochs
+          let key = RunCache.key(
+            configTree: config.tree, datasetChecksums: try checksums.of(config), kernels: kernelTag, pilot: true)
+          pilots.append(
+            Pilot(
+              rung: index, point: point, isReference: false, epochs: config.train.epochs, isFull: false, seed: seed,
+              config: config, key: key, isProbe: true))
+        }
       }
     }
     return (rungs.map { ($0.settings, $0.images, $0.epochs) }, pilots)

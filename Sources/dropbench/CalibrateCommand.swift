@@ -16,7 +16,8 @@ struct Calibrate: ParsableCommand {
       cheapest rung meeting the regime rule's pilot conditions (the reference fits its training set, both arms' \
       final held-out score is budget-robust or, under a constant rate, their training loss settled; every pilot \
       trains) is chosen; before a rung's pilots, every other arm \
-      gets a trainability probe (E/10 epochs on the first pilot seed), and a rung where one diverges or stalls is \
+      gets a trainability probe (E/10 epochs on the first pilot seed; `calibration.probes: {length: full, seeds: \
+      all}` for E on every pilot seed), and a rung where one diverges or stalls is \
       not paid for. Writes \
       Experiments/calibration/<id>.json — commit it before the verdict runs, re-base the spec on the chosen rung, \
       then `dropbench run <id>`. One recalibration with fresh pilot seeds is allowed (--recalibrate); a record may \

@@ -85,3 +85,26 @@ import Testing
     }
   }
 }
+
+/// A calibration whose probes ran on every pilot seed reads one entry per arm on the page: "ok on all n" or the
+/// seeds where it was not.
+@Suite struct CalibrationProbesPageTests {
+  @Test func probesOnEverySeedReadOneEntryPerArm() throws {
+    let url = CommittedSpecsTests.root.appendingPathComponent("Reports/results/mlp-regularizers-compare.json")
+    var results = try JSONDecoder().decode(ExperimentResults.self, from: Data(contentsOf: url))
+    var calibration = try #require(results.calibration)
+    let point: [String: ConfigValue] = ["regularizer.name": .string("dropconnect")]
+    calibration.rungs[0].probes = [1000, 1001, 1002].map { seed in
+      CalibrationFile.Probe(point: point, label: "DropConnect", epochs: 100, seed: seed, status: .ok, divergedAtStep: nil)
+    } + [1000, 1001].map { seed in
+      CalibrationFile.Probe(
+        point: ["regularizer.name": .string("structural-dropout")], label: "Structural Dropout", epochs: 100,
+        seed: seed, status: seed == 1001 ? .diverged : .ok, divergedAtStep: seed == 1001 ? 341 : nil)
+    }
+    results.calibration = calibration
+    let section = ExperimentPage.calibrationSection(results)
+    #expect(section.contains("Rung 1's trainability probes (each other arm for 100 epochs on seeds 1000, 1001, 1002"))
+    #expect(section.contains("DropConnect ok on all 3; Structural Dropout diverged at step 341 on seed 1001"))
+    #expect(section.contains("so the rung's pilots were not trained"))
+  }
+}

@@ -195,4 +195,41 @@ import Testing
     let decoded = try JSONDecoder().decode(CalibrationFile.self, from: JSONEncoder().encode(file))
     #expect(decoded == file)
   }
+
+  /// `calibration.probes: {length: full, seeds: all}`: each other arm trains the rung's whole E on every pilot seed
+  /// (an instability that strikes one seed, an arm still training late), still keyed apart from the verdict's runs;
+  /// the default stays E/10 on the first seed, and a spec without the key keeps its hash.
+  @Test func fullLengthProbesOnEverySeedWhenTheSpecAsks() throws {
+    let kernels = KernelSelection(blasCoreType: "Haswell", dnnlISA: "avx2")
+    let yaml = Self.spec.replacingOccurrences(
+      of: "ladder: [{train.epochs: 8}, {train.epochs: 4}]",
+      with: "ladder: [{train.epochs: 8}, {train.epochs: 4}]\n  probes: {length: full, seeds: all}")
+    let spec = try ExperimentSpec.parse(yaml: yaml)
+    #expect(spec.calibration?.fullLengthProbes == true && spec.calibration?.probeSeeds == [100, 101])
+    let (_, pilots) = try Calibrator.pilots(spec: spec, catalog: CatalogBuilder.catalog, kernels: kernels)
+    let probes = pilots.filter(\.isProbe)
+    #expect(probes.count == 4)  // the rate-0.5 arm, two seeds, two rungs
+    #expect(probes.map(\.epochs).sorted() == [4, 4, 8, 8] && Set(probes.map(\.seed)) == [100, 101])
+    #expect(probes.allSatisfy { !$0.isFull && $0.config.train.evalEvery == $0.config.train.epochs })
+    let plan = try spec.plan(scale: "default", catalog: CatalogBuilder.catalog)
+    #expect(Set(try ExperimentRunner.keyedRuns(plan, kernels: kernels).map(\.key)).isDisjoint(with: probes.map(\.key)))
+    // The default, and the hash of a spec that does not set the key.
+    let plain = try ExperimentSpec.parse(yaml: Self.spec)
+    #expect(plain.calibration?.fullLengthProbes == false && plain.calibration?.probeSeeds == [100])
+    let defaulted = try ExperimentSpec.parse(
+      yaml: Self.spec.replacingOccurrences(
+        of: "ladder: [{train.epochs: 8}, {train.epochs: 4}]",
+        with: "ladder: [{train.epochs: 8}, {train.epochs: 4}]\n  probes: {length: tenth, seeds: first}"))
+    #expect(defaulted.calibration == plain.calibration && defaulted.tree == plain.tree)
+    #expect(spec.tree != plain.tree)
+    // A misspelt choice names the key and the fix.
+    let bad = Self.spec.replacingOccurrences(
+      of: "ladder: [{train.epochs: 8}, {train.epochs: 4}]",
+      with: "ladder: [{train.epochs: 8}, {train.epochs: 4}]\n  probes: {length: half}")
+    #expect {
+      try ExperimentSpec.parse(yaml: bad)
+    } throws: { error in
+      "\(error)".contains("calibration.probes.length") && "\(error)".contains("tenth or full")
+    }
+  }
 }

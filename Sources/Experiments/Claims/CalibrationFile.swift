@@ -32,7 +32,8 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
   }
 
   /// A trainability probe: one arm the pilots do not train (neither the reference nor the most-regularized arm),
-  /// trained for a short complete schedule (E/10 epochs) on the first pilot seed, never evaluated on the test split.
+  /// trained for a short complete schedule (E/10 epochs) on the first pilot seed — or as `calibration.probes` says,
+  /// E epochs and every pilot seed — never evaluated on the test split.
   /// An arm that diverges or stalls there cannot be compared at the rung's settings, so the rung is not paid for.
   public struct Probe: Codable, Sendable, Equatable {
     public var point: [String: ConfigValue]

@@ -15,7 +15,14 @@ import Foundation
 ///     - {train.epochs: 60}
 ///     - {train.epochs: 60, dataset.train_size: 5000}
 ///   cap_images: 6000000                           # optional: rungs above it are not tried
+///   probes: {length: tenth, seeds: first}         # default; `full` / `all` for cheap specs (see below)
 /// ```
+///
+/// `probes` sets the trainability probes of the arms the pilots do not train: each runs `tenth` of the rung's E
+/// (the early divergence of a too-high rate) or its `full` E (an arm still training, or diverging late), on the
+/// `first` pilot seed or on `all` of them (an instability that strikes one seed in five). A cheap spec (an MLP, an
+/// HME) can afford `{length: full, seeds: all}`: the arms the claim names then train once at the verdict's budget
+/// on every pilot seed before the rung's pilots are paid for — still blind to the verdict (no test metric).
 ///
 /// The choice is recorded in `Experiments/calibration/<id>.json` (rungs tried, their figures, the choice, the
 /// pilot seeds), committed before the verdict runs; the spec is then re-based on the chosen rung by hand, and the
@@ -27,16 +34,28 @@ public struct CalibrationPlan: Sendable, Equatable {
   /// Candidate settings: base keys (dotted) → value. An empty rung is the spec as written.
   public var ladder: [[String: ConfigValue]]
   public var capImages: Int?
+  /// Each probe trains the rung's full E (else a tenth of it, at least one epoch).
+  public var fullLengthProbes: Bool
+  /// Every pilot seed probes each arm (else the first alone).
+  public var probeEverySeed: Bool
 
-  public init(pilotSeeds: [Int] = Self.defaultPilotSeeds, ladder: [[String: ConfigValue]] = [[:]], capImages: Int? = nil) {
+  public init(
+    pilotSeeds: [Int] = Self.defaultPilotSeeds, ladder: [[String: ConfigValue]] = [[:]], capImages: Int? = nil,
+    fullLengthProbes: Bool = false, probeEverySeed: Bool = false
+  ) {
     self.pilotSeeds = pilotSeeds
     self.ladder = ladder
     self.capImages = capImages
+    self.fullLengthProbes = fullLengthProbes
+    self.probeEverySeed = probeEverySeed
   }
+
+  /// The seeds a rung's probes train on.
+  public var probeSeeds: [Int] { probeEverySeed ? pilotSeeds : Array(pilotSeeds.prefix(1)) }
 
   init(tree: ConfigValue, path: String, file: String, verdictSeeds: [Int]) throws(SpecError) {
     let r = try MapReader(tree, path: path, file: file)
-    try r.checkKeys(["pilot_seeds", "ladder", "cap_images"])
+    try r.checkKeys(["pilot_seeds", "ladder", "cap_images", "probes"])
     var pilots = Self.defaultPilotSeeds
     if let value = r.map["pilot_seeds"] {
       pilots = try ExperimentSpec.parseSeeds(value, path: "\(path).pilot_seeds", file: file)
@@ -78,7 +97,24 @@ public struct CalibrationPlan: Sendable, Equatable {
     if let cap, cap < 1 {
       throw SpecError(file: file, keyPath: "\(path).cap_images", message: "must be at least 1, got \(cap)")
     }
-    self.init(pilotSeeds: pilots, ladder: ladder, capImages: cap)
+    var full = false
+    var every = false
+    if let value = r.map["probes"], value != .null {
+      let p = try MapReader(value, path: "\(path).probes", file: file)
+      try p.checkKeys(["length", "seeds"])
+      func choice(_ key: String, _ options: [String]) throws(SpecError) -> String? {
+        guard let v = p.map[key] else { return nil }
+        guard case .string(let s) = v, options.contains(s) else {
+          throw SpecError(
+            file: file, keyPath: "\(path).probes.\(key)", message: "expected \(options.joined(separator: " or ")), got \(v)",
+            suggestion: "e.g. probes: {length: full, seeds: all}")
+        }
+        return s
+      }
+      full = try choice("length", ["tenth", "full"]) == "full"
+      every = try choice("seeds", ["first", "all"]) == "all"
+    }
+    self.init(pilotSeeds: pilots, ladder: ladder, capImages: cap, fullLengthProbes: full, probeEverySeed: every)
   }
 
   var tree: ConfigValue {
@@ -86,6 +122,12 @@ public struct CalibrationPlan: Sendable, Equatable {
       "pilot_seeds": .list(pilotSeeds.map { .int($0) }), "ladder": .list(ladder.map { .map($0) }),
     ]
     if let capImages { m["cap_images"] = .int(capImages) }
+    // Written only when set, so a spec without it keeps its hash.
+    if fullLengthProbes || probeEverySeed {
+      m["probes"] = .map([
+        "length": .string(fullLengthProbes ? "full" : "tenth"), "seeds": .string(probeEverySeed ? "all" : "first"),
+      ])
+    }
     return .map(m)
   }
 }
