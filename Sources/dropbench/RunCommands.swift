@@ -125,6 +125,7 @@ enum RunAndReport {
     }
     let output = Destination.reports(for: flags, overrides: flags.overrides, paths: paths)
     try OutputPaths.check(output, experimentIDs: plans.map(\.0.spec.id))
+    try ReportGeneration.refuseNewerRule(in: output.resultsURL)
     let kernels = try flags.configureKernels()
     let committed = strict ? loadCommittedVerdicts(paths) : [:]
     let progress = ProgressDisplay(interactive: !flags.plain && isatty(STDERR_FILENO) != 0)

@@ -91,6 +91,24 @@ enum ReportGeneration {
     return stored.spec.adoptingDescription(of: current, scale: stored.scale)
   }
 
+  /// A results file judged by a later build's regime rule would have its verdict (and every page) rewritten by
+  /// this build's older rule — a stale binary beside a new checkout. Refused before anything is trained or written.
+  static func refuseNewerRule(_ results: [ExperimentResults], in directory: URL) throws {
+    guard let newer = results.first(where: { RegimeReport.isNewerThanThisBuild(rule: $0.verdict.regime?.rule) })
+    else { return }
+    throw UserFacingError(
+      message: "\(directory.path)/\(newer.experimentID).json: verdict.regime.rule is "
+        + "\(newer.verdict.regime?.rule ?? "?"), newer than this build's \(RegimeReport.convergenceRule); rebuild "
+        + "dropbench from this checkout (swift build -c release) before running or reporting",
+      code: 2)
+  }
+
+  /// `refuseNewerRule` on the readable results of a directory (none yet: nothing to refuse).
+  static func refuseNewerRule(in directory: URL) throws {
+    guard FileManager.default.fileExists(atPath: directory.path) else { return }
+    try refuseNewerRule(try ResultsStore.loadReadable(from: directory).0, in: directory)
+  }
+
   static func writeAll(paths: Paths, render: Bool = true, only: Set<String>? = nil) throws {
     let (readable, skipped) = try ResultsStore.loadReadable(from: paths.resultsURL)
     var results = readable
@@ -98,6 +116,7 @@ enum ReportGeneration {
       FileHandle.standardError.write(Data("warning: skipped \(error.description) (its page is left as it was)\n".utf8))
     }
     let unreadable = Set(skipped.map { URL(fileURLWithPath: $0.file).deletingPathExtension().lastPathComponent })
+    try refuseNewerRule(results, in: paths.resultsURL)
     var adoptedParts: [String: [String]] = [:]
     for (i, stored) in results.enumerated() {
       if let (spec, parts) = adoptedSpec(of: stored, experiments: paths.experiments) {

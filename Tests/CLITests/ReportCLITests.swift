@@ -80,3 +80,38 @@ extension CLITests {
     #expect(rerun.stderr.contains("4 cached, 0 to train"), "\(rerun.stderr)")
   }
 }
+
+extension CLITests {
+  /// Results judged by a later build's regime rule are not rewritten by this build's older one: `report` and `run`
+  /// stop with exit 2 and one line naming the file, the key and the fix, before training or writing anything.
+  @Test func anOlderBuildRefusesResultsJudgedByANewerRule() throws {
+    let spec = Self.tinySpec.replacingOccurrences(
+      of: "regularizer.rate: 0.0}}\n",
+      with: "regularizer.rate: 0.0}}\n  regime: {reference: {regularizer.rate: 0.0}, overfit_gap: 2, plateau: 1}\n")
+    #expect(spec != Self.tinySpec)
+    let dir = try Self.workspace(spec)
+    #expect(try Self.run(["run", "tiny", "--scale", "smoke", "--publish", "--jobs", "2", "--plain"], in: dir).status == 0)
+    let file = dir.appendingPathComponent("Reports/results/tiny.json")
+    var json = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+    var verdict = try #require(json["verdict"] as? [String: Any])
+    var regime = try #require(verdict["regime"] as? [String: Any])
+    #expect(regime["rule"] as? String == "convergence-v4")
+    regime["rule"] = "convergence-v99"
+    verdict["regime"] = regime
+    json["verdict"] = verdict
+    let newer = try JSONSerialization.data(withJSONObject: json)
+    try newer.write(to: file)
+    let page = dir.appendingPathComponent("Reports/tiny.md")
+    let pageBefore = try Data(contentsOf: page)
+    for args in [["report", "--no-render"], ["run", "tiny", "--scale", "smoke", "--publish", "--retrain", "--plain"]] {
+      let refused = try Self.run(args, in: dir)
+      #expect(refused.status == 2, "\(args): \(refused.stderr)")
+      #expect(
+        refused.stderr.contains("tiny.json: verdict.regime.rule is convergence-v99, newer than this build's convergence-v4")
+          && refused.stderr.contains("rebuild dropbench"), "\(refused.stderr)")
+      #expect(!refused.stderr.contains("done"), "nothing trains: \(refused.stderr)")
+    }
+    #expect(try Data(contentsOf: file) == newer)
+    #expect(try Data(contentsOf: page) == pageBefore)
+  }
+}

@@ -375,4 +375,15 @@ import Testing
     #expect(abs(mse - 0.07) < 1e-12)
     #expect(FitMetricPair.recorded(in: [classifier]).gap(["train_accuracy": 99]) == nil)
   }
+
+  /// Rule names order as versions: nil is v1 (the plateau rule), `convergence-vN` is N, and a name this build does
+  /// not know counts as newer — a later build's results are never rewritten by this one.
+  @Test func ruleVersionsOrderAndAnUnknownNameIsNewer() {
+    #expect(RegimeReport.version(ofRule: nil) == 1 && RegimeReport.version(ofRule: "convergence-v3") == 3)
+    #expect(RegimeReport.version(ofRule: RegimeReport.convergenceRule) != nil)
+    #expect(!RegimeReport.isNewerThanThisBuild(rule: nil) && !RegimeReport.isNewerThanThisBuild(rule: "convergence-v2"))
+    #expect(!RegimeReport.isNewerThanThisBuild(rule: RegimeReport.convergenceRule))
+    #expect(RegimeReport.isNewerThanThisBuild(rule: "convergence-v99"))
+    #expect(RegimeReport.isNewerThanThisBuild(rule: "regime-2027"))
+  }
 }

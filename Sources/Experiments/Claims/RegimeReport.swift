@@ -120,4 +120,19 @@ public struct RegimeReport: Codable, Sendable, Equatable {
 
   /// The rule name reports of this rule carry (v4; `convergence-v2`/`-v3` in reports stored before it).
   public static let convergenceRule = "convergence-v4"
+
+  /// The number of a rule name: 1 for nil (the v1 plateau rule), N for `convergence-vN`, nil for a name this build
+  /// does not know (a later build's rule of another form).
+  public static func version(ofRule name: String?) -> Int? {
+    guard let name else { return 1 }
+    guard name.hasPrefix("convergence-v"), let n = Int(name.dropFirst("convergence-v".count)) else { return nil }
+    return n
+  }
+
+  /// Whether a report judged by `name` comes from a later rule than this build's: rewriting its verdict here would
+  /// put an older rule's verdict in its place.
+  public static func isNewerThanThisBuild(rule name: String?) -> Bool {
+    guard let mine = version(ofRule: convergenceRule) else { return false }
+    return version(ofRule: name).map { $0 > mine } ?? true
+  }
 }
