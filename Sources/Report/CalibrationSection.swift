@@ -69,7 +69,7 @@ extension ExperimentPage {
       if seeds.count == 1 {
         s += probes.map { "\($0.label) \($0.outcome)" }.joined(separator: "; ")
       } else {
-        // One entry per arm: \"ok\" on every seed, else each seed's outcome that was not.
+        // One entry per arm: "ok on all n", else the outcome of each seed where it did not train.
         var labels: [String] = []
         for p in probes where !labels.contains(p.label) { labels.append(p.label) }
         s += labels.map { label in
