@@ -13,13 +13,14 @@ import Testing
     mostRegularized: ["regularizer.rate": .double(0.5)])
 
   /// Five seeds per point trained `epochs` epochs on `schedule`, ending at `train` (reference) and 97 (rate 0.5).
-  func runs(schedule: String = "cosine", epochs: Int = 60, train: Double = 99.8) -> [RunRecord] {
+  func runs(schedule: String = "cosine", epochs: Int = 60, train: Double = 99.8, lr: Double = 0.05) -> [RunRecord] {
     points.flatMap { p in
       (0..<5).map { seed in
         let fit = (p.index == 0 ? train : 97) + 0.02 * Double(seed)
         return RunRecord(
           key: "\(p.index)-\(seed)", point: p.coordinates, seed: seed,
-          config: .map(["train": .map(["schedule": .string(schedule), "epochs": .int(epochs)])]), status: .ok,
+          config: .map(["train": .map(["schedule": .string(schedule), "epochs": .int(epochs), "lr": .double(lr)])]),
+          status: .ok,
           epochs: [30, 45, 60].map { e in
             EpochMetrics(
               epoch: e * epochs / 60, trainLoss: 0.05, metrics: ["train_accuracy": fit, "test_accuracy": 86])
@@ -68,6 +69,47 @@ import Testing
     // A fall counts as a change too: the interval must lie within ±margin.
     let falls = regime.evaluate(points: points, runs: runs(), calibration: calibration { $0 == 1 ? -2 : 0 })
     #expect(!falls.met && falls.rows[1].shownBudgetSensitive(1))
+  }
+
+  /// The pilot vouches for the rung it trained: a run whose config differs from the chosen rung in any setting (not
+  /// only E) is not covered; the sweep's own coordinates and the evaluation cadence are not compared.
+  @Test func aCalibratedRungVouchesOnlyForRunsAtEverySetting() {
+    func gate(_ settings: [String: ConfigValue], runs r: [RunRecord]? = nil) -> RegimeReport {
+      var c = calibration { _ in 0.3 }
+      c.settings = settings
+      return regime.evaluate(points: points, runs: r ?? runs(), calibration: c)
+    }
+    let same = gate(["train.lr": .double(0.05), "train.epochs": .int(60), "train.eval_every": .int(7)])
+    #expect(same.met, "\(same.summary)")
+    // 60 and 60.0 are one budget.
+    #expect(gate(["train.epochs": .double(60)]).met)
+    let other = gate(["train.lr": .double(0.01), "train.epochs": .int(60)])
+    #expect(!other.met)
+    #expect(
+      other.rows.allSatisfy {
+        $0.budgetNote == "budget robustness not measured — calibrated at train.lr = 0.01, these runs train at 0.05"
+      }, "\(other.rows.map(\.budgetNote))")
+    #expect(!gate(["train.optimizer": .string("adam")]).met)
+    #expect(gate(["train.optimizer": .string("adam")]).rows[0].budgetNote?.contains("these runs train at no train.optimizer") == true)
+    // A setting the sweep decides at each point is the pilot arm's own value: not compared.
+    #expect(gate(["regularizer.rate": .double(0.9)]).met)
+    // Without settings (a record read from a rung, or an older results file) only E is compared, as before.
+    #expect(gate([:]).met)
+  }
+
+  /// `recordForGate` carries the chosen rung's settings; the spec-as-written fallback carries none.
+  @Test func theGateRecordCarriesTheChosenRungsSettings() {
+    let record = calibration { _ in 0.3 }
+    func rung(_ settings: [String: ConfigValue], meets: Bool) -> CalibrationFile.Rung {
+      .init(settings: settings, imagesPerRun: 1, epochs: 60, record: record, rows: [], meets: meets, why: [])
+    }
+    var file = CalibrationFile(
+      experimentID: "x", specHash: "h", pilotSeeds: [100], rungs: [rung([:], meets: false), rung(["train.lr": .double(0.01)], meets: true)],
+      chosen: 1, recalibration: false, gitCommit: "c")
+    #expect(file.recordForGate?.settings == ["train.lr": .double(0.01)])
+    #expect(file.chosenRecord?.settings == nil)
+    file.chosen = nil
+    #expect(file.recordForGate != nil && file.recordForGate?.settings == nil)
   }
 
   @Test func budgetRobustnessIsNotMeasuredWithoutAMatchingCalibration() {

@@ -38,11 +38,15 @@ public struct CalibrationRecord: Codable, Sendable, Equatable {
   /// as `metric` on images the training never saw. Nil in records made before it existed.
   public var heldOutMetric: String?
   public var arms: [Arm]
+  /// The rung's base overrides the pilots trained at (`CalibrationFile.recordForGate` sets them from the chosen
+  /// rung; never stored in a rung's record). The gate vouches only for runs trained at every one of them.
+  public var settings: [String: ConfigValue]?
 
-  public init(metric: String, heldOutMetric: String? = nil, arms: [Arm]) {
+  public init(metric: String, heldOutMetric: String? = nil, arms: [Arm], settings: [String: ConfigValue]? = nil) {
     self.metric = metric
     self.heldOutMetric = heldOutMetric
     self.arms = arms
+    self.settings = settings
   }
 
   /// The held-out name of a train metric: `train_accuracy` → `heldout_accuracy`, `train_dice` → `heldout_dice`
@@ -82,7 +86,8 @@ extension Regime {
   /// metric's better direction, must have its 90% interval within ±`margin` (`budgetLevel`). `epochs` is the verdict runs' budget
   /// E (nil when they do not say); the pilot's longer schedule must match it.
   func budgetCheck(
-    point: GridPoint, calibration: CalibrationRecord?, metric: String, better: Double, margin: Double?, epochs: Int?
+    point: GridPoint, calibration: CalibrationRecord?, metric: String, better: Double, margin: Double?, epochs: Int?,
+    configs: [ConfigValue] = []
   ) -> BudgetCheck {
     func notMeasured(_ why: String) -> BudgetCheck { BudgetCheck(robust: false, note: why) }
     guard let calibration else { return notMeasured(Self.noCalibration) }
@@ -115,6 +120,9 @@ extension Regime {
         "budget robustness not measured — calibrated at \(half.epochs) and \(full.epochs) epochs, these runs train \(epochs)"
       )
     }
+    if let mismatch = Self.settingMismatch(calibration.settings ?? [:], point: point, configs: configs) {
+      return notMeasured("budget robustness not measured — " + mismatch)
+    }
     // The held-out score when both schedules have it on at least two common seeds (the same direction and unit as
     // the train metric: it is the same quantity on other images); otherwise the train metric.
     var (fullValues, halfValues, basis) = (full.finals, half.finals, metric)
@@ -134,6 +142,33 @@ extension Regime {
     return BudgetCheck(
       change: Statistics.mean(changes), low: low, high: high, robust: low >= -margin && high <= margin, note: nil,
       metric: basis)
+  }
+
+  /// Where `configs` (the point's runs) were not trained at a calibrated rung's `settings`: "calibrated at train.lr
+  /// = 0.01, these runs train at 0.02". The pilot vouches for the budget it trained, so every setting of the rung
+  /// must hold in every run — not only E, which the caller checks. Left out: a setting the point's own sweep
+  /// coordinates decide (the pilot's arm had the sweep's value too) and the evaluation cadence (`train.eval_every`,
+  /// `train.eval_batch`, `eval.*`), which changes what is measured, not what is trained. Nil when all agree.
+  static func settingMismatch(
+    _ settings: [String: ConfigValue], point: GridPoint, configs: [ConfigValue]
+  ) -> String? {
+    let swept = point.coordinates.keys
+    for (path, value) in settings.sorted(by: { $0.key < $1.key }) {
+      if ["train.eval_every", "train.eval_batch"].contains(path) || path == "eval" || path.hasPrefix("eval.") { continue }
+      if swept.contains(where: { path == $0 || path.hasPrefix($0 + ".") }) { continue }
+      for config in configs {
+        let trained = config[path: path]
+        if let trained, Self.sameSetting(trained, value) { continue }
+        return "calibrated at \(path) = \(value), these runs train at \(trained.map { "\($0)" } ?? "no \(path)")"
+      }
+    }
+    return nil
+  }
+
+  /// Equal settings, numbers compared by value (`120` and `120.0` are one budget).
+  static func sameSetting(_ a: ConfigValue, _ b: ConfigValue) -> Bool {
+    if let x = a.asDouble, let y = b.asDouble { return x == y }
+    return a == b
   }
 
   /// The name a training-mode variant of a train metric is recorded under (`train_accuracy` →

@@ -87,9 +87,15 @@ public struct CalibrationFile: Codable, Sendable, Equatable {
 
   /// What the regime gate reads: the chosen rung's pilot, else — no rung met the conditions — the pilot of the spec
   /// as written (an empty rung), so the page shows by how much its budget robustness fails instead of "not
-  /// measured". The gate checks the pilot's E against the runs' in either case.
+  /// measured". The gate checks the pilot's E against the runs' in either case, and every other setting of the
+  /// chosen rung (`CalibrationRecord.settings`).
   public var recordForGate: CalibrationRecord? {
-    chosenRecord ?? rungs.first { $0.settings.isEmpty }?.record
+    if let chosen {
+      var record = rungs[chosen].record
+      record.settings = rungs[chosen].settings
+      return record
+    }
+    return rungs.first { $0.settings.isEmpty }?.record
   }
 
   public init(

@@ -50,7 +50,8 @@ extension Regime {
           if isReference || (!mostRegularized.isEmpty && point.matches(mostRegularized)) {
             let epochs = pointAll.compactMap { $0.epochs.last?.epoch ?? $0.config[path: "train.epochs"]?.asInt }.max()
             let b = budgetCheck(
-              point: point, calibration: calibration, metric: train, better: better, margin: margin, epochs: epochs)
+              point: point, calibration: calibration, metric: train, better: better, margin: margin, epochs: epochs,
+              configs: pointAll.map(\.config))
             (row.budgetChange, row.budgetLow, row.budgetHigh) = (b.change, b.low, b.high)
             row.budgetRobust = b.robust
             row.budgetNote = b.note
