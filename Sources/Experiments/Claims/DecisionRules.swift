@@ -31,7 +31,7 @@ extension CheckContext {
   func bestIn(x: String, range: [Double], goal: ClaimCheck.Goal) -> ClaimEvaluation {
     let rangeText = "[\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]"
     func inside(_ s: PointSummary) -> Bool {
-      guard let v = s.point.coordinates[x]?.asDouble else { return false }
+      guard let v = s.point.value(at: x)?.asDouble else { return false }
       return v >= range[0] && v <= range[1]
     }
     return selectedLead(
@@ -242,7 +242,7 @@ extension CheckContext {
   /// the margin at 2.5% after Holm's correction over the pairs, or a point in the range mostly diverged.
   func plateau(x: String, range: [Double], margin: Double) -> ClaimEvaluation {
     guard let ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
-    let inRange = ordered.filter { s in s.point.coordinates[x]?.asDouble.map { $0 >= range[0] && $0 <= range[1] } ?? false }
+    let inRange = ordered.filter { s in s.point.value(at: x)?.asDouble.map { $0 >= range[0] && $0 <= range[1] } ?? false }
     func label(_ s: PointSummary) -> String { xName(s.point, x) }
     let rangeText = "[\(Fmt.plain(range[0])), \(Fmt.plain(range[1]))]"
     if let dead = inRange.first(where: \.collapsed) {
@@ -277,7 +277,7 @@ extension CheckContext {
   /// the opposite direction. A mostly diverged point anywhere on the path prevents "holds".
   func monotone(x: String, direction: ClaimCheck.Trend, until: ConfigValue?) -> ClaimEvaluation {
     guard var ordered = orderedAlong(x, summaries) else { return ambiguous(x) }
-    if let until, let end = ordered.firstIndex(where: { $0.point.coordinates[x] == until }) {
+    if let until, let end = ordered.firstIndex(where: { $0.point.value(at: x) == until }) {
       ordered = Array(ordered[...end])
     }
     guard ordered.count >= 2 else { return finish(.inconclusive, "Needs at least 2 values of \(x).", []) }
@@ -339,7 +339,7 @@ extension CheckContext {
   /// correction over the others, or when it mostly diverged.
   func mostStable(x: String, expected: ConfigValue) -> ClaimEvaluation {
     guard orderedAlong(x, summaries) != nil else { return ambiguous(x) }
-    guard let target = summaries.first(where: { $0.point.coordinates[x] == expected }) else {
+    guard let target = summaries.first(where: { $0.point.value(at: x) == expected }) else {
       return finish(.inconclusive, "No point has \(x) = \(expected).", [])
     }
     if target.collapsed {

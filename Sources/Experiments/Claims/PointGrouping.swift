@@ -13,7 +13,7 @@ func groups(of points: [GridPoint], by keys: [String]) -> [PointGroup] {
   var order: [[ConfigValue]] = []
   var members: [[ConfigValue]: [GridPoint]] = [:]
   for point in points {
-    let groupKey = keys.map { point.coordinates[$0] ?? .null }
+    let groupKey = keys.map { point.value(at: $0) ?? .null }
     if members[groupKey] == nil { order.append(groupKey) }
     members[groupKey, default: []].append(point)
   }
@@ -76,7 +76,7 @@ func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: Con
     var valueFor: [[ConfigValue]: ConfigValue] = [:]
     let linked = points.allSatisfy { p in
       let value = p.coordinates[key] ?? .null
-      let combination = namedKeys.map { p.coordinates[$0] ?? .null }
+      let combination = namedKeys.map { p.value(at: $0) ?? .null }
       if let seen = valueFor[combination] { return seen == value }
       valueFor[combination] = value
       return true
@@ -115,11 +115,11 @@ func pairPoints(_ points: [GridPoint], a: [String: ConfigValue], b: [String: Con
 /// Orders summaries along x: numerically when every x value is a number, else in grid order.
 /// Nil when two points share an x value (another sweep key varies; the check needs `by` or `where`).
 func orderedAlong(_ x: String, _ summaries: [PointSummary]) -> [PointSummary]? {
-  let values = summaries.map { $0.point.coordinates[x] ?? .null }
+  let values = summaries.map { $0.point.value(at: x) ?? .null }
   guard Set(values).count == values.count else { return nil }
   if values.allSatisfy({ $0.asDouble != nil }) {
     return summaries.sorted {
-      ($0.point.coordinates[x]!.asDouble!, $0.point.index) < ($1.point.coordinates[x]!.asDouble!, $1.point.index)
+      ($0.point.value(at: x)!.asDouble!, $0.point.index) < ($1.point.value(at: x)!.asDouble!, $1.point.index)
     }
   }
   return summaries.sorted { $0.point.index < $1.point.index }
@@ -127,7 +127,7 @@ func orderedAlong(_ x: String, _ summaries: [PointSummary]) -> [PointSummary]? {
 
 /// A point's position along x: its name when the spec names that axis ("Cutout 8 px"), else its value (`xText`).
 func xName(_ point: GridPoint, _ x: String) -> String {
-  point.name(along: x) ?? xText(point.coordinates[x])
+  point.name(along: x) ?? xText(point.value(at: x))
 }
 
 /// "8" for a number, "dropblock" for a regularizer map.

@@ -78,8 +78,10 @@ extension ExperimentSpec {
   func validateCheck(_ check: ClaimCheck, path: String, points: [GridPoint], tasks: Set<String>) throws(SpecError) {
     let file = sourceFile
     let keys = sweep.keys
+    // A sweep key, or a field inside a swept map that some point sets (`regularizer.k` of a list of regularizers).
     func requireSweepKey(_ key: String, _ field: String) throws(SpecError) {
-      guard keys.contains(key) else {
+      let inside = keys.contains { key.hasPrefix($0 + ".") } && points.contains { $0.value(at: key) != nil }
+      guard keys.contains(key) || inside else {
         throw SpecError(
           file: file, keyPath: "\(path).\(field)", message: "'\(key)' is not a sweep key",
           suggestion: keys.isEmpty ? "the spec has no sweep" : choiceSuggestion(for: key, choices: keys))
@@ -114,14 +116,32 @@ extension ExperimentSpec {
     if let x = check.x {
       try requireSweepKey(x, "x")
       // Another varying axis would give several points per x value; the check could not tell them apart.
-      for axis in sweep.axes where !axis.keys.contains(x) && axis.count > 1 {
+      func sets(_ axis: Sweep.Axis) -> Bool { axis.keys.contains { x == $0 || x.hasPrefix($0 + ".") } }
+      for axis in sweep.axes where !sets(axis) && axis.count > 1 {
         if !axis.keys.contains(where: { check.by.contains($0) || check.filter[$0] != nil }) {
           throw SpecError(
             file: file, keyPath: "\(path).x", message: "the sweep also varies \(axis.keys.joined(separator: ", "))",
             suggestion: "add it to the check's by: or where:")
         }
       }
-      let xs = (sweep.values(of: x) ?? []).filter { v in selected.contains { $0.coordinates[x] == v } }
+      var xs = (sweep.values(of: x) ?? []).filter { v in selected.contains { $0.value(at: x) == v } }
+      if sweep.values(of: x) == nil {
+        // x is a field of a swept map: every selected arm must set it, once per value.
+        if let without = selected.first(where: { $0.value(at: x) == nil }) {
+          throw SpecError(
+            file: file, keyPath: "\(path).x", message: "point \(without.label) has no \(x)",
+            suggestion: "select the arms that set it with where:, e.g. where: {\(x.split(separator: ".")[0]): <name>}")
+        }
+        for point in selected {
+          let value = point.value(at: x)!
+          if xs.contains(value) {
+            throw SpecError(
+              file: file, keyPath: "\(path).x", message: "two selected points have \(x) = \(value)",
+              suggestion: "narrow the check with where:")
+          }
+          xs.append(value)
+        }
+      }
       try validateXRule(check.rule, xs: xs, path: path)
     }
     switch check.rule {

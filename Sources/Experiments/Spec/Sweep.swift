@@ -255,14 +255,30 @@ public struct GridPoint: Codable, Sendable, Hashable {
   /// `matches` on bare coordinates.
   static func coordinates(_ coordinates: [String: ConfigValue], match selection: [String: ConfigValue]) -> Bool {
     selection.allSatisfy { key, value in
+      let own = Self.value(in: coordinates, at: key)
       if case .map(let m) = value, m.count == 1, case .list(let bounds)? = m["in"], bounds.count == 2,
         let lo = bounds[0].asDouble, let hi = bounds[1].asDouble
       {
-        guard let v = coordinates[key]?.asDouble else { return false }
+        guard let v = own?.asDouble else { return false }
         return v >= lo && v <= hi
       }
-      return coordinates[key] == value || coordinates[key]?.asMap?["name"] == value
+      return own == value || own?.asMap?["name"] == value
     }
+  }
+
+  /// The point's value at `key`: the coordinate of a sweep key, or a field inside a swept map — `regularizer.k` read
+  /// from the `regularizer` axis's `{name: heuristic-dropout, k: 3}` — so a check's `x`, `a`, `b` and `where` can
+  /// name a field of arms that a list of maps sweeps. Nil when the point has nothing there (`{name: none}` has no
+  /// `k`).
+  public func value(at key: String) -> ConfigValue? { Self.value(in: coordinates, at: key) }
+
+  /// `value(at:)` on bare coordinates.
+  static func value(in coordinates: [String: ConfigValue], at key: String) -> ConfigValue? {
+    if let own = coordinates[key] { return own }
+    for (axisKey, map) in coordinates where key.hasPrefix(axisKey + ".") {
+      if let inner = map[path: String(key.dropFirst(axisKey.count + 1))] { return inner }
+    }
+    return nil
   }
 
   /// The named part of the label along the axis that sets `key`, if the spec names it.
