@@ -283,7 +283,7 @@ public struct GridPoint: Codable, Sendable, Hashable {
 
   /// The named part of the label along the axis that sets `key`, if the spec names it.
   public func name(along key: String) -> String? {
-    parts.first { $0.named && $0.keys.contains(key) }?.text
+    parts.first { $0.named && $0.keys.contains { key == $0 || key.hasPrefix($0 + ".") } }?.text
   }
 }
 
