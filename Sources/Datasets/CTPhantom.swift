@@ -4,13 +4,14 @@ import Tensor
 /// Renders one 64×64 CT-like slice with a small organ-shaped target and its mask.
 ///
 /// The recipe, in order: a body ellipse over air with smoothed Gaussian texture; a few organ-like blobs brighter or
-/// darker than soft tissue; the target, a deformed ellipse only slightly brighter than what lies beneath it; a
+/// darker than soft tissue; the target, a deformed ellipse brighter than what lies beneath it (only slightly, by
+/// default; `SyntheticCT.visibleTarget` makes it the brightest structure); a
 /// Gaussian blur standing in for the scanner's point-spread function; then signal-dependent (Poisson-like) noise.
 /// Every number comes from the image's own key, so image `i` never depends on how many images are generated.
 struct CTPhantom {
   /// Every constant of the recipe. Its `description` is hashed into the dataset's checksum, so any change here
   /// changes run cache keys.
-  struct Parameters: CustomStringConvertible {
+  struct Parameters: CustomStringConvertible, Sendable {
     var side = 64
     var air: Float = 0.03
     var tissue: ClosedRange<Float> = 0.40...0.48

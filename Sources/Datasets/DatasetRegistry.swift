@@ -1,7 +1,8 @@
 /// The datasets DropBench can load, by the names specs use.
 public enum DatasetRegistry {
   /// Every registered dataset name.
-  public static let names: [String] = [FashionMNIST.name, MNIST5k.name, SyntheticCT.name, SyntheticRegression.name]
+  public static let names: [String] =
+    [FashionMNIST.name, MNIST5k.name] + SyntheticCT.variants.map(\.name) + [SyntheticRegression.name]
 
   /// Loads `name`: verifies file checksums, decodes, normalises with the full training split's statistics, and
   /// takes the subsets `options` asks for.
@@ -14,10 +15,10 @@ public enum DatasetRegistry {
       _ = try Subset.resolve(options.trainSize, available: info.fullTrainSize, role: .train, dataset: name)
       _ = try Subset.resolve(options.testSize, available: info.fullTestSize, role: .test, dataset: name)
     }
+    if let ct = SyntheticCT.named(name) { return try ct.load(options) }
     switch name {
     case FashionMNIST.name: return try FashionMNIST.load(options)
     case MNIST5k.name: return try MNIST5k.load(options)
-    case SyntheticCT.name: return try SyntheticCT.load(options)
     case SyntheticRegression.name: return try SyntheticRegression.load(options)
     default: throw DataError.unknownDataset(name: name, known: names)
     }
@@ -29,10 +30,10 @@ public enum DatasetRegistry {
   public static func fileChecksums(
     _ name: String, options: DatasetOptions = DatasetOptions()
   ) throws -> [String: String] {
+    if let ct = SyntheticCT.named(name) { return ct.checksums }
     switch name {
     case FashionMNIST.name: return try FashionMNIST.checksums(options)
     case MNIST5k.name: return try MNIST5k.checksums(options)
-    case SyntheticCT.name: return SyntheticCT.checksums
     case SyntheticRegression.name: return SyntheticRegression.checksums
     default: throw DataError.unknownDataset(name: name, known: names)
     }
@@ -40,10 +41,10 @@ public enum DatasetRegistry {
 
   /// Shapes, classes, task and full split sizes of `name`, or `nil` if it is not registered. Reads no files.
   public static func info(_ name: String) -> DatasetInfo? {
+    if let ct = SyntheticCT.named(name) { return ct.info }
     switch name {
     case FashionMNIST.name: return FashionMNIST.info
     case MNIST5k.name: return MNIST5k.info
-    case SyntheticCT.name: return SyntheticCT.info
     case SyntheticRegression.name: return SyntheticRegression.info
     default: return nil
     }

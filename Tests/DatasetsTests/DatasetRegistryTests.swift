@@ -4,7 +4,10 @@ import Testing
 
 @Suite struct DatasetRegistryTests {
   @Test func namesAndInfo() throws {
-    #expect(DatasetRegistry.names == ["fashion-mnist", "mnist-5k", "synthetic-ct-seg", "synthetic-regression"])
+    #expect(
+      DatasetRegistry.names == [
+        "fashion-mnist", "mnist-5k", "synthetic-ct-seg", "synthetic-ct-seg-visible", "synthetic-regression",
+      ])
     let fashion = try #require(DatasetRegistry.info("fashion-mnist"))
     #expect(fashion.imageShape == [28, 28, 1] && fashion.classes == 10 && fashion.task == .classification)
     #expect(fashion.fullTrainSize == 60000 && fashion.fullTestSize == 10000)

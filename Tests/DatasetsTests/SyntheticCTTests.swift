@@ -78,7 +78,7 @@ func targetContrast(images: [Float], masks: [Float], side: Int, ringWidth: Int =
   }
 
   @Test func masksAreBinaryNonEmptyAndSmall() throws {
-    let (_, masks) = SyntheticCT.render(indices: 0..<256)
+    let (_, masks) = SyntheticCT.standard.render(indices: 0..<256)
     let n = 64 * 64
     #expect(masks.storage.allSatisfy { $0 == 0 || $0 == 1 })
     var fractions: [Double] = []
@@ -91,7 +91,7 @@ func targetContrast(images: [Float], masks: [Float], side: Int, ringWidth: Int =
   }
 
   @Test func targetIsSubtleButVisible() throws {
-    let (images, masks) = SyntheticCT.render(indices: 0..<128)
+    let (images, masks) = SyntheticCT.standard.render(indices: 0..<128)
     let stats = targetContrast(images: images.storage, masks: masks.storage, side: 64)
     let meanDifference = stats.perImageDifference.reduce(0, +) / Double(stats.perImageDifference.count)
     let sortedRing = stats.ring.sorted()
@@ -102,6 +102,58 @@ func targetContrast(images: [Float], masks: [Float], side: Int, ringWidth: Int =
     // ... yet most target pixels are no brighter than the brightest tenth of their surroundings.
     #expect(overlap > 0.5)
   }
+
+  /// `synthetic-ct-seg-visible` is `synthetic-ct-seg` with the target made the brightest structure: the same masks,
+  /// the same pixels away from the target, a target ≈ 0.13 brighter than before and above its surroundings' brightest
+  /// tenth; its own checksum, while the default's stays the one the committed runs' cache keys hold.
+  @Test func theVisibleVariantChangesOnlyTheTarget() throws {
+    let (faint, faintMasks) = SyntheticCT.standard.render(indices: 0..<64)
+    let (visible, visibleMasks) = SyntheticCT.visibleTarget.render(indices: 0..<64)
+    #expect(faintMasks == visibleMasks)
+    let side = 64
+    let n = side * side
+    var far: [Float] = []
+    var inside: [Double] = []
+    for image in 0..<64 {
+      for y in 0..<side {
+        for x in 0..<side {
+          let i = image * n + y * side + x
+          if faintMasks.storage[i] > 0 {
+            inside.append(Double(visible.storage[i] - faint.storage[i]))
+            continue
+          }
+          // The blur (sigma 0.8) carries the target's contrast about 3 pixels out; beyond 4 nothing changes.
+          var near = false
+          for dy in -4...4 {
+            for dx in -4...4 {
+              let (u, v) = (x + dx, y + dy)
+              if u >= 0, v >= 0, u < side, v < side, faintMasks.storage[image * n + v * side + u] > 0 { near = true }
+            }
+          }
+          if !near { far.append(abs(visible.storage[i] - faint.storage[i])) }
+        }
+      }
+    }
+    #expect(far.max()! < 1e-3, "pixels away from the target moved by \(far.max()!)")
+    let mean = inside.reduce(0, +) / Double(inside.count)
+    #expect(mean > 0.08 && mean < 0.18, "target brightened by \(mean) on average")
+    let stats = targetContrast(images: visible.storage, masks: visibleMasks.storage, side: side)
+    let sortedRing = stats.ring.sorted()
+    let ringUpperDecile = sortedRing[sortedRing.count * 9 / 10]
+    let overlap = Double(stats.inside.filter { $0 < ringUpperDecile }.count) / Double(stats.inside.count)
+    // Against more than half in the default (`targetIsSubtleButVisible`); the rest are the target's own blurred rim.
+    #expect(overlap < 0.35, "\(overlap) of target pixels no brighter than their surroundings' brightest tenth")
+    let standard = try DatasetRegistry.fileChecksums("synthetic-ct-seg")
+    let variant = try DatasetRegistry.fileChecksums("synthetic-ct-seg-visible")
+    #expect(standard != variant)
+    #expect(standard["generator"] == "\(Self.standardGenerator)")
+    #expect(DatasetRegistry.info("synthetic-ct-seg-visible") == DatasetRegistry.info("synthetic-ct-seg"))
+    #expect(DatasetRegistry.names.contains("synthetic-ct-seg-visible"))
+  }
+
+  /// The default variant's generator hash, as every committed U-Net run's cache key holds it: refactoring the
+  /// generator must not change it.
+  static let standardGenerator = "d3b0d96d255faac85f5fbe5ae83b35a6efdc4fa1aa9d7a015090307f493349b2"
 
   @Test func invalidSizesAreErrors() {
     #expect(throws: DataError.self) {
