@@ -154,8 +154,8 @@ extension Regime {
   ) -> String? {
     let swept = point.coordinates.keys
     for (path, value) in settings.sorted(by: { $0.key < $1.key }) {
-      if ["train.eval_every", "train.eval_batch"].contains(path) || path == "eval" || path.hasPrefix("eval.") { continue }
-      if swept.contains(where: { path == $0 || path.hasPrefix($0 + ".") }) { continue }
+      if ["train.eval_every", "train.eval_batch"].contains(path) || path.isAtOrUnder("eval") { continue }
+      if swept.contains(where: { path.isAtOrUnder($0) }) { continue }
       for config in configs {
         let trained = config[path: path]
         if let trained, Self.sameSetting(trained, value) { continue }

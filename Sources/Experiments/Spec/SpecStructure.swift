@@ -80,8 +80,7 @@ extension ExperimentSpec {
     let keys = sweep.keys
     // A sweep key, or a field inside a swept map that some point sets (`regularizer.k` of a list of regularizers).
     func requireSweepKey(_ key: String, _ field: String) throws(SpecError) {
-      let inside = keys.contains { key.hasPrefix($0 + ".") } && points.contains { $0.value(at: key) != nil }
-      guard keys.contains(key) || inside else {
+      guard keys.contains(key) || points.contains(where: { $0.value(at: key) != nil }) else {
         throw SpecError(
           file: file, keyPath: "\(path).\(field)", message: "'\(key)' is not a sweep key",
           suggestion: keys.isEmpty ? "the spec has no sweep" : choiceSuggestion(for: key, choices: keys))
@@ -116,16 +115,17 @@ extension ExperimentSpec {
     if let x = check.x {
       try requireSweepKey(x, "x")
       // Another varying axis would give several points per x value; the check could not tell them apart.
-      func sets(_ axis: Sweep.Axis) -> Bool { axis.keys.contains { x == $0 || x.hasPrefix($0 + ".") } }
-      for axis in sweep.axes where !sets(axis) && axis.count > 1 {
+      for axis in sweep.axes where !axis.keys.contains(where: { x.isAtOrUnder($0) }) && axis.count > 1 {
         if !axis.keys.contains(where: { check.by.contains($0) || check.filter[$0] != nil }) {
           throw SpecError(
             file: file, keyPath: "\(path).x", message: "the sweep also varies \(axis.keys.joined(separator: ", "))",
             suggestion: "add it to the check's by: or where:")
         }
       }
-      var xs = (sweep.values(of: x) ?? []).filter { v in selected.contains { $0.value(at: x) == v } }
-      if sweep.values(of: x) == nil {
+      var xs: [ConfigValue] = []
+      if let values = sweep.values(of: x) {
+        xs = values.filter { v in selected.contains { $0.value(at: x) == v } }
+      } else {
         // x is a field of a swept map: every selected arm must set it, once per value.
         if let without = selected.first(where: { $0.value(at: x) == nil }) {
           throw SpecError(

@@ -283,8 +283,14 @@ public struct GridPoint: Codable, Sendable, Hashable {
 
   /// The named part of the label along the axis that sets `key`, if the spec names it.
   public func name(along key: String) -> String? {
-    parts.first { $0.named && $0.keys.contains { key == $0 || key.hasPrefix($0 + ".") } }?.text
+    parts.first { $0.named && $0.keys.contains { key.isAtOrUnder($0) } }?.text
   }
+}
+
+extension String {
+  /// Whether this dotted path is `key` or a field under it: `regularizer.k` is under `regularizer`,
+  /// `regularizer.kind` is not under `regularizer.k`.
+  func isAtOrUnder(_ key: String) -> Bool { self == key || hasPrefix(key + ".") }
 }
 
 /// One axis's share of a point's label: its name (`named`), or the values as written (`regularizer.rate=0.1`).
